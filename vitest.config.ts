@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers: `unit` (pure logic, no services) and `integration` (real Redis,
+// real LocalStack, real loop devices). Integration needs the stack that
+// scripts/run.mjs starts; it reads PLINTH_* endpoints from the environment.
+export default defineConfig({
+  resolve: { conditions: ['plinth-src'] },
+  ssr: { resolve: { conditions: ['plinth-src'], externalConditions: ['plinth-src'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'test/**/*.unit.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['apps/*/src/**/*.int.test.ts', 'packages/*/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
