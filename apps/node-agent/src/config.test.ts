@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('node-agent config', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      CSI_ENDPOINT: 'unix:///csi/csi.sock',
+      PLINTH_DRIVER_NAME: 'ebs.csi.plinth.dev',
+      IMDS_ENDPOINT: 'http://169.254.169.254',
+      IMDS_DISABLED: false,
+      METADATA_SOURCES: ['imds', 'kubernetes', 'env'],
+      KUBELET_ROOT: '/var/lib/kubelet',
+      SYSFS_ROOT: '/sys',
+      DEV_ROOT: '/dev',
+      DEVICE_WAIT_MS: 20_000,
+      LOG_LEVEL: 'info',
+    });
+    expect(c.MAX_VOLUMES_PER_NODE).toBeUndefined();
+    expect(c.REDIS_URL).toBeUndefined();
+    expect(c.METRICS_ADDRESS).toBeUndefined();
+  });
+
+  it('parses explicit values', () => {
+    const c = loadConfig({
+      NODE_ID: 'i-0123',
+      NODE_ZONE: 'us-east-1a',
+      METADATA_SOURCES: 'env, imds',
+      KUBELET_ROOT: '/tmp/k/',
+      MAX_VOLUMES_PER_NODE: '17',
+      METRICS_ADDRESS: ':9809',
+      IMDS_DISABLED: 'true',
+    });
+    expect(c.METADATA_SOURCES).toEqual(['env', 'imds']);
+    expect(c.KUBELET_ROOT).toBe('/tmp/k');
+    expect(c.MAX_VOLUMES_PER_NODE).toBe(17);
+    expect(c.METRICS_ADDRESS).toEqual({ host: '0.0.0.0', port: 9809 });
+    expect(c.IMDS_DISABLED).toBe(true);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ METADATA_SOURCES: 'imds,gce', KUBELET_ROOT: 'relative', MAX_VOLUMES_PER_NODE: '0', METRICS_ADDRESS: 'nope' })).toThrow(
+      /METADATA_SOURCES[\s\S]*KUBELET_ROOT[\s\S]*MAX_VOLUMES_PER_NODE[\s\S]*METRICS_ADDRESS/,
+    );
+  });
+});

@@ -1,0 +1,86 @@
+import { envBool, envInt, parseEnv, z } from '@plinth/config';
+
+export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
+export type MetadataSourceName = (typeof METADATA_SOURCE_NAMES)[number];
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const absPath = (def: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const p = v === undefined || v === '' ? def : v;
+      if (!p.startsWith('/')) {
+        ctx.addIssue({ code: 'custom', message: `expected an absolute path, got "${p}"` });
+        return z.NEVER;
+      }
+      return p.length > 1 ? p.replace(/\/+$/, '') : p;
+    });
+
+const hostPort = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    const m = /^(.*):(\d{1,5})$/.exec(v);
+    if (!m || Number(m[2]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: `expected host:port, got "${v}"` });
+      return z.NEVER;
+    }
+    return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
+  });
+
+export const configSchema = z.object({
+  CSI_ENDPOINT: z
+    .string()
+    .default('unix:///csi/csi.sock')
+    .refine((v) => /^unix:\/\/\/.+/.test(v) || v.startsWith('/'), 'expected unix:///path/to/socket'),
+  PLINTH_DRIVER_NAME: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'expected a DNS-style driver name').default('ebs.csi.plinth.dev'),
+  NODE_ID: optional,
+  NODE_ZONE: optional,
+  NODE_INSTANCE_TYPE: optional,
+  IMDS_ENDPOINT: z.url().default('http://169.254.169.254'),
+  IMDS_DISABLED: envBool(false),
+  IMDS_TIMEOUT_MS: envInt(1000, { min: 50, max: 60_000 }),
+  KUBE_NODE_NAME: optional,
+  METADATA_SOURCES: z
+    .string()
+    .default('imds,kubernetes,env')
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = list.filter((s) => !(METADATA_SOURCE_NAMES as readonly string[]).includes(s));
+      if (bad.length > 0 || list.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma list of ${METADATA_SOURCE_NAMES.join(', ')}; got "${v}"` });
+        return z.NEVER;
+      }
+      return [...new Set(list)] as MetadataSourceName[];
+    }),
+  KUBELET_ROOT: absPath('/var/lib/kubelet'),
+  SYSFS_ROOT: absPath('/sys'),
+  DEV_ROOT: absPath('/dev'),
+  DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
+  MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
+  REDIS_URL: optional,
+  HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
+  EC2_ENDPOINT: optional,
+  AWS_REGION: optional,
+  METRICS_ADDRESS: hostPort,
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseEnv(configSchema, env);
+}
+
+export function socketPathOf(endpoint: string): string {
+  return endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
+}
