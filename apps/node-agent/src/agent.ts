@@ -1,0 +1,92 @@
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import { serveUnix, type UnixServer } from '@plinth/csi';
+import type { Logger } from '@plinth/logger';
+import type { Config } from './config.js';
+import { describeNode, regionOfZone } from './ec2.js';
+import { computeAttachLimit } from './limits.js';
+import { VolumeLocks } from './locks.js';
+import { resolveMetadata } from './metadata/resolve.js';
+import { createMetrics, serveMetrics } from './metrics.js';
+import type { NodeContext, NodeIdentity } from './node/context.js';
+import { nodeServices } from './node/service.js';
+import { startRegistration, type Registration } from './registration.js';
+import type { Closer } from './shutdown.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export interface Agent {
+  ctx: NodeContext;
+  server: UnixServer;
+  metrics?: Server | undefined;
+  /** In shutdown order. */
+  closers: Closer[];
+  close(): Promise<void>;
+}
+
+/** Node id, zone, instance type and the attach limit, with the computation explained in the log. */
+export async function resolveIdentity(cfg: Config, log: Logger): Promise<NodeIdentity> {
+  const md = await resolveMetadata(cfg, log);
+  let instanceType = md.instanceType;
+  let limitInputs: Parameters<typeof computeAttachLimit>[0] = { override: cfg.MAX_VOLUMES_PER_NODE };
+  if (cfg.MAX_VOLUMES_PER_NODE === undefined || !instanceType) {
+    const region = cfg.AWS_REGION ?? regionOfZone(md.zone);
+    try {
+      const facts = await describeNode({ region, endpoint: cfg.EC2_ENDPOINT, instanceId: md.instanceId, instanceType });
+      instanceType ??= facts.instanceTypeName;
+      limitInputs = { ...limitInputs, instance: facts.instance, instanceType: facts.instanceType };
+    } catch (err) {
+      if (cfg.MAX_VOLUMES_PER_NODE === undefined) throw err;
+      log.warn({ err: (err as Error).message }, 'EC2 did not answer; instance type unknown (MAX_VOLUMES_PER_NODE is set, so the limit is known)');
+    }
+  }
+  const { limit, explanation } = computeAttachLimit(limitInputs);
+  log.info({ maxVolumesPerNode: limit, explanation }, `attach limit: ${explanation.join('; ')}`);
+  return { nodeId: md.instanceId, zone: md.zone, instanceType: instanceType ?? '', maxVolumesPerNode: limit };
+}
+
+/** Resolves identity, then serves CSI Identity + Node on the socket, metrics and Redis registration when configured. */
+export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdentity): Promise<Agent> {
+  const id = identity ?? (await resolveIdentity(cfg, log));
+  const ctx: NodeContext = {
+    driverName: cfg.PLINTH_DRIVER_NAME,
+    version: pkg.version,
+    kubeletRoot: cfg.KUBELET_ROOT,
+    roots: { sysRoot: cfg.SYSFS_ROOT, devRoot: cfg.DEV_ROOT },
+    deviceWaitMs: cfg.DEVICE_WAIT_MS,
+    locks: new VolumeLocks(),
+    log,
+    identity: id,
+  };
+  const metrics = createMetrics();
+  const server = await serveUnix(cfg.CSI_ENDPOINT, nodeServices(ctx, metrics.observe), log);
+  const closers: Closer[] = [{ name: 'csi', close: () => server.close(10_000) }];
+
+  let httpServer: Server | undefined;
+  if (cfg.METRICS_ADDRESS) {
+    const s = await serveMetrics(metrics, cfg.METRICS_ADDRESS, log);
+    httpServer = s;
+    closers.push({ name: 'metrics', close: () => new Promise<void>((resolve) => s.close(() => resolve())) });
+  }
+  let registration: Registration | undefined;
+  if (cfg.REDIS_URL) {
+    registration = await startRegistration(
+      cfg.REDIS_URL,
+      { instanceId: id.nodeId, zone: id.zone, instanceType: id.instanceType, attachLimit: id.maxVolumesPerNode, driverName: ctx.driverName, startedAt: Date.now() },
+      cfg.HEARTBEAT_INTERVAL_MS,
+      log,
+    );
+    const r = registration;
+    closers.push({ name: 'redis', close: () => r.stop() });
+  }
+  log.info({ driver: ctx.driverName, version: ctx.version, nodeId: id.nodeId, zone: id.zone, kubeletRoot: ctx.kubeletRoot }, 'node agent ready');
+  return {
+    ctx,
+    server,
+    metrics: httpServer,
+    closers,
+    async close() {
+      for (const c of closers) await c.close();
+    },
+  };
+}

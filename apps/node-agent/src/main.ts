@@ -1,0 +1,27 @@
+import { ConfigError } from '@plinth/config';
+import { isPlinthError } from '@plinth/errors';
+import { createLogger } from '@plinth/logger';
+import { startAgent } from './agent.js';
+import { loadConfig } from './config.js';
+import { installShutdown } from './shutdown.js';
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger({ name: 'node-agent', level: cfg.LOG_LEVEL });
+  try {
+    const agent = await startAgent(cfg, log);
+    installShutdown(agent.closers, log);
+  } catch (err) {
+    if (isPlinthError(err)) {
+      log.fatal({ kind: err.kind }, `cannot start: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error('node agent failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+import { lstat } from 'node:fs/promises';
+import { failedPrecondition, notFound } from '@plinth/errors';
+import type { NodeExpandVolumeRequest, NodeExpandVolumeResponse } from '@plinth/csi';
+import { findDevice } from '../device/find.js';
+import { validateVolumeId } from '../device/identity.js';
+import { mountAt } from '../mount/mountinfo.js';
+import { deviceSize, filesystemSize, growFilesystem, GROW_SLACK_BYTES } from '../mount/resize.js';
+import { validatePath } from '../paths.js';
+import { parseCapability } from './capability.js';
+import type { NodeContext } from './context.js';
+
+/**
+ * Grows the filesystem online to the device's size (resize2fs for ext3/ext4,
+ * xfs_growfs for xfs). Block volumes need nothing: the new size is the
+ * device's. Returns the capacity the volume now has.
+ */
+export async function nodeExpandVolume(ctx: NodeContext, req: NodeExpandVolumeRequest, signal?: AbortSignal): Promise<NodeExpandVolumeResponse> {
+  validateVolumeId(req.volumeId);
+  const path = validatePath('volume_path', req.volumePath, ctx.kubeletRoot);
+  if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
+  const access = req.volumeCapability ? parseCapability(req.volumeCapability) : undefined;
+  const required = req.capacityRange?.requiredBytes ?? 0;
+
+  return ctx.locks.with(req.volumeId, 'NodeExpandVolume', async () => {
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) throw notFound(`volume_path ${path} does not exist for volume ${req.volumeId}`);
+    const dev = await findDevice(ctx.roots, req.volumeId, undefined, ctx.deviceWaitMs, signal);
+    const size = await deviceSize(dev.path);
+    if (required > 0 && size < required) {
+      throw failedPrecondition(`device ${dev.path} of volume ${req.volumeId} is ${size} bytes, less than the required ${required}; the resize is not visible on this node yet`);
+    }
+    if (access?.kind === 'block' || !st.isDirectory()) return { capacityBytes: size };
+
+    const mount = await mountAt(path);
+    if (!mount) throw failedPrecondition(`volume ${req.volumeId} is not mounted at ${path}`);
+    if (mount.majMin !== dev.majMin) {
+      throw failedPrecondition(`${path} is mounted from ${mount.source} (${mount.majMin}), not from volume ${req.volumeId} (${dev.path}, ${dev.majMin})`);
+    }
+    const before = await filesystemSize(mount.fsType, dev.path, path);
+    if (size - before > GROW_SLACK_BYTES) {
+      await growFilesystem(mount.fsType, dev.path, path);
+      ctx.log.info({ volumeId: req.volumeId, from: before, to: size, fsType: mount.fsType }, 'filesystem grown');
+    }
+    return { capacityBytes: size };
+  });
+}

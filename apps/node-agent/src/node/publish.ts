@@ -1,0 +1,61 @@
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { alreadyExists, failedPrecondition, invalidArgument } from '@plinth/errors';
+import type { NodePublishVolumeRequest, NodePublishVolumeResponse } from '@plinth/csi';
+import { findDevice } from '../device/find.js';
+import { validateVolumeId } from '../device/identity.js';
+import { bindMount } from '../mount/mount.js';
+import { mountAt, type MountEntry } from '../mount/mountinfo.js';
+import { validatePath } from '../paths.js';
+import { parseCapability } from './capability.js';
+import type { NodeContext } from './context.js';
+
+function checkExisting(existing: MountEntry, majMin: string, readOnly: boolean, req: NodePublishVolumeRequest): void {
+  if (existing.majMin !== majMin) {
+    throw alreadyExists(`target_path ${req.targetPath} already has another device mounted (${existing.source}), not volume ${req.volumeId}`);
+  }
+  if (existing.mountOptions.includes('ro') !== readOnly) {
+    throw alreadyExists(`volume ${req.volumeId} is already published at ${req.targetPath} ${readOnly ? 'read-write' : 'read-only'}, incompatible with readonly=${readOnly}`);
+  }
+}
+
+export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolumeRequest, signal?: AbortSignal): Promise<NodePublishVolumeResponse> {
+  validateVolumeId(req.volumeId);
+  const target = validatePath('target_path', req.targetPath, ctx.kubeletRoot);
+  const access = parseCapability(req.volumeCapability);
+  const staging = access.kind === 'mount' ? validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot) : undefined;
+  if (staging !== undefined && (target === staging || target.startsWith(`${staging}/`))) {
+    throw invalidArgument(`target_path ${target} must not be inside staging_target_path ${staging}`);
+  }
+  const readOnly = req.readonly;
+
+  return ctx.locks.with(req.volumeId, 'NodePublishVolume', async () => {
+    const log = ctx.log.child({ volumeId: req.volumeId, target });
+    if (access.kind === 'block') {
+      const dev = await findDevice(ctx.roots, req.volumeId, req.publishContext.devicePath, ctx.deviceWaitMs, signal);
+      const existing = await mountAt(target);
+      if (existing) {
+        checkExisting(existing, dev.majMin, readOnly, req);
+        return {};
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await (await open(target, 'a')).close();
+      await bindMount(dev.path, target, readOnly);
+      log.info({ device: dev.path, readOnly }, 'published block device');
+      return {};
+    }
+
+    const staged = await mountAt(staging!);
+    if (!staged) throw failedPrecondition(`volume ${req.volumeId} is not staged at ${staging}; call NodeStageVolume first`);
+    const existing = await mountAt(target);
+    if (existing) {
+      checkExisting(existing, staged.majMin, readOnly, req);
+      return {};
+    }
+    await mkdir(target, { recursive: true });
+    const extra = access.mountFlags.filter((f) => f !== 'ro' && f !== 'rw' && f !== 'defaults');
+    await bindMount(staging!, target, readOnly || access.mountFlags.includes('ro'), extra);
+    log.info({ staging, readOnly }, 'published');
+    return {};
+  });
+}

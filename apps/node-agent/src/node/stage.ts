@@ -1,0 +1,70 @@
+import { mkdir } from 'node:fs/promises';
+import { alreadyExists, failedPrecondition } from '@plinth/errors';
+import type { NodeStageVolumeRequest, NodeStageVolumeResponse } from '@plinth/csi';
+import { findDevice, reprove } from '../device/find.js';
+import { validateVolumeId } from '../device/identity.js';
+import { isBlank, probe } from '../mount/blkid.js';
+import { mkfs, parseFormatOptions } from '../mount/mkfs.js';
+import { mountDevice } from '../mount/mount.js';
+import { mountAt } from '../mount/mountinfo.js';
+import { growIfNeeded } from '../mount/resize.js';
+import { validatePath } from '../paths.js';
+import { parseCapability } from './capability.js';
+import type { NodeContext } from './context.js';
+
+/** Mount options for the staging mount: defaults + the capability's flags (+ nouuid for xfs, so clones/snapshots mount). */
+export function stageMountOptions(fsType: string, flags: string[]): string[] {
+  const opts = ['defaults', ...flags];
+  if (fsType === 'xfs' && !opts.includes('nouuid')) opts.push('nouuid');
+  return opts;
+}
+
+export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequest, signal?: AbortSignal): Promise<NodeStageVolumeResponse> {
+  validateVolumeId(req.volumeId);
+  const staging = validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
+  const access = parseCapability(req.volumeCapability);
+  const format = access.kind === 'mount' ? parseFormatOptions(access.fsType, req.volumeContext) : {};
+  const devicePath = req.publishContext.devicePath;
+
+  return ctx.locks.with(req.volumeId, 'NodeStageVolume', async () => {
+    // Raw block volumes are not staged: publish binds the device itself.
+    if (access.kind === 'block') return {};
+
+    const existing = await mountAt(staging);
+    const dev = await findDevice(ctx.roots, req.volumeId, devicePath, ctx.deviceWaitMs, signal);
+    const log = ctx.log.child({ volumeId: req.volumeId, device: dev.path, proof: dev.proof });
+    if (dev.proof === 'attachment-path') log.warn('non-NVMe device: identity rests on the attachment path only (no serial to check)');
+
+    if (existing) {
+      if (existing.majMin !== dev.majMin) {
+        throw failedPrecondition(`staging_target_path ${staging} already has another device mounted (${existing.source}, ${existing.majMin}), not volume ${req.volumeId}`);
+      }
+      if (existing.fsType !== access.fsType) {
+        throw alreadyExists(`volume ${req.volumeId} is already staged at ${staging} as ${existing.fsType}, incompatible with the requested ${access.fsType}`);
+      }
+      log.info({ staging }, 'already staged');
+      return {};
+    }
+
+    const found = await probe(dev.path);
+    if (isBlank(found)) {
+      await reprove(ctx.roots, dev, req.volumeId);
+      log.info({ fsType: access.fsType, format }, 'blank device: formatting');
+      await mkfs(access.fsType, dev.path, format);
+    } else if (found.type !== access.fsType) {
+      const what = found.type || `a ${found.ptType} partition table`;
+      throw failedPrecondition(`volume ${req.volumeId} already contains ${what}, not ${access.fsType}; refusing to reformat it`);
+    }
+
+    await mkdir(staging, { recursive: true });
+    await reprove(ctx.roots, dev, req.volumeId);
+    await mountDevice(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags));
+    try {
+      if (await growIfNeeded(access.fsType, dev.path, staging)) log.info('filesystem was smaller than the device: grown');
+    } catch (err) {
+      log.warn({ err }, 'could not grow the filesystem at stage; NodeExpandVolume will retry');
+    }
+    log.info({ staging, fsType: access.fsType }, 'staged');
+    return {};
+  });
+}

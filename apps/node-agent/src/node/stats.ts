@@ -1,0 +1,55 @@
+import { lstat, statfs } from 'node:fs/promises';
+import { notFound } from '@plinth/errors';
+import { VolumeUsage_Unit, type NodeGetVolumeStatsRequest, type NodeGetVolumeStatsResponse, type VolumeCondition } from '@plinth/csi';
+import { validateVolumeId } from '../device/identity.js';
+import { blockEntryByMajMin } from '../device/sysfs.js';
+import { mountAt, type MountEntry } from '../mount/mountinfo.js';
+import { deviceSize } from '../mount/resize.js';
+import { validatePath } from '../paths.js';
+import type { NodeContext } from './context.js';
+
+const healthy: VolumeCondition = { abnormal: false, message: 'volume is healthy' };
+const abnormal = (message: string): VolumeCondition => ({ abnormal: true, message });
+
+/** Whether the device behind a mount still exists in sysfs. */
+async function deviceGone(ctx: NodeContext, m: MountEntry): Promise<boolean> {
+  return (await blockEntryByMajMin(ctx.roots.sysRoot, m.majMin)) === undefined;
+}
+
+export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeStatsRequest): Promise<NodeGetVolumeStatsResponse> {
+  validateVolumeId(req.volumeId);
+  const path = validatePath('volume_path', req.volumePath, ctx.kubeletRoot);
+  if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
+
+  // Stats are read-only: no per-volume lock, so kubelet's polling never blocks a stage or publish.
+  const st = await lstat(path).catch(() => undefined);
+  if (!st) throw notFound(`volume_path ${path} does not exist for volume ${req.volumeId}`);
+  const mount = await mountAt(path);
+  if (!mount) {
+    return { usage: [], volumeCondition: abnormal(`volume ${req.volumeId} is not mounted at ${path} (the mount is gone)`) };
+  }
+
+  if (!st.isDirectory()) {
+    // Block volume: the device node is bind-mounted onto a file.
+    let size: number;
+    try {
+      size = await deviceSize(path);
+    } catch {
+      return { usage: [], volumeCondition: abnormal(`the block device of volume ${req.volumeId} cannot be read at ${path}`) };
+    }
+    const cond = (await deviceGone(ctx, mount)) ? abnormal(`the device of volume ${req.volumeId} (${mount.majMin}) has vanished`) : healthy;
+    return { usage: [{ unit: VolumeUsage_Unit.BYTES, total: size, used: 0, available: 0 }], volumeCondition: cond };
+  }
+
+  const fs = await statfs(path);
+  const usage = [
+    { unit: VolumeUsage_Unit.BYTES, total: fs.blocks * fs.bsize, available: fs.bavail * fs.bsize, used: (fs.blocks - fs.bfree) * fs.bsize },
+    { unit: VolumeUsage_Unit.INODES, total: fs.files, available: fs.ffree, used: fs.files - fs.ffree },
+  ];
+  let cond = healthy;
+  if (await deviceGone(ctx, mount)) cond = abnormal(`the device of volume ${req.volumeId} (${mount.majMin}) has vanished`);
+  else if (mount.superOptions.includes('ro') && !mount.mountOptions.includes('ro')) {
+    cond = abnormal(`the ${mount.fsType} filesystem of volume ${req.volumeId} is read-only although mounted read-write (remounted read-only after errors?)`);
+  }
+  return { usage, volumeCondition: cond };
+}

@@ -1,0 +1,43 @@
+import { Redis } from 'ioredis';
+import { redactUrl, type Logger } from '@plinth/logger';
+import { heartbeat, registerNode, type NodeRegistration } from '@plinth/nodes';
+
+export interface Registration {
+  stop(): Promise<void>;
+}
+
+/**
+ * Registers the node in Redis and refreshes its heartbeat. Redis being down
+ * never stops the CSI service: failures are logged and retried on the next beat.
+ */
+export async function startRegistration(url: string, reg: Omit<NodeRegistration, 'heartbeatAt'>, intervalMs: number, log: Logger): Promise<Registration> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  const ttlSeconds = Math.max(3, Math.ceil((intervalMs * 3) / 1000));
+  const register = () => registerNode(redis, { ...reg, heartbeatAt: Date.now() }, { ttlSeconds });
+  try {
+    await redis.connect();
+    await register();
+    log.info({ redis: redactUrl(url), instanceId: reg.instanceId, ttlSeconds }, 'registered in Redis');
+  } catch (err) {
+    log.warn({ redis: redactUrl(url), err: (err as Error).message }, 'could not register in Redis yet; will retry');
+  }
+  let beating: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    beating = (async () => {
+      try {
+        if (!(await heartbeat(redis, reg.instanceId, Date.now(), { ttlSeconds }))) await register();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'heartbeat to Redis failed');
+      }
+    })();
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await beating;
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
