@@ -1,0 +1,31 @@
+import { Batcher, Ec2, VolumeWatcher, type Instance, type Volume } from '@plinth/cloud';
+import type { Logger } from '@plinth/logger';
+
+/**
+ * The EC2 view the controller's operations share: look-ups arriving close
+ * together are coalesced into one Describe call, and every state wait in the
+ * process is served by one DescribeVolumes per tick.
+ */
+export class Cloud {
+  readonly volumes: Batcher<string, Volume>;
+  readonly instances: Batcher<string, Instance>;
+  readonly byName: Batcher<string, Volume[]>;
+  readonly watcher: VolumeWatcher;
+
+  constructor(
+    readonly ec2: Ec2,
+    readonly clusterId: string,
+    opts: { pollIntervalMs: number; log: Logger },
+  ) {
+    const batch = { windowMs: 20, maxBatch: 200 };
+    this.volumes = new Batcher((ids) => ec2.describeVolumes(ids), batch);
+    this.instances = new Batcher((ids) => ec2.describeInstances(ids), batch);
+    this.byName = new Batcher((names) => ec2.findVolumesByName(clusterId, names), batch);
+    this.watcher = new VolumeWatcher((ids) => ec2.describeVolumes(ids), { intervalMs: opts.pollIntervalMs, log: opts.log });
+  }
+}
+
+/** The attachment of `volume` to `instanceId`, if any. */
+export function attachmentTo(volume: Volume | undefined, instanceId: string) {
+  return volume?.Attachments?.find((a) => a.InstanceId === instanceId && a.State !== 'detached');
+}

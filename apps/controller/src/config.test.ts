@@ -1,0 +1,32 @@
+import { ConfigError } from '@plinth/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+const base = { REDIS_URL: 'redis://127.0.0.1:6379', AWS_REGION: 'us-east-1' };
+
+describe('controller config', () => {
+  it('fills in defaults', () => {
+    const c = loadConfig(base);
+    expect(c.PLINTH_DRIVER_NAME).toBe('ebs.csi.plinth.dev');
+    expect(c.CSI_ENDPOINT).toBe('unix:///var/lib/csi/sockets/pluginproxy/csi.sock');
+    expect(c.EC2_RATE_LIMITS.mutating).toEqual({ capacity: 50, refillPerSecond: 5 });
+    expect(c.DEFAULT_VOLUME_SIZE_GIB).toBe(100);
+  });
+
+  it('parses rate limits over the defaults', () => {
+    const c = loadConfig({ ...base, EC2_RATE_LIMITS: 'mutating=10:2' });
+    expect(c.EC2_RATE_LIMITS.mutating).toEqual({ capacity: 10, refillPerSecond: 2 });
+    expect(c.EC2_RATE_LIMITS.describe).toEqual({ capacity: 100, refillPerSecond: 20 });
+  });
+
+  it('names each bad variable', () => {
+    const bad = () => loadConfig({ CSI_ENDPOINT: 'tcp://x', EC2_RATE_LIMITS: 'mutating=oops', QUEUE_ATTEMPTS: '0' });
+    expect(bad).toThrow(ConfigError);
+    try {
+      bad();
+    } catch (e) {
+      const msg = (e as Error).message;
+      for (const key of ['CSI_ENDPOINT', 'REDIS_URL', 'AWS_REGION', 'EC2_RATE_LIMITS', 'QUEUE_ATTEMPTS']) expect(msg).toContain(key);
+    }
+  });
+});

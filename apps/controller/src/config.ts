@@ -1,0 +1,50 @@
+import { envBool, envInt, parseEnv, z } from '@plinth/config';
+import { parseBuckets } from '@plinth/cloud';
+
+const endpoint = z
+  .string()
+  .regex(/^unix:\/\/\/.+/, 'expected unix:///absolute/path.sock')
+  .default('unix:///var/lib/csi/sockets/pluginproxy/csi.sock');
+
+const hostPort = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9808');
+
+/** Every setting of the controller, from the environment, validated once at start. */
+export const controllerEnv = z.object({
+  CSI_ENDPOINT: endpoint,
+  PLINTH_DRIVER_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'expected a DNS-style name such as ebs.csi.plinth.dev')
+    .default('ebs.csi.plinth.dev'),
+  PLINTH_CLUSTER_ID: z.string().min(1).max(128).default('plinth'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…'),
+  AWS_REGION: z.string().min(1, 'AWS_REGION is required (e.g. us-east-1)'),
+  EC2_ENDPOINT: z.url().optional(),
+  DEFAULT_ZONE: z.string().optional(),
+  DEFAULT_VOLUME_SIZE_GIB: envInt(100, { min: 1, max: 65536 }),
+  EC2_RATE_LIMITS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseBuckets(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  EC2_RATE_LIMIT_DISABLED: envBool(false),
+  EC2_POLL_INTERVAL_MS: envInt(500, { min: 50, max: 60_000 }),
+  QUEUE_CONCURRENCY: envInt(200, { min: 1, max: 10_000 }),
+  QUEUE_LOCK_MS: envInt(15_000, { min: 1000, max: 600_000 }),
+  QUEUE_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
+  OPERATION_TIMEOUT_MS: envInt(600_000, { min: 1000 }),
+  SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
+  METRICS_ADDRESS: hostPort.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ControllerConfig = z.infer<typeof controllerEnv>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  return parseEnv(controllerEnv, env);
+}

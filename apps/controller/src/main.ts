@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { createEc2Client, Ec2, RedisRateLimiter } from '@plinth/cloud';
+import { ConfigError } from '@plinth/config';
+import { serveUnix } from '@plinth/csi';
+import { createLogger, redactUrl } from '@plinth/logger';
+import { Operations } from '@plinth/queue';
+import { Redis } from 'ioredis';
+import { Cloud } from './cloud.js';
+import { loadConfig, type ControllerConfig } from './config.js';
+import { DeviceAllocator } from './devices.js';
+import { Metrics } from './metrics.js';
+import { createVolumeOp } from './ops/create-volume.js';
+import { deleteVolumeOp } from './ops/delete-volume.js';
+import { publishOp } from './ops/publish.js';
+import { unpublishOp } from './ops/unpublish.js';
+import { controllerServices } from './server.js';
+import { onShutdown } from './shutdown.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+async function main(config: ControllerConfig): Promise<void> {
+  const log = createLogger({ name: 'plinth-controller', level: config.LOG_LEVEL });
+  log.info(
+    { driver: config.PLINTH_DRIVER_NAME, version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: redactUrl(config.REDIS_URL), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws' },
+    'starting controller',
+  );
+  const metrics = new Metrics();
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const limiter = config.EC2_RATE_LIMIT_DISABLED ? undefined : new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
+  const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer });
+  const cloud = new Cloud(ec2, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
+  const devices = new DeviceAllocator(redis);
+
+  const ops = new Operations({
+    redisUrl: config.REDIS_URL,
+    log,
+    concurrency: config.QUEUE_CONCURRENCY,
+    lockDurationMs: config.QUEUE_LOCK_MS,
+    attempts: config.QUEUE_ATTEMPTS,
+    jobTimeoutMs: config.OPERATION_TIMEOUT_MS,
+    onJobDone: metrics.onJobDone,
+  });
+  ops.define('create', createVolumeOp(cloud));
+  ops.define('delete', deleteVolumeOp(cloud));
+  ops.define('publish', publishOp(cloud, devices));
+  ops.define('unpublish', unpublishOp(cloud, devices));
+  await ops.start();
+  metrics.watchQueue(ops);
+
+  const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
+  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, version: pkg.version, defaultZone }, log, metrics), log);
+  const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS) : undefined;
+  if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics');
+
+  onShutdown(log, config.SHUTDOWN_GRACE_MS, [
+    { name: 'grpc', run: (ms) => server.close(Math.min(ms, 5000)) },
+    { name: 'queue', run: (ms) => ops.close(ms) },
+    { name: 'watcher', run: () => Promise.resolve(cloud.watcher.close(new Error('shutting down'))) },
+    { name: 'metrics', run: () => new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined))) },
+    { name: 'redis', run: () => redis.quit() },
+  ]);
+}
+
+try {
+  await main(loadConfig());
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`plinth-controller: ${err.message}`);
+    process.exit(2);
+  }
+  console.error('plinth-controller failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+}

@@ -1,0 +1,83 @@
+import { createServer, type Server } from 'node:http';
+import type { Ec2Observer } from '@plinth/cloud';
+import type { RpcObserver } from '@plinth/csi';
+import type { Operations } from '@plinth/queue';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The controller's Prometheus metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly rpc = new Histogram({
+    name: 'plinth_csi_rpc_duration_seconds',
+    help: 'CSI RPC latency by method and gRPC code',
+    labelNames: ['method', 'code'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  private readonly ec2Calls = new Counter({
+    name: 'plinth_ec2_api_requests_total',
+    help: 'EC2 API requests by action and outcome (ok, error, throttled)',
+    labelNames: ['action', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly ec2Latency = new Histogram({
+    name: 'plinth_ec2_api_request_duration_seconds',
+    help: 'EC2 API request latency by action',
+    labelNames: ['action'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly jobs = new Histogram({
+    name: 'plinth_queue_job_duration_seconds',
+    help: 'Queue job run time by operation and outcome (ok, error = refused, failed = will retry)',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'plinth_controller_' });
+  }
+
+  /** Queue depth by state, read from Redis at scrape time. */
+  watchQueue(ops: Operations): void {
+    new Gauge({
+      name: 'plinth_queue_jobs',
+      help: 'Jobs in the operation queue by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const counts = await ops.counts().catch(() => ({}));
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+  }
+
+  readonly observeRpc: RpcObserver = (method, code, seconds) => this.rpc.observe({ method, code }, seconds);
+
+  readonly ec2Observer: Ec2Observer = {
+    onCall: (action, outcome, seconds) => {
+      this.ec2Calls.inc({ action, outcome });
+      this.ec2Latency.observe({ action }, seconds);
+    },
+  };
+
+  readonly onJobDone = (operation: string, outcome: string, seconds: number): void => this.jobs.observe({ operation, outcome }, seconds);
+
+  /** Serves /metrics on host:port. */
+  async serve(address: string): Promise<Server> {
+    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+    return server;
+  }
+}

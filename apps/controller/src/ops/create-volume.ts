@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { Tag, Volume } from '@plinth/cloud';
+import { TAG_CLUSTER, TAG_CSI_NAME } from '@plinth/cloud';
+import { alreadyExists, unavailable } from '@plinth/errors';
+import type { OpContext, OpDefinition } from '@plinth/queue';
+import type { Cloud } from '../cloud.js';
+import { GiB } from '../capacity.js';
+import type { VolumeParams } from '../params.js';
+
+export interface CreateVolumeJob {
+  name: string;
+  sizeGiB: number;
+  /** The capacity range asked for, to judge whether an existing volume is compatible. */
+  requiredBytes: number;
+  limitBytes: number;
+  zone: string;
+  /** Zones the volume may be in (empty: any). */
+  allowedZones: string[];
+  params: VolumeParams;
+  iops?: number | undefined;
+  multiAttach: boolean;
+}
+
+export interface CreatedVolume {
+  volumeId: string;
+  sizeGiB: number;
+  zone: string;
+}
+
+/** EC2's idempotency token for a CSI name (≤ 64 ASCII characters). */
+export function clientToken(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 64);
+}
+
+function tagsFor(job: CreateVolumeJob, clusterId: string): Tag[] {
+  const tags: Record<string, string> = {
+    ...job.params.tags,
+    [TAG_CSI_NAME]: job.name,
+    [TAG_CLUSTER]: clusterId,
+    Name: job.name,
+  };
+  if (job.params.pvcName) tags['kubernetes.io/created-for/pvc/name'] = job.params.pvcName;
+  if (job.params.pvcNamespace) tags['kubernetes.io/created-for/pvc/namespace'] = job.params.pvcNamespace;
+  if (job.params.pvName) tags['kubernetes.io/created-for/pv/name'] = job.params.pvName;
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** Why an existing volume of this name does not match the request, or undefined when it does. */
+export function incompatibility(v: Volume, job: CreateVolumeJob): string | undefined {
+  const size = (v.Size ?? 0) * GiB;
+  if (size < job.requiredBytes || (job.limitBytes > 0 && size > job.limitBytes)) return `its size ${v.Size} GiB is outside the requested capacity range`;
+  if (v.VolumeType !== job.params.type) return `its type is ${v.VolumeType}, not ${job.params.type}`;
+  if (job.iops !== undefined && v.Iops !== job.iops) return `its IOPS are ${v.Iops}, not ${job.iops}`;
+  if (job.params.throughput !== undefined && v.Throughput !== job.params.throughput) return `its throughput is ${v.Throughput}, not ${job.params.throughput}`;
+  if (Boolean(v.Encrypted) !== job.params.encrypted) return `it is ${v.Encrypted ? '' : 'not '}encrypted`;
+  if (job.allowedZones.length > 0 && !job.allowedZones.includes(v.AvailabilityZone ?? '')) return `it is in zone ${v.AvailabilityZone}, outside the requested topology`;
+  return undefined;
+}
+
+const settled = (v: Volume | undefined) => v === undefined || v.State !== 'creating';
+
+async function awaitAvailable(cloud: Cloud, volumeId: string, ctx: OpContext): Promise<Volume> {
+  const v = await cloud.watcher.waitFor(volumeId, settled, 5 * 60_000);
+  if (v?.State === 'available' || v?.State === 'in-use') return v;
+  // A volume that failed to create is of no use to anyone: remove it so the retry starts clean.
+  if (v?.State === 'error') {
+    ctx.log.warn({ volumeId }, 'volume entered the error state; deleting it');
+    await cloud.ec2.deleteVolume(volumeId, ctx.signal).catch(() => undefined);
+  }
+  throw unavailable(`volume ${volumeId} ended in state ${v?.State ?? 'gone'} while being created; retrying`);
+}
+
+/**
+ * CreateVolume's EC2 work. Runs under a lease on the name, looks the volume
+ * up by its CSI-name tag before creating (the guarantee against duplicates:
+ * LocalStack ignores ClientToken), and creates with tags in the same call so
+ * a crash cannot leave an untagged volume behind.
+ */
+export function createVolumeOp(cloud: Cloud): OpDefinition<CreateVolumeJob, CreatedVolume> {
+  return {
+    locks: (job) => [`name:${job.name}`],
+    async run(job, ctx) {
+      const existing = ((await cloud.ec2.findVolumesByName(cloud.clusterId, [job.name], ctx.signal)).get(job.name) ?? []).filter(
+        (v) => v.State !== 'deleting' && v.State !== 'deleted' && v.State !== 'error',
+      );
+      if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.VolumeId) }, 'several volumes carry one CSI name; using the oldest');
+      existing.sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0));
+      const found = existing[0];
+      if (found?.VolumeId) {
+        const why = incompatibility(found, job);
+        if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.VolumeId} and ${why}`);
+        const ready = found.State === 'creating' ? await awaitAvailable(cloud, found.VolumeId, ctx) : found;
+        return { volumeId: found.VolumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
+      }
+      const created = await cloud.ec2.createVolume(
+        {
+          AvailabilityZone: job.zone,
+          Size: job.sizeGiB,
+          VolumeType: job.params.type,
+          ...(job.iops !== undefined ? { Iops: job.iops } : {}),
+          ...(job.params.throughput !== undefined ? { Throughput: job.params.throughput } : {}),
+          Encrypted: job.params.encrypted,
+          ...(job.params.kmsKeyId ? { KmsKeyId: job.params.kmsKeyId } : {}),
+          ...(job.multiAttach ? { MultiAttachEnabled: true } : {}),
+          ClientToken: clientToken(job.name),
+          TagSpecifications: [{ ResourceType: 'volume', Tags: tagsFor(job, cloud.clusterId) }],
+        },
+        `volume "${job.name}"`,
+        ctx.signal,
+      );
+      const volumeId = created.VolumeId!;
+      ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB }, 'volume created');
+      const ready = created.State === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
+      return { volumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
+    },
+  };
+}

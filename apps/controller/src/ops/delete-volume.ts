@@ -1,0 +1,31 @@
+import { causeCode } from '@plinth/cloud';
+import { failedPrecondition, isPlinthError } from '@plinth/errors';
+import type { OpDefinition } from '@plinth/queue';
+import type { Cloud } from '../cloud.js';
+
+export interface DeleteVolumeJob {
+  volumeId: string;
+}
+
+/** DeleteVolume's EC2 work: gone already is success; attached is FAILED_PRECONDITION. */
+export function deleteVolumeOp(cloud: Cloud): OpDefinition<DeleteVolumeJob, Record<string, never>> {
+  return {
+    locks: (job) => [`volume:${job.volumeId}`],
+    async run(job, ctx) {
+      try {
+        await cloud.ec2.deleteVolume(job.volumeId, ctx.signal);
+      } catch (err) {
+        const code = causeCode(err);
+        if (code === 'InvalidVolume.NotFound') return {};
+        if (code === 'VolumeInUse' || (isPlinthError(err) && err.kind === 'FailedPrecondition')) {
+          const v = await cloud.volumes.get(job.volumeId);
+          const nodes = (v?.Attachments ?? []).map((a) => a.InstanceId).join(', ');
+          throw failedPrecondition(`volume ${job.volumeId} is attached${nodes ? ` to ${nodes}` : ''}; unpublish it before deleting`);
+        }
+        throw err;
+      }
+      ctx.log.info({ volumeId: job.volumeId }, 'volume deleted');
+      return {};
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { causeCode } from '@plinth/cloud';
+import { failedPrecondition, isPlinthError, notFound, unavailable } from '@plinth/errors';
+import type { OpDefinition } from '@plinth/queue';
+import { attachmentTo, type Cloud } from '../cloud.js';
+import { normalise, type DeviceAllocator } from '../devices.js';
+
+export interface PublishJob {
+  volumeId: string;
+  nodeId: string;
+}
+
+export interface Published {
+  devicePath: string;
+}
+
+const ATTACH_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * ControllerPublishVolume's EC2 work: attach the volume to the node's
+ * instance under a device name allocated in Redis, then wait (batched with
+ * every other waiter in this process) until EC2 reports it attached.
+ */
+export function publishOp(cloud: Cloud, devices: DeviceAllocator): OpDefinition<PublishJob, Published> {
+  return {
+    locks: (job) => [`volume:${job.volumeId}`],
+    async run({ volumeId, nodeId }, ctx) {
+      const [volume, instance] = await Promise.all([cloud.volumes.get(volumeId), cloud.instances.get(nodeId)]);
+      if (!volume) throw notFound(`volume ${volumeId} not found`);
+      if (!instance) throw notFound(`node ${nodeId} not found (no running EC2 instance with that id)`);
+
+      const mine = attachmentTo(volume, nodeId);
+      if (mine?.State === 'attached' && mine.Device) return { devicePath: mine.Device };
+      const others = (volume.Attachments ?? []).filter((a) => a.InstanceId !== nodeId && a.State !== 'detached');
+      if (others.length > 0 && !volume.MultiAttachEnabled)
+        throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.InstanceId).join(', ')}; it must be unpublished there first`);
+      const volZone = volume.AvailabilityZone;
+      const nodeZone = instance.Placement?.AvailabilityZone;
+      if (volZone && nodeZone && volZone !== nodeZone)
+        throw failedPrecondition(`volume ${volumeId} is in zone ${volZone} but node ${nodeId} is in zone ${nodeZone}`);
+
+      let device = mine?.Device;
+      if (!device) {
+        const inUse = (instance.BlockDeviceMappings ?? []).map((m) => m.DeviceName ?? '').filter(Boolean);
+        if (instance.RootDeviceName) inUse.push(instance.RootDeviceName);
+        device = await devices.allocate(nodeId, volumeId, inUse.map(normalise));
+        try {
+          await cloud.ec2.attachVolume(volumeId, nodeId, device, ctx.signal);
+        } catch (err) {
+          const code = causeCode(err);
+          // Attached already (a retry after a crash): carry on and wait for it.
+          const alreadyOurs = code === 'VolumeInUse' && attachmentTo(await cloud.volumes.get(volumeId), nodeId);
+          if (!alreadyOurs) {
+            await devices.release(nodeId, volumeId);
+            if (isPlinthError(err) && err.kind === 'InvalidArgument' && code === 'InvalidParameterValue')
+              throw unavailable(`device name ${device} was refused on node ${nodeId}; retrying with another`);
+            throw err;
+          }
+        }
+      }
+      const done = await cloud.watcher.waitFor(
+        volumeId,
+        (v) => !v || attachmentTo(v, nodeId)?.State === 'attached',
+        ATTACH_TIMEOUT_MS,
+      );
+      const att = attachmentTo(done, nodeId);
+      if (att?.State !== 'attached') {
+        await devices.release(nodeId, volumeId);
+        throw unavailable(`volume ${volumeId} did not attach to node ${nodeId} (state ${att?.State ?? 'not attached'}); retrying`);
+      }
+      ctx.log.info({ volumeId, nodeId, device: att.Device ?? device }, 'volume attached');
+      return { devicePath: att.Device ?? device };
+    },
+  };
+}

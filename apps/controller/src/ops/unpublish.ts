@@ -1,0 +1,36 @@
+import { causeCode } from '@plinth/cloud';
+import { unavailable } from '@plinth/errors';
+import type { OpDefinition } from '@plinth/queue';
+import { attachmentTo, type Cloud } from '../cloud.js';
+import type { DeviceAllocator } from '../devices.js';
+
+export interface UnpublishJob {
+  volumeId: string;
+  nodeId: string;
+}
+
+/** EC2 answers that mean "there is nothing attached to detach". */
+const NOTHING_TO_DETACH = new Set(['InvalidVolume.NotFound', 'InvalidInstanceID.NotFound', 'InvalidAttachment.NotFound', 'IncorrectState']);
+
+const DETACH_TIMEOUT_MS = 5 * 60_000;
+
+/** ControllerUnpublishVolume's EC2 work: detach, wait until detached, free the device name. Already detached or node gone is success. */
+export function unpublishOp(cloud: Cloud, devices: DeviceAllocator): OpDefinition<UnpublishJob, Record<string, never>> {
+  return {
+    locks: (job) => [`volume:${job.volumeId}`],
+    async run({ volumeId, nodeId }, ctx) {
+      try {
+        await cloud.ec2.detachVolume(volumeId, nodeId, ctx.signal);
+      } catch (err) {
+        if (!NOTHING_TO_DETACH.has(causeCode(err) ?? '')) throw err;
+        await devices.release(nodeId, volumeId);
+        return {};
+      }
+      const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS);
+      if (attachmentTo(v, nodeId)) throw unavailable(`volume ${volumeId} is still detaching from node ${nodeId}; retrying`);
+      await devices.release(nodeId, volumeId);
+      ctx.log.info({ volumeId, nodeId }, 'volume detached');
+      return {};
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import { invalidArgument } from '@plinth/errors';
+
+/** EBS volume types Plinth provisions, with EC2's limits for each. */
+export const VOLUME_TYPES = {
+  gp3: { minGiB: 1, maxGiB: 65536, iops: { min: 3000, max: 80000, perGiB: 500 }, throughput: { min: 125, max: 2000 } },
+  gp2: { minGiB: 1, maxGiB: 16384 },
+  io1: { minGiB: 4, maxGiB: 16384, iops: { min: 100, max: 64000, perGiB: 50 }, iopsRequired: true },
+  io2: { minGiB: 4, maxGiB: 65536, iops: { min: 100, max: 256000, perGiB: 1000 }, iopsRequired: true },
+  st1: { minGiB: 125, maxGiB: 16384 },
+  sc1: { minGiB: 125, maxGiB: 16384 },
+  standard: { minGiB: 1, maxGiB: 1024 },
+} as const satisfies Record<string, TypeLimits>;
+
+interface TypeLimits {
+  minGiB: number;
+  maxGiB: number;
+  iops?: { min: number; max: number; perGiB: number };
+  throughput?: { min: number; max: number };
+  iopsRequired?: boolean;
+}
+
+export type VolumeType = keyof typeof VOLUME_TYPES;
+
+export function limitsOf(type: VolumeType): TypeLimits {
+  return VOLUME_TYPES[type];
+}
+
+/** Node-side format options carried to the node agent in the volume context. */
+export const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
+
+export const PVC_NAME = 'csi.storage.k8s.io/pvc/name';
+export const PVC_NAMESPACE = 'csi.storage.k8s.io/pvc/namespace';
+export const PV_NAME = 'csi.storage.k8s.io/pv/name';
+export const FS_TYPE = 'csi.storage.k8s.io/fstype';
+
+export interface VolumeParams {
+  type: VolumeType;
+  iops?: number;
+  iopsPerGB?: number;
+  allowAutoIopsPerGbIncrease: boolean;
+  throughput?: number;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  fsType?: string;
+  /** User tags from tagSpecification_N. */
+  tags: Record<string, string>;
+  pvcName?: string;
+  pvcNamespace?: string;
+  pvName?: string;
+  /** Passed through to the node agent in the volume context, with the canonical key spelling. */
+  format: Partial<Record<(typeof FORMAT_KEYS)[number], string>>;
+}
+
+const FS_TYPES = new Set(['ext4', 'ext3', 'xfs']);
+
+function positiveInt(key: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw invalidArgument(`parameter ${key}: expected a positive integer, got "${value}"`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw invalidArgument(`parameter ${key}: expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function bool(key: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw invalidArgument(`parameter ${key}: expected "true" or "false", got "${value}"`);
+}
+
+/** Tag keys EC2 or Plinth reserve; users may not set them. */
+function checkUserTag(key: string, param: string): void {
+  if (key.toLowerCase().startsWith('aws:')) throw invalidArgument(`parameter ${param}: tag key "${key}" uses the reserved "aws:" prefix`);
+  if (key === 'CSIVolumeName' || key.startsWith('plinth.dev/')) throw invalidArgument(`parameter ${param}: tag key "${key}" is reserved by Plinth`);
+  if (key.length > 128) throw invalidArgument(`parameter ${param}: tag key longer than 128 characters`);
+}
+
+/**
+ * Parses StorageClass parameters, spelled as aws-ebs-csi-driver spells them
+ * (keys are matched case-insensitively, as there). An unknown key is
+ * INVALID_ARGUMENT naming the key.
+ */
+export function parseVolumeParams(params: Record<string, string>): VolumeParams {
+  const out: VolumeParams = { type: 'gp3', allowAutoIopsPerGbIncrease: false, encrypted: false, tags: {}, format: {} };
+  for (const [rawKey, value] of Object.entries(params)) {
+    const key = rawKey.toLowerCase();
+    const tagMatch = /^tagspecification_(\d+)$/.exec(key);
+    if (tagMatch) {
+      const eq = value.indexOf('=');
+      if (eq <= 0) throw invalidArgument(`parameter ${rawKey}: expected "key=value", got "${value}"`);
+      const tagKey = value.slice(0, eq).trim();
+      checkUserTag(tagKey, rawKey);
+      out.tags[tagKey] = value.slice(eq + 1).trim();
+      continue;
+    }
+    const formatKey = FORMAT_KEYS.find((k) => k.toLowerCase() === key);
+    if (formatKey) {
+      out.format[formatKey] = value;
+      continue;
+    }
+    switch (key) {
+      case 'type': {
+        const t = value.trim().toLowerCase();
+        if (!(t in VOLUME_TYPES)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
+        out.type = t as VolumeType;
+        break;
+      }
+      case 'iops':
+        out.iops = positiveInt(rawKey, value);
+        break;
+      case 'iopspergb':
+        out.iopsPerGB = positiveInt(rawKey, value);
+        break;
+      case 'allowautoiopspergbincrease':
+        out.allowAutoIopsPerGbIncrease = bool(rawKey, value);
+        break;
+      case 'throughput':
+        out.throughput = positiveInt(rawKey, value);
+        break;
+      case 'encrypted':
+        out.encrypted = bool(rawKey, value);
+        break;
+      case 'kmskeyid':
+        if (!value.trim()) throw invalidArgument('parameter kmsKeyId: must not be empty');
+        out.kmsKeyId = value.trim();
+        break;
+      case 'fstype':
+      case FS_TYPE: {
+        const fs = value.trim().toLowerCase();
+        if (!FS_TYPES.has(fs)) throw invalidArgument(`parameter ${rawKey}: unsupported filesystem "${value}"; one of ext4, ext3, xfs`);
+        out.fsType = fs;
+        break;
+      }
+      case PVC_NAME:
+        out.pvcName = value;
+        break;
+      case PVC_NAMESPACE:
+        out.pvcNamespace = value;
+        break;
+      case PV_NAME:
+        out.pvName = value;
+        break;
+      default:
+        throw invalidArgument(`unknown parameter "${rawKey}"`);
+    }
+  }
+  const lim = limitsOf(out.type);
+  if (out.iops !== undefined && out.iopsPerGB !== undefined) throw invalidArgument('parameters iops and iopsPerGB are mutually exclusive; set one');
+  if ((out.iops !== undefined || out.iopsPerGB !== undefined) && !lim.iops) throw invalidArgument(`parameter iops: volume type ${out.type} does not take an IOPS setting`);
+  if (out.throughput !== undefined && !lim.throughput) throw invalidArgument(`parameter throughput: only gp3 takes a throughput setting, not ${out.type}`);
+  if (lim.throughput && out.throughput !== undefined && (out.throughput < lim.throughput.min || out.throughput > lim.throughput.max))
+    throw invalidArgument(`parameter throughput: ${out.throughput} MiB/s is outside ${lim.throughput.min}-${lim.throughput.max} for ${out.type}`);
+  if (lim.iopsRequired && out.iops === undefined && out.iopsPerGB === undefined) throw invalidArgument(`parameter iops or iopsPerGB is required for volume type ${out.type}`);
+  if (out.kmsKeyId && !out.encrypted) throw invalidArgument('parameter kmsKeyId needs encrypted "true"');
+  return out;
+}
+
+/**
+ * The IOPS to request for a volume of `sizeGiB`: explicit, or iopsPerGB × size
+ * (raised to the type's minimum when allowed, capped at its maximum), checked
+ * against the type's range and ratio.
+ */
+export function resolveIops(p: VolumeParams, sizeGiB: number): number | undefined {
+  const lim = limitsOf(p.type).iops;
+  if (!lim) return undefined;
+  if (p.iopsPerGB !== undefined) {
+    let iops = p.iopsPerGB * sizeGiB;
+    if (iops < lim.min) {
+      if (!p.allowAutoIopsPerGbIncrease)
+        throw invalidArgument(`parameter iopsPerGB: ${p.iopsPerGB} × ${sizeGiB} GiB = ${iops} IOPS is below ${lim.min} for ${p.type}; set allowAutoIOPSPerGBIncrease "true" to round up`);
+      iops = lim.min;
+    }
+    return Math.min(iops, lim.max, lim.perGiB * sizeGiB);
+  }
+  if (p.iops === undefined) return undefined;
+  if (p.iops < lim.min || p.iops > lim.max) throw invalidArgument(`parameter iops: ${p.iops} is outside ${lim.min}-${lim.max} for ${p.type}`);
+  if (p.iops > lim.perGiB * sizeGiB)
+    throw invalidArgument(`parameter iops: ${p.iops} IOPS exceeds ${lim.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${p.type} volume`);
+  return p.iops;
+}

@@ -1,0 +1,52 @@
+import { invalidArgument } from '@plinth/errors';
+import type { CallContext, CreateVolumeRequest, CreateVolumeResponse } from '@plinth/csi';
+import { checkCapabilities } from '../access.js';
+import { GiB, sizeInGiB } from '../capacity.js';
+import type { Deps } from '../deps.js';
+import type { CreatedVolume, CreateVolumeJob } from '../ops/create-volume.js';
+import { FORMAT_KEYS, limitsOf, parseVolumeParams, resolveIops } from '../params.js';
+import { pickZone, requisiteZones, topologyFor } from '../topology.js';
+
+const MAX_NAME = 128;
+// CSI forbids these control characters in names.
+// eslint-disable-next-line no-control-regex
+const BANNED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** CreateVolume: every argument is validated here, before the queue; the EC2 work runs as a job. */
+export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: CallContext): Promise<CreateVolumeResponse> {
+  if (!req.name) throw invalidArgument('name is required');
+  if (req.name.length > MAX_NAME || BANNED.test(req.name)) throw invalidArgument(`name must be at most ${MAX_NAME} characters without control characters`);
+  if (req.volumeContentSource) throw invalidArgument('volume_content_source: creating from a snapshot or volume is not supported by this controller yet');
+  const params = parseVolumeParams(req.parameters);
+  const { multiAttach } = checkCapabilities(req.volumeCapabilities, params.type);
+  const lim = limitsOf(params.type);
+  const sizeGiB = sizeInGiB(req.capacityRange, lim.minGiB, lim.maxGiB, deps.config.DEFAULT_VOLUME_SIZE_GIB);
+  const iops = resolveIops(params, sizeGiB);
+  const zone = pickZone(req.accessibilityRequirements, deps.defaultZone);
+
+  const job: CreateVolumeJob = {
+    name: req.name,
+    sizeGiB,
+    requiredBytes: req.capacityRange?.requiredBytes ?? 0,
+    limitBytes: req.capacityRange?.limitBytes ?? 0,
+    zone,
+    allowedZones: requisiteZones(req.accessibilityRequirements),
+    params,
+    iops,
+    multiAttach,
+  };
+  const created = await deps.ops.run<CreatedVolume>('create', req.name, job, ctx.deadline);
+
+  const volumeContext: Record<string, string> = {};
+  if (params.fsType) volumeContext.fsType = params.fsType;
+  for (const k of FORMAT_KEYS) if (params.format[k] !== undefined) volumeContext[k] = params.format[k];
+  return {
+    volume: {
+      volumeId: created.volumeId,
+      capacityBytes: created.sizeGiB * GiB,
+      volumeContext,
+      contentSource: undefined,
+      accessibleTopology: [topologyFor(created.zone)],
+    },
+  };
+}

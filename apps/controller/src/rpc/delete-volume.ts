@@ -1,0 +1,12 @@
+import { invalidArgument } from '@plinth/errors';
+import type { CallContext, DeleteVolumeRequest, DeleteVolumeResponse } from '@plinth/csi';
+import type { Deps } from '../deps.js';
+import { isVolumeId } from './ids.js';
+
+/** DeleteVolume: idempotent; an id that cannot be an EBS volume is already "gone". */
+export async function deleteVolume(deps: Deps, req: DeleteVolumeRequest, ctx: CallContext): Promise<DeleteVolumeResponse> {
+  if (!req.volumeId) throw invalidArgument('volume_id is required');
+  if (!isVolumeId(req.volumeId)) return {};
+  await deps.ops.run('delete', req.volumeId, { volumeId: req.volumeId }, ctx.deadline);
+  return {};
+}

@@ -1,0 +1,19 @@
+import { invalidArgument } from '@plinth/errors';
+import type { CallContext, ControllerPublishVolumeRequest, ControllerPublishVolumeResponse } from '@plinth/csi';
+import { capabilityProblem } from '../access.js';
+import type { Deps } from '../deps.js';
+import type { Published } from '../ops/publish.js';
+import { requireNodeId, requireVolumeId } from './ids.js';
+
+/** ControllerPublishVolume: attach through the queue; publish_context carries the device path. */
+export async function controllerPublishVolume(deps: Deps, req: ControllerPublishVolumeRequest, ctx: CallContext): Promise<ControllerPublishVolumeResponse> {
+  if (!req.volumeId) throw invalidArgument('volume_id is required');
+  if (!req.nodeId) throw invalidArgument('node_id is required');
+  if (!req.volumeCapability) throw invalidArgument('volume_capability is required');
+  const problem = capabilityProblem(req.volumeCapability, undefined);
+  if (problem) throw invalidArgument(`volume_capability: ${problem}`);
+  const volumeId = requireVolumeId(req.volumeId);
+  const nodeId = requireNodeId(req.nodeId);
+  const res = await deps.ops.run<Published>('publish', `${volumeId}:${nodeId}`, { volumeId, nodeId }, ctx.deadline);
+  return { publishContext: { devicePath: res.devicePath } };
+}

@@ -1,0 +1,36 @@
+import { invalidArgument } from '@plinth/errors';
+import type { TopologyRequirement } from '@plinth/csi';
+
+export const ZONE_KEY = 'topology.kubernetes.io/zone';
+export const LEGACY_ZONE_KEY = 'topology.ebs.csi.aws.com/zone';
+
+function zoneOf(segments: Record<string, string>): string | undefined {
+  return segments[ZONE_KEY] ?? segments[LEGACY_ZONE_KEY];
+}
+
+/**
+ * The zone to create a volume in: the first preferred topology with a zone,
+ * else the first requisite one, else `fallback`. Preferred zones outside a
+ * non-empty requisite list are skipped.
+ */
+export function pickZone(req: TopologyRequirement | undefined, fallback: string): string {
+  const requisite = requisiteZones(req);
+  for (const t of req?.preferred ?? []) {
+    const z = zoneOf(t.segments);
+    if (z && (requisite.length === 0 || requisite.includes(z))) return z;
+  }
+  if (requisite[0]) return requisite[0];
+  if ((req?.requisite?.length ?? 0) > 0 || (req?.preferred?.length ?? 0) > 0) {
+    throw invalidArgument(`accessibility_requirements: no segment carries ${ZONE_KEY} or ${LEGACY_ZONE_KEY}`);
+  }
+  return fallback;
+}
+
+/** The zones the requisite topologies name (empty: any zone will do). */
+export function requisiteZones(req: TopologyRequirement | undefined): string[] {
+  return [...new Set((req?.requisite ?? []).map((t) => zoneOf(t.segments)).filter((z): z is string => !!z))];
+}
+
+export function topologyFor(zone: string): { segments: Record<string, string> } {
+  return { segments: { [ZONE_KEY]: zone, [LEGACY_ZONE_KEY]: zone } };
+}

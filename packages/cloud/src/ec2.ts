@@ -1,0 +1,202 @@
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  type CreateVolumeCommandInput,
+  type EC2Client,
+  type Filter,
+  type Instance,
+  type Tag,
+  type Volume,
+  type VolumeAttachment,
+} from '@aws-sdk/client-ec2';
+import type { Logger } from '@plinth/logger';
+import pRetry from 'p-retry';
+import { isThrottle, isTransient, mapEc2Error } from './errors.js';
+import type { RedisRateLimiter } from './limiter.js';
+
+export type { Instance, Tag, Volume, VolumeAttachment };
+
+export type CallOutcome = 'ok' | 'error' | 'throttled';
+
+/** Sees every EC2 request Plinth sends (for metrics and the benchmark). */
+export interface Ec2Observer {
+  onCall(action: string, outcome: CallOutcome, seconds: number): void;
+}
+
+export interface Ec2Options {
+  log: Logger;
+  limiter?: RedisRateLimiter | undefined;
+  observer?: Ec2Observer | undefined;
+  /** How long one logical call may keep retrying transient failures (default 120 s). */
+  retryBudgetMs?: number;
+}
+
+/** The tag that carries a volume's CSI name: the key that makes CreateVolume idempotent. */
+export const TAG_CSI_NAME = 'CSIVolumeName';
+/** The tag that marks a volume as created by this Plinth cluster. */
+export const TAG_CLUSTER = 'plinth.dev/cluster-id';
+
+const FILTER_CHUNK = 200;
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Plinth's EC2 adapter. Every request passes the shared rate limiter, retries
+ * throttling and transient failures with backoff (never surfacing them while
+ * the budget lasts), is observed for metrics, and fails with a domain error.
+ */
+export class Ec2 {
+  constructor(
+    readonly client: EC2Client,
+    private readonly opts: Ec2Options,
+  ) {}
+
+  async send<T>(action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const { limiter, observer, log } = this.opts;
+    try {
+      return await pRetry(
+        async () => {
+          if (limiter) await limiter.acquire(action, signal);
+          const t0 = performance.now();
+          try {
+            const out = await call(signal);
+            observer?.onCall(action, 'ok', (performance.now() - t0) / 1000);
+            return out;
+          } catch (err) {
+            observer?.onCall(action, isThrottle(err) ? 'throttled' : 'error', (performance.now() - t0) / 1000);
+            throw err;
+          }
+        },
+        {
+          retries: 1000,
+          minTimeout: 100,
+          maxTimeout: 5_000,
+          factor: 2,
+          randomize: true,
+          maxRetryTime: this.opts.retryBudgetMs ?? 120_000,
+          ...(signal ? { signal } : {}),
+          shouldRetry: (err) => isTransient(err),
+          onFailedAttempt: (err) => {
+            if (isTransient(err)) log.debug({ action, what, attempt: err.attemptNumber, code: (err as { name?: string }).name }, 'EC2 call retried');
+          },
+        },
+      );
+    } catch (err) {
+      throw mapEc2Error(err, action, what);
+    }
+  }
+
+  private async describeVolumesPaged(filters: Filter[], what: string, signal?: AbortSignal): Promise<Volume[]> {
+    const out: Volume[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.send('DescribeVolumes', what, (s) =>
+        this.client.send(new DescribeVolumesCommand({ Filters: filters, ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+        signal,
+      );
+      out.push(...(res.Volumes ?? []));
+      token = res.NextToken;
+    } while (token);
+    return out;
+  }
+
+  /** Volumes by id. Ids not found are simply absent (a filter, so one bad id never fails the batch). */
+  async describeVolumes(ids: string[], signal?: AbortSignal): Promise<Map<string, Volume>> {
+    const found = new Map<string, Volume>();
+    for (const part of chunks([...new Set(ids)], FILTER_CHUNK)) {
+      const vols = await this.describeVolumesPaged([{ Name: 'volume-id', Values: part }], `volumes ${part.join(',')}`, signal);
+      for (const v of vols) if (v.VolumeId && part.includes(v.VolumeId)) found.set(v.VolumeId, v);
+    }
+    return found;
+  }
+
+  /** This cluster's volumes carrying the given CSI names, grouped by name. */
+  async findVolumesByName(clusterId: string, names: string[], signal?: AbortSignal): Promise<Map<string, Volume[]>> {
+    const found = new Map<string, Volume[]>();
+    for (const part of chunks([...new Set(names)], FILTER_CHUNK)) {
+      const vols = await this.describeVolumesPaged(
+        [
+          { Name: `tag:${TAG_CSI_NAME}`, Values: part },
+          { Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] },
+        ],
+        `volumes named ${part.join(',')}`,
+        signal,
+      );
+      for (const v of vols) {
+        const name = v.Tags?.find((t) => t.Key === TAG_CSI_NAME)?.Value;
+        if (!name || !part.includes(name)) continue;
+        const list = found.get(name) ?? [];
+        list.push(v);
+        found.set(name, list);
+      }
+    }
+    return found;
+  }
+
+  /** All volumes of this cluster (paged by EC2 where it pages). */
+  async listClusterVolumes(clusterId: string, signal?: AbortSignal): Promise<Volume[]> {
+    return this.describeVolumesPaged([{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }], `volumes of cluster ${clusterId}`, signal);
+  }
+
+  /** Instances by id; terminated ones count as gone. */
+  async describeInstances(ids: string[], signal?: AbortSignal): Promise<Map<string, Instance>> {
+    const found = new Map<string, Instance>();
+    for (const part of chunks([...new Set(ids)], FILTER_CHUNK)) {
+      let token: string | undefined;
+      do {
+        const res = await this.send(
+          'DescribeInstances',
+          `instances ${part.join(',')}`,
+          (s) => this.client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: part }], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+          signal,
+        );
+        for (const r of res.Reservations ?? [])
+          for (const i of r.Instances ?? [])
+            if (i.InstanceId && part.includes(i.InstanceId) && i.State?.Name !== 'terminated' && i.State?.Name !== 'shutting-down') found.set(i.InstanceId, i);
+        token = res.NextToken;
+      } while (token);
+    }
+    return found;
+  }
+
+  async createVolume(input: CreateVolumeCommandInput, what: string, signal?: AbortSignal): Promise<Volume> {
+    const res = await this.send('CreateVolume', what, (s) => this.client.send(new CreateVolumeCommand(input), { abortSignal: s }), signal);
+    return res;
+  }
+
+  async deleteVolume(volumeId: string, signal?: AbortSignal): Promise<void> {
+    await this.send('DeleteVolume', `volume ${volumeId}`, (s) => this.client.send(new DeleteVolumeCommand({ VolumeId: volumeId }), { abortSignal: s }), signal);
+  }
+
+  async attachVolume(volumeId: string, instanceId: string, device: string, signal?: AbortSignal): Promise<VolumeAttachment> {
+    return this.send(
+      'AttachVolume',
+      `volume ${volumeId} on node ${instanceId}`,
+      (s) => this.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }), { abortSignal: s }),
+      signal,
+    );
+  }
+
+  async detachVolume(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<void> {
+    await this.send(
+      'DetachVolume',
+      `volume ${volumeId} on node ${instanceId}`,
+      (s) => this.client.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId }), { abortSignal: s }),
+      signal,
+    );
+  }
+
+  /** A cheap reachability check (used by Probe and readiness). */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.send('DescribeAvailabilityZones', 'availability zones', (s) => this.client.send(new DescribeAvailabilityZonesCommand({}), { abortSignal: s }), signal);
+  }
+}

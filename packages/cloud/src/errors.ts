@@ -1,0 +1,99 @@
+import {
+  aborted,
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  isPlinthError,
+  notFound,
+  PlinthError,
+  resourceExhausted,
+  unavailable,
+} from '@plinth/errors';
+
+/** The error code EC2 put on a failed call (`Code` in the XML body), if any. */
+export function ec2Code(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; Code?: unknown; code?: unknown };
+  for (const v of [e.Code, e.name, e.code]) if (typeof v === 'string' && v !== 'Error') return v;
+  return undefined;
+}
+
+function httpStatus(err: unknown): number | undefined {
+  const meta = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+const THROTTLE_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout', 'socket hang up']);
+
+export function isThrottle(err: unknown): boolean {
+  const code = ec2Code(err);
+  return code !== undefined && THROTTLE_CODES.has(code);
+}
+
+/** Worth retrying at the call level: throttling, 5xx, dropped connections. */
+export function isTransient(err: unknown): boolean {
+  if (isPlinthError(err)) return false;
+  if (isThrottle(err)) return true;
+  const code = ec2Code(err);
+  if (code !== undefined && (NETWORK_CODES.has(code) || code === 'InternalError' || code === 'ServiceUnavailable' || code === 'Unavailable')) return true;
+  const st = httpStatus(err);
+  if (st !== undefined && st >= 500) return true;
+  const msg = err instanceof Error ? err.message : '';
+  return /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE|ETIMEDOUT/.test(msg);
+}
+
+/**
+ * Maps a failed EC2 call to a domain error with a message a user can act on.
+ * `what` names the resource the call was about, e.g. "volume vol-123".
+ */
+export function mapEc2Error(err: unknown, action: string, what: string): PlinthError {
+  if (isPlinthError(err)) return err;
+  const code = ec2Code(err) ?? 'Unknown';
+  const cause = { cause: err };
+  const detail = err instanceof Error && err.message ? `: ${err.message}` : '';
+  switch (code) {
+    case 'InvalidVolume.NotFound':
+    case 'InvalidInstanceID.NotFound':
+    case 'InvalidSnapshot.NotFound':
+    case 'InvalidAttachment.NotFound':
+      return notFound(`${what} not found (${action}: ${code})`, cause);
+    case 'InvalidInstanceID.Malformed':
+    case 'InvalidVolumeID.Malformed':
+    case 'InvalidParameterValue':
+    case 'InvalidParameterCombination':
+    case 'InvalidParameter':
+    case 'MissingParameter':
+    case 'InvalidZone.NotFound':
+    case 'InvalidAvailabilityZone':
+    case 'UnknownVolumeType':
+      return invalidArgument(`${action} rejected for ${what} (${code})${detail}`, cause);
+    case 'VolumeInUse':
+    case 'IncorrectState':
+    case 'IncorrectInstanceState':
+    case 'InvalidVolume.ZoneMismatch':
+    case 'OperationNotPermitted':
+    case 'UnauthorizedOperation':
+    case 'KMSKeyNotAccessibleFault':
+    case 'InvalidKMSKey.NotFound':
+      return failedPrecondition(`${action} not possible for ${what} (${code})${detail}`, cause);
+    case 'IdempotentParameterMismatch':
+      return alreadyExists(`${what} exists with other parameters (${code})`, cause);
+    case 'VolumeLimitExceeded':
+    case 'AttachmentLimitExceeded':
+    case 'InsufficientVolumeCapacity':
+    case 'MaxIOPSLimitExceeded':
+    case 'SnapshotLimitExceeded':
+      return resourceExhausted(`${action} for ${what}: EC2 limit reached (${code})${detail}`, cause);
+    case 'ConcurrentTagAccess':
+      return aborted(`${action} for ${what} conflicted with another change (${code}); retry`, cause);
+    default:
+      if (isTransient(err)) return unavailable(`EC2 ${action} for ${what} is unavailable (${code}); retry later`, cause);
+      return new PlinthError('Internal', `EC2 ${action} for ${what} failed (${code})`, { cause: err });
+  }
+}
+
+/** The EC2 error code behind a mapped domain error, if it came from EC2. */
+export function causeCode(err: unknown): string | undefined {
+  return ec2Code((err as { cause?: unknown } | null)?.cause);
+}

@@ -1,0 +1,209 @@
+import { deadlineExceeded, fromSerialized, internal, isPlinthError, type SerializedError, type ErrorKind } from '@plinth/errors';
+import type { Logger } from '@plinth/logger';
+import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Leases } from './leases.js';
+
+export interface OpContext {
+  /** Aborted when the job's time budget is spent or the process shuts down. */
+  signal: AbortSignal;
+  jobId: string;
+  attempt: number;
+  log: Logger;
+}
+
+export interface OpDefinition<D, R> {
+  /** Leases this operation holds while it runs (e.g. `volume:vol-123`), so operations on one resource are serialised across replicas. */
+  locks: (data: D) => string[];
+  run: (data: D, ctx: OpContext) => Promise<R>;
+}
+
+/** How a job ends, as stored in Redis: a domain error is a result, not a failure. */
+type Outcome<R> = { ok: true; value: R } | { ok: false; error: SerializedError };
+
+interface JobData {
+  key: string;
+  data: unknown;
+}
+
+export interface OperationsOptions {
+  redisUrl: string;
+  log: Logger;
+  queueName?: string;
+  /** Redis key prefix for BullMQ (default "plinth"). */
+  prefix?: string;
+  /** Jobs this process runs at once (they mostly wait on EC2). */
+  concurrency?: number;
+  /** BullMQ job lock: a crashed worker's job is taken over after about this long. */
+  lockDurationMs?: number;
+  /** Attempts for jobs that fail with a transient error. */
+  attempts?: number;
+  /** Time budget of one attempt. */
+  jobTimeoutMs?: number;
+  /** Finished jobs kept for operators: at most this many seconds / records. */
+  keepCompleted?: { age: number; count: number };
+  keepFailed?: { age: number; count: number };
+  /** Run no worker in this process (an API-only client of the queue). */
+  noWorker?: boolean;
+  onJobDone?: (op: string, outcome: 'ok' | 'error' | 'failed', seconds: number) => void;
+}
+
+/** Errors worth another attempt: the cloud or Redis was unavailable, or something unexpected happened. */
+const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
+
+function redisFor(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+/**
+ * The durable operation queue. Each mutating CSI call becomes a BullMQ job
+ * deduplicated by its natural key (`create:<name>`, `publish:<vol>:<node>`…):
+ * a retried call joins the job already in flight instead of starting another.
+ * Jobs survive controller crashes (BullMQ's stalled-job recovery hands them to
+ * a live worker) and run under Redis leases per resource.
+ */
+export class Operations {
+  readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private worker: Worker | undefined;
+  private readonly defs = new Map<string, OpDefinition<unknown, unknown>>();
+  private readonly redis: Redis;
+  private readonly leases: Leases;
+  private readonly shutdown = new AbortController();
+  private readonly opts: Required<Omit<OperationsOptions, 'onJobDone'>> & Pick<OperationsOptions, 'onJobDone'>;
+
+  constructor(opts: OperationsOptions) {
+    this.opts = {
+      queueName: 'plinth-ops',
+      prefix: 'plinth',
+      concurrency: 200,
+      lockDurationMs: 15_000,
+      attempts: 5,
+      jobTimeoutMs: 10 * 60_000,
+      keepCompleted: { age: 3600, count: 2000 },
+      keepFailed: { age: 7 * 24 * 3600, count: 5000 },
+      noWorker: false,
+      ...opts,
+    };
+    const connection = (): ConnectionOptions => redisFor(this.opts.redisUrl);
+    this.queue = new Queue(this.opts.queueName, { connection: connection(), prefix: this.opts.prefix });
+    this.events = new QueueEvents(this.opts.queueName, { connection: connection(), prefix: this.opts.prefix });
+    this.redis = redisFor(this.opts.redisUrl);
+    this.leases = new Leases(this.redis, this.opts.lockDurationMs);
+    this.queue.on('error', (err) => this.opts.log.warn({ err }, 'queue connection error'));
+    this.events.on('error', (err) => this.opts.log.warn({ err }, 'queue events connection error'));
+  }
+
+  define<D, R>(op: string, def: OpDefinition<D, R>): void {
+    this.defs.set(op, def as OpDefinition<unknown, unknown>);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    if (this.opts.noWorker) return;
+    this.worker = new Worker(this.opts.queueName, (job: Job<JobData>) => this.process(job), {
+      connection: redisFor(this.opts.redisUrl),
+      prefix: this.opts.prefix,
+      concurrency: this.opts.concurrency,
+      lockDuration: this.opts.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.floor(this.opts.lockDurationMs / 2)),
+      maxStalledCount: 10,
+    });
+    this.worker.on('error', (err) => this.opts.log.warn({ err }, 'worker error'));
+    await this.worker.waitUntilReady();
+  }
+
+  /**
+   * Runs operation `op` for natural key `key` through the queue and waits for
+   * its result until `deadline` (ms since epoch). A call with the same key
+   * while a job is in flight joins that job.
+   */
+  async run<R>(op: string, key: string, data: unknown, deadline: number): Promise<R> {
+    if (!this.defs.has(op)) throw internal(`no operation ${op}`);
+    const dedupId = `${op}:${key}`;
+    const job = await this.queue.add(op, { key, data } satisfies JobData, {
+      deduplication: { id: dedupId },
+      attempts: this.opts.attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: this.opts.keepCompleted,
+      removeOnFail: this.opts.keepFailed,
+    });
+    const budget = Number.isFinite(deadline) ? deadline - Date.now() - 250 : this.opts.jobTimeoutMs;
+    if (budget <= 0) throw deadlineExceeded(`no time left to wait for ${op} ${key} (job ${job.id}); it continues, retry to wait for it`);
+    let outcome: Outcome<R>;
+    try {
+      outcome = (await job.waitUntilFinished(this.events, budget)) as Outcome<R>;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (msg.startsWith('Job wait')) {
+        throw deadlineExceeded(`${op} ${key} is still in progress (job ${job.id}); retry to wait for it`);
+      }
+      throw decodeFailure(msg, op, key, job.id);
+    }
+    if (outcome.ok) return outcome.value;
+    throw fromSerialized(outcome.error);
+  }
+
+  private async process(job: Job<JobData>): Promise<Outcome<unknown>> {
+    const def = this.defs.get(job.name);
+    if (!def) return { ok: false, error: { kind: 'Internal', message: `unknown operation ${job.name}` } };
+    const started = performance.now();
+    const budget = AbortSignal.timeout(this.opts.jobTimeoutMs);
+    const signal = AbortSignal.any([budget, this.shutdown.signal]);
+    const log = this.opts.log.child({ op: job.name, key: job.data.key, job: job.id, attempt: job.attemptsMade + 1 });
+    const release = await this.leases.acquire(def.locks(job.data.data), signal);
+    try {
+      const value = await def.run(job.data.data, { signal, jobId: job.id ?? '', attempt: job.attemptsMade + 1, log });
+      this.opts.onJobDone?.(job.name, 'ok', (performance.now() - started) / 1000);
+      return { ok: true, value };
+    } catch (err) {
+      if (isPlinthError(err) && !RETRYABLE.has(err.kind)) {
+        this.opts.onJobDone?.(job.name, 'error', (performance.now() - started) / 1000);
+        log.info({ kind: err.kind, msg: err.message }, 'operation refused');
+        return { ok: false, error: err.toJSON() };
+      }
+      this.opts.onJobDone?.(job.name, 'failed', (performance.now() - started) / 1000);
+      log.warn({ err }, 'operation failed; BullMQ will retry while attempts remain');
+      // The failure reason is stored in Redis and read back by the waiter.
+      const ser: SerializedError = isPlinthError(err) ? err.toJSON() : { kind: 'Internal', message: `${job.name} failed unexpectedly` };
+      throw new Error(JSON.stringify(ser), { cause: err });
+    } finally {
+      await release();
+    }
+  }
+
+  /** Counts of jobs by state (for Probe, metrics and operators). */
+  async counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('active', 'waiting', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  /** Stops taking jobs, lets running ones finish for up to graceMs, then leaves the rest to BullMQ's stalled-job recovery. */
+  async close(graceMs = 10_000): Promise<void> {
+    const w = this.worker;
+    if (w) {
+      const drained = await Promise.race([w.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+      if (!drained) {
+        // Running jobs stay active in Redis; BullMQ hands them to a live worker once their lock lapses.
+        this.shutdown.abort(new Error('shutting down'));
+        await w.close(true);
+      }
+    }
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    this.redis.disconnect();
+  }
+}
+
+function decodeFailure(reason: string, op: string, key: string, jobId: string | undefined) {
+  try {
+    const parsed = JSON.parse(reason) as unknown;
+    const err = fromSerialized(parsed);
+    if (err.message !== 'internal error') return err;
+  } catch {
+    // not one of ours
+  }
+  return internal(`${op} ${key} failed (job ${jobId ?? '?'}); see the controller log`);
+}
