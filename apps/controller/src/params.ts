@@ -21,6 +21,10 @@ interface TypeLimits {
 
 export type VolumeType = keyof typeof VOLUME_TYPES;
 
+export function isVolumeType(t: string | undefined): t is VolumeType {
+  return t !== undefined && Object.hasOwn(VOLUME_TYPES, t);
+}
+
 export function limitsOf(type: VolumeType): TypeLimits {
   return VOLUME_TYPES[type];
 }
@@ -100,8 +104,8 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
     switch (key) {
       case 'type': {
         const t = value.trim().toLowerCase();
-        if (!(t in VOLUME_TYPES)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
-        out.type = t as VolumeType;
+        if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
+        out.type = t;
         break;
       }
       case 'iops':

@@ -2,7 +2,7 @@ import { invalidArgument, notFound } from '@plinth/errors';
 import type { ValidateVolumeCapabilitiesRequest, ValidateVolumeCapabilitiesResponse } from '@plinth/csi';
 import { capabilityProblem } from '../access.js';
 import type { Deps } from '../deps.js';
-import { VOLUME_TYPES, type VolumeType } from '../params.js';
+import { isVolumeType } from '../params.js';
 import { requireVolumeId } from './ids.js';
 
 export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolumeCapabilitiesRequest): Promise<ValidateVolumeCapabilitiesResponse> {
@@ -10,7 +10,7 @@ export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolume
   if (req.volumeCapabilities.length === 0) throw invalidArgument('volume_capabilities is required');
   const vol = await deps.cloud.volumes.get(volumeId);
   if (!vol) throw notFound(`volume ${volumeId} not found`);
-  const type = (vol.VolumeType && vol.VolumeType in VOLUME_TYPES ? vol.VolumeType : undefined);
+  const type = isVolumeType(vol.VolumeType) ? vol.VolumeType : undefined;
   for (const cap of req.volumeCapabilities) {
     const problem = capabilityProblem(cap, type);
     if (problem) return { confirmed: undefined, message: problem };
