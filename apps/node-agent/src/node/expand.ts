@@ -4,7 +4,7 @@ import type { NodeExpandVolumeRequest, NodeExpandVolumeResponse } from '@plinth/
 import { findDevice } from '../device/find.js';
 import { validateVolumeId } from '../device/identity.js';
 import { mountAt } from '../mount/mountinfo.js';
-import { deviceSize, filesystemSize, growFilesystem, GROW_SLACK_BYTES } from '../mount/resize.js';
+import { deviceSize, filesystemSize, growOnline, GROW_SLACK_BYTES } from '../mount/resize.js';
 import { validatePath } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
@@ -38,7 +38,7 @@ export async function nodeExpandVolume(ctx: NodeContext, req: NodeExpandVolumeRe
     }
     const before = await filesystemSize(mount.fsType, dev.path, path);
     if (size - before > GROW_SLACK_BYTES) {
-      await growFilesystem(mount.fsType, dev.path, path);
+      await growOnline(mount.fsType, dev.path, path);
       ctx.log.info({ volumeId: req.volumeId, from: before, to: size, fsType: mount.fsType }, 'filesystem grown');
     }
     return { capacityBytes: size };

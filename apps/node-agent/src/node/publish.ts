@@ -1,9 +1,9 @@
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument } from '@plinth/errors';
 import type { NodePublishVolumeRequest, NodePublishVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
-import { validateVolumeId } from '../device/identity.js';
+import { majMinOf, validateVolumeId } from '../device/identity.js';
 import { bindMount } from '../mount/mount.js';
 import { mountAt, type MountEntry } from '../mount/mountinfo.js';
 import { validatePath } from '../paths.js';
@@ -35,7 +35,9 @@ export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolume
       const dev = await findDevice(ctx.roots, req.volumeId, req.publishContext.devicePath, ctx.deviceWaitMs, signal);
       const existing = await mountAt(target);
       if (existing) {
-        checkExisting(existing, dev.majMin, readOnly, req);
+        // A bind of a device node: mountinfo shows the /dev filesystem; the node's rdev is the device.
+        const st = await stat(target, { bigint: true });
+        checkExisting({ ...existing, majMin: st.isBlockDevice() ? majMinOf(st.rdev) : 'none' }, dev.majMin, readOnly, req);
         return {};
       }
       await mkdir(dirname(target), { recursive: true });

@@ -7,7 +7,7 @@ import { isBlank, probe } from '../mount/blkid.js';
 import { mkfs, parseFormatOptions } from '../mount/mkfs.js';
 import { mountDevice } from '../mount/mount.js';
 import { mountAt } from '../mount/mountinfo.js';
-import { growIfNeeded } from '../mount/resize.js';
+import { growOffline, growOnline, needsGrow } from '../mount/resize.js';
 import { validatePath } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
@@ -54,15 +54,26 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
     } else if (found.type !== access.fsType) {
       const what = found.type || `a ${found.ptType} partition table`;
       throw failedPrecondition(`volume ${req.volumeId} already contains ${what}, not ${access.fsType}; refusing to reformat it`);
+    } else if (access.fsType !== 'xfs' && (await needsGrow(access.fsType, dev.path))) {
+      // The volume was resized while not staged: grow ext* before mounting (no online-resize privilege needed).
+      await reprove(ctx.roots, dev, req.volumeId);
+      await growOffline(dev.path);
+      log.info('filesystem was smaller than the device: grown before mounting');
     }
 
     await mkdir(staging, { recursive: true });
     await reprove(ctx.roots, dev, req.volumeId);
     await mountDevice(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags));
-    try {
-      if (await growIfNeeded(access.fsType, dev.path, staging)) log.info('filesystem was smaller than the device: grown');
-    } catch (err) {
-      log.warn({ err }, 'could not grow the filesystem at stage; NodeExpandVolume will retry');
+    if (access.fsType === 'xfs') {
+      try {
+        // xfs only grows mounted.
+        if (await needsGrow('xfs', dev.path, staging)) {
+          await growOnline('xfs', dev.path, staging);
+          log.info('filesystem was smaller than the device: grown');
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'could not grow the filesystem at stage; NodeExpandVolume will retry');
+      }
     }
     log.info({ staging, fsType: access.fsType }, 'staged');
     return {};

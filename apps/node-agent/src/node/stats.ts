@@ -1,9 +1,9 @@
-import { lstat, statfs } from 'node:fs/promises';
+import { lstat, stat, statfs } from 'node:fs/promises';
 import { notFound } from '@plinth/errors';
 import { VolumeUsage_Unit, type NodeGetVolumeStatsRequest, type NodeGetVolumeStatsResponse, type VolumeCondition } from '@plinth/csi';
-import { validateVolumeId } from '../device/identity.js';
+import { majMinOf, validateVolumeId } from '../device/identity.js';
 import { blockEntryByMajMin } from '../device/sysfs.js';
-import { mountAt, type MountEntry } from '../mount/mountinfo.js';
+import { mountAt } from '../mount/mountinfo.js';
 import { deviceSize } from '../mount/resize.js';
 import { validatePath } from '../paths.js';
 import type { NodeContext } from './context.js';
@@ -11,9 +11,9 @@ import type { NodeContext } from './context.js';
 const healthy: VolumeCondition = { abnormal: false, message: 'volume is healthy' };
 const abnormal = (message: string): VolumeCondition => ({ abnormal: true, message });
 
-/** Whether the device behind a mount still exists in sysfs. */
-async function deviceGone(ctx: NodeContext, m: MountEntry): Promise<boolean> {
-  return (await blockEntryByMajMin(ctx.roots.sysRoot, m.majMin)) === undefined;
+/** Whether a device (major:minor) still exists in sysfs. */
+async function deviceGone(ctx: NodeContext, majMin: string): Promise<boolean> {
+  return (await blockEntryByMajMin(ctx.roots.sysRoot, majMin)) === undefined;
 }
 
 export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeStatsRequest): Promise<NodeGetVolumeStatsResponse> {
@@ -37,7 +37,9 @@ export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeSta
     } catch {
       return { usage: [], volumeCondition: abnormal(`the block device of volume ${req.volumeId} cannot be read at ${path}`) };
     }
-    const cond = (await deviceGone(ctx, mount)) ? abnormal(`the device of volume ${req.volumeId} (${mount.majMin}) has vanished`) : healthy;
+    // A bind of a device node: the node's rdev is the device (mountinfo shows the /dev filesystem).
+    const majMin = majMinOf((await stat(path, { bigint: true })).rdev);
+    const cond = (await deviceGone(ctx, majMin)) ? abnormal(`the device of volume ${req.volumeId} (${majMin}) has vanished`) : healthy;
     return { usage: [{ unit: VolumeUsage_Unit.BYTES, total: size, used: 0, available: 0 }], volumeCondition: cond };
   }
 
@@ -47,7 +49,7 @@ export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeSta
     { unit: VolumeUsage_Unit.INODES, total: fs.files, available: fs.ffree, used: fs.files - fs.ffree },
   ];
   let cond = healthy;
-  if (await deviceGone(ctx, mount)) cond = abnormal(`the device of volume ${req.volumeId} (${mount.majMin}) has vanished`);
+  if (await deviceGone(ctx, mount.majMin)) cond = abnormal(`the device of volume ${req.volumeId} (${mount.majMin}) has vanished`);
   else if (mount.superOptions.includes('ro') && !mount.mountOptions.includes('ro')) {
     cond = abnormal(`the ${mount.fsType} filesystem of volume ${req.volumeId} is read-only although mounted read-write (remounted read-only after errors?)`);
   }
