@@ -58,7 +58,7 @@ describe('StorageClass parameters', () => {
     [{ kmsKeyId: 'k' }, 'kmsKeyId needs encrypted'],
     [{ fsType: 'ntfs' }, 'unsupported filesystem "ntfs"'],
   ])('rejects %j naming the problem', (params, message) => {
-    const got = kindOf(() => parseVolumeParams(params as Record<string, string>));
+    const got = kindOf(() => parseVolumeParams(params));
     expect(got).toContain('InvalidArgument');
     expect(got).toContain(message.replace('InvalidArgument: ', ''));
   });

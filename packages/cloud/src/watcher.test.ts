@@ -31,7 +31,7 @@ describe('VolumeWatcher', () => {
   });
 
   it('reports a vanished volume as undefined and times out a stuck one', async () => {
-    const w = new VolumeWatcher((ids) => Promise.resolve(new Map(ids.filter((i) => i === 'vol-stuck').map((i) => [i, { VolumeId: i, State: 'creating' } as Volume]))), {
+    const w = new VolumeWatcher((ids) => Promise.resolve(new Map(ids.filter((i) => i === 'vol-stuck').map((i) => [i, { VolumeId: i, State: 'creating' }]))), {
       intervalMs: 5,
       log,
     });
