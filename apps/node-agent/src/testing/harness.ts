@@ -52,7 +52,11 @@ export interface TestAgent {
 
 export const TEST_IDENTITY: NodeIdentity = { nodeId: 'i-0123456789abcdef0', zone: 'us-east-1a', instanceType: 'm5.large', maxVolumesPerNode: 25 };
 
-export async function startTestAgent(host: { root: string; sysRoot: string; devRoot: string; kubeletRoot: string }, env: Record<string, string> = {}): Promise<TestAgent> {
+export async function startTestAgent(
+  host: { root: string; sysRoot: string; devRoot: string; kubeletRoot: string },
+  env: Record<string, string> = {},
+  nodeIdentity: NodeIdentity = TEST_IDENTITY,
+): Promise<TestAgent> {
   const socket = join(host.root, 'csi', 'csi.sock');
   const cfg = loadConfig({
     CSI_ENDPOINT: `unix://${socket}`,
@@ -64,7 +68,7 @@ export async function startTestAgent(host: { root: string; sysRoot: string; devR
     ...env,
   });
   const log = createLogger({ name: 'node-agent-test', level: cfg.LOG_LEVEL });
-  const agent = await startAgent(cfg, log, TEST_IDENTITY);
+  const agent = await startAgent(cfg, log, nodeIdentity);
   const node = new NodeClient(`unix://${socket}`, credentials.createInsecure());
   const identity = new IdentityClient(`unix://${socket}`, credentials.createInsecure());
   return {
