@@ -1,0 +1,232 @@
+import { statSync } from 'node:fs';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startController, type ControllerProcess } from '../../../test/support/controller.js';
+import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
+import { startEc2Proxy, type Ec2Proxy } from '../../../test/support/ec2-proxy.js';
+import { requireStack, type Stack } from '../../../test/support/stack.js';
+import { deviceNames } from './devices.js';
+
+const GiB = 1024 ** 3;
+const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
+
+function createReq(name: string, over: Partial<CreateVolumeRequest> = {}): CreateVolumeRequest {
+  return {
+    name,
+    capacityRange: { requiredBytes: GiB, limitBytes: 0 },
+    volumeCapabilities: [mountCap],
+    parameters: {},
+    secrets: {},
+    volumeContentSource: undefined,
+    accessibilityRequirements: undefined,
+    mutableParameters: {},
+    ...over,
+  };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as ServiceError;
+    return { code: err.code, details: err.details };
+  }
+  throw new Error('expected the call to fail');
+}
+
+let stack: Stack;
+let proxy: Ec2Proxy;
+let ctl: ControllerProcess;
+let cluster: string;
+let env: Record<string, string>;
+const ec2 = () => ec2Of(stack);
+
+beforeAll(async () => {
+  stack = requireStack();
+  proxy = await startEc2Proxy(stack.ec2Endpoint);
+  cluster = uniqueCluster('lifecycle');
+  env = {
+    REDIS_URL: await freshRedis(stack.redisUrl, 1),
+    AWS_REGION: stack.region,
+    EC2_ENDPOINT: proxy.endpoint,
+    PLINTH_CLUSTER_ID: cluster,
+    DEFAULT_ZONE: stack.zone,
+    EC2_RATE_LIMITS: 'describe=1000:1000,mutating=1000:1000',
+    EC2_POLL_INTERVAL_MS: '100',
+    LOG_LEVEL: 'debug',
+  };
+  ctl = await startController(env);
+});
+
+afterAll(async () => {
+  await ctl?.stop();
+  await proxy?.close();
+});
+
+describe('controller over its real socket, against LocalStack', () => {
+  it('serves identity on a socket only its owner can open', async () => {
+    const info = await callUnary(ctl.identity, 'getPluginInfo', {});
+    expect(info.name).toBe('ebs.csi.plinth.dev');
+    expect(info.vendorVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await callUnary(ctl.identity, 'probe', {})).ready).toBe(true);
+    expect(statSync(ctl.endpoint.slice('unix://'.length)).mode & 0o777).toBe(0o600);
+  });
+
+  it('creates, attaches, detaches and deletes a volume, idempotently at each step', async () => {
+    const name = `pvc-${cluster}`;
+    const created = await callUnary(
+      ctl.controller,
+      'createVolume',
+      createReq(name, {
+        capacityRange: { requiredBytes: 9 * GiB + 1, limitBytes: 0 },
+        parameters: {
+          type: 'gp3',
+          iops: '4000',
+          throughput: '250',
+          tagSpecification_1: 'team=storage',
+          'csi.storage.k8s.io/pvc/name': 'data',
+          'csi.storage.k8s.io/pvc/namespace': 'db',
+          'csi.storage.k8s.io/pv/name': 'pv-data',
+        },
+        secrets: { password: 'hunter2-do-not-log' },
+        accessibilityRequirements: { requisite: [{ segments: { 'topology.kubernetes.io/zone': stack.zone } }], preferred: [] },
+      }),
+      { timeoutMs: 60_000 },
+    );
+    const volumeId = created.volume!.volumeId;
+    expect(created.volume!.capacityBytes).toBe(10 * GiB);
+    expect(created.volume!.accessibleTopology[0]!.segments['topology.kubernetes.io/zone']).toBe(stack.zone);
+
+    const inCloud = await volumeById(ec2(), volumeId);
+    expect(inCloud).toMatchObject({ Size: 10, VolumeType: 'gp3', Iops: 4000, AvailabilityZone: stack.zone });
+    const tags: Record<string, string | undefined> = Object.fromEntries((inCloud?.Tags ?? []).map((t) => [t.Key ?? '', t.Value]));
+    expect(tags).toMatchObject({
+      CSIVolumeName: name,
+      'plinth.dev/cluster-id': cluster,
+      team: 'storage',
+      'kubernetes.io/created-for/pvc/name': 'data',
+      'kubernetes.io/created-for/pvc/namespace': 'db',
+      'kubernetes.io/created-for/pv/name': 'pv-data',
+    });
+
+    const again = await callUnary(ctl.controller, 'createVolume', createReq(name, { capacityRange: { requiredBytes: 10 * GiB, limitBytes: 0 }, parameters: { iops: '4000', throughput: '250' } }));
+    expect(again.volume!.volumeId).toBe(volumeId);
+    expect(await volumesNamed(ec2(), name)).toHaveLength(1);
+
+    const pub = { volumeId, nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} };
+    const published = await callUnary(ctl.controller, 'controllerPublishVolume', pub, { timeoutMs: 60_000 });
+    const device = published.publishContext.devicePath;
+    expect(device).toMatch(/^\/dev\/xvd[a-z]{2}$/);
+    const attached = await volumeById(ec2(), volumeId);
+    expect(attached?.Attachments).toEqual([expect.objectContaining({ InstanceId: stack.nodeId, State: 'attached' })]);
+    expect((await callUnary(ctl.controller, 'controllerPublishVolume', pub)).publishContext.devicePath).toBe(device);
+
+    const attachCalls = proxy.calls.get('AttachVolume');
+    expect(attachCalls).toBe(1);
+
+    const deleteWhileAttached = await codeOf(callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} }));
+    expect(deleteWhileAttached.code).toBe(status.FAILED_PRECONDITION);
+    expect(deleteWhileAttached.details).toContain(volumeId);
+
+    const unpub = { volumeId, nodeId: stack.nodeId, secrets: {} };
+    await callUnary(ctl.controller, 'controllerUnpublishVolume', unpub, { timeoutMs: 60_000 });
+    expect((await volumeById(ec2(), volumeId))?.Attachments ?? []).toEqual([]);
+    await callUnary(ctl.controller, 'controllerUnpublishVolume', unpub);
+
+    await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
+    expect(await volumeById(ec2(), volumeId)).toBeUndefined();
+    await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
+
+    // The CSI secrets of the CreateVolume call never reach the log, even at debug level.
+    expect(ctl.output()).toContain('rpc start');
+    expect(ctl.output()).not.toContain('hunter2-do-not-log');
+  });
+
+  it('answers bad input with the right code and a message naming the field or resource', async () => {
+    const c = ctl.controller;
+    const cases: [() => Promise<unknown>, number, string][] = [
+      [() => callUnary(c, 'createVolume', createReq('')), status.INVALID_ARGUMENT, 'name'],
+      [() => callUnary(c, 'createVolume', createReq('x', { parameters: { fancy: '1' } })), status.INVALID_ARGUMENT, 'fancy'],
+      [() => callUnary(c, 'createVolume', createReq('x', { volumeCapabilities: [] })), status.INVALID_ARGUMENT, 'volume_capabilities'],
+      [() => callUnary(c, 'createVolume', createReq('x', { capacityRange: { requiredBytes: GiB + 1, limitBytes: GiB + 2 } })), status.OUT_OF_RANGE, 'capacity_range'],
+      [() => callUnary(c, 'controllerPublishVolume', { volumeId: 'vol-0123456789abcdef0', nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }), status.NOT_FOUND, 'vol-0123456789abcdef0'],
+      [() => callUnary(c, 'controllerPublishVolume', { volumeId: '', nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }), status.INVALID_ARGUMENT, 'volume_id'],
+      [() => callUnary(c, 'validateVolumeCapabilities', { volumeId: 'vol-0123456789abcdef0', volumeCapabilities: [mountCap], volumeContext: {}, parameters: {}, secrets: {}, mutableParameters: {} }), status.NOT_FOUND, 'vol-0123456789abcdef0'],
+      [() => callUnary(c, 'deleteVolume', { volumeId: '', secrets: {} }), status.INVALID_ARGUMENT, 'volume_id'],
+    ];
+    for (const [call, code, text] of cases) {
+      const got = await codeOf(call());
+      expect({ code: got.code, named: got.details.includes(text) }).toEqual({ code, named: true });
+      expect(got.details).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('refuses a second CreateVolume of the same name with incompatible arguments', async () => {
+    const name = `pvc-${cluster}-dup`;
+    await callUnary(ctl.controller, 'createVolume', createReq(name), { timeoutMs: 60_000 });
+    const got = await codeOf(callUnary(ctl.controller, 'createVolume', createReq(name, { capacityRange: { requiredBytes: 2 * GiB, limitBytes: 0 } })));
+    expect(got.code).toBe(status.ALREADY_EXISTS);
+    expect(got.details).toContain(name);
+    const other = await codeOf(callUnary(ctl.controller, 'createVolume', createReq(name, { parameters: { type: 'gp2' } })));
+    expect(other.code).toBe(status.ALREADY_EXISTS);
+    expect(await volumesNamed(ec2(), name)).toHaveLength(1);
+  });
+
+  it('publishes to an unknown node as NOT_FOUND, to a second node as FAILED_PRECONDITION, across zones as FAILED_PRECONDITION', async () => {
+    const vol = await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-nodes`), { timeoutMs: 60_000 });
+    const volumeId = vol.volume!.volumeId;
+    const pub = (nodeId: string) =>
+      callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+
+    const unknown = await codeOf(pub('i-0123456789abcdef0'));
+    expect(unknown.code).toBe(status.NOT_FOUND);
+    expect(unknown.details).toContain('i-0123456789abcdef0');
+
+    const second = await runInstance(ec2(), stack.zone);
+    await pub(stack.nodeId);
+    const busy = await codeOf(pub(second));
+    expect(busy.code).toBe(status.FAILED_PRECONDITION);
+    expect(busy.details).toContain(stack.nodeId);
+    await callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, { timeoutMs: 60_000 });
+
+    const otherZone = stack.zone.endsWith('a') ? stack.zone.replace(/a$/, 'b') : stack.zone.replace(/.$/, 'a');
+    const far = await runInstance(ec2(), otherZone);
+    const cross = await codeOf(pub(far));
+    expect(cross.code).toBe(status.FAILED_PRECONDITION);
+    expect(cross.details).toContain(otherZone);
+
+    // A node gone or never attached is already "unpublished".
+    await callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: second, secrets: {} });
+    await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
+  });
+
+  it('is RESOURCE_EXHAUSTED when a node has no free device name', async () => {
+    const node = await runInstance(ec2(), stack.zone);
+    const redis = new Redis(env.REDIS_URL!);
+    // Every name held by other (in-flight) volumes on this node.
+    await redis.hset(`plinth:devices:${node}`, Object.fromEntries(deviceNames().map((n, i) => [n, `vol-${i.toString(16).padStart(17, '0')}|${Date.now()}`])));
+    redis.disconnect();
+    const vol = await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-full`), { timeoutMs: 60_000 });
+    const got = await codeOf(
+      callUnary(ctl.controller, 'controllerPublishVolume', { volumeId: vol.volume!.volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }),
+    );
+    expect(got.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(got.details).toContain(node);
+  });
+});
+
+describe('readiness', () => {
+  it('reports not ready while EC2 is unreachable', async () => {
+    const down = await startController({ ...env, EC2_ENDPOINT: 'http://127.0.0.1:9', PLINTH_CLUSTER_ID: `${cluster}-down` }).catch((e: Error) => e);
+    // Probe answers (the socket is up) but says not ready.
+    expect(down).not.toBeInstanceOf(Error);
+    const ctl2 = down as ControllerProcess;
+    try {
+      expect((await callUnary(ctl2.identity, 'probe', {}, { timeoutMs: 10_000 })).ready).toBe(false);
+    } finally {
+      await ctl2.stop();
+    }
+  });
+});
