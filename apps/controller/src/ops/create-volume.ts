@@ -80,7 +80,7 @@ export function createVolumeOp(cloud: Cloud): OpDefinition<CreateVolumeJob, Crea
   return {
     locks: (job) => [`name:${job.name}`],
     async run(job, ctx) {
-      const existing = ((await cloud.ec2.findVolumesByName(cloud.clusterId, [job.name], ctx.signal)).get(job.name) ?? []).filter(
+      const existing = ((await cloud.byName.get(job.name)) ?? []).filter(
         (v) => v.State !== 'deleting' && v.State !== 'deleted' && v.State !== 'error',
       );
       if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.VolumeId) }, 'several volumes carry one CSI name; using the oldest');
