@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { lstat, open, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,45 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     expect(err.details).toContain(other.replace('vol-', 'vol'));
     expect(await checksum(loop.path)).toBe(before);
     expect(await mountAt(staging)).toBeUndefined();
+  });
+
+  it('falls back to the publish_context device path on a non-NVMe host, but never onto an NVMe device of another volume', async () => {
+    const volumeId = newVolumeId();
+    const loop = await host.loop(32 * MiB);
+    await host.presentPlain(loop, 'xvdbb'); // Xen-style disk: no serial to read
+    const { staging } = paths(volumeId);
+    await t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: mountCap(), publishContext: { devicePath: '/dev/xvdbb' }, secrets: {}, volumeContext: {} });
+    expect((await mountAt(staging))?.majMin).toBe(loop.majMin);
+    await unstage(volumeId, staging);
+
+    // /dev/xvdbc is (by a udev link) the NVMe device of a different volume: refused, untouched.
+    const other = newVolumeId();
+    const otherLoop = await host.loop(32 * MiB);
+    const presented = await host.present(otherLoop, { volumeId: other });
+    await symlink(presented.name, join(host.devRoot, 'xvdbc'));
+    const before = await checksum(otherLoop.path);
+    const mine = newVolumeId();
+    const err = await grpcError(t.api.stage({ volumeId: mine, stagingTargetPath: paths(mine).staging, volumeCapability: mountCap(), publishContext: { devicePath: '/dev/xvdbc' }, secrets: {}, volumeContext: {} }));
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    expect(err.details).toContain(other.replace('vol-', 'vol'));
+    expect(await checksum(otherLoop.path)).toBe(before);
+
+    // A device path outside /dev is refused outright.
+    const bad = await grpcError(t.api.stage({ volumeId: mine, stagingTargetPath: paths(mine).staging, volumeCapability: mountCap(), publishContext: { devicePath: '/etc/passwd' }, secrets: {}, volumeContext: {} }));
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    expect(bad.details).toContain('devicePath');
+  });
+
+  it('explains OS errors by syscall and path instead of a bare "internal error"', async () => {
+    const volumeId = newVolumeId();
+    await host.present(await host.loop(16 * MiB), { volumeId });
+    const { staging } = paths(volumeId);
+    const blocker = join(host.kubeletRoot, 'plugins/kubernetes.io/csi/ebs.csi.plinth.dev', volumeId);
+    await mkdir(dirname(blocker), { recursive: true });
+    await writeFile(blocker, 'a file where a directory should be');
+    const err = await grpcError(stage(volumeId, staging));
+    expect(err.code).toBe(status.INTERNAL);
+    expect(err.details).toMatch(/^NodeStageVolume: mkdir .* failed with (ENOTDIR|EEXIST)$/);
   });
 
   it('does not reformat a device that already holds another filesystem', async () => {

@@ -8,9 +8,11 @@ import {
   type NodeStageVolumeRequest,
   type NodeUnpublishVolumeRequest,
   type NodeUnstageVolumeRequest,
+  type CallContext,
   type RpcObserver,
   type ServiceBinding,
 } from '@plinth/csi';
+import { internal, isPlinthError } from '@plinth/errors';
 import type { NodeContext } from './context.js';
 import { nodeExpandVolume } from './expand.js';
 import { getPluginCapabilities, getPluginInfo, probe } from './identity.js';
@@ -21,6 +23,25 @@ import { nodeGetVolumeStats } from './stats.js';
 import { nodeUnpublishVolume } from './unpublish.js';
 import { nodeUnstageVolume } from './unstage.js';
 
+/**
+ * OS errors (EACCES, ENOTDIR, EEXIST …) from node:fs would reach the wire as
+ * a bare "internal error"; this names the syscall and path instead. No stack.
+ */
+export function explainOsErrors<A extends unknown[], R>(method: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (isPlinthError(err)) throw err;
+      const e = err as NodeJS.ErrnoException;
+      if (typeof e.code === 'string' && typeof e.syscall === 'string') {
+        throw internal(`${method}: ${e.syscall}${e.path ? ` ${e.path}` : ''} failed with ${e.code}`, { cause: err });
+      }
+      throw err;
+    }
+  };
+}
+
 /** The Identity and Node gRPC services, each method wrapped with logging, error mapping and metrics. */
 export function nodeServices(ctx: NodeContext, observe?: RpcObserver): ServiceBinding[] {
   const log = ctx.log;
@@ -30,12 +51,12 @@ export function nodeServices(ctx: NodeContext, observe?: RpcObserver): ServiceBi
     probe: unary('Probe', () => Promise.resolve(probe()), log, observe),
   };
   const node = {
-    nodeStageVolume: unary('NodeStageVolume', (req: NodeStageVolumeRequest, c) => nodeStageVolume(ctx, req, c.signal), log, observe),
-    nodeUnstageVolume: unary('NodeUnstageVolume', (req: NodeUnstageVolumeRequest) => nodeUnstageVolume(ctx, req), log, observe),
-    nodePublishVolume: unary('NodePublishVolume', (req: NodePublishVolumeRequest, c) => nodePublishVolume(ctx, req, c.signal), log, observe),
-    nodeUnpublishVolume: unary('NodeUnpublishVolume', (req: NodeUnpublishVolumeRequest) => nodeUnpublishVolume(ctx, req), log, observe),
-    nodeGetVolumeStats: unary('NodeGetVolumeStats', (req: NodeGetVolumeStatsRequest) => nodeGetVolumeStats(ctx, req), log, observe),
-    nodeExpandVolume: unary('NodeExpandVolume', (req: NodeExpandVolumeRequest, c) => nodeExpandVolume(ctx, req, c.signal), log, observe),
+    nodeStageVolume: unary('NodeStageVolume', explainOsErrors('NodeStageVolume', (req: NodeStageVolumeRequest, c: CallContext) => nodeStageVolume(ctx, req, c.signal)), log, observe),
+    nodeUnstageVolume: unary('NodeUnstageVolume', explainOsErrors('NodeUnstageVolume', (req: NodeUnstageVolumeRequest) => nodeUnstageVolume(ctx, req)), log, observe),
+    nodePublishVolume: unary('NodePublishVolume', explainOsErrors('NodePublishVolume', (req: NodePublishVolumeRequest, c: CallContext) => nodePublishVolume(ctx, req, c.signal)), log, observe),
+    nodeUnpublishVolume: unary('NodeUnpublishVolume', explainOsErrors('NodeUnpublishVolume', (req: NodeUnpublishVolumeRequest) => nodeUnpublishVolume(ctx, req)), log, observe),
+    nodeGetVolumeStats: unary('NodeGetVolumeStats', explainOsErrors('NodeGetVolumeStats', (req: NodeGetVolumeStatsRequest) => nodeGetVolumeStats(ctx, req)), log, observe),
+    nodeExpandVolume: unary('NodeExpandVolume', explainOsErrors('NodeExpandVolume', (req: NodeExpandVolumeRequest, c: CallContext) => nodeExpandVolume(ctx, req, c.signal)), log, observe),
     nodeGetCapabilities: unary('NodeGetCapabilities', () => Promise.resolve(nodeGetCapabilities()), log, observe),
     nodeGetInfo: unary('NodeGetInfo', () => Promise.resolve(nodeGetInfo(ctx)), log, observe),
   };
