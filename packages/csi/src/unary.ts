@@ -10,6 +10,9 @@ export interface CallContext {
   method: string;
 }
 
+/** Polled often by sidecars; their successes are logged at debug only. */
+const QUIET = new Set(['Probe', 'GetPluginInfo', 'GetPluginCapabilities', 'ControllerGetCapabilities', 'NodeGetCapabilities']);
+
 /** Called once per finished RPC, e.g. to feed a latency histogram. */
 export type RpcObserver = (method: string, code: string, seconds: number) => void;
 
@@ -51,7 +54,7 @@ export function unary<Req, Res>(
       const seconds = (performance.now() - started) / 1000;
       const codeName = CODE_NAMES.get(code) ?? String(code);
       observe?.(method, codeName, seconds);
-      const level = code === status.OK ? 'info' : code === status.INTERNAL ? 'error' : 'warn';
+      const level = code === status.OK ? (QUIET.has(method) ? 'debug' : 'info') : code === status.INTERNAL ? 'error' : 'warn';
       log[level]({ method, code: codeName, ms: Math.round(seconds * 1000), ...(details ? { details } : {}) }, 'rpc done');
     };
     log.debug({ method, req: stripSecrets(call.request) }, 'rpc start');

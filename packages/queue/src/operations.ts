@@ -1,4 +1,4 @@
-import { deadlineExceeded, fromSerialized, internal, isPlinthError, type SerializedError, type ErrorKind } from '@plinth/errors';
+import { deadlineExceeded, fromSerialized, internal, isPlinthError, unavailable, type ErrorKind, type PlinthError, type SerializedError } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
 import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -121,12 +121,18 @@ export class Operations {
   async run<R>(op: string, key: string, data: unknown, deadline: number): Promise<R> {
     if (!this.defs.has(op)) throw internal(`no operation ${op}`);
     const dedupId = `${op}:${key}`;
-    const job = await this.queue.add(op, { key, data } satisfies JobData, {
+    const enqueue = this.queue.add(op, { key, data } satisfies JobData, {
       deduplication: { id: dedupId },
       attempts: this.opts.attempts,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: this.opts.keepCompleted,
       removeOnFail: this.opts.keepFailed,
+    });
+    const enqueueBudget = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now() - 250) : 30_000;
+    const job = await withTimeout(enqueue, Math.min(enqueueBudget, 30_000), () =>
+      unavailable(`the operation queue (Redis) did not accept ${op} ${key} in time; retry`),
+    ).catch((err: unknown) => {
+      throw isPlinthError(err) ? err : unavailable(`the operation queue (Redis) is unavailable for ${op} ${key}; retry`, { cause: err });
     });
     const budget = Number.isFinite(deadline) ? deadline - Date.now() - 250 : this.opts.jobTimeoutMs;
     if (budget <= 0) throw deadlineExceeded(`no time left to wait for ${op} ${key} (job ${job.id}); it continues, retry to wait for it`);
@@ -177,8 +183,9 @@ export class Operations {
     return this.queue.getJobCounts('active', 'waiting', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children');
   }
 
-  async ping(): Promise<void> {
-    await this.redis.ping();
+  /** Resolves when Redis answers within `timeoutMs`. */
+  async ping(timeoutMs = 2000): Promise<void> {
+    await withTimeout(this.redis.ping(), timeoutMs, () => unavailable('Redis did not answer PING in time'));
   }
 
   /** Stops taking jobs, lets running ones finish for up to graceMs, then leaves the rest to BullMQ's stalled-job recovery. */
@@ -206,4 +213,13 @@ function decodeFailure(reason: string, op: string, key: string, jobId: string | 
     // not one of ours
   }
   return internal(`${op} ${key} failed (job ${jobId ?? '?'}); see the controller log`);
+}
+
+/** `p`, or the error `onTimeout` makes if `p` has not settled within `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => PlinthError): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
