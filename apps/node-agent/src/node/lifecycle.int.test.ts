@@ -237,6 +237,8 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     const second = await grpcError(stage(volumeId, staging));
     expect(second.code).toBe(status.ABORTED);
     expect(second.details).toContain(volumeId);
+    // Arguments are checked before the lock: a malformed call is INVALID_ARGUMENT even while the volume is busy.
+    expect((await grpcError(stage(volumeId, '/not/under/kubelet'))).code).toBe(status.INVALID_ARGUMENT);
     await host.present(loop, { volumeId }); // "attach" completes
     await first;
     expect((await mountAt(staging))?.majMin).toBe(loop.majMin);

@@ -43,7 +43,13 @@ export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeSta
     return { usage: [{ unit: VolumeUsage_Unit.BYTES, total: size, used: 0, available: 0 }], volumeCondition: cond };
   }
 
-  const fs = await statfs(path);
+  let fs: Awaited<ReturnType<typeof statfs>>;
+  try {
+    fs = await statfs(path);
+  } catch (err) {
+    // EIO and friends: the filesystem is there but cannot answer.
+    return { usage: [], volumeCondition: abnormal(`the filesystem of volume ${req.volumeId} at ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`) };
+  }
   const usage = [
     { unit: VolumeUsage_Unit.BYTES, total: fs.blocks * fs.bsize, available: fs.bavail * fs.bsize, used: (fs.blocks - fs.bfree) * fs.bsize },
     { unit: VolumeUsage_Unit.INODES, total: fs.files, available: fs.ffree, used: fs.files - fs.ffree },
