@@ -1,5 +1,7 @@
 import { Batcher, Ec2, VolumeWatcher, type Instance, type Volume } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
+import { nodeKey } from '@plinth/nodes';
+import type { Redis } from 'ioredis';
 
 /**
  * The EC2 view the controller's operations share: look-ups arriving close
@@ -28,4 +30,10 @@ export class Cloud {
 /** The attachment of `volume` to `instanceId`, if any. */
 export function attachmentTo(volume: Volume | undefined, instanceId: string) {
   return volume?.Attachments?.find((a) => a.InstanceId === instanceId && a.State !== 'detached');
+}
+
+/** The attach limit the node's agent registered in Redis (its max_volumes_per_node); 0 when it has not registered. */
+export async function attachLimitOf(redis: Redis, nodeId: string): Promise<number> {
+  const v = Number(await redis.hget(nodeKey(nodeId), 'attachLimit'));
+  return Number.isInteger(v) && v > 0 ? v : 0;
 }

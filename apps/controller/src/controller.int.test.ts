@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
+import { registerNode } from '@plinth/nodes';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
@@ -214,6 +215,26 @@ describe('controller over its real socket, against LocalStack', () => {
     );
     expect(got.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(got.details).toContain(node);
+  });
+  it("is RESOURCE_EXHAUSTED past the node's registered attach limit, and frees the slot on unpublish", async () => {
+    const node = await runInstance(ec2(), stack.zone);
+    const redis = new Redis(env.REDIS_URL!);
+    const now = Date.now();
+    await registerNode(redis, { instanceId: node, zone: stack.zone, instanceType: 'm5.large', attachLimit: 2, driverName: 'ebs.csi.plinth.dev', startedAt: now, heartbeatAt: now });
+    redis.disconnect();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-slot${i}`), { timeoutMs: 60_000 })).volume!.volumeId);
+    const pub = (volumeId: string) =>
+      callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+    await pub(ids[0]!);
+    await pub(ids[1]!);
+    const full = await codeOf(pub(ids[2]!));
+    expect(full.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(full.details).toContain('2 volume attachment slots');
+    expect((await volumeById(ec2(), ids[2]!))?.Attachments ?? []).toEqual([]);
+    await callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId: ids[0]!, nodeId: node, secrets: {} }, { timeoutMs: 60_000 });
+    await pub(ids[2]!);
+    expect((await volumeById(ec2(), ids[2]!))?.Attachments?.[0]?.InstanceId).toBe(node);
   });
 });
 

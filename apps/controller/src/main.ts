@@ -5,7 +5,7 @@ import { serveUnix } from '@plinth/csi';
 import { createLogger, redactUrl } from '@plinth/logger';
 import { Operations } from '@plinth/queue';
 import { Redis } from 'ioredis';
-import { Cloud } from './cloud.js';
+import { attachLimitOf, Cloud } from './cloud.js';
 import { loadConfig, type ControllerConfig } from './config.js';
 import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
@@ -43,7 +43,7 @@ async function main(config: ControllerConfig): Promise<void> {
   });
   ops.define('create', createVolumeOp(cloud));
   ops.define('delete', deleteVolumeOp(cloud));
-  ops.define('publish', publishOp(cloud, devices));
+  ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId)));
   ops.define('unpublish', unpublishOp(cloud, devices));
   await ops.start();
   metrics.watchQueue(ops);

@@ -20,7 +20,10 @@ const ATTACH_TIMEOUT_MS = 5 * 60_000;
  * instance under a device name allocated in Redis, then wait (batched with
  * every other waiter in this process) until EC2 reports it attached.
  */
-export function publishOp(cloud: Cloud, devices: DeviceAllocator): OpDefinition<PublishJob, Published> {
+/** How long an allocation may stand without an attachment before it counts as abandoned. */
+const STALE_ALLOCATION_MS = 15 * 60_000;
+
+export function publishOp(cloud: Cloud, devices: DeviceAllocator, attachLimitOf: (nodeId: string) => Promise<number>): OpDefinition<PublishJob, Published> {
   return {
     locks: (job) => [`volume:${job.volumeId}`],
     async run({ volumeId, nodeId }, ctx) {
@@ -40,9 +43,11 @@ export function publishOp(cloud: Cloud, devices: DeviceAllocator): OpDefinition<
 
       let device = mine?.Device;
       if (!device) {
-        const inUse = (instance.BlockDeviceMappings ?? []).map((m) => m.DeviceName ?? '').filter(Boolean);
+        const mappings = instance.BlockDeviceMappings ?? [];
+        const inUse = mappings.map((m) => m.DeviceName ?? '').filter(Boolean);
         if (instance.RootDeviceName) inUse.push(instance.RootDeviceName);
-        device = await devices.allocate(nodeId, volumeId, inUse.map(normalise));
+        await devices.reclaim(nodeId, new Set(mappings.map((m) => m.Ebs?.VolumeId ?? '')), STALE_ALLOCATION_MS);
+        device = await devices.allocate(nodeId, volumeId, inUse.map(normalise), await attachLimitOf(nodeId));
         try {
           await cloud.ec2.attachVolume(volumeId, nodeId, device, ctx.signal);
         } catch (err) {
