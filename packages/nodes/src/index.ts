@@ -82,22 +82,22 @@ export async function registerNode(redis: Redis, reg: NodeRegistration, opts: Re
     .exec();
 }
 
+/** Refreshes only a registration that still exists, atomically (a heartbeat racing expiry must not leave a half hash). */
+const HEARTBEAT_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'heartbeatAt', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
+return 1`;
+
 /**
  * Refreshes a node's heartbeat. Returns false when the registration had
  * already expired (the caller should register again).
  */
 export async function heartbeat(redis: Redis, instanceId: string, now = Date.now(), opts: RegistryOptions = {}): Promise<boolean> {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
-  const key = nodeKey(instanceId, prefix);
-  const exists = await redis.exists(key);
-  if (!exists) return false;
-  await redis
-    .multi()
-    .hset(key, 'heartbeatAt', String(now))
-    .expire(key, opts.ttlSeconds ?? DEFAULT_TTL_SECONDS)
-    .zadd(nodesIndexKey(prefix), now, instanceId)
-    .exec();
-  return true;
+  const res = await redis.eval(HEARTBEAT_LUA, 2, nodeKey(instanceId, prefix), nodesIndexKey(prefix), String(now), String(opts.ttlSeconds ?? DEFAULT_TTL_SECONDS), instanceId);
+  return res === 1;
 }
 
 /** Removes a node's registration (e.g. on a clean shutdown of a node that is going away). */
