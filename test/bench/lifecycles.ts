@@ -1,85 +1,134 @@
 /**
  * N volume lifecycles (CreateVolume → ControllerPublish → ControllerUnpublish →
  * DeleteVolume) at concurrency C through the controller's real gRPC socket,
- * against the stack in the environment (see test/support/stack.ts). Prints
- * wall time, per-RPC latency and the EC2 calls made, by action, as counted by
- * a proxy at the EC2 boundary.
+ * as the CSI sidecars would drive it, against the stack in the environment
+ * (see test/support/stack.ts) behind the EC2 fault proxy with EC2-like state
+ * delays and request buckets. Prints one table per N and writes the figures
+ * to bench-results/<run>.json.
  *
- *   node --conditions=plinth-src --import tsx test/bench/lifecycles.ts [--n 50] [--c 50] [--rate-limits default|off]
+ *   node --conditions=plinth-src --import tsx test/bench/lifecycles.ts [--n 10,100,1000] [--c 50] [--quick] [--ec2 ec2-like|instant]
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
+import { Redis } from 'ioredis';
+import { EC2_LIKE, PASS_THROUGH, startFaultProxy } from '../fault-proxy/proxy.js';
 import { startController } from '../support/controller.js';
 import { freshRedis, uniqueCluster } from '../support/ec2.js';
-import { startEc2Proxy } from '../support/ec2-proxy.js';
 import { requireStack } from '../support/stack.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '50' }, c: { type: 'string', default: '50' }, 'rate-limits': { type: 'string', default: 'default' } } });
-const N = Number(values.n);
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '10,100,1000' }, c: { type: 'string', default: '50' }, quick: { type: 'boolean', default: false }, ec2: { type: 'string', default: 'ec2-like' } },
+});
+const sizes = values.quick ? [10] : values.n.split(',').map(Number);
 const C = Number(values.c);
 const stack = requireStack();
-const proxy = await startEc2Proxy(stack.ec2Endpoint);
-const cluster = uniqueCluster('bench');
-const ctl = await startController({
-  REDIS_URL: await freshRedis(stack.redisUrl, 9),
-  AWS_REGION: stack.region,
-  EC2_ENDPOINT: proxy.endpoint,
-  PLINTH_CLUSTER_ID: cluster,
-  DEFAULT_ZONE: stack.zone,
-  LOG_LEVEL: 'warn',
-  ...(values['rate-limits'] === 'off' ? { EC2_RATE_LIMIT_DISABLED: 'true' } : {}),
-});
-proxy.reset();
-
 const cap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
-const lat: Record<string, number[]> = { CreateVolume: [], ControllerPublishVolume: [], ControllerUnpublishVolume: [], DeleteVolume: [] };
-let errors = 0;
-
-async function timed<T>(rpc: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await fn();
-  } finally {
-    lat[rpc]!.push(performance.now() - t0);
-  }
-}
-
-async function lifecycle(i: number): Promise<void> {
-  const opts = { timeoutMs: 300_000 };
-  try {
-    const v = await timed('CreateVolume', () =>
-      callUnary(ctl.controller, 'createVolume', { name: `bench-${cluster}-${i}`, capacityRange: { requiredBytes: 1024 ** 3, limitBytes: 0 }, volumeCapabilities: [cap], parameters: {}, secrets: {}, volumeContentSource: undefined, accessibilityRequirements: undefined, mutableParameters: {} }, opts),
-    );
-    const volumeId = v.volume!.volumeId;
-    await timed('ControllerPublishVolume', () => callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: stack.nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} }, opts));
-    await timed('ControllerUnpublishVolume', () => callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, opts));
-    await timed('DeleteVolume', () => callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} }, opts));
-  } catch (e) {
-    errors += 1;
-    console.error(`lifecycle ${i}:`, (e as Error).message);
-  }
-}
+const RPCS = ['CreateVolume', 'ControllerPublishVolume', 'ControllerUnpublishVolume', 'DeleteVolume'] as const;
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 };
 
-const t0 = performance.now();
-let next = 0;
-await Promise.all(Array.from({ length: Math.min(C, N) }, async () => {
-  while (next < N) await lifecycle(next++);
-}));
-const wall = (performance.now() - t0) / 1000;
+/** Peak RSS (MB) and CPU seconds of a live process, from /proc. */
+function procStats(pid: number): { peakRssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  return { peakRssMb: Math.round(hwm / 1024), cpuSeconds: ticks / 100 };
+}
 
-console.log(`\n${N} lifecycles at concurrency ${C} (rate limits: ${values['rate-limits']}): ${wall.toFixed(2)} s wall, ${(N / wall).toFixed(1)} lifecycles/s, ${errors} errors reaching the caller`);
-console.log('\nRPC                        p50 ms    p99 ms');
-for (const [rpc, xs] of Object.entries(lat)) console.log(`${rpc.padEnd(26)} ${pct(xs, 50).toFixed(1).padStart(7)} ${pct(xs, 99).toFixed(1).padStart(9)}`);
-console.log('\nEC2 action                 calls   per lifecycle');
-const calls = [...proxy.calls.entries()].sort((a, b) => b[1] - a[1]);
-for (const [action, n] of calls) console.log(`${action.padEnd(26)} ${String(n).padStart(5)}   ${(n / N).toFixed(2)}`);
-console.log(`${'total'.padEnd(26)} ${String(proxy.total()).padStart(5)}   ${(proxy.total() / N).toFixed(2)}`);
+async function redisUsed(url: string): Promise<number> {
+  const r = new Redis(url);
+  const info = await r.info('memory');
+  r.disconnect();
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
 
-await ctl.stop();
-await proxy.close();
-process.exit(errors > 0 ? 1 : 0);
+async function runOnce(N: number) {
+  const proxy = await startFaultProxy(stack.ec2Endpoint, values.ec2 === 'instant' ? PASS_THROUGH : EC2_LIKE);
+  const redisUrl = await freshRedis(stack.redisUrl, 9);
+  const cluster = uniqueCluster('bench');
+  const ctl = await startController({ REDIS_URL: redisUrl, AWS_REGION: stack.region, EC2_ENDPOINT: proxy.endpoint, PLINTH_CLUSTER_ID: cluster, DEFAULT_ZONE: stack.zone, LOG_LEVEL: 'warn' });
+  const redisBefore = await redisUsed(redisUrl);
+  proxy.reset();
+  const lat: Record<string, number[]> = Object.fromEntries(RPCS.map((r) => [r, []]));
+  const errors: string[] = [];
+  const opts = { timeoutMs: 600_000 };
+  const timed = async <T>(rpc: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      lat[rpc]!.push(performance.now() - t0);
+    }
+  };
+  const lifecycle = async (i: number) => {
+    try {
+      const v = await timed('CreateVolume', () =>
+        callUnary(ctl.controller, 'createVolume', { name: `bench-${cluster}-${i}`, capacityRange: { requiredBytes: 1024 ** 3, limitBytes: 0 }, volumeCapabilities: [cap], parameters: {}, secrets: {}, volumeContentSource: undefined, accessibilityRequirements: undefined, mutableParameters: {} }, opts),
+      );
+      const volumeId = v.volume!.volumeId;
+      await timed('ControllerPublishVolume', () => callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: stack.nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} }, opts));
+      await timed('ControllerUnpublishVolume', () => callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, opts));
+      await timed('DeleteVolume', () => callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} }, opts));
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  };
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(C, N) }, async () => {
+    while (next < N) await lifecycle(next++);
+  }));
+  const wall = (performance.now() - t0) / 1000;
+  const proc = procStats(ctl.child.pid!);
+  await new Promise((r) => setTimeout(r, 1000));
+  const redisAfter = await redisUsed(redisUrl);
+  await ctl.stop();
+  await proxy.close();
+
+  // The floor EC2's mutating bucket sets: 4 mutating calls per lifecycle, a burst of 50, then 5 per second;
+  // and no lifecycle can be faster than its state delays (create, attach, detach).
+  const mutating = 4 * N;
+  const bound = values.ec2 === 'instant' ? NaN : Math.max(Math.max(0, mutating - 50) / 5, 1.5 + 2 + 2);
+  const calls = Object.fromEntries([...proxy.calls.entries()].sort((a, b) => b[1] - a[1]));
+  const throttled = [...proxy.outcomes.values()].reduce((a, m) => a + (m.get('throttled') ?? 0), 0);
+  return {
+    N,
+    concurrency: Math.min(C, N),
+    ec2: values.ec2,
+    wallSeconds: +wall.toFixed(2),
+    lifecyclesPerSecond: +(N / wall).toFixed(2),
+    boundSeconds: +bound.toFixed(1),
+    ratioToBound: +(bound / wall).toFixed(3),
+    latencyMs: Object.fromEntries(RPCS.map((r) => [r, { p50: +pct(lat[r]!, 50).toFixed(1), p99: +pct(lat[r]!, 99).toFixed(1) }])),
+    ec2Calls: calls,
+    ec2CallsPerLifecycle: +(proxy.total() / N).toFixed(2),
+    throttledResponses: throttled,
+    errorsToCaller: errors.length,
+    firstErrors: errors.slice(0, 3),
+    controllerPeakRssMb: proc.peakRssMb,
+    controllerCpuSeconds: proc.cpuSeconds,
+    redisUsedBytes: { before: redisBefore, after: redisAfter },
+  };
+}
+
+const results = [];
+for (const N of sizes) {
+  const r = await runOnce(N);
+  results.push(r);
+  console.log(`\nN=${r.N} C=${r.concurrency} (${r.ec2}): ${r.wallSeconds} s, ${r.lifecyclesPerSecond} lifecycles/s; bucket bound ${r.boundSeconds} s → ${(r.ratioToBound * 100).toFixed(0)} % of bound`);
+  console.log(`  EC2 calls ${r.ec2CallsPerLifecycle}/lifecycle ${JSON.stringify(r.ec2Calls)}; throttled ${r.throttledResponses}; errors to caller ${r.errorsToCaller}`);
+  for (const [rpc, l] of Object.entries(r.latencyMs)) console.log(`  ${rpc.padEnd(26)} p50 ${String(l.p50).padStart(8)} ms  p99 ${String(l.p99).padStart(8)} ms`);
+  console.log(`  controller peak RSS ${r.controllerPeakRssMb} MB, CPU ${r.controllerCpuSeconds} s; Redis ${(r.redisUsedBytes.before / 1e6).toFixed(2)} → ${(r.redisUsedBytes.after / 1e6).toFixed(2)} MB`);
+  if (r.firstErrors.length) console.log(`  first errors: ${r.firstErrors.join(' | ')}`);
+}
+mkdirSync('bench-results', { recursive: true });
+const file = join('bench-results', `lifecycles-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`\nwrote ${file}`);
+process.exit(results.some((r) => r.errorsToCaller > 0) ? 1 : 0);

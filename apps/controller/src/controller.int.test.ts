@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
-import { startEc2Proxy, type Ec2Proxy } from '../../../test/support/ec2-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 import { deviceNames } from './devices.js';
 
@@ -38,7 +38,7 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: str
 }
 
 let stack: Stack;
-let proxy: Ec2Proxy;
+let proxy: FaultProxy;
 let ctl: ControllerProcess;
 let cluster: string;
 let env: Record<string, string>;
@@ -46,7 +46,7 @@ const ec2 = () => ec2Of(stack);
 
 beforeAll(async () => {
   stack = requireStack();
-  proxy = await startEc2Proxy(stack.ec2Endpoint);
+  proxy = await startFaultProxy(stack.ec2Endpoint);
   cluster = uniqueCluster('lifecycle');
   env = {
     REDIS_URL: await freshRedis(stack.redisUrl, 1),

@@ -2,7 +2,7 @@ import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeR
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
-import { startEc2Proxy, type Ec2Proxy } from '../../../test/support/ec2-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 const GiB = 1024 ** 3;
@@ -19,7 +19,7 @@ const createReq = (name: string): CreateVolumeRequest => ({
 });
 
 let stack: Stack;
-let proxy: Ec2Proxy;
+let proxy: FaultProxy;
 let redisUrl: string;
 const running: ControllerProcess[] = [];
 
@@ -41,13 +41,13 @@ async function controller(cluster: string, extra: Record<string, string> = {}): 
 
 beforeAll(async () => {
   stack = requireStack();
-  proxy = await startEc2Proxy(stack.ec2Endpoint);
+  proxy = await startFaultProxy(stack.ec2Endpoint);
   redisUrl = await freshRedis(stack.redisUrl, 2);
 });
 
 afterEach(async () => {
-  proxy.options.delayResponse = {};
-  proxy.options.onForward = undefined;
+  proxy.configure({ delayResponse: {} });
+  proxy.onForward = undefined;
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
@@ -74,16 +74,16 @@ describe('durable operations', () => {
     const name = `pvc-${cluster}`;
     const first = await controller(cluster);
     // EC2 creates the volume, but its answer is held back: the controller dies without ever hearing it.
-    proxy.options.delayResponse = { CreateVolume: 30_000 };
+    proxy.configure({ delayResponse: { CreateVolume: 30_000 } });
     const forwarded = new Promise<void>((resolve) => {
-      proxy.options.onForward = (action) => action === 'CreateVolume' && resolve();
+      proxy.onForward = (action) => action === 'CreateVolume' && resolve();
     });
     const inFlight = callUnary(first.controller, 'createVolume', createReq(name), { timeoutMs: 60_000 }).catch((e: unknown) => e);
     await forwarded;
     await first.kill();
     expect(await inFlight).toBeInstanceOf(Error);
     expect(await volumesNamed(ec2Of(stack), name)).toHaveLength(1);
-    proxy.options.delayResponse = {};
+    proxy.configure({ delayResponse: {} });
 
     const second = await controller(cluster);
     // What external-provisioner does after a failed call: the same request again.

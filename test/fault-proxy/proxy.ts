@@ -1,0 +1,184 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { categoryOf, EC2_BUCKETS, TokenBucket, type BucketConfig, type Category } from './buckets.js';
+import { AWS_LIKE_DELAYS, Transitions, type TransitionDelays } from './transitions.js';
+import { errorXml } from './xml.js';
+
+export interface FaultConfig {
+  /** Added before forwarding, per action ('*' for all others). */
+  latencyMs: Record<string, number>;
+  /** Answer held back after the upstream replied, per action (to widen crash windows). */
+  delayResponse: Record<string, number>;
+  /** In-between states after state changes; false: LocalStack's instant changes. */
+  transitions: TransitionDelays | false;
+  /** EC2's request token buckets; false: no throttling. */
+  buckets: Record<Category, BucketConfig> | false;
+  /** Probabilities, each 0..1, of injecting a fault instead of forwarding. */
+  faults: { error5xx: number; reset: number; throttle: number };
+}
+
+export type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
+
+export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 } };
+/** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */
+export const EC2_LIKE: FaultConfig = { ...PASS_THROUGH, transitions: AWS_LIKE_DELAYS, buckets: EC2_BUCKETS };
+
+export interface FaultProxy {
+  endpoint: string;
+  config: FaultConfig;
+  /** Requests received, by action (every outcome). */
+  calls: Map<string, number>;
+  /** Requests by action and outcome. */
+  outcomes: Map<string, Map<Outcome, number>>;
+  configure(partial: Partial<FaultConfig>): void;
+  onForward: ((action: string) => void) | undefined;
+  total(): number;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/**
+ * An HTTP proxy in front of LocalStack's EC2 that behaves more like EC2:
+ * per-action latency, in-between states after state changes, EC2's request
+ * token buckets (RequestLimitExceeded), and injected 5xx / connection resets /
+ * throttling at given probabilities. It counts every call by action and
+ * outcome. Configure it in code, or over HTTP: GET /__proxy/stats,
+ * POST /__proxy/config (JSON, merged), POST /__proxy/reset.
+ */
+export async function startFaultProxy(upstream: string, initial: Partial<FaultConfig> = {}, port = 0): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  const config: FaultConfig = { ...PASS_THROUGH, ...initial };
+  const calls = new Map<string, number>();
+  const outcomes = new Map<string, Map<Outcome, number>>();
+  let transitions = new Transitions(config.transitions || AWS_LIKE_DELAYS);
+  let buckets = new Map<Category, TokenBucket>();
+
+  const count = (action: string, outcome: Outcome) => {
+    const m = outcomes.get(action) ?? new Map<Outcome, number>();
+    m.set(outcome, (m.get(outcome) ?? 0) + 1);
+    outcomes.set(action, m);
+  };
+  const reply = (res: ServerResponse, statusCode: number, body: string): void => void res.writeHead(statusCode, { 'content-type': 'text/xml;charset=UTF-8' }).end(body);
+
+  const proxy: FaultProxy = {
+    endpoint: '',
+    config,
+    calls,
+    outcomes,
+    onForward: undefined,
+    configure(partial) {
+      Object.assign(config, partial);
+      if (partial.transitions !== undefined) transitions = new Transitions(config.transitions || AWS_LIKE_DELAYS);
+      if (partial.buckets !== undefined) buckets = new Map();
+    },
+    total: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    reset() {
+      calls.clear();
+      outcomes.clear();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+
+  const admin = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method === 'GET' && req.url === '/__proxy/stats') {
+      const body = Object.fromEntries([...outcomes].map(([a, m]) => [a, Object.fromEntries(m)]));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    } else if (req.method === 'POST' && req.url === '/__proxy/config') {
+      proxy.configure(JSON.parse((await readBody(req)).toString('utf8')) as Partial<FaultConfig>);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(config));
+    } else if (req.method === 'POST' && req.url === '/__proxy/reset') {
+      proxy.reset();
+      res.writeHead(204).end();
+    } else res.writeHead(404).end();
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.url?.startsWith('/__proxy/')) return admin(req, res);
+    const body = await readBody(req);
+    const params = new URLSearchParams(body.toString('utf8'));
+    const action = params.get('Action') ?? 'Unknown';
+    calls.set(action, (calls.get(action) ?? 0) + 1);
+    await sleep(config.latencyMs[action] ?? config.latencyMs['*'] ?? 0);
+
+    const f = config.faults;
+    const roll = Math.random();
+    if (roll < f.reset) {
+      count(action, 'injectedReset');
+      req.socket.destroy();
+      return;
+    }
+    if (roll < f.reset + f.error5xx) {
+      count(action, 'injected5xx');
+      return reply(res, 500, errorXml('InternalError', 'An internal error has occurred (injected).'));
+    }
+    if (roll < f.reset + f.error5xx + f.throttle) {
+      count(action, 'injectedThrottle');
+      return reply(res, 503, errorXml('RequestLimitExceeded', 'Request limit exceeded (injected).'));
+    }
+    if (config.buckets) {
+      const cat = categoryOf(action, params);
+      let bucket = buckets.get(cat);
+      if (!bucket) buckets.set(cat, (bucket = new TokenBucket(config.buckets[cat])));
+      if (!bucket.take()) {
+        count(action, 'throttled');
+        return reply(res, 503, errorXml('RequestLimitExceeded', 'Request limit exceeded.'));
+      }
+    }
+    if (config.transitions) {
+      const no = transitions.refusal(action, params);
+      if (no) {
+        count(action, 'refused');
+        return reply(res, 400, errorXml(no.code, no.message));
+      }
+    }
+
+    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (upRes) => {
+      void readBody(upRes).then(async (upBody) => {
+        const statusCode = upRes.statusCode ?? 502;
+        let text = upBody.toString('utf8');
+        if (config.transitions && statusCode < 300) {
+          if (action === 'DescribeVolumes') text = transitions.rewriteDescribeVolumes(text);
+          else {
+            transitions.observe(action, params, text);
+            text = transitions.rewriteAnswer(action, text);
+          }
+        }
+        count(action, statusCode < 300 ? 'ok' : 'error');
+        await sleep(config.delayResponse[action] ?? 0);
+        const headers = { ...upRes.headers };
+        delete headers['content-length'];
+        res.writeHead(statusCode, headers).end(text);
+      });
+    });
+    up.on('error', () => {
+      count(action, 'error');
+      if (!res.headersSent) reply(res, 502, errorXml('ServiceUnavailable', 'upstream unreachable'));
+    });
+    up.end(body);
+    proxy.onForward?.(action);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
