@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
+import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 import { deviceNames } from './devices.js';
 
@@ -46,7 +47,8 @@ const ec2 = () => ec2Of(stack);
 
 beforeAll(async () => {
   stack = requireStack();
-  proxy = await startFaultProxy(stack.ec2Endpoint);
+  // EC2-like state delays: creating, attaching and detaching take time, as on real EC2.
+  proxy = await startFaultProxy(stack.ec2Endpoint, { transitions: AWS_LIKE_DELAYS });
   cluster = uniqueCluster('lifecycle');
   env = {
     REDIS_URL: await freshRedis(stack.redisUrl, 1),

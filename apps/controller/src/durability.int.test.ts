@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
+import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 const GiB = 1024 ** 3;
@@ -41,7 +42,8 @@ async function controller(cluster: string, extra: Record<string, string> = {}): 
 
 beforeAll(async () => {
   stack = requireStack();
-  proxy = await startFaultProxy(stack.ec2Endpoint);
+  // EC2-like state delays: creating, attaching and detaching take time, as on real EC2.
+  proxy = await startFaultProxy(stack.ec2Endpoint, { transitions: AWS_LIKE_DELAYS });
   redisUrl = await freshRedis(stack.redisUrl, 2);
 });
 
