@@ -1,4 +1,5 @@
-import { isAbsolute, normalize, sep } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, normalize, sep } from 'node:path';
 import { invalidArgument } from '@plinth/errors';
 
 /**
@@ -17,4 +18,28 @@ export function validatePath(field: string, path: string, kubeletRoot: string): 
   const root = kubeletRoot.endsWith(sep) ? kubeletRoot : kubeletRoot + sep;
   if (!path.startsWith(root)) throw invalidArgument(`${field} "${shown}" is not under the kubelet root ${kubeletRoot}`);
   return path;
+}
+
+/**
+ * The lexical check above cannot see symlinks: a component under the kubelet
+ * root could point elsewhere. Resolves the deepest existing ancestor of `path`
+ * and requires it to stay under the (resolved) kubelet root.
+ */
+export async function assertNoEscape(field: string, path: string, kubeletRoot: string): Promise<void> {
+  const root = await realpath(kubeletRoot).catch(() => kubeletRoot);
+  let probe = path;
+  for (;;) {
+    try {
+      const real = await realpath(probe);
+      if (real !== root && !real.startsWith(root + sep)) {
+        throw invalidArgument(`${field} "${path}" leads outside the kubelet root through a symlink (${probe} -> ${real})`);
+      }
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Not there yet (or a file in the way, which mkdir will report): check the parent.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || probe === dirname(probe)) throw err;
+      probe = dirname(probe);
+    }
+  }
 }

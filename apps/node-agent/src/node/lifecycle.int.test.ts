@@ -251,6 +251,20 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     expect(err.details).toContain(ghost.replace('vol-', 'vol'));
   });
 
+  it('refuses paths that leave the kubelet root through a symlink, touching nothing outside', async () => {
+    const volumeId = newVolumeId();
+    await host.present(await host.loop(16 * MiB), { volumeId });
+    const outside = join(host.root, 'outside');
+    await mkdir(outside);
+    await symlink(outside, join(host.kubeletRoot, 'sneaky'));
+    const err = await grpcError(stage(volumeId, join(host.kubeletRoot, 'sneaky/globalmount')));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/staging_target_path .* leads outside the kubelet root/);
+    await expect(lstat(join(outside, 'globalmount'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const err2 = await grpcError(unpublish(volumeId, join(host.kubeletRoot, 'sneaky')));
+    expect(err2.code).toBe(status.INVALID_ARGUMENT);
+  });
+
   it('validates arguments with INVALID_ARGUMENT naming the field', async () => {
     const volumeId = newVolumeId();
     const cases: [Promise<unknown>, string][] = [

@@ -6,7 +6,7 @@ import { findDevice } from '../device/find.js';
 import { majMinOf, validateVolumeId } from '../device/identity.js';
 import { bindMount } from '../mount/mount.js';
 import { mountAt, type MountEntry } from '../mount/mountinfo.js';
-import { validatePath } from '../paths.js';
+import { assertNoEscape, validatePath } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
 
@@ -28,6 +28,8 @@ export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolume
     throw invalidArgument(`target_path ${target} must not be inside staging_target_path ${staging}`);
   }
   const readOnly = req.readonly;
+  await assertNoEscape('target_path', target, ctx.kubeletRoot);
+  if (staging !== undefined) await assertNoEscape('staging_target_path', staging, ctx.kubeletRoot);
 
   return ctx.locks.with(req.volumeId, 'NodePublishVolume', async () => {
     const log = ctx.log.child({ volumeId: req.volumeId, target });

@@ -8,7 +8,7 @@ import { mkfs, parseFormatOptions } from '../mount/mkfs.js';
 import { mountDevice } from '../mount/mount.js';
 import { mountAt } from '../mount/mountinfo.js';
 import { growOffline, growOnline, needsGrow } from '../mount/resize.js';
-import { validatePath } from '../paths.js';
+import { assertNoEscape, validatePath } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
 
@@ -25,6 +25,8 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
   const access = parseCapability(req.volumeCapability);
   const format = access.kind === 'mount' ? parseFormatOptions(access.fsType, req.volumeContext) : {};
   const devicePath = req.publishContext.devicePath;
+
+  await assertNoEscape('staging_target_path', staging, ctx.kubeletRoot);
 
   return ctx.locks.with(req.volumeId, 'NodeStageVolume', async () => {
     // Raw block volumes are not staged: publish binds the device itself.
