@@ -32,6 +32,8 @@ export interface FaultProxy {
   outcomes: Map<string, Map<Outcome, number>>;
   configure(partial: Partial<FaultConfig>): void;
   onForward: ((action: string) => void) | undefined;
+  /** Called with each upstream answer (after faults, before any held-back delay). */
+  onAnswer: ((action: string, params: URLSearchParams, ok: boolean) => void) | undefined;
   total(): number;
   reset(): void;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
     calls,
     outcomes,
     onForward: undefined,
+    onAnswer: undefined,
     configure(partial) {
       Object.assign(config, partial);
       if (partial.transitions !== undefined) transitions = new Transitions(config.transitions || AWS_LIKE_DELAYS);
@@ -159,6 +162,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
           }
         }
         count(action, statusCode < 300 ? 'ok' : 'error');
+        proxy.onAnswer?.(action, params, statusCode < 300);
         await sleep(config.delayResponse[action] ?? 0);
         const headers = { ...upRes.headers };
         delete headers['content-length'];
