@@ -24,9 +24,8 @@ export interface ControllerProcess {
  * Starts the real controller (apps/controller/src/main.ts) as a child process
  * on a fresh unix socket and waits until it answers Probe.
  */
-export async function startController(env: Record<string, string>): Promise<ControllerProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'plinth-ctl-'));
-  const endpoint = `unix://${join(dir, 'csi.sock')}`;
+export async function startController(env: Record<string, string>, opts: { endpoint?: string } = {}): Promise<ControllerProcess> {
+  const endpoint = opts.endpoint ?? `unix://${join(mkdtempSync(join(tmpdir(), 'plinth-ctl-')), 'csi.sock')}`;
   const child = spawn(process.execPath, ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, 'apps/controller/src/main.ts')], {
     cwd: ROOT,
     env: {
@@ -34,7 +33,7 @@ export async function startController(env: Record<string, string>): Promise<Cont
       HOME: process.env.HOME ?? '/root',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SDK_JS_SUPPRESS_NODEJS_VERSION_WARNING: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOG_LEVEL: 'info',
       CSI_ENDPOINT: endpoint,
       SHUTDOWN_GRACE_MS: '3000',
