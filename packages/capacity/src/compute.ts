@@ -1,0 +1,99 @@
+import { VOLUME_TYPE_SIZES, VOLUME_TYPES } from './types.js';
+
+/** The fields of an EC2 Volume that capacity needs. */
+export interface VolumeLike {
+  VolumeId?: string | undefined;
+  AvailabilityZone?: string | undefined;
+  VolumeType?: string | undefined;
+  /** GiB */
+  Size?: number | undefined;
+  State?: string | undefined;
+}
+
+export interface CapacityEntry {
+  zone: string;
+  type: string;
+  /** GiB of this cluster's volumes of this type in this zone. */
+  provisionedGiB: number;
+  volumeCount: number;
+  /** The regional quota for the type (EC2 quotas are per region, shared by its zones); null when unknown. */
+  quotaGiB: number | null;
+  /** GiB of this cluster's volumes of this type in the whole region (what the quota is measured against). */
+  regionProvisionedGiB: number;
+  /** quota − regionProvisioned, never below 0; null when the quota is unknown. */
+  availableGiB: number | null;
+  minVolumeGiB: number | null;
+  maxVolumeGiB: number | null;
+  /** The largest single volume that fits now: min(maxVolumeGiB, availableGiB). */
+  largestVolumeGiB: number | null;
+}
+
+export interface CapacityOptions {
+  /** Quota per type in GiB (see quotasGiB). */
+  quotasGiB: Readonly<Record<string, number>>;
+  /** Zones to report even when they hold no volume (e.g. every available zone of the region). */
+  zones?: readonly string[];
+  /** Types to report even when unused (default: every EBS type). */
+  types?: readonly string[];
+}
+
+export interface CapacityFilter {
+  zone?: string | undefined;
+  type?: string | undefined;
+}
+
+/** Volumes that occupy quota: everything but deleted ones. */
+export function countsAgainstQuota(v: VolumeLike): boolean {
+  return v.State !== 'deleted';
+}
+
+/**
+ * Capacity per zone and volume type, sorted by zone then type. Pure: the
+ * input is the cluster's volumes as DescribeVolumes returns them.
+ */
+export function computeCapacity(volumes: readonly VolumeLike[], opts: CapacityOptions): CapacityEntry[] {
+  const zones = new Set(opts.zones ?? []);
+  const types = new Set(opts.types ?? VOLUME_TYPES);
+  const cell = new Map<string, { gib: number; count: number }>();
+  const regionGiB = new Map<string, number>();
+  for (const v of volumes) {
+    if (!countsAgainstQuota(v) || !v.AvailabilityZone || !v.VolumeType) continue;
+    const size = v.Size ?? 0;
+    zones.add(v.AvailabilityZone);
+    types.add(v.VolumeType);
+    const key = `${v.AvailabilityZone}\u0000${v.VolumeType}`;
+    const c = cell.get(key) ?? { gib: 0, count: 0 };
+    c.gib += size;
+    c.count += 1;
+    cell.set(key, c);
+    regionGiB.set(v.VolumeType, (regionGiB.get(v.VolumeType) ?? 0) + size);
+  }
+  const out: CapacityEntry[] = [];
+  for (const zone of [...zones].sort()) {
+    for (const type of [...types].sort()) {
+      const c = cell.get(`${zone}\u0000${type}`) ?? { gib: 0, count: 0 };
+      const quota = Object.hasOwn(opts.quotasGiB, type) ? opts.quotasGiB[type]! : null;
+      const region = regionGiB.get(type) ?? 0;
+      const available = quota === null ? null : Math.max(0, quota - region);
+      const sizes = Object.hasOwn(VOLUME_TYPE_SIZES, type) ? VOLUME_TYPE_SIZES[type]! : undefined;
+      const largest = sizes && available !== null ? (available >= sizes.minGiB ? Math.min(sizes.maxGiB, available) : 0) : null;
+      out.push({
+        zone,
+        type,
+        provisionedGiB: c.gib,
+        volumeCount: c.count,
+        quotaGiB: quota,
+        regionProvisionedGiB: region,
+        availableGiB: available,
+        minVolumeGiB: sizes?.minGiB ?? null,
+        maxVolumeGiB: sizes?.maxGiB ?? null,
+        largestVolumeGiB: largest,
+      });
+    }
+  }
+  return out;
+}
+
+export function filterCapacity(entries: readonly CapacityEntry[], f: CapacityFilter): CapacityEntry[] {
+  return entries.filter((e) => (f.zone === undefined || e.zone === f.zone) && (f.type === undefined || e.type === f.type));
+}
