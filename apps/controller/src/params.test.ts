@@ -83,4 +83,10 @@ describe('IOPS', () => {
     expect(kindOf(() => resolveIops(parseVolumeParams({ iops: '16000' }), 10))).toContain('500 IOPS per GiB');
     expect(resolveIops(parseVolumeParams({}), 10)).toBeUndefined();
   });
+
+  it('never caps below the type minimum: a 1 GiB gp3 takes its 3000 baseline IOPS', () => {
+    expect(resolveIops(parseVolumeParams({ iops: '3000' }), 1)).toBe(3000);
+    expect(kindOf(() => resolveIops(parseVolumeParams({ iops: '3001' }), 1))).toContain('500 IOPS per GiB');
+    expect(resolveIops(parseVolumeParams({ iopsPerGB: '10', allowAutoIOPSPerGBIncrease: 'true' }), 1)).toBe(3000);
+  });
 });

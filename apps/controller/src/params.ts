@@ -159,6 +159,14 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
 }
 
 /**
+ * The most IOPS a volume of `sizeGiB` may have: the per-GiB ratio, but never
+ * below the type's minimum (EC2 gives a 1 GiB gp3 its 3000 baseline IOPS).
+ */
+function ratioCap(lim: { min: number; perGiB: number }, sizeGiB: number): number {
+  return Math.max(lim.min, lim.perGiB * sizeGiB);
+}
+
+/**
  * The IOPS to request for a volume of `sizeGiB`: explicit, or iopsPerGB × size
  * (raised to the type's minimum when allowed, capped at its maximum), checked
  * against the type's range and ratio.
@@ -173,11 +181,11 @@ export function resolveIops(p: VolumeParams, sizeGiB: number): number | undefine
         throw invalidArgument(`parameter iopsPerGB: ${p.iopsPerGB} × ${sizeGiB} GiB = ${iops} IOPS is below ${lim.min} for ${p.type}; set allowAutoIOPSPerGBIncrease "true" to round up`);
       iops = lim.min;
     }
-    return Math.min(iops, lim.max, lim.perGiB * sizeGiB);
+    return Math.min(iops, lim.max, ratioCap(lim, sizeGiB));
   }
   if (p.iops === undefined) return undefined;
   if (p.iops < lim.min || p.iops > lim.max) throw invalidArgument(`parameter iops: ${p.iops} is outside ${lim.min}-${lim.max} for ${p.type}`);
-  if (p.iops > lim.perGiB * sizeGiB)
+  if (p.iops > ratioCap(lim, sizeGiB))
     throw invalidArgument(`parameter iops: ${p.iops} IOPS exceeds ${lim.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${p.type} volume`);
   return p.iops;
 }
