@@ -11,6 +11,7 @@ import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
 import { createVolumeOp } from './ops/create-volume.js';
 import { deleteVolumeOp } from './ops/delete-volume.js';
+import { expandVolumeOp } from './ops/expand-volume.js';
 import { publishOp } from './ops/publish.js';
 import { unpublishOp } from './ops/unpublish.js';
 import { controllerServices } from './server.js';
@@ -45,6 +46,7 @@ async function main(config: ControllerConfig): Promise<void> {
   ops.define('delete', deleteVolumeOp(cloud));
   ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId)));
   ops.define('unpublish', unpublishOp(cloud, devices));
+  ops.define('expand', expandVolumeOp(cloud));
   await ops.start();
   metrics.watchQueue(ops);
 

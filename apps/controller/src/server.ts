@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.js';
 import { controllerGetCapabilities } from './rpc/capabilities.js';
 import { createVolume } from './rpc/create-volume.js';
 import { deleteVolume } from './rpc/delete-volume.js';
+import { controllerExpandVolume } from './rpc/expand-volume.js';
 import { getPluginCapabilities, getPluginInfo, probe, Readiness } from './rpc/identity.js';
 import { controllerPublishVolume } from './rpc/publish.js';
 import { controllerUnpublishVolume } from './rpc/unpublish.js';
@@ -37,7 +38,7 @@ export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): S
     deleteSnapshot: u('DeleteSnapshot', notYet('DeleteSnapshot')),
     listSnapshots: u('ListSnapshots', notYet('ListSnapshots')),
     getSnapshot: u('GetSnapshot', notYet('GetSnapshot')),
-    controllerExpandVolume: u('ControllerExpandVolume', notYet('ControllerExpandVolume')),
+    controllerExpandVolume: u('ControllerExpandVolume', (req, ctx) => controllerExpandVolume(deps, req, ctx)),
     controllerGetVolume: u('ControllerGetVolume', notYet('ControllerGetVolume')),
     controllerModifyVolume: u('ControllerModifyVolume', notYet('ControllerModifyVolume')),
   };

@@ -6,6 +6,7 @@ import {
   DescribeInstancesCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
+  ModifyVolumeCommand,
   type CreateVolumeCommandInput,
   type EC2Client,
   type Filter,
@@ -191,6 +192,16 @@ export class Ec2 {
       'DetachVolume',
       `volume ${volumeId} on node ${instanceId}`,
       (s) => this.client.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId }), { abortSignal: s }),
+      signal,
+    );
+  }
+
+  /** Starts growing a volume to `sizeGiB` (ModifyVolume); DescribeVolumes shows the new size once EC2 is optimizing it. */
+  async modifyVolumeSize(volumeId: string, sizeGiB: number, signal?: AbortSignal): Promise<void> {
+    await this.send(
+      'ModifyVolume',
+      `volume ${volumeId}`,
+      (s) => this.client.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: sizeGiB }), { abortSignal: s }),
       signal,
     );
   }
