@@ -1,0 +1,20 @@
+import { Type } from 'typebox';
+
+/** EC2's id formats: 8 hex digits (older) or 17 (current) after the prefix. */
+export const VOLUME_ID = '^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
+export const INSTANCE_ID = '^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
+export const SNAPSHOT_ID = '^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
+/** BullMQ job ids: the controller's are numeric; custom ids stay within this set. */
+export const JOB_ID = '^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$';
+export const ZONE = '^[a-z]{2}(?:-gov)?-[a-z]+-\\d+(?:-[a-z]+-\\d+)?[a-z]$';
+
+export const isVolumeId = (s: string): boolean => new RegExp(VOLUME_ID).test(s);
+export const isInstanceId = (s: string): boolean => new RegExp(INSTANCE_ID).test(s);
+export const isSnapshotId = (s: string): boolean => new RegExp(SNAPSHOT_ID).test(s);
+export const isJobId = (s: string): boolean => new RegExp(JOB_ID).test(s);
+export const isZone = (s: string): boolean => new RegExp(ZONE).test(s);
+
+export const VolumeIdParam = Type.Object({ id: Type.String({ pattern: VOLUME_ID, description: 'EC2 volume id, e.g. vol-0123456789abcdef0' }) }, { additionalProperties: false });
+export const InstanceIdParam = Type.Object({ id: Type.String({ pattern: INSTANCE_ID, description: 'EC2 instance id, e.g. i-0123456789abcdef0' }) }, { additionalProperties: false });
+export const SnapshotIdParam = Type.Object({ id: Type.String({ pattern: SNAPSHOT_ID, description: 'EC2 snapshot id, e.g. snap-0123456789abcdef0' }) }, { additionalProperties: false });
+export const JobIdParam = Type.Object({ id: Type.String({ pattern: JOB_ID, description: 'Queue job id' }) }, { additionalProperties: false });

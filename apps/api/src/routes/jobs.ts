@@ -1,0 +1,128 @@
+import { failedPrecondition, notFound } from '@plinth/errors';
+import { Type } from 'typebox';
+import type { Deps } from '../deps.js';
+import { JobIdParam } from '../ids.js';
+import { depth, IN_FLIGHT, JOB_STATES, jobsIn, jobView } from '../job-view.js';
+import { bearerSecurity, Nullable, responses, type App, StringEnum } from '../schemas.js';
+
+export const JobSchema = Type.Object({
+  id: Type.String(),
+  operation: Type.String({ description: 'create, delete, publish, unpublish…' }),
+  key: Type.String({ description: 'The natural key the job is deduplicated by' }),
+  state: Type.String(),
+  outcome: Nullable(Type.Union([Type.Literal('ok'), Type.Literal('refused'), Type.Literal('failed')])),
+  attemptsMade: Type.Integer(),
+  attempts: Type.Integer(),
+  error: Nullable(Type.Object({ kind: Type.String(), message: Type.String() })),
+  data: Type.Unknown(),
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Nullable(Type.String({ format: 'date-time' })),
+  finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  durationMs: Nullable(Type.Integer()),
+});
+
+const StateEnum = StringEnum(JOB_STATES);
+
+const ListQuery = Type.Object(
+  {
+    state: Type.Optional(StateEnum),
+    operation: Type.Optional(Type.String({ pattern: '^[a-z][a-z-]{0,40}$' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+const RetryBody = Type.Object(
+  {
+    resetAttempts: Type.Optional(Type.Boolean({ description: 'Start the attempt count from zero (default true)' })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Why, for the audit log' })),
+  },
+  { additionalProperties: false },
+);
+
+async function getJob(deps: Deps, id: string) {
+  const job = await deps.queue.getJob(id);
+  if (!job) throw notFound(`job ${id} not found (it may have been removed after its retention period)`);
+  return { job, state: await job.getState() };
+}
+
+export function jobsRoutes(app: App, deps: Deps): void {
+  app.get(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Queue depth by state and operation, and in-flight and failed jobs with error and attempts',
+        querystring: ListQuery,
+        security: bearerSecurity,
+        response: responses(
+          Type.Object({
+            counts: Type.Record(Type.String(), Type.Integer()),
+            depth: Type.Array(Type.Object({ state: Type.String(), operation: Type.String(), count: Type.Integer() })),
+            items: Type.Array(JobSchema),
+          }),
+        ),
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? 50;
+      const states = req.query.state ? [req.query.state] : [...IN_FLIGHT, 'failed'];
+      const [counts, rows, jobs] = await Promise.all([deps.queue.getJobCounts(...JOB_STATES), depth(deps.queue), jobsIn(deps.queue, states, limit)]);
+      const items = jobs
+        .filter((j) => !req.query.operation || j.job.name === req.query.operation)
+        .slice(0, limit)
+        .map((j) => jobView(j.job, j.state));
+      return { counts, depth: rows.filter((r) => !req.query.operation || r.operation === req.query.operation), items };
+    },
+  );
+
+  app.get('/v1/jobs/:id', { schema: { tags: ['jobs'], summary: 'One job', params: JobIdParam, security: bearerSecurity, response: responses(JobSchema) } }, async (req) => {
+    const { job, state } = await getJob(deps, req.params.id);
+    return jobView(job, state);
+  });
+
+  app.post(
+    '/v1/jobs/:id/retry',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Retry a failed job (operator)',
+        params: JobIdParam,
+        body: Type.Optional(RetryBody),
+        security: bearerSecurity,
+        response: responses(JobSchema),
+      },
+    },
+    async (req) => {
+      const { job, state } = await getJob(deps, req.params.id);
+      if (state !== 'failed') throw failedPrecondition(`job ${req.params.id} is ${state}; only failed jobs can be retried`);
+      const reset = req.body?.resetAttempts ?? true;
+      await job.retry('failed', { resetAttemptsMade: reset, resetAttemptsStarted: reset });
+      deps.log.info({ job: job.id, operation: job.name, key: (job.data as { key?: string }).key, role: req.role, reason: req.body?.reason }, 'job retried by operator');
+      const again = await getJob(deps, req.params.id);
+      return jobView(again.job, again.state);
+    },
+  );
+
+  app.delete(
+    '/v1/jobs/:id',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Remove a job that is not running (operator)',
+        params: JobIdParam,
+        security: bearerSecurity,
+        response: responses(Type.Object({ id: Type.String(), removed: Type.Literal(true), state: Type.String({ description: 'The state it was removed from' }) })),
+      },
+    },
+    async (req) => {
+      const { job, state } = await getJob(deps, req.params.id);
+      if (state === 'active') throw failedPrecondition(`job ${req.params.id} is running; it can be removed once it has finished or failed`);
+      await job.remove();
+      deps.log.info({ job: job.id, operation: job.name, key: (job.data as { key?: string }).key, state, role: req.role }, 'job removed by operator');
+      return { id: req.params.id, removed: true as const, state };
+    },
+  );
+}

@@ -1,0 +1,124 @@
+import { VOLUME_TYPES } from '@plinth/capacity';
+import { notFound } from '@plinth/errors';
+import { Type } from 'typebox';
+import type { Deps } from '../deps.js';
+import { INSTANCE_ID, VOLUME_ID, VolumeIdParam, ZONE } from '../ids.js';
+import { jobsIn, JOB_STATES, jobView } from '../job-view.js';
+import { bearerSecurity, Nullable, responses, Tags, type App, StringEnum } from '../schemas.js';
+import { page, summary, tagsOf } from '../volume-view.js';
+import { JobSchema } from './jobs.js';
+
+export const VolumeSchema = Type.Object({
+  id: Type.String(),
+  name: Nullable(Type.String({ description: 'CSI volume name (tag CSIVolumeName)' })),
+  zone: Type.String(),
+  type: Type.String(),
+  sizeGiB: Type.Integer(),
+  iops: Nullable(Type.Integer()),
+  throughput: Nullable(Type.Integer()),
+  state: Type.String(),
+  encrypted: Type.Boolean(),
+  createdAt: Nullable(Type.String({ format: 'date-time' })),
+  pvc: Nullable(Type.Object({ namespace: Type.String(), name: Type.String() })),
+  pvName: Nullable(Type.String()),
+  attachments: Type.Array(Type.Object({ instanceId: Type.String(), device: Nullable(Type.String()), state: Type.String(), attachedAt: Nullable(Type.String({ format: 'date-time' })) })),
+});
+
+const Modification = Type.Object({
+  state: Nullable(Type.String()),
+  progress: Nullable(Type.Integer()),
+  message: Nullable(Type.String()),
+  startedAt: Nullable(Type.String({ format: 'date-time' })),
+  endedAt: Nullable(Type.String({ format: 'date-time' })),
+  originalSizeGiB: Nullable(Type.Integer()),
+  targetSizeGiB: Nullable(Type.Integer()),
+  originalType: Nullable(Type.String()),
+  targetType: Nullable(Type.String()),
+  originalIops: Nullable(Type.Integer()),
+  targetIops: Nullable(Type.Integer()),
+});
+
+const VolumeDetail = Type.Intersect([
+  VolumeSchema,
+  Type.Object({
+    tags: Tags,
+    modifications: Nullable(Type.Array(Modification), { description: 'null when EC2 does not answer DescribeVolumesModifications (some emulators)' }),
+    recentJobs: Type.Array(JobSchema),
+  }),
+]);
+
+const k8sName = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+
+const ListQuery = Type.Object(
+  {
+    zone: Type.Optional(Type.String({ pattern: ZONE })),
+    node: Type.Optional(Type.String({ pattern: INSTANCE_ID, description: 'Attached to this instance' })),
+    state: Type.Optional(StringEnum(['creating', 'available', 'in-use', 'deleting', 'error'])),
+    type: Type.Optional(StringEnum(VOLUME_TYPES)),
+    pvcNamespace: Type.Optional(Type.String({ pattern: k8sName })),
+    pvcName: Type.Optional(Type.String({ pattern: k8sName })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    cursor: Type.Optional(Type.String({ pattern: VOLUME_ID, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+const iso = (d: Date | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+export function volumesRoutes(app: App, deps: Deps): void {
+  app.get(
+    '/v1/volumes',
+    {
+      schema: {
+        tags: ['volumes'],
+        summary: "This cluster's volumes, filtered and paginated",
+        querystring: ListQuery,
+        security: bearerSecurity,
+        response: responses(Type.Object({ items: Type.Array(VolumeSchema), total: Type.Integer({ description: 'Volumes matching the filters' }), nextCursor: Nullable(Type.String()) })),
+      },
+    },
+    async (req) => {
+      const { limit = 100, cursor, ...filter } = req.query;
+      const all = (await deps.cloud.volumes()).map(summary);
+      return page(all, filter, limit, cursor);
+    },
+  );
+
+  app.get(
+    '/v1/volumes/:id',
+    { schema: { tags: ['volumes'], summary: 'One volume with attachments, tags, modifications and recent jobs', params: VolumeIdParam, security: bearerSecurity, response: responses(VolumeDetail) } },
+    async (req) => {
+      const id = req.params.id;
+      const v = await deps.cloud.volume(id);
+      if (!v) throw notFound(`volume ${id} is not a volume of cluster ${deps.config.PLINTH_CLUSTER_ID}`);
+      const s = summary(v);
+      const [mods, jobs] = await Promise.all([deps.cloud.modifications(id), jobsIn(deps.queue, JOB_STATES, 500)]);
+      const recentJobs = jobs
+        .filter(({ job }) => {
+          const d = job.data as { key?: string; data?: { volumeId?: string; name?: string } };
+          return d.key?.includes(id) || d.data?.volumeId === id || (s.name !== null && (d.key === s.name || d.data?.name === s.name));
+        })
+        .slice(0, 20)
+        .map(({ job, state }) => jobView(job, state));
+      return {
+        ...s,
+        tags: tagsOf(v),
+        modifications:
+          mods?.map((m) => ({
+            state: m.ModificationState ?? null,
+            progress: m.Progress ?? null,
+            message: m.StatusMessage ?? null,
+            startedAt: iso(m.StartTime),
+            endedAt: iso(m.EndTime),
+            originalSizeGiB: m.OriginalSize ?? null,
+            targetSizeGiB: m.TargetSize ?? null,
+            originalType: m.OriginalVolumeType ?? null,
+            targetType: m.TargetVolumeType ?? null,
+            originalIops: m.OriginalIops ?? null,
+            targetIops: m.TargetIops ?? null,
+          })) ?? null,
+        recentJobs,
+      };
+    },
+  );
+}

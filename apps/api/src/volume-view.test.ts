@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { matches, page, summary } from './volume-view.js';
+
+const vol = (n: number, over: Record<string, unknown> = {}) =>
+  summary({
+    VolumeId: `vol-${n.toString(16).padStart(17, '0')}`,
+    AvailabilityZone: n % 2 ? 'us-east-1a' : 'us-east-1b',
+    VolumeType: 'gp3',
+    Size: n,
+    State: n % 3 ? 'available' : 'in-use',
+    Tags: [
+      { Key: 'CSIVolumeName', Value: `pvc-${n}` },
+      { Key: 'kubernetes.io/created-for/pvc/namespace', Value: n < 5 ? 'db' : 'web' },
+      { Key: 'kubernetes.io/created-for/pvc/name', Value: `data-${n}` },
+    ],
+    Attachments: n % 3 ? [] : [{ InstanceId: 'i-0123456789abcdef0', Device: '/dev/xvdaa', State: 'attached' }],
+    ...over,
+  });
+
+describe('volume summaries and filters', () => {
+  const all = Array.from({ length: 10 }, (_, i) => vol(i + 1));
+
+  it('reads the CSI name and PVC from the tags', () => {
+    expect(all[0]).toMatchObject({ name: 'pvc-1', pvc: { namespace: 'db', name: 'data-1' }, sizeGiB: 1, zone: 'us-east-1a' });
+  });
+
+  it('filters by zone, state, node and PVC', () => {
+    expect(all.filter((s) => matches(s, { zone: 'us-east-1b' })).map((s) => s.sizeGiB)).toEqual([2, 4, 6, 8, 10]);
+    expect(all.filter((s) => matches(s, { node: 'i-0123456789abcdef0' })).map((s) => s.sizeGiB)).toEqual([3, 6, 9]);
+    expect(all.filter((s) => matches(s, { state: 'in-use', zone: 'us-east-1a' })).map((s) => s.sizeGiB)).toEqual([3, 9]);
+    expect(all.filter((s) => matches(s, { pvcNamespace: 'db', pvcName: 'data-2' })).map((s) => s.sizeGiB)).toEqual([2]);
+  });
+
+  it('pages by id with a cursor until the last page', () => {
+    const p1 = page(all, {}, 4);
+    expect(p1.items.map((s) => s.sizeGiB)).toEqual([1, 2, 3, 4]);
+    expect(p1.total).toBe(10);
+    const p2 = page(all, {}, 4, p1.nextCursor!);
+    expect(p2.items.map((s) => s.sizeGiB)).toEqual([5, 6, 7, 8]);
+    const p3 = page(all, {}, 4, p2.nextCursor!);
+    expect(p3.items.map((s) => s.sizeGiB)).toEqual([9, 10]);
+    expect(p3.nextCursor).toBeNull();
+    expect(page(all, {}, 4, 'vol-fffffffffffffffff').items).toEqual([]);
+  });
+});

@@ -1,0 +1,85 @@
+import { TAG_CLUSTER, TAG_CSI_NAME, type Volume } from '@plinth/cloud';
+
+export const PVC_NAME_TAG = 'kubernetes.io/created-for/pvc/name';
+export const PVC_NAMESPACE_TAG = 'kubernetes.io/created-for/pvc/namespace';
+export const PV_NAME_TAG = 'kubernetes.io/created-for/pv/name';
+
+export interface VolumeSummary {
+  id: string;
+  name: string | null;
+  zone: string;
+  type: string;
+  sizeGiB: number;
+  iops: number | null;
+  throughput: number | null;
+  state: string;
+  encrypted: boolean;
+  createdAt: string | null;
+  pvc: { namespace: string; name: string } | null;
+  pvName: string | null;
+  attachments: { instanceId: string; device: string | null; state: string; attachedAt: string | null }[];
+}
+
+export interface VolumeFilter {
+  zone?: string | undefined;
+  node?: string | undefined;
+  state?: string | undefined;
+  type?: string | undefined;
+  pvcNamespace?: string | undefined;
+  pvcName?: string | undefined;
+}
+
+export function tagsOf(v: Volume): Record<string, string> {
+  return Object.fromEntries((v.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
+}
+
+export function summary(v: Volume): VolumeSummary {
+  const tags = tagsOf(v);
+  const ns = tags[PVC_NAMESPACE_TAG];
+  const pvc = tags[PVC_NAME_TAG];
+  return {
+    id: v.VolumeId ?? '',
+    name: tags[TAG_CSI_NAME] ?? null,
+    zone: v.AvailabilityZone ?? '',
+    type: v.VolumeType ?? '',
+    sizeGiB: v.Size ?? 0,
+    iops: v.Iops ?? null,
+    throughput: v.Throughput ?? null,
+    state: v.State ?? 'unknown',
+    encrypted: v.Encrypted ?? false,
+    createdAt: v.CreateTime ? new Date(v.CreateTime).toISOString() : null,
+    pvc: ns !== undefined && pvc !== undefined ? { namespace: ns, name: pvc } : null,
+    pvName: tags[PV_NAME_TAG] ?? null,
+    attachments: (v.Attachments ?? [])
+      .filter((a) => a.State !== 'detached')
+      .map((a) => ({ instanceId: a.InstanceId ?? '', device: a.Device ?? null, state: a.State ?? 'unknown', attachedAt: a.AttachTime ? new Date(a.AttachTime).toISOString() : null })),
+  };
+}
+
+export function matches(s: VolumeSummary, f: VolumeFilter): boolean {
+  if (f.zone !== undefined && s.zone !== f.zone) return false;
+  if (f.state !== undefined && s.state !== f.state) return false;
+  if (f.type !== undefined && s.type !== f.type) return false;
+  if (f.node !== undefined && !s.attachments.some((a) => a.instanceId === f.node)) return false;
+  if (f.pvcNamespace !== undefined && s.pvc?.namespace !== f.pvcNamespace) return false;
+  if (f.pvcName !== undefined && s.pvc?.name !== f.pvcName) return false;
+  return true;
+}
+
+/**
+ * One page of volumes matching `f`, ordered by id. The cursor is the last id
+ * of the previous page, so pages stay stable while volumes come and go.
+ */
+export function page(all: readonly VolumeSummary[], f: VolumeFilter, limit: number, after?: string): { items: VolumeSummary[]; total: number; nextCursor: string | null } {
+  const matching = all.filter((s) => matches(s, f)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const start = after ? matching.findIndex((s) => s.id > after) : 0;
+  const rest = start < 0 ? [] : matching.slice(start);
+  const items = rest.slice(0, limit);
+  const more = rest.length > limit;
+  return { items, total: matching.length, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null };
+}
+
+/** Whether the volume carries this cluster's tag. */
+export function ofCluster(v: Volume, clusterId: string): boolean {
+  return tagsOf(v)[TAG_CLUSTER] === clusterId;
+}
