@@ -6,9 +6,10 @@
  *
  *   node --conditions=plinth-src --import tsx test/sanity/run.ts [extra csi-sanity flags, e.g. -ginkgo.focus=…]
  *
- * Prints csi-sanity's summary, writes its JUnit report to
- * test-results/csi-sanity.xml (and the processes' logs beside it), exits with
- * csi-sanity's status, and always tears down: csi-sanity, node agent,
+ * Runs csi-sanity twice, with mount volumes and then raw block volumes; prints
+ * both summaries, writes the JUnit reports to test-results/csi-sanity.xml and
+ * csi-sanity-block.xml (the output and the processes' logs beside them), exits
+ * non-zero if either failed, and always tears down: csi-sanity, node agent,
  * controller, mounts under the kubelet root, the volumes this run created in
  * EC2, loop devices, the fake host tree and its Redis database.
  */
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
   const bin = await ensureCsiSanity(log);
   await mkdir(RESULTS, { recursive: true });
   await rm(JUNIT, { force: true });
+  await rm(JUNIT.replace(/\.xml$/, '-block.xml'), { force: true });
 
   const ec2 = ec2Of(stack);
   const clusterId = `sanity-${Date.now().toString(36)}`;
@@ -85,6 +87,7 @@ async function main(): Promise<number> {
   let sanity: ChildProcess | undefined;
   let redisUrl: string | undefined;
   let code = 1;
+  const summaries: string[] = [];
 
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -117,29 +120,34 @@ async function main(): Promise<number> {
     });
     log(`controller ${controller.endpoint}, node agent ${node.endpoint}, kubelet root ${host.kubeletRoot}, cluster id ${clusterId}`);
 
-    const args = [
-      `--csi.endpoint=${node.endpoint}`,
-      `--csi.controllerendpoint=${controller.endpoint}`,
-      `--csi.stagingdir=${join(host.kubeletRoot, 'csi-staging')}`,
-      `--csi.mountdir=${join(host.kubeletRoot, 'csi-mount')}`,
-      `--csi.testvolumesize=${1 * GiB}`,
-      `--csi.testvolumeexpandsize=${2 * GiB}`,
-      `--csi.testvolumeparameters=${PARAMS}`,
-      '--csi.testnodevolumeattachlimit',
-      `--csi.junitfile=${JUNIT}`,
-      '-ginkgo.no-color',
-      '-ginkgo.timeout=30m',
-      ...process.argv.slice(2),
-    ];
-    if (!interrupted) {
+    // Two passes: every spec with mount volumes (ext4 through stage + bind), then with raw block volumes.
+    const failed: string[] = [];
+    for (const accessType of ['mount', 'block'] as const) {
+      if (interrupted) break;
+      const junit = accessType === 'mount' ? JUNIT : JUNIT.replace(/\.xml$/, '-block.xml');
+      const args = [
+        `--csi.endpoint=${node.endpoint}`,
+        `--csi.controllerendpoint=${controller.endpoint}`,
+        `--csi.stagingdir=${join(host.kubeletRoot, 'csi-staging')}`,
+        `--csi.mountdir=${join(host.kubeletRoot, 'csi-mount')}`,
+        `--csi.testvolumeaccesstype=${accessType}`,
+        `--csi.testvolumesize=${1 * GiB}`,
+        `--csi.testvolumeexpandsize=${2 * GiB}`,
+        `--csi.testvolumeparameters=${PARAMS}`,
+        '--csi.testnodevolumeattachlimit',
+        `--csi.junitfile=${junit}`,
+        '-ginkgo.no-color',
+        '-ginkgo.timeout=30m',
+        ...process.argv.slice(2),
+      ];
+      log(`csi-sanity, ${accessType} volumes: ${bin} ${args.join(' ')}`);
       const res = await runCsiSanity(bin, args, (c) => (sanity = c));
       sanity = undefined;
-      code = res.code;
-      await writeFile(join(RESULTS, 'csi-sanity.log'), res.output);
-      console.log('');
-      for (const l of res.summary) log(`csi-sanity: ${l}`);
-      if (res.summary.length === 0) log(`csi-sanity printed no summary (exit ${res.code})`);
+      await writeFile(junit.replace(/\.xml$/, '.log'), res.output);
+      summaries.push(...(res.summary.length > 0 ? res.summary : [`printed no summary (exit ${res.code})`]).map((l) => `${accessType}: ${l}`));
+      if (res.code !== 0) failed.push(accessType);
     }
+    code = failed.length > 0 || interrupted ? 1 : 0;
   } catch (err) {
     console.error(`[sanity] ${(err as Error).stack ?? String(err)}`);
     code = 1;
@@ -197,7 +205,9 @@ async function main(): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  log(`wall time ${((Date.now() - t0) / 1000).toFixed(1)} s; JUnit report ${JUNIT}`);
+  console.log('');
+  for (const l of summaries) log(`csi-sanity ${l}`);
+  log(`wall time ${((Date.now() - t0) / 1000).toFixed(1)} s; JUnit reports ${JUNIT} (mount), ${JUNIT.replace(/\.xml$/, '-block.xml')} (block)`);
   return interrupted ? 130 : code;
 }
 
