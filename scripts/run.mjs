@@ -157,7 +157,7 @@ async function dev() {
 }
 
 async function stackOnly() {
-  const sup = new Supervisor({ logDir: LOG_DIR, pidFile: join(RUN_DIR, `stack-${process.pid}.pids.json`), logPrefix: 'stack-' });
+  const sup = new Supervisor({ logDir: LOG_DIR, pidFile: join(RUN_DIR, `stack-${process.pid}.pids.json`), logPrefix: `stack-${process.pid}-` });
   let stack;
   onSignals(sup, async () => {
     await sup.stop();
@@ -171,7 +171,7 @@ async function stackOnly() {
     e.cleanup?.();
     throw e;
   }
-  console.log(['', '# Stack is up. In another shell:', ...exportLines(stack.env), `# then e.g. npx vitest run --project integration`, '# Ctrl-C here to stop.', ''].join('\n'));
+  console.log(['', `# Stack is up (EC2: ${stack.info.ec2.kind}; logs: ${LOG_DIR}/stack-${process.pid}-*.log). In another shell:`, ...exportLines(stack.env), `# then e.g. npx vitest run --project integration`, '# Ctrl-C here to stop.', ''].join('\n'));
   await new Promise(() => setInterval(() => {}, 1 << 30)); // until a signal
 }
 
@@ -180,7 +180,7 @@ async function runTiers(tiers) {
   mkdirSync(RUN_DIR, { recursive: true });
   const results = [];
   const reports = mkdtempSync(join(tmpdir(), 'plinth-reports-'));
-  const sup = new Supervisor({ logDir: LOG_DIR, pidFile: join(RUN_DIR, `test-${process.pid}.pids.json`), logPrefix: 'test-' });
+  const sup = new Supervisor({ logDir: LOG_DIR, pidFile: join(RUN_DIR, `test-${process.pid}.pids.json`), logPrefix: `test-${process.pid}-` });
   let stack = null;
   let current = null;
   let interrupted = false;

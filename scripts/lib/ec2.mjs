@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, boxed, freePort, log, portInUse, run, sleep, tailOf, waitFor, which } from './util.mjs';
+import { ROOT, boxed, freePort, httpGet, log, portInUse, run, sleep, tailOf, waitFor, which } from './util.mjs';
 
 export const LOCALSTACK_VERSION = '4.14.0';
 const VENV = join(ROOT, '.plinth', 'venv');
@@ -71,9 +71,8 @@ export async function ensureLocalStack(logDir) {
 }
 
 async function healthyLocalStack(endpoint) {
-  const res = await fetch(`${endpoint}/_localstack/health`, { signal: AbortSignal.timeout(2000) });
-  const body = await res.json();
-  return ['available', 'running'].includes(body?.services?.ec2);
+  const { body } = await httpGet(`${endpoint}/_localstack/health`);
+  return ['available', 'running'].includes(JSON.parse(body)?.services?.ec2);
 }
 
 async function startLocalStack(sup, { port, fsRoot, logDir }) {
@@ -112,7 +111,7 @@ async function startMoto(sup, { port }) {
   if (!moto) throw new Error('moto_server not found either (pip install "moto[server]==5.2.1")');
   const endpoint = `http://127.0.0.1:${port}`;
   const proc = sup.start('moto', moto, ['-H', '127.0.0.1', '-p', String(port)], { echo: false });
-  await waitFor('moto_server', async () => (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok, {
+  await waitFor('moto_server', async () => (await httpGet(`${endpoint}/moto-api/`)).status === 200, {
     timeoutMs: 60_000,
     alive: proc.alive,
     logFile: proc.logFile,
@@ -152,7 +151,8 @@ export async function startEc2(sup, { port, portOptional = false, fsRoot, logDir
     'WARNING: LocalStack is NOT running; falling back to moto_server.',
     'moto is the engine inside LocalStack EC2, but this is not the stack CI',
     'is meant to use. Reason:',
-    ...why.split('\n').slice(0, 12),
+    // The first line says what failed; the end of the log tail says why.
+    ...((l) => (l.length > 11 ? [l[0], ...l.slice(-10)] : l))(why.split('\n')),
   ]);
   const moto = await startMoto(sup, { port });
   return { ...moto, external: false };

@@ -20,6 +20,7 @@ export async function startStack(sup, { mode, logDir }) {
   const temp = (name) => {
     const d = mkdtempSync(join(tmpdir(), `plinth-${name}-`));
     temps.push(d);
+    sup.trackDir(d);
     return d;
   };
   const cleanup = () => temps.forEach((d) => rmSync(d, { recursive: true, force: true }));

@@ -2,15 +2,20 @@
 // (detached) so a terminal Ctrl-C reaches only us and we decide the stop
 // order; stop() then signals whole groups so grandchildren go too.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const alive = (pid) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A killed run whose parent never reaps it (PID 1 in a container) is a zombie.
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch {
+    return true;
   }
 };
 
@@ -36,11 +41,23 @@ export class Supervisor {
     this.pidFile = pidFile;
     this.logPrefix = logPrefix;
     this.children = [];
+    this.dirs = [];
     this.stopping = false;
     this.onUnexpectedExit = (name, code) => console.error(`[${name}] exited unexpectedly (${code}); see ${this.logFile(name)}`);
     mkdirSync(logDir, { recursive: true });
     mkdirSync(dirname(pidFile), { recursive: true });
     this.reapStale();
+    this.pruneLogs();
+  }
+
+  /** Throwaway runs log as <mode>-<pid>-<name>.log; drop dead runs' after a day. */
+  pruneLogs() {
+    for (const f of readdirSync(this.logDir)) {
+      const m = /^[a-z]+-(\d+)-.+\.log$/.exec(f);
+      if (!m || alive(Number(m[1]))) continue;
+      const file = join(this.logDir, f);
+      if (Date.now() - statSync(file).mtimeMs > 24 * 3600_000) rmSync(file, { force: true });
+    }
   }
 
   logFile(name) {
@@ -57,7 +74,7 @@ export class Supervisor {
     for (const f of files) {
       const file = join(dir, f);
       try {
-        const { owner, children } = JSON.parse(readFileSync(file, 'utf8'));
+        const { owner, children, dirs = [] } = JSON.parse(readFileSync(file, 'utf8'));
         if (alive(owner)) continue; // a live run owns them
         for (const { pid, cmd } of children) {
           const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
@@ -66,6 +83,7 @@ export class Supervisor {
             killGroup(pid, 'SIGKILL');
           }
         }
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
       } catch {
         /* unreadable: drop it */
       }
@@ -75,7 +93,13 @@ export class Supervisor {
 
   savePids() {
     const children = this.children.filter((c) => c.running).map((c) => ({ pid: c.child.pid, cmd: c.cmd }));
-    writeFileSync(this.pidFile, JSON.stringify({ owner: process.pid, children }));
+    writeFileSync(this.pidFile, JSON.stringify({ owner: process.pid, children, dirs: this.dirs }));
+  }
+
+  /** A temp dir to delete if this run dies without cleaning up. */
+  trackDir(dir) {
+    this.dirs.push(dir);
+    this.savePids();
   }
 
   /**

@@ -2,6 +2,7 @@
 // before node_modules exists.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,4 +117,21 @@ export function tailOf(file, lines = 30) {
   } catch {
     return '';
   }
+}
+
+/**
+ * GET without keep-alive (fetch() pools connections, and LocalStack's server
+ * then waits for them on shutdown). Resolves { status, body }.
+ */
+export function httpGet(url, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.once('error', reject);
+  });
 }
