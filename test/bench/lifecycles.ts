@@ -24,6 +24,8 @@ const { values } = parseArgs({
 const sizes = values.quick ? [10] : values.n.split(',').map(Number);
 const C = Number(values.c);
 const stack = requireStack();
+// Ctrl-C or SIGTERM still runs exit handlers, which stop the controllers started here.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 const cap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 const RPCS = ['CreateVolume', 'ControllerPublishVolume', 'ControllerUnpublishVolume', 'DeleteVolume'] as const;
 

@@ -24,6 +24,8 @@ import { OwnRedis } from './redis.js';
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const Q = values.quick;
 const stack = requireStack();
+// Ctrl-C or SIGTERM still runs exit handlers, which stop the controllers started here.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 const ec2 = ec2Of(stack);
 
 interface Result {

@@ -89,7 +89,8 @@ export class Transitions {
       if (p.kind === 'detaching' && !text.includes(`<instanceId>${p.instanceId}</instanceId>`)) {
         text = setOwnField(text, 'status', 'in-use');
         const att = `<attachmentSet><item><volumeId>${id}</volumeId><instanceId>${p.instanceId}</instanceId><device>${p.device}</device><status>detaching</status><attachTime>${p.attachTime}</attachTime><deleteOnTermination>false</deleteOnTermination></item></attachmentSet>`;
-        text = text.includes('<attachmentSet/>') ? text.replace('<attachmentSet/>', att) : text.replace(/<attachmentSet>.*?<\/attachmentSet>/, att);
+        // moto writes <attachmentSet/>, LocalStack <attachmentSet />.
+        text = /<attachmentSet\s*\/>/.test(text) ? text.replace(/<attachmentSet\s*\/>/, att) : text.replace(/<attachmentSet>.*?<\/attachmentSet>/, att);
       }
       out = out.slice(0, item.start) + text + out.slice(item.end);
     }

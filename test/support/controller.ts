@@ -7,6 +7,12 @@ import { callUnary, ControllerClient, IdentityClient } from '@plinth/csi';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+// Controllers started here never outlive the test process, however it ends.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 export interface ControllerProcess {
   endpoint: string;
   controller: ControllerClient;
@@ -41,6 +47,8 @@ export async function startController(env: Record<string, string>, opts: { endpo
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
