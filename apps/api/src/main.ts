@@ -1,18 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { quotasGiB } from '@plinth/capacity';
 import { ConfigError } from '@plinth/config';
 import { createLogger, redactUrl } from '@plinth/logger';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { loadTokens, TokenStore } from './auth.js';
-import { CloudView } from './cloud-view.js';
 import { isLoopback, loadConfig, splitAddress, type ApiConfig } from './config.js';
-import { createEc2 } from './ec2.js';
-import { depth } from './job-view.js';
-import { createKubeSource } from './kube.js';
-import { ApiMetrics } from './metrics.js';
 import { onShutdown } from './shutdown.js';
+import { createDeps } from './wiring.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,20 +19,9 @@ async function main(config: ApiConfig): Promise<void> {
     'starting admin API',
   );
 
-  const metrics = new ApiMetrics();
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const queueRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  queueRedis.on('error', (err) => log.warn({ err: err.message }, 'queue redis connection error'));
-  const queue = new Queue('plinth-ops', { connection: queueRedis, prefix: 'plinth' });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const { ec2, probe } = createEc2(config, redis, log, metrics);
-  const cloud = new CloudView(ec2, config.PLINTH_CLUSTER_ID, config.API_CACHE_TTL_MS);
-  const kube = await createKubeSource(config.API_KUBERNETES, config.PLINTH_DRIVER_NAME, Math.max(config.API_CACHE_TTL_MS, 1000));
-  log.info({ kubernetes: Boolean(kube), mode: config.API_KUBERNETES }, kube ? 'Kubernetes is a node source' : 'Kubernetes is not a node source (no kubeconfig or API_KUBERNETES=off)');
-  metrics.watch({ queueDepth: () => depth(queue), cache: () => cloud.cacheStats });
-
-  const app = await buildApp({ config, log, cloud, probeEc2: probe, redis, queue, tokens, metrics, kube, quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), version: pkg.version });
+  const { deps, close } = await createDeps(config, log, tokens, pkg.version);
+  log.info({ kubernetes: Boolean(deps.kube), mode: config.API_KUBERNETES }, deps.kube ? 'Kubernetes is a node source' : 'Kubernetes is not a node source (no kubeconfig, or API_KUBERNETES=off)');
+  const app = await buildApp(deps);
   await app.listen({ host, port });
   const url = `${config.API_TLS_CERT ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'admin API listening');
@@ -77,8 +59,7 @@ async function main(config: ApiConfig): Promise<void> {
   onShutdown(log, config.SHUTDOWN_GRACE_MS, [
     { name: 'http', run: () => app.close() },
     { name: 'token-reload', run: () => Promise.resolve(clearInterval(reloadTimer)) },
-    { name: 'queue', run: () => queue.close() },
-    { name: 'redis', run: () => Promise.allSettled([redis.quit(), queueRedis.quit()]) },
+    { name: 'connections', run: () => close() },
   ]);
 }
 
