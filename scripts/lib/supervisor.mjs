@@ -153,6 +153,8 @@ export class Supervisor {
     for (const entry of [...this.children].reverse()) {
       if (entry.running) await this.stopEntry(entry, graceMs);
     }
+    // Also covers a stop that lands before the stack's own cleanup exists.
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
     rmSync(this.pidFile, { force: true });
   }
 
