@@ -2,14 +2,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { CreateSnapshotCommand } from '@aws-sdk/client-ec2';
+import { CreateSnapshotCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DetachVolumeCommand } from '@aws-sdk/client-ec2';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
 import { registerNode } from '@plinth/nodes';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
-import { ec2Of, freshRedis, uniqueCluster } from '../../../test/support/ec2.js';
+import { ec2Of, freshRedis, uniqueCluster, volumeById } from '../../../test/support/ec2.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 import { buildApp } from './app.js';
 import { TokenStore } from './auth.js';
@@ -147,6 +147,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ctl?.kill();
+  // Leave the shared stack as found: detach and delete this test's volumes and snapshot.
+  if (stack) {
+    const ec2 = ec2Of(stack);
+    if (vols.db) await ec2.send(new DetachVolumeCommand({ VolumeId: vols.db, InstanceId: stack.nodeId, Force: true })).catch(() => undefined);
+    if (snapshotId) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch(() => undefined);
+    for (let i = 0; i < 50 && vols.db && (await volumeById(ec2, vols.db))?.State === 'in-use'; i++) await new Promise((r) => setTimeout(r, 200));
+    for (const id of Object.values(vols)) await ec2.send(new DeleteVolumeCommand({ VolumeId: id })).catch(() => undefined);
+  }
   await app?.close();
   await closeDeps?.();
   await new Promise((r) => (broken ? broken.close(r) : r(undefined)));
