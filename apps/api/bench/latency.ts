@@ -11,7 +11,7 @@ import { registerNode } from '@plinth/nodes';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
-import { runInstance } from '../../../test/support/ec2.js';
+import { freshRedis, runInstance } from '../../../test/support/ec2.js';
 import { buildApp } from '../src/app.js';
 import { TokenStore } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   });
   console.log(`  ${N} volumes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const redis = new Redis(redisUrl);
+  const benchRedisUrl = await freshRedis(redisUrl, 14);
+  const redis = new Redis(benchRedisUrl);
   const nodes = [process.env.PLINTH_TEST_NODE_ID ?? (await runInstance(ec2, zone)), await runInstance(ec2, zone), await runInstance(ec2, zones[1]!)];
   for (const [i, id] of nodes.entries())
     await registerNode(redis, { instanceId: id, zone: i === 2 ? zones[1]! : zone, instanceType: 'm5.large', attachLimit: 25, driverName: 'ebs.csi.plinth.dev', startedAt: Date.now(), heartbeatAt: Date.now() }, { ttlSeconds: 3600 });
@@ -68,9 +69,17 @@ async function main(): Promise<void> {
   for (const [i, v] of attached.entries()) await ec2.send(new AttachVolumeCommand({ VolumeId: v, InstanceId: nodes[0], Device: `/dev/xvda${'abcdefghijklmnop'[i]}` }));
 
   const results: string[] = [];
-  for (const ttl of ['3000', '0']) {
+  // Default settings (3 s cache) with 10 connections; then no cache and one connection at a time, with the
+  // API's own EC2 budget lifted: the cost of one uncached request (a DescribeVolumes of every volume).
+  const modes = [
+    { ttl: '3000', connections: CONNECTIONS, budget: '10:2', shared: '', label: 'cached (3 s, defaults)' },
+    { ttl: '0', connections: 1, budget: '100000:100000', shared: 'describe=100000:100000', label: 'uncached, serial' },
+  ];
+  for (const { ttl, connections, budget, shared, label } of modes) {
     const config = loadConfig({
-      REDIS_URL: redisUrl,
+      API_EC2_DESCRIBE_LIMIT: budget,
+      EC2_RATE_LIMITS: shared,
+      REDIS_URL: benchRedisUrl,
       AWS_REGION: region,
       EC2_ENDPOINT: endpoint,
       PLINTH_CLUSTER_ID: cluster,
@@ -88,9 +97,9 @@ async function main(): Promise<void> {
       const body = (await check.json()) as { entries?: { volumeCount: number }[]; items?: { instanceId: string; attachedCount: number }[] };
       const seen = body.entries ? `${body.entries.reduce((n, e) => n + e.volumeCount, 0)} volumes counted` : `${body.items?.length} nodes, ${body.items?.find((n) => n.instanceId === nodes[0])?.attachedCount} attached on the first`;
       const before = await describeCalls(base);
-      const r = await autocannon({ url: base + path, connections: CONNECTIONS, duration: SECONDS, headers: { authorization: `Bearer ${TOKEN}` } });
+      const r = await autocannon({ url: base + path, connections, duration: SECONDS, headers: { authorization: `Bearer ${TOKEN}` } });
       const ec2Calls = (await describeCalls(base)) - before;
-      const line = `${path.padEnd(13)} cache ${ttl.padStart(4)} ms${ttl === '0' ? ' (EC2 reads held to the API budget, 2 Describe/s)' : ''}: p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${Math.round(r.requests.average)} req/s, ${r.non2xx} non-2xx, ${CONNECTIONS} connections, ${SECONDS} s; ${ec2Calls} DescribeVolumes; ${seen})`;
+      const line = `GET ${path.padEnd(13)} ${label.padEnd(23)} p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${Math.round(r.requests.average)} req/s, ${r.non2xx} non-2xx, ${connections} connections, ${SECONDS} s, ${ec2Calls} DescribeVolumes; ${seen})`;
       console.log(line);
       results.push(line);
     }
