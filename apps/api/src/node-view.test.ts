@@ -1,3 +1,4 @@
+import type { Instance } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { nodeView, type NodeInputs } from './node-view.js';
 
@@ -13,7 +14,7 @@ const instance = {
     { DeviceName: '/dev/xvdaa', Ebs: { VolumeId: 'vol-a', DeleteOnTermination: false, Status: 'attached' } },
   ],
   NetworkInterfaces: [{}],
-};
+} as Instance;
 const volumes = [
   { VolumeId: 'vol-a', Attachments: [{ InstanceId: ID, Device: '/dev/xvdaa', State: 'attached' as const }] },
   { VolumeId: 'vol-b', Attachments: [{ InstanceId: ID, Device: '/dev/xvdab', State: 'attaching' as const }] },
