@@ -4,6 +4,7 @@
 //   node scripts/run.mjs test         everything CI runs (npm test, .ci/run)
 //   node scripts/run.mjs integration  throwaway stack + integration tier only
 //   node scripts/run.mjs stack        throwaway stack, prints `export` lines
+//   node scripts/run.mjs sanity|bench|chaos [args]   one stand-alone tier on a throwaway stack
 // Node builtins only at import time: node_modules may not exist yet.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,15 +22,27 @@ const npx = (...args) => ['npx', '--no', '--', ...args];
 const vitest = (project, ...extra) => npx('vitest', 'run', '--project', project, ...extra);
 
 // The tiers of `npm test`, in order. `stack: true` tiers run with the
-// throwaway stack up and its env exported. Add later tiers here, e.g.
-//   { name: 'sanity', stack: true, cmd: ['npm', 'run', 'sanity'] },
+// throwaway stack up and its env exported.
+const tsx = (file, ...args) => ['node', '--conditions=plinth-src', '--import', 'tsx', file, ...args];
 const TIERS = [
   { name: 'lint', cmd: npx('eslint', '.') },
   { name: 'typecheck', cmd: npx('tsc', '-p', 'tsconfig.json', '--noEmit') },
   { name: 'unit', cmd: vitest('unit'), vitest: true },
-  // --passWithNoTests only until the first integration test lands.
-  { name: 'integration', stack: true, cmd: vitest('integration', '--passWithNoTests'), vitest: true },
+  { name: 'integration', stack: true, cmd: vitest('integration'), vitest: true },
+  { name: 'sanity', stack: true, cmd: tsx('test/sanity/run.ts') },
+  { name: 'bench-quick', stack: true, cmd: tsx('test/bench/lifecycles.ts', '--quick') },
+  { name: 'chaos-quick', stack: true, cmd: tsx('test/chaos/run.ts', '--quick') },
 ];
+
+// Stand-alone tiers: `npm run sanity`, `npm run bench`, `npm run chaos` (full sizes).
+const ALONE = {
+  sanity: [TIERS.find((t) => t.name === 'sanity')],
+  bench: [
+    { name: 'bench', stack: true, cmd: tsx('test/bench/lifecycles.ts', ...process.argv.slice(3)) },
+    { name: 'bench-node', cmd: ['npm', 'run', 'bench', '-w', '@plinth/node-agent'] },
+  ],
+  chaos: [{ name: 'chaos', stack: true, cmd: tsx('test/chaos/run.ts', ...process.argv.slice(3)) }],
+};
 
 // What `dev` starts when the entry file exists. Env on top of the stack's.
 const APPS = [
@@ -273,6 +286,9 @@ const modes = {
   stack: stackOnly,
   test: () => runTiers(TIERS),
   integration: () => runTiers(TIERS.filter((t) => t.name === 'integration')),
+  sanity: () => runTiers(ALONE.sanity),
+  bench: () => runTiers(ALONE.bench),
+  chaos: () => runTiers(ALONE.chaos),
 };
 
 const mode = process.argv[2];
