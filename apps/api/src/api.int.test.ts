@@ -395,7 +395,7 @@ describe('jobs', () => {
   });
 
   it('refuses to retry a job that has not failed, and bad bodies name the field', async () => {
-    const r = await post(`/v1/jobs/${completedJobId}/retry`, OPERATOR, {});
+    const r = await post(`/v1/jobs/${completedJobId}/retry`, OPERATOR);
     expect(r.status).toBe(409);
     expect(r.body.error).toEqual({ code: 'failed_precondition', message: `job ${completedJobId} is completed; only failed jobs can be retried` });
     expect(await post(`/v1/jobs/${failedJobId}/retry`, OPERATOR, { resetAttempts: 'yes' })).toMatchObject({ status: 400, body: { error: { field: 'body.resetAttempts' } } });

@@ -85,11 +85,16 @@ export function jobsRoutes(app: App, deps: Deps): void {
     '/v1/jobs/:id/retry',
     {
       config: { role: 'operator' },
+      // A POST without a body is the same as {}.
+      preValidation: (req, _reply, done) => {
+        req.body ??= {};
+        done();
+      },
       schema: {
         tags: ['jobs'],
         summary: 'Retry a failed job (operator)',
         params: JobIdParam,
-        body: Type.Optional(RetryBody),
+        body: RetryBody,
         security: bearerSecurity,
         response: responses(JobSchema),
       },
@@ -97,9 +102,9 @@ export function jobsRoutes(app: App, deps: Deps): void {
     async (req) => {
       const { job, state } = await getJob(deps, req.params.id);
       if (state !== 'failed') throw failedPrecondition(`job ${req.params.id} is ${state}; only failed jobs can be retried`);
-      const reset = req.body?.resetAttempts ?? true;
+      const reset = req.body.resetAttempts ?? true;
       await job.retry('failed', { resetAttemptsMade: reset, resetAttemptsStarted: reset });
-      deps.log.info({ job: job.id, operation: job.name, key: (job.data as { key?: string }).key, role: req.role, reason: req.body?.reason }, 'job retried by operator');
+      deps.log.info({ job: job.id, operation: job.name, key: (job.data as { key?: string }).key, role: req.role, reason: req.body.reason }, 'job retried by operator');
       const again = await getJob(deps, req.params.id);
       return jobView(again.job, again.state);
     },
