@@ -235,7 +235,7 @@ describe('zones and capacity', () => {
     const zone = (r.body.zones as any[]).find((z) => z.name === stack.zone);
     expect(zone).toMatchObject({ knownToEc2: true, state: 'available', volumeCount: 3, provisionedGiB: 18 });
     expect(zone.id).toMatch(/\w+-az\d+/);
-    expect(zone.nodes).toEqual([{ instanceId: stack.nodeId, instanceType: stack.instanceType, attachLimit: 25 }]);
+    expect(zone.nodes).toEqual([{ instanceId: stack.nodeId, instanceType: stack.instanceType, attachLimit: 25, source: 'redis' }]);
     expect(zone.byType).toEqual([
       { type: 'gp2', volumeCount: 1, provisionedGiB: 8 },
       { type: 'gp3', volumeCount: 2, provisionedGiB: 10 },

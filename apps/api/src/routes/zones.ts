@@ -1,14 +1,21 @@
 import { listNodes } from '@plinth/nodes';
 import { Type, type Static } from 'typebox';
 import type { Deps } from '../deps.js';
-import { bearerSecurity, responses, type App } from '../schemas.js';
+import { bearerSecurity, responses, StringEnum, type App } from '../schemas.js';
 
 const Zone = Type.Object({
   name: Type.String(),
   id: Type.String({ description: 'Zone id (e.g. use1-az1), the same physical zone across accounts' }),
   state: Type.String(),
   knownToEc2: Type.Boolean({ description: 'False when a node or volume names a zone EC2 did not list' }),
-  nodes: Type.Array(Type.Object({ instanceId: Type.String(), instanceType: Type.String(), attachLimit: Type.Integer() })),
+  nodes: Type.Array(
+    Type.Object({
+      instanceId: Type.String(),
+      instanceType: Type.String(),
+      attachLimit: Type.Integer({ description: 'Registered limit; for a node only Kubernetes knows, its CSINode count (0 when unknown)' }),
+      source: StringEnum(['redis', 'kubernetes'] as const),
+    }),
+  ),
   volumeCount: Type.Integer(),
   provisionedGiB: Type.Integer(),
   byType: Type.Array(Type.Object({ type: Type.String(), volumeCount: Type.Integer(), provisionedGiB: Type.Integer() })),
@@ -26,7 +33,7 @@ export function zonesRoutes(app: App, deps: Deps): void {
       },
     },
     async () => {
-      const [azs, volumes, nodes] = await Promise.all([deps.cloud.zones(), deps.cloud.volumes(), listNodes(deps.redis)]);
+      const [azs, volumes, nodes, kube] = await Promise.all([deps.cloud.zones(), deps.cloud.volumes(), listNodes(deps.redis), deps.kube?.nodes()]);
       type Row = Static<typeof Zone>;
       const rows = new Map<string, Row>();
       const row = (name: string, id = '', state = 'unknown', known = false): Row => {
@@ -38,7 +45,11 @@ export function zonesRoutes(app: App, deps: Deps): void {
         return r;
       };
       for (const z of azs) if (z.ZoneName) row(z.ZoneName, z.ZoneId ?? '', z.State ?? 'unknown', true);
-      for (const n of nodes) row(n.zone || 'unknown').nodes.push({ instanceId: n.instanceId, instanceType: n.instanceType, attachLimit: n.attachLimit });
+      for (const n of nodes) row(n.zone || 'unknown').nodes.push({ instanceId: n.instanceId, instanceType: n.instanceType, attachLimit: n.attachLimit, source: 'redis' });
+      const registered = new Set(nodes.map((n) => n.instanceId));
+      for (const k of kube ?? [])
+        if (k.instanceId && !registered.has(k.instanceId))
+          row(k.zone ?? 'unknown').nodes.push({ instanceId: k.instanceId, instanceType: k.instanceType ?? '', attachLimit: k.allocatable ?? 0, source: 'kubernetes' });
       for (const v of volumes) {
         const r = row(v.AvailabilityZone ?? 'unknown');
         const size = v.Size ?? 0;
