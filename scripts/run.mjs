@@ -66,7 +66,7 @@ const APPS = [
       METRICS_ADDRESS: '127.0.0.1:9809',
     }),
   },
-  { name: 'api', entry: 'apps/api/src/main.ts', env: () => ({ API_ADDRESS: '127.0.0.1:8080' }) },
+  { name: 'api', entry: 'apps/api/src/main.ts', env: () => ({ API_ADDRESS: '127.0.0.1:8080', PLINTH_CLUSTER_ID: 'plinth-dev' }) },
 ];
 
 /** Env every app gets from the stack (not the PLINTH_TEST_* ones). */
@@ -221,7 +221,9 @@ async function runTiers(tiers) {
       console.log(`\n[plinth] ── ${tier.name}: ${tier.cmd.join(' ')}`);
       const report = join(reports, `${tier.name}.json`);
       const cmd = tier.vitest ? [...tier.cmd, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`] : tier.cmd;
-      const code = await run(cmd[0], cmd.slice(1), { env: { ...process.env, ...extraEnv }, onChild: (c) => (current = c) });
+      // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every process's output.
+      const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extraEnv };
+      const code = await run(cmd[0], cmd.slice(1), { env, onChild: (c) => (current = c) });
       current = null;
       return { ok: code === 0, counts: tier.vitest ? readCounts(report) : null };
     });

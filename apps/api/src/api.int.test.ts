@@ -100,7 +100,7 @@ beforeAll(async () => {
     EC2_POLL_INTERVAL_MS: '100',
   };
   // The node agent's own registration function, as a registered node.
-  await registerNode(redis, { instanceId: stack.nodeId, zone: stack.zone, instanceType: stack.instanceType, attachLimit: 25, driverName: 'ebs.csi.plinth.dev', startedAt: Date.now(), heartbeatAt: Date.now() }, { ttlSeconds: 3600 });
+  await registerNode(redis, { instanceId: stack.nodeId, zone: stack.zone, instanceType: stack.instanceType, attachLimit: 7, driverName: 'ebs.csi.plinth.dev', startedAt: Date.now(), heartbeatAt: Date.now() }, { ttlSeconds: 3600 });
 
   // 1. A healthy controller creates three real volumes and attaches one.
   ctl = await startController({ ...ctlEnv, EC2_ENDPOINT: stack.ec2Endpoint });
@@ -235,7 +235,7 @@ describe('zones and capacity', () => {
     const zone = (r.body.zones as any[]).find((z) => z.name === stack.zone);
     expect(zone).toMatchObject({ knownToEc2: true, state: 'available', volumeCount: 3, provisionedGiB: 18 });
     expect(zone.id).toMatch(/\w+-az\d+/);
-    expect(zone.nodes).toEqual([{ instanceId: stack.nodeId, instanceType: stack.instanceType, attachLimit: 25, source: 'redis' }]);
+    expect(zone.nodes).toEqual([{ instanceId: stack.nodeId, instanceType: stack.instanceType, attachLimit: 7, source: 'redis' }]);
     expect(zone.byType).toEqual([
       { type: 'gp2', volumeCount: 1, provisionedGiB: 8 },
       { type: 'gp3', volumeCount: 2, provisionedGiB: 10 },
@@ -282,18 +282,19 @@ describe('nodes', () => {
       zone: stack.zone,
       instanceType: stack.instanceType,
       sources: { redis: true, ec2: true, kubernetes: false },
-      attachLimit: 25,
+      attachLimit: 7,
       attachLimitSource: 'redis',
       attachedCount: 1,
       reservedSlots: 1,
-      remainingSlots: 24,
-      registration: { attachLimit: 25, driverName: 'ebs.csi.plinth.dev' },
+      remainingSlots: 6,
+      registration: { attachLimit: 7, driverName: 'ebs.csi.plinth.dev' },
     });
     expect(node.limit.typeLimit).toBeGreaterThan(0);
     expect(node.limit.computedLimit).toBe(node.limit.typeLimit - node.limit.nonCsiDevices.length - node.limit.extraNetworkInterfaces - node.limit.instanceStoreDevices);
     expect(node.attachments).toContainEqual({ volumeId: vols.db, device: expect.stringMatching(/^\/dev\/xvd[a-z]{2}$/), state: 'attached', csi: true });
-    // The agent registered 25; EC2's figures give another number: shown, not hidden.
-    expect(node.disagreements).toContainEqual(expect.objectContaining({ field: 'attachLimit', values: expect.objectContaining({ redis: 25, ec2: node.limit.computedLimit }) }));
+    // The agent registered 7 (as with a MAX_VOLUMES_PER_NODE override); EC2's figures give more: shown, not hidden.
+    expect(node.limit.computedLimit).toBeGreaterThan(7);
+    expect(node.disagreements).toContainEqual(expect.objectContaining({ field: 'attachLimit', values: expect.objectContaining({ redis: 7, ec2: node.limit.computedLimit }) }));
   });
 
   it('gets one node by id; an unknown one is 404 and a malformed id 400', async () => {
