@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { failedPrecondition, notFound } from '@plinth/errors';
 import type { NodeExpandVolumeRequest, NodeExpandVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
-import { validateVolumeId } from '../device/identity.js';
+import { requireExistingVolumeId } from '../device/identity.js';
 import { mountAt } from '../mount/mountinfo.js';
 import { deviceSize, filesystemSize, growOnline, GROW_SLACK_BYTES } from '../mount/resize.js';
 import { validatePath } from '../paths.js';
@@ -15,7 +15,7 @@ import type { NodeContext } from './context.js';
  * device's. Returns the capacity the volume now has.
  */
 export async function nodeExpandVolume(ctx: NodeContext, req: NodeExpandVolumeRequest, signal?: AbortSignal): Promise<NodeExpandVolumeResponse> {
-  validateVolumeId(req.volumeId);
+  requireExistingVolumeId(req.volumeId);
   const path = validatePath('volume_path', req.volumePath, ctx.kubeletRoot);
   if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
   const access = req.volumeCapability ? parseCapability(req.volumeCapability) : undefined;

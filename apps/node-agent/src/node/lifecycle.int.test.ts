@@ -284,4 +284,14 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
       expect(err.details).toContain(field);
     }
   });
+
+  it('answers stats and expand for a volume that cannot be here with NOT_FOUND naming it', async () => {
+    const target = paths(newVolumeId()).target;
+    const stats = await grpcError(t.api.stats({ volumeId: 'fake-vol-id-1', volumePath: target, stagingTargetPath: '' }));
+    expect(stats.code).toBe(status.NOT_FOUND);
+    expect(stats.details).toContain('fake-vol-id-1');
+    const expand = await grpcError(t.api.expand({ volumeId: 'fake-vol-id-2', volumePath: target, capacityRange: undefined, stagingTargetPath: '', volumeCapability: undefined, secrets: {} }));
+    expect(expand.code).toBe(status.NOT_FOUND);
+    expect(expand.details).toContain('fake-vol-id-2');
+  });
 });

@@ -1,7 +1,7 @@
 import { lstat, stat, statfs } from 'node:fs/promises';
 import { notFound } from '@plinth/errors';
 import { VolumeUsage_Unit, type NodeGetVolumeStatsRequest, type NodeGetVolumeStatsResponse, type VolumeCondition } from '@plinth/csi';
-import { majMinOf, validateVolumeId } from '../device/identity.js';
+import { majMinOf, requireExistingVolumeId } from '../device/identity.js';
 import { blockEntryByMajMin } from '../device/sysfs.js';
 import { mountAt } from '../mount/mountinfo.js';
 import { deviceSize } from '../mount/resize.js';
@@ -17,7 +17,7 @@ async function deviceGone(ctx: NodeContext, majMin: string): Promise<boolean> {
 }
 
 export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeStatsRequest): Promise<NodeGetVolumeStatsResponse> {
-  validateVolumeId(req.volumeId);
+  requireExistingVolumeId(req.volumeId);
   const path = validatePath('volume_path', req.volumePath, ctx.kubeletRoot);
   if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
 
