@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { IdentityClient, NodeClient, NodeServiceCapability_RPC_Type as Rpc, PluginCapability_VolumeExpansion_Type } from '@plinth/csi';
+import { IdentityClient, NodeClient, NodeServiceCapability_RPC_Type as Rpc, PluginCapability_Service_Type, PluginCapability_VolumeExpansion_Type } from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeHost, detachAll, type FakeHost } from '../../../test/support/nvme.js';
@@ -70,6 +70,8 @@ describe('node agent process and services', () => {
     expect(await t.api.probe({})).toEqual({ ready: true });
     const pcaps = await t.api.pluginCapabilities({});
     expect(pcaps.capabilities.some((c) => c.volumeExpansion?.type === PluginCapability_VolumeExpansion_Type.ONLINE)).toBe(true);
+    // The driver's capabilities, as the controller reports them: tools ask the node endpoint whether a controller service exists.
+    expect(pcaps.capabilities.some((c) => c.service?.type === PluginCapability_Service_Type.CONTROLLER_SERVICE)).toBe(true);
 
     expect(await t.api.info({})).toEqual({
       nodeId: TEST_IDENTITY.nodeId,

@@ -3,3 +3,4 @@ export { serveUnix, type UnixServer, type ServiceBinding } from './server.js';
 export { unary, type CallContext, type RpcObserver } from './unary.js';
 export { toGrpcStatus, fromGrpcError } from './status.js';
 export { callUnary, type UnaryOptions } from './client.js';
+export { pluginCapabilities } from './plugin.js';

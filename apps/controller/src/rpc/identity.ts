@@ -1,10 +1,4 @@
-import {
-  PluginCapability_Service_Type as Service,
-  PluginCapability_VolumeExpansion_Type as Expansion,
-  type GetPluginCapabilitiesResponse,
-  type GetPluginInfoResponse,
-  type ProbeResponse,
-} from '@plinth/csi';
+import { pluginCapabilities, type GetPluginCapabilitiesResponse, type GetPluginInfoResponse, type ProbeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
 
 export function getPluginInfo(deps: Deps): GetPluginInfoResponse {
@@ -12,13 +6,7 @@ export function getPluginInfo(deps: Deps): GetPluginInfoResponse {
 }
 
 export function getPluginCapabilities(): GetPluginCapabilitiesResponse {
-  return {
-    capabilities: [
-      { service: { type: Service.CONTROLLER_SERVICE } },
-      { service: { type: Service.VOLUME_ACCESSIBILITY_CONSTRAINTS } },
-      { volumeExpansion: { type: Expansion.ONLINE } },
-    ],
-  };
+  return pluginCapabilities();
 }
 
 /** Caches the EC2 reachability check so a chatty liveness probe cannot spend the API budget. */

@@ -1,21 +1,13 @@
-import { PluginCapability_Service_Type, PluginCapability_VolumeExpansion_Type, type GetPluginCapabilitiesResponse, type GetPluginInfoResponse, type ProbeResponse } from '@plinth/csi';
+import { pluginCapabilities, type GetPluginCapabilitiesResponse, type GetPluginInfoResponse, type ProbeResponse } from '@plinth/csi';
 import type { NodeContext } from './context.js';
 
 export function getPluginInfo(ctx: NodeContext): GetPluginInfoResponse {
   return { name: ctx.driverName, vendorVersion: ctx.version, manifest: {} };
 }
 
-/**
- * The node plugin serves no controller service; it offers topology and online
- * expansion (the node side of it).
- */
+/** The driver's capabilities, the same as the controller reports (see pluginCapabilities). */
 export function getPluginCapabilities(): GetPluginCapabilitiesResponse {
-  return {
-    capabilities: [
-      { service: { type: PluginCapability_Service_Type.VOLUME_ACCESSIBILITY_CONSTRAINTS } },
-      { volumeExpansion: { type: PluginCapability_VolumeExpansion_Type.ONLINE } },
-    ],
-  };
+  return pluginCapabilities();
 }
 
 /** Ready once the agent serves: identity and limits were resolved before the socket opened. */
