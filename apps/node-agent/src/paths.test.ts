@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PlinthError } from '@plinth/errors';
-import { validatePath } from './paths.js';
+import { validatePath, volumePathOf } from './paths.js';
 
 const root = '/var/lib/kubelet';
 const bad = (p: string): PlinthError => {
@@ -22,5 +22,23 @@ describe('validatePath', () => {
       expect(e.kind).toBe('InvalidArgument');
       expect(e.message).toContain('target_path');
     }
+  });
+});
+
+describe('volumePathOf', () => {
+  const kindOf = (p: string): string => {
+    try {
+      volumePathOf(p, 'vol-1', root);
+    } catch (e) {
+      return (e as PlinthError).kind;
+    }
+    return 'ok';
+  };
+
+  it('finds no volume of ours at a relative path or outside the kubelet root, and refuses traversal', () => {
+    expect(kindOf('some/path')).toBe('NotFound');
+    expect(kindOf('/etc/passwd')).toBe('NotFound');
+    expect(kindOf('/var/lib/kubelet/../x')).toBe('InvalidArgument');
+    expect(kindOf('/var/lib/kubelet/pods/x/volumes/mount')).toBe('ok');
   });
 });

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, sep } from 'node:path';
-import { invalidArgument } from '@plinth/errors';
+import { invalidArgument, notFound } from '@plinth/errors';
 
 /**
  * A staging or target path must be absolute, already normalised (no "..",
@@ -18,6 +18,19 @@ export function validatePath(field: string, path: string, kubeletRoot: string): 
   const root = kubeletRoot.endsWith(sep) ? kubeletRoot : kubeletRoot + sep;
   if (!path.startsWith(root)) throw invalidArgument(`${field} "${shown}" is not under the kubelet root ${kubeletRoot}`);
   return path;
+}
+
+/**
+ * The (non-empty) volume_path of NodeGetVolumeStats / NodeExpandVolume names where a
+ * volume should already be. Traversing ("..") is INVALID_ARGUMENT; a path
+ * outside the kubelet root, or relative, cannot hold a volume of ours, so the
+ * volume is NOT_FOUND there (as the CSI spec and csi-sanity expect).
+ */
+export function volumePathOf(path: string, volumeId: string, kubeletRoot: string): string {
+  if (path.split(sep).includes('..')) throw invalidArgument(`volume_path "${path.slice(0, 200)}" must not contain ".."`);
+  const root = kubeletRoot.endsWith(sep) ? kubeletRoot : kubeletRoot + sep;
+  if (!isAbsolute(path) || !normalize(path).startsWith(root)) throw notFound(`volume ${volumeId} is not at volume_path ${path.slice(0, 200)} (not under the kubelet root ${kubeletRoot})`);
+  return validatePath('volume_path', path, kubeletRoot);
 }
 
 /**

@@ -1,11 +1,11 @@
 import { lstat } from 'node:fs/promises';
-import { failedPrecondition, notFound } from '@plinth/errors';
+import { failedPrecondition, invalidArgument, notFound } from '@plinth/errors';
 import type { NodeExpandVolumeRequest, NodeExpandVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
 import { requireExistingVolumeId } from '../device/identity.js';
 import { mountAt } from '../mount/mountinfo.js';
 import { deviceSize, filesystemSize, growOnline, GROW_SLACK_BYTES } from '../mount/resize.js';
-import { validatePath } from '../paths.js';
+import { validatePath, volumePathOf } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
 
@@ -15,8 +15,9 @@ import type { NodeContext } from './context.js';
  * device's. Returns the capacity the volume now has.
  */
 export async function nodeExpandVolume(ctx: NodeContext, req: NodeExpandVolumeRequest, signal?: AbortSignal): Promise<NodeExpandVolumeResponse> {
+  if (!req.volumePath) throw invalidArgument('volume_path is required');
   requireExistingVolumeId(req.volumeId);
-  const path = validatePath('volume_path', req.volumePath, ctx.kubeletRoot);
+  const path = volumePathOf(req.volumePath, req.volumeId, ctx.kubeletRoot);
   if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
   const access = req.volumeCapability ? parseCapability(req.volumeCapability) : undefined;
   const required = req.capacityRange?.requiredBytes ?? 0;

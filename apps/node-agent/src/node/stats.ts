@@ -1,11 +1,11 @@
 import { lstat, stat, statfs } from 'node:fs/promises';
-import { notFound } from '@plinth/errors';
+import { invalidArgument, notFound } from '@plinth/errors';
 import { VolumeUsage_Unit, type NodeGetVolumeStatsRequest, type NodeGetVolumeStatsResponse, type VolumeCondition } from '@plinth/csi';
 import { majMinOf, requireExistingVolumeId } from '../device/identity.js';
 import { blockEntryByMajMin } from '../device/sysfs.js';
 import { mountAt } from '../mount/mountinfo.js';
 import { deviceSize } from '../mount/resize.js';
-import { validatePath } from '../paths.js';
+import { validatePath, volumePathOf } from '../paths.js';
 import type { NodeContext } from './context.js';
 
 const healthy: VolumeCondition = { abnormal: false, message: 'volume is healthy' };
@@ -17,8 +17,9 @@ async function deviceGone(ctx: NodeContext, majMin: string): Promise<boolean> {
 }
 
 export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeStatsRequest): Promise<NodeGetVolumeStatsResponse> {
+  if (!req.volumePath) throw invalidArgument('volume_path is required');
   requireExistingVolumeId(req.volumeId);
-  const path = validatePath('volume_path', req.volumePath, ctx.kubeletRoot);
+  const path = volumePathOf(req.volumePath, req.volumeId, ctx.kubeletRoot);
   if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
 
   // Stats are read-only: no per-volume lock, so kubelet's polling never blocks a stage or publish.
