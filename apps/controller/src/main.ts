@@ -29,7 +29,7 @@ async function main(config: ControllerConfig): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const limiter = config.EC2_RATE_LIMIT_DISABLED ? undefined : new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
-  const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer });
+  const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
   const cloud = new Cloud(ec2, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
   const devices = new DeviceAllocator(redis);
 
