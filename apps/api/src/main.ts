@@ -4,7 +4,7 @@ import { createLogger, redactUrl } from '@plinth/logger';
 import { buildApp } from './app.js';
 import { loadTokens, TokenStore } from './auth.js';
 import { isLoopback, loadConfig, splitAddress, type ApiConfig } from './config.js';
-import { onShutdown } from './shutdown.js';
+import { onShutdown } from '@plinth/shutdown';
 import { createDeps } from './wiring.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -15,7 +15,7 @@ import { expandVolumeOp } from './ops/expand-volume.js';
 import { publishOp } from './ops/publish.js';
 import { unpublishOp } from './ops/unpublish.js';
 import { controllerServices } from './server.js';
-import { onShutdown } from './shutdown.js';
+import { onShutdown } from '@plinth/shutdown';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

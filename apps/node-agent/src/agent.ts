@@ -11,7 +11,7 @@ import { createMetrics, serveMetrics } from './metrics.js';
 import type { NodeContext, NodeIdentity } from './node/context.js';
 import { nodeServices } from './node/service.js';
 import { startRegistration, type Registration } from './registration.js';
-import type { Closer } from './shutdown.js';
+import { runClosers, type Closer } from '@plinth/shutdown';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -60,13 +60,13 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
   };
   const metrics = createMetrics();
   const server = await serveUnix(cfg.CSI_ENDPOINT, nodeServices(ctx, metrics.observe), log);
-  const closers: Closer[] = [{ name: 'csi', close: () => server.close(10_000) }];
+  const closers: Closer[] = [{ name: 'csi', run: (ms) => server.close(Math.min(ms, 10_000)) }];
 
   let httpServer: Server | undefined;
   if (cfg.METRICS_ADDRESS) {
     const s = await serveMetrics(metrics, cfg.METRICS_ADDRESS, log);
     httpServer = s;
-    closers.push({ name: 'metrics', close: () => new Promise<void>((resolve) => s.close(() => resolve())) });
+    closers.push({ name: 'metrics', run: () => new Promise<void>((resolve) => s.close(() => resolve())) });
   }
   let registration: Registration | undefined;
   if (cfg.REDIS_URL) {
@@ -77,7 +77,7 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
       log,
     );
     const r = registration;
-    closers.push({ name: 'redis', close: () => r.stop() });
+    closers.push({ name: 'redis', run: () => r.stop() });
   }
   log.info({ driver: ctx.driverName, version: ctx.version, nodeId: id.nodeId, zone: id.zone, kubeletRoot: ctx.kubeletRoot }, 'node agent ready');
   return {
@@ -86,7 +86,7 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     metrics: httpServer,
     closers,
     async close() {
-      for (const c of closers) await c.close();
+      await runClosers(log, 15_000, closers);
     },
   };
 }

@@ -3,14 +3,14 @@ import { isPlinthError } from '@plinth/errors';
 import { createLogger } from '@plinth/logger';
 import { startAgent } from './agent.js';
 import { loadConfig } from './config.js';
-import { installShutdown } from './shutdown.js';
+import { onShutdown } from '@plinth/shutdown';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger({ name: 'node-agent', level: cfg.LOG_LEVEL });
   try {
     const agent = await startAgent(cfg, log);
-    installShutdown(agent.closers, log);
+    onShutdown(log, 15_000, agent.closers);
   } catch (err) {
     if (isPlinthError(err)) {
       log.fatal({ kind: err.kind }, `cannot start: ${err.message}`);

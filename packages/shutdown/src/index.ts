@@ -1,11 +1,16 @@
 import type { Logger } from '@plinth/logger';
 
+/** One step of a shutdown, given the time left of the grace period. */
 export interface Closer {
   name: string;
   run: (graceMs: number) => Promise<unknown>;
 }
 
-/** Runs the closers in order, each with the time left of graceMs; returns the exit code (1 if any failed). */
+/**
+ * Runs the closers in order, each bounded by the time left of `graceMs`; a
+ * failing or hanging step is logged and the next one still runs. Returns the
+ * exit code: 0 when every step finished cleanly, 1 otherwise.
+ */
 export async function runClosers(log: Logger, graceMs: number, steps: readonly Closer[]): Promise<number> {
   const until = Date.now() + graceMs;
   let code = 0;
@@ -30,20 +35,21 @@ export async function runClosers(log: Logger, graceMs: number, steps: readonly C
 }
 
 /** On the first SIGTERM/SIGINT run the closers and exit; a second signal exits at once. */
-export function onShutdown(log: Logger, graceMs: number, steps: readonly Closer[]): void {
+export function onShutdown(log: Logger, graceMs: number, steps: readonly Closer[], exit: (code: number) => void = (c) => process.exit(c)): void {
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+      exit(1);
+      return;
     }
     stopping = true;
     log.info({ signal, graceMs }, 'shutting down');
     void runClosers(log, graceMs, steps).then((code) => {
-      log.info('stopped');
-      process.exit(code);
+      log.info({ clean: code === 0 }, 'stopped');
+      exit(code);
     });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
