@@ -1,6 +1,6 @@
 import { parseQuotaOverrides } from '@plinth/capacity';
-import { parseBuckets } from '@plinth/cloud';
-import { envInt, parseEnv, z } from '@plinth/config';
+import { ec2RateLimitsEnv } from '@plinth/cloud';
+import { envInt, parseEnv, sharedEnv, z } from '@plinth/config';
 
 const hostPort = z
   .string()
@@ -43,22 +43,8 @@ export const apiEnv = z
       .default('10:2'),
     API_KUBERNETES: z.enum(['auto', 'on', 'off']).default('auto'),
     KUBECONFIG: z.string().optional(),
-    PLINTH_DRIVER_NAME: z.string().min(1).default('ebs.csi.plinth.dev'),
-    PLINTH_CLUSTER_ID: z.string().min(1).max(128).default('plinth'),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…'),
-    AWS_REGION: z.string().min(1, 'AWS_REGION is required (e.g. us-east-1)'),
-    EC2_ENDPOINT: z.url().optional(),
-    EC2_RATE_LIMITS: z
-      .string()
-      .optional()
-      .transform((v, ctx) => {
-        try {
-          return parseBuckets(v);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
-          return z.NEVER;
-        }
-      }),
+    ...sharedEnv,
+    EC2_RATE_LIMITS: ec2RateLimitsEnv,
     CAPACITY_QUOTAS_GIB: quotas,
     SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,5 +1,5 @@
-import { envBool, envInt, parseEnv, z } from '@plinth/config';
-import { parseBuckets } from '@plinth/cloud';
+import { envBool, envInt, parseEnv, sharedEnv, z } from '@plinth/config';
+import { ec2RateLimitsEnv } from '@plinth/cloud';
 
 const endpoint = z
   .string()
@@ -11,27 +11,10 @@ const hostPort = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port, e.g. 1
 /** Every setting of the controller, from the environment, validated once at start. */
 export const controllerEnv = z.object({
   CSI_ENDPOINT: endpoint,
-  PLINTH_DRIVER_NAME: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'expected a DNS-style name such as ebs.csi.plinth.dev')
-    .default('ebs.csi.plinth.dev'),
-  PLINTH_CLUSTER_ID: z.string().min(1).max(128).default('plinth'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…'),
-  AWS_REGION: z.string().min(1, 'AWS_REGION is required (e.g. us-east-1)'),
-  EC2_ENDPOINT: z.url().optional(),
+  ...sharedEnv,
   DEFAULT_ZONE: z.string().optional(),
   DEFAULT_VOLUME_SIZE_GIB: envInt(100, { min: 1, max: 65536 }),
-  EC2_RATE_LIMITS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      try {
-        return parseBuckets(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
+  EC2_RATE_LIMITS: ec2RateLimitsEnv,
   EC2_RATE_LIMIT_DISABLED: envBool(false),
   EC2_POLL_INTERVAL_MS: envInt(500, { min: 50, max: 60_000 }),
   EC2_RETRY_BUDGET_MS: envInt(60_000, { min: 0, max: 3_600_000 }),

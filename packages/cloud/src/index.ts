@@ -4,3 +4,4 @@ export * from './limiter.js';
 export * from './batcher.js';
 export * from './ec2.js';
 export * from './watcher.js';
+export * from './env.js';

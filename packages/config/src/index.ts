@@ -42,3 +42,16 @@ export const envInt = (def: number, opts: { min?: number; max?: number } = {}) =
       }
       return n;
     });
+
+/** Settings every Plinth process that talks to Redis and EC2 spells the same way. */
+export const sharedEnv = {
+  PLINTH_DRIVER_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'expected a DNS-style name such as ebs.csi.plinth.dev')
+    .default('ebs.csi.plinth.dev'),
+  /** Tagged on every volume; the controller and the admin API must agree on it. */
+  PLINTH_CLUSTER_ID: z.string().min(1).max(128).default('plinth'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…'),
+  AWS_REGION: z.string().min(1, 'AWS_REGION is required (e.g. us-east-1)'),
+  EC2_ENDPOINT: z.url().optional(),
+};
