@@ -9,6 +9,7 @@
  *   node --conditions=plinth-src --import tsx test/bench/lifecycles.ts [--n 10,100,1000] [--c 50] [--quick] [--ec2 ec2-like|instant]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
@@ -50,11 +51,45 @@ async function redisUsed(url: string): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** p50 and p99 (upper bucket bounds, ms) of the controller's overhead histogram per operation. */
+async function overheadFrom(metricsUrl: string): Promise<Record<string, { p50: number; p99: number }>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const buckets = new Map<string, [number, number][]>();
+  for (const m of text.matchAll(/^plinth_operation_overhead_seconds_bucket\{le="([^"]+)",operation="([^"]+)"\} (\d+)/gm)) {
+    const list = buckets.get(m[2]!) ?? [];
+    list.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[3])]);
+    buckets.set(m[2]!, list);
+  }
+  const q = (list: [number, number][], p: number) => {
+    const total = list.at(-1)?.[1] ?? 0;
+    return 1000 * (list.find(([, c]) => c >= p * total)?.[0] ?? NaN);
+  };
+  return Object.fromEntries([...buckets].map(([op, list]) => [op, { p50: q(list, 0.5), p99: q(list, 0.99) }]));
+}
+
 async function runOnce(N: number) {
   const proxy = await startFaultProxy(stack.ec2Endpoint, values.ec2 === 'instant' ? PASS_THROUGH : EC2_LIKE);
   const redisUrl = await freshRedis(stack.redisUrl, 9);
   const cluster = uniqueCluster('bench');
-  const ctl = await startController({ REDIS_URL: redisUrl, AWS_REGION: stack.region, EC2_ENDPOINT: proxy.endpoint, PLINTH_CLUSTER_ID: cluster, DEFAULT_ZONE: stack.zone, LOG_LEVEL: 'warn' });
+  const metricsPort = await freePort();
+  const ctl = await startController({
+    REDIS_URL: redisUrl,
+    AWS_REGION: stack.region,
+    EC2_ENDPOINT: proxy.endpoint,
+    PLINTH_CLUSTER_ID: cluster,
+    DEFAULT_ZONE: stack.zone,
+    LOG_LEVEL: 'warn',
+    METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+  });
   const redisBefore = await redisUsed(redisUrl);
   proxy.reset();
   const lat: Record<string, number[]> = Object.fromEntries(RPCS.map((r) => [r, []]));
@@ -88,6 +123,7 @@ async function runOnce(N: number) {
   }));
   const wall = (performance.now() - t0) / 1000;
   const proc = procStats(ctl.child.pid!);
+  const overheadMs = await overheadFrom(`http://127.0.0.1:${metricsPort}/metrics`);
   await new Promise((r) => setTimeout(r, 1000));
   const redisAfter = await redisUsed(redisUrl);
   await ctl.stop();
@@ -108,6 +144,8 @@ async function runOnce(N: number) {
     boundSeconds: +bound.toFixed(1),
     ratioToBound: +(bound / wall).toFixed(3),
     latencyMs: Object.fromEntries(RPCS.map((r) => [r, { p50: +pct(lat[r]!, 50).toFixed(1), p99: +pct(lat[r]!, 99).toFixed(1) }])),
+    /** Enqueue-to-result time minus time waiting on EC2, per operation (histogram bucket bounds). */
+    controllerOverheadMs: overheadMs,
     ec2Calls: calls,
     ec2CallsPerLifecycle: +(proxy.total() / N).toFixed(2),
     throttledResponses: throttled,
@@ -126,6 +164,7 @@ for (const N of sizes) {
   console.log(`\nN=${r.N} C=${r.concurrency} (${r.ec2}): ${r.wallSeconds} s, ${r.lifecyclesPerSecond} lifecycles/s; bucket bound ${r.boundSeconds} s → ${(r.ratioToBound * 100).toFixed(0)} % of bound`);
   console.log(`  EC2 calls ${r.ec2CallsPerLifecycle}/lifecycle ${JSON.stringify(r.ec2Calls)}; throttled ${r.throttledResponses}; errors to caller ${r.errorsToCaller}`);
   for (const [rpc, l] of Object.entries(r.latencyMs)) console.log(`  ${rpc.padEnd(26)} p50 ${String(l.p50).padStart(8)} ms  p99 ${String(l.p99).padStart(8)} ms`);
+  console.log(`  controller overhead (excluding EC2 waits), p50/p99 ms: ${Object.entries(r.controllerOverheadMs).map(([op, o]) => `${op} ${o.p50}/${o.p99}`).join(', ')}`);
   console.log(`  controller peak RSS ${r.controllerPeakRssMb} MB, CPU ${r.controllerCpuSeconds} s; Redis ${(r.redisUsedBytes.before / 1e6).toFixed(2)} → ${(r.redisUsedBytes.after / 1e6).toFixed(2)} MB`);
   if (r.firstErrors.length) console.log(`  first errors: ${r.firstErrors.join(' | ')}`);
 }

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
 import { registerNode } from '@plinth/nodes';
@@ -10,6 +11,15 @@ import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/prox
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 import { deviceNames } from './devices.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 const GiB = 1024 ** 3;
 const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
@@ -59,6 +69,7 @@ beforeAll(async () => {
     EC2_RATE_LIMITS: 'describe=1000:1000,mutating=1000:1000',
     EC2_POLL_INTERVAL_MS: '100',
     LOG_LEVEL: 'debug',
+    METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
   };
   ctl = await startController(env);
 });
@@ -141,6 +152,16 @@ describe('controller over its real socket, against LocalStack', () => {
     await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
     expect(await volumeById(ec2(), volumeId)).toBeUndefined();
     await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
+
+    // What an operator scrapes: RPC latency by code, EC2 calls by action and outcome, pending attach/detach, overhead.
+    const metrics = await (await fetch(`http://${env.METRICS_ADDRESS}/metrics`)).text();
+    expect(metrics).toMatch(/plinth_csi_rpc_duration_seconds_count\{method="CreateVolume",code="OK"\} [1-9]/);
+    expect(metrics).toMatch(/plinth_csi_rpc_duration_seconds_count\{method="DeleteVolume",code="FAILED_PRECONDITION"\} 1/);
+    expect(metrics).toMatch(/plinth_ec2_api_requests_total\{action="AttachVolume",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/plinth_pending_attach_duration_seconds_count 1/);
+    expect(metrics).toMatch(/plinth_pending_detach_duration_seconds_count 1/);
+    expect(metrics).toMatch(/plinth_operation_overhead_seconds_count\{operation="create"\} [1-9]/);
+    expect(metrics).toMatch(/plinth_queue_jobs\{state="completed"\} [1-9]/);
 
     // The CSI secrets of the CreateVolume call never reach the log, even at debug level.
     expect(ctl.output()).toContain('rpc start');
@@ -242,7 +263,7 @@ describe('controller over its real socket, against LocalStack', () => {
 
 describe('readiness', () => {
   it('reports not ready while EC2 is unreachable', async () => {
-    const down = await startController({ ...env, EC2_ENDPOINT: 'http://127.0.0.1:9', PLINTH_CLUSTER_ID: `${cluster}-down` }).catch((e: Error) => e);
+    const down = await startController({ ...env, EC2_ENDPOINT: 'http://127.0.0.1:9', PLINTH_CLUSTER_ID: `${cluster}-down`, METRICS_ADDRESS: `127.0.0.1:${await freePort()}` }).catch((e: Error) => e);
     // Probe answers (the socket is up) but says not ready.
     expect(down).not.toBeInstanceOf(Error);
     const ctl2 = down as ControllerProcess;

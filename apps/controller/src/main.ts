@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createEc2Client, Ec2, RedisRateLimiter } from '@plinth/cloud';
+import { createEc2Client, Ec2, measureExternal, RedisRateLimiter } from '@plinth/cloud';
 import { ConfigError } from '@plinth/config';
 import { serveUnix } from '@plinth/csi';
 import { createLogger, redactUrl } from '@plinth/logger';
@@ -41,11 +41,13 @@ async function main(config: ControllerConfig): Promise<void> {
     attempts: config.QUEUE_ATTEMPTS,
     jobTimeoutMs: config.OPERATION_TIMEOUT_MS,
     onJobDone: metrics.onJobDone,
+    measure: measureExternal,
+    onOverhead: metrics.onOverhead,
   });
   ops.define('create', createVolumeOp(cloud));
   ops.define('delete', deleteVolumeOp(cloud));
-  ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId)));
-  ops.define('unpublish', unpublishOp(cloud, devices));
+  ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId), metrics.pending.attached));
+  ops.define('unpublish', unpublishOp(cloud, devices, metrics.pending.detached));
   ops.define('expand', expandVolumeOp(cloud));
   await ops.start();
   metrics.watchQueue(ops);

@@ -35,6 +35,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly overhead = new Histogram({
+    name: 'plinth_operation_overhead_seconds',
+    help: "Plinth's own time per queued operation: enqueue to result, minus the time its job spent waiting on EC2",
+    labelNames: ['operation'],
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly attachWait = new Histogram({
+    name: 'plinth_pending_attach_duration_seconds',
+    help: 'From AttachVolume until EC2 reports the volume attached',
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  private readonly detachWait = new Histogram({
+    name: 'plinth_pending_detach_duration_seconds',
+    help: 'From DetachVolume until EC2 reports the volume detached',
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinth_controller_' });
   }
@@ -60,6 +80,14 @@ export class Metrics {
       this.ec2Calls.inc({ action, outcome });
       this.ec2Latency.observe({ action }, seconds);
     },
+  };
+
+  readonly onOverhead = (operation: string, seconds: number): void => this.overhead.observe({ operation }, seconds);
+
+  /** How long attaches and detaches stayed pending at EC2. */
+  readonly pending = {
+    attached: (seconds: number): void => this.attachWait.observe(seconds),
+    detached: (seconds: number): void => this.detachWait.observe(seconds),
   };
 
   readonly onJobDone = (operation: string, outcome: string, seconds: number): void => this.jobs.observe({ operation, outcome }, seconds);

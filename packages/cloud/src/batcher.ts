@@ -1,3 +1,5 @@
+import { external } from './timing.js';
+
 export interface BatcherOptions {
   /** How long to wait for more keys after the first one arrives. */
   windowMs: number;
@@ -22,6 +24,10 @@ export class Batcher<K, V> {
   ) {}
 
   get(key: K): Promise<V | undefined> {
+    return external(() => this.enqueue(key));
+  }
+
+  private enqueue(key: K): Promise<V | undefined> {
     return new Promise((resolve, reject) => {
       const list = this.pending.get(key);
       if (list) list.push({ resolve, reject });

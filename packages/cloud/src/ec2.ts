@@ -19,6 +19,7 @@ import type { Logger } from '@plinth/logger';
 import pRetry from 'p-retry';
 import { isThrottle, isTransient, mapEc2Error } from './errors.js';
 import type { RedisRateLimiter } from './limiter.js';
+import { external } from './timing.js';
 
 export type { Instance, Tag, Volume, VolumeAttachment };
 
@@ -64,7 +65,7 @@ export class Ec2 {
   async send<T>(action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { limiter, observer, log } = this.opts;
     try {
-      return await pRetry(
+      return await external(() => pRetry(
         async () => {
           if (limiter) await limiter.acquire(action, signal);
           const t0 = performance.now();
@@ -90,7 +91,7 @@ export class Ec2 {
             if (isTransient(err)) log.debug({ action, what, attempt: err.attemptNumber, code: (err as { name?: string }).name }, 'EC2 call retried');
           },
         },
-      );
+      ));
     } catch (err) {
       throw mapEc2Error(err, action, what);
     }

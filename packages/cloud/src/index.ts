@@ -5,3 +5,4 @@ export * from './batcher.js';
 export * from './ec2.js';
 export * from './watcher.js';
 export * from './env.js';
+export * from './timing.js';

@@ -1,6 +1,7 @@
 import type { Volume } from '@aws-sdk/client-ec2';
 import { deadlineExceeded } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
+import { external } from './timing.js';
 
 interface Waiter {
   until: (v: Volume | undefined) => boolean;
@@ -34,6 +35,10 @@ export class VolumeWatcher {
    * holds; rejects with DeadlineExceeded after `timeoutMs`.
    */
   waitFor(volumeId: string, until: (v: Volume | undefined) => boolean, timeoutMs: number): Promise<Volume | undefined> {
+    return external(() => this.enqueue(volumeId, until, timeoutMs));
+  }
+
+  private enqueue(volumeId: string, until: (v: Volume | undefined) => boolean, timeoutMs: number): Promise<Volume | undefined> {
     return new Promise((resolve, reject) => {
       const set = this.waiters.get(volumeId) ?? new Set();
       set.add({ until, resolve, reject, expires: Date.now() + timeoutMs });

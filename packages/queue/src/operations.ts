@@ -18,8 +18,8 @@ export interface OpDefinition<D, R> {
   run: (data: D, ctx: OpContext) => Promise<R>;
 }
 
-/** How a job ends, as stored in Redis: a domain error is a result, not a failure. */
-type Outcome<R> = { ok: true; value: R } | { ok: false; error: SerializedError };
+/** How a job ends, as stored in Redis: a domain error is a result, not a failure. `externalMs`: time it spent waiting on the cloud. */
+type Outcome<R> = ({ ok: true; value: R } | { ok: false; error: SerializedError }) & { externalMs?: number };
 
 interface JobData {
   key: string;
@@ -46,6 +46,10 @@ export interface OperationsOptions {
   /** Run no worker in this process (an API-only client of the queue). */
   noWorker?: boolean;
   onJobDone?: (op: string, outcome: 'ok' | 'error' | 'failed', seconds: number) => void;
+  /** Measures how much of a job's run was spent waiting on the cloud (see @plinth/cloud measureExternal). */
+  measure?: <T>(fn: () => Promise<T>) => Promise<[T, number]>;
+  /** A call's own overhead: its time from enqueue to result minus the job's time waiting on the cloud. */
+  onOverhead?: (op: string, seconds: number) => void;
 }
 
 /** Errors worth another attempt: the cloud or Redis was unavailable, or something unexpected happened. */
@@ -70,7 +74,7 @@ export class Operations {
   private readonly redis: Redis;
   private readonly leases: Leases;
   private readonly shutdown = new AbortController();
-  private readonly opts: Required<Omit<OperationsOptions, 'onJobDone'>> & Pick<OperationsOptions, 'onJobDone'>;
+  private readonly opts: Required<Omit<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>> & Pick<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>;
 
   constructor(opts: OperationsOptions) {
     this.opts = {
@@ -120,6 +124,7 @@ export class Operations {
    */
   async run<R>(op: string, key: string, data: unknown, deadline: number): Promise<R> {
     if (!this.defs.has(op)) throw internal(`no operation ${op}`);
+    const started = performance.now();
     const dedupId = `${op}:${key}`;
     const enqueue = this.queue.add(op, { key, data } satisfies JobData, {
       deduplication: { id: dedupId },
@@ -146,6 +151,7 @@ export class Operations {
       }
       throw decodeFailure(msg, op, key, job.id);
     }
+    if (outcome.externalMs !== undefined) this.opts.onOverhead?.(op, Math.max(0, performance.now() - started - outcome.externalMs) / 1000);
     if (outcome.ok) return outcome.value;
     throw fromSerialized(outcome.error);
   }
@@ -158,10 +164,11 @@ export class Operations {
     const signal = AbortSignal.any([budget, this.shutdown.signal]);
     const log = this.opts.log.child({ op: job.name, key: job.data.key, job: job.id, attempt: job.attemptsMade + 1 });
     const release = await this.leases.acquire(def.locks(job.data.data), signal);
+    const measure = this.opts.measure ?? (async <T>(fn: () => Promise<T>): Promise<[T, number]> => [await fn(), 0]);
     try {
-      const value = await def.run(job.data.data, { signal, jobId: job.id ?? '', attempt: job.attemptsMade + 1, log });
+      const [value, externalMs] = await measure(() => def.run(job.data.data, { signal, jobId: job.id ?? '', attempt: job.attemptsMade + 1, log }));
       this.opts.onJobDone?.(job.name, 'ok', (performance.now() - started) / 1000);
-      return { ok: true, value };
+      return { ok: true, value, externalMs };
     } catch (err) {
       if (isPlinthError(err) && !RETRYABLE.has(err.kind)) {
         this.opts.onJobDone?.(job.name, 'error', (performance.now() - started) / 1000);

@@ -23,7 +23,12 @@ const ATTACH_TIMEOUT_MS = 5 * 60_000;
 /** How long an allocation may stand without an attachment before it counts as abandoned. */
 const STALE_ALLOCATION_MS = 15 * 60_000;
 
-export function publishOp(cloud: Cloud, devices: DeviceAllocator, attachLimitOf: (nodeId: string) => Promise<number>): OpDefinition<PublishJob, Published> {
+export function publishOp(
+  cloud: Cloud,
+  devices: DeviceAllocator,
+  attachLimitOf: (nodeId: string) => Promise<number>,
+  onAttached: (seconds: number) => void = () => undefined,
+): OpDefinition<PublishJob, Published> {
   return {
     locks: (job) => [`volume:${job.volumeId}`],
     async run({ volumeId, nodeId }, ctx) {
@@ -42,6 +47,7 @@ export function publishOp(cloud: Cloud, devices: DeviceAllocator, attachLimitOf:
         throw failedPrecondition(`volume ${volumeId} is in zone ${volZone} but node ${nodeId} is in zone ${nodeZone}`);
 
       let device = mine?.Device;
+      const pendingSince = performance.now();
       if (!device) {
         const mappings = instance.BlockDeviceMappings ?? [];
         const inUse = mappings.map((m) => m.DeviceName ?? '').filter(Boolean);
@@ -72,6 +78,7 @@ export function publishOp(cloud: Cloud, devices: DeviceAllocator, attachLimitOf:
         await devices.release(nodeId, volumeId);
         throw unavailable(`volume ${volumeId} did not attach to node ${nodeId} (state ${att?.State ?? 'not attached'}); retrying`);
       }
+      onAttached((performance.now() - pendingSince) / 1000);
       ctx.log.info({ volumeId, nodeId, device: att.Device ?? device }, 'volume attached');
       return { devicePath: att.Device ?? device };
     },

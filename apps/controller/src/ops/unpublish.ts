@@ -15,10 +15,11 @@ const NOTHING_TO_DETACH = new Set(['InvalidVolume.NotFound', 'InvalidInstanceID.
 const DETACH_TIMEOUT_MS = 5 * 60_000;
 
 /** ControllerUnpublishVolume's EC2 work: detach, wait until detached, free the device name. Already detached or node gone is success. */
-export function unpublishOp(cloud: Cloud, devices: DeviceAllocator): OpDefinition<UnpublishJob, Record<string, never>> {
+export function unpublishOp(cloud: Cloud, devices: DeviceAllocator, onDetached: (seconds: number) => void = () => undefined): OpDefinition<UnpublishJob, Record<string, never>> {
   return {
     locks: (job) => [`volume:${job.volumeId}`],
     async run({ volumeId, nodeId }, ctx) {
+      const pendingSince = performance.now();
       try {
         await cloud.ec2.detachVolume(volumeId, nodeId, ctx.signal);
       } catch (err) {
@@ -28,6 +29,7 @@ export function unpublishOp(cloud: Cloud, devices: DeviceAllocator): OpDefinitio
       }
       const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS);
       if (attachmentTo(v, nodeId)) throw unavailable(`volume ${volumeId} is still detaching from node ${nodeId}; retrying`);
+      onDetached((performance.now() - pendingSince) / 1000);
       await devices.release(nodeId, volumeId);
       ctx.log.info({ volumeId, nodeId }, 'volume detached');
       return {};
