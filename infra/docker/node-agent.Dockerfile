@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Plinth node agent (CSI Identity + Node): runs privileged, as root, with the host's /dev, /sys and kubelet dir.
+# Build from the repository root:  docker build -f infra/docker/node-agent.Dockerfile -t plinth-node-agent .
+# (infra/docker/node-agent.Dockerfile.dockerignore keeps node_modules, .plinth and test output out of the context.)
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+# One ESM file with every dependency. The banner gives bundled CommonJS code require, __filename and __dirname.
+RUN npx esbuild apps/node-agent/src/main.ts --bundle --platform=node --target=node24 --format=esm --conditions=plinth-src \
+      --legal-comments=none --outfile=dist/node-agent.mjs \
+      "--banner:js=import { createRequire as __plinthRequire } from 'node:module'; import { fileURLToPath as __plinthPath } from 'node:url'; const require = __plinthRequire(import.meta.url); const __filename = __plinthPath(import.meta.url); const __dirname = __plinthPath(new URL('.', import.meta.url));"
+
+FROM ${NODE_IMAGE}
+# mkfs.ext4/e2fsck/resize2fs/dumpe2fs (e2fsprogs), mkfs.xfs/xfs_growfs/xfs_info (xfsprogs), blkid/blockdev
+# (util-linux), mount/umount (mount), nvme-cli for operators. Versions come from the pinned Debian release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends e2fsprogs xfsprogs util-linux mount nvme-cli \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /src/dist/node-agent.mjs dist/node-agent.mjs
+# The app reads its version from ../package.json relative to the bundle at start.
+COPY --from=build /src/apps/node-agent/package.json package.json
+EXPOSE 3302
+ENTRYPOINT ["node", "dist/node-agent.mjs"]
