@@ -1,0 +1,117 @@
+/**
+ * The chart and the plain manifests are one thing: infra/kubernetes/base/plinth.yaml must be exactly the chart
+ * rendered with its defaults. helm is built from the Go module proxy on first use (test/infra/helm.ts) and
+ * cached outside the repo; without Go this fails with a message saying so, it never skips.
+ */
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BASE_FILE, ensureHelm, renderBase, renderChart } from './helm.js';
+import { container, env, find, parseManifests, podSpec, type Manifest } from './manifests.js';
+
+let helm = '';
+beforeAll(async () => {
+  helm = await ensureHelm();
+}, 15 * 60_000);
+
+const render = async (set: Record<string, unknown>): Promise<Manifest[]> => parseManifests(await renderChart(helm, set), JSON.stringify(set));
+
+describe('the Helm chart', () => {
+  it('renders with its defaults to exactly infra/kubernetes/base/plinth.yaml (regenerate: node --import tsx test/infra/render-base.ts)', async () => {
+    const [want, have] = await Promise.all([renderBase(helm), readFile(BASE_FILE, 'utf8')]);
+    expect(have === want, 'infra/kubernetes/base/plinth.yaml is out of step with infra/helm/plinth; run `node --import tsx test/infra/render-base.ts`').toBe(true);
+  }, 60_000);
+
+  it('adds csi-snapshotter and exactly its RBAC when sidecars.snapshotter.enabled', async () => {
+    const docs = await render({ 'sidecars.snapshotter.enabled': true });
+    const spec = podSpec(find(docs, 'Deployment', 'plinth-controller'));
+    const c = container(spec, 'csi-snapshotter');
+    expect(c.args).toContain('--leader-election=true');
+    expect(c.volumeMounts?.map((m) => m.name)).toEqual(['socket-dir']);
+    expect(find(docs, 'ClusterRoleBinding', 'plinth-snapshotter').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-controller', namespace: 'kube-system' }]);
+    const rules = find(docs, 'ClusterRole', 'plinth-snapshotter').rules!;
+    expect(rules.flatMap((r) => r.resources).sort()).toEqual(['events', 'volumesnapshotclasses', 'volumesnapshotcontents', 'volumesnapshotcontents/status']);
+  }, 60_000);
+
+  it('turns on capacity tracking in the CSIDriver, the provisioner and the namespaced RBAC together', async () => {
+    const docs = await render({ 'csiDriver.storageCapacity': true });
+    expect(find(docs, 'CSIDriver', 'ebs.csi.plinth.dev').spec).toMatchObject({ storageCapacity: true });
+    const p = container(podSpec(find(docs, 'Deployment', 'plinth-controller')), 'csi-provisioner');
+    expect(p.args).toEqual(expect.arrayContaining(['--enable-capacity', '--capacity-ownerref-level=2']));
+    expect(env(p, 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(env(p, 'NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
+    expect(find(docs, 'Role', 'plinth-controller').rules!.flatMap((r) => r.resources)).toContain('csistoragecapacities');
+    expect(docs.filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules!.flatMap((r) => r.resources))).not.toContain('csistoragecapacities');
+  }, 60_000);
+
+  it('renders StorageClasses with the extra volume tags as tagSpecification parameters, and VolumeSnapshotClasses', async () => {
+    const docs = await render({
+      storageClasses: [{ name: 'fast', parameters: { type: 'gp3', encrypted: 'true' }, allowedTopologies: [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: ['eu-west-1a'] }] }] }],
+      volumeSnapshotClasses: [{ name: 'snaps' }],
+      extraVolumeTags: { team: 'storage', env: 'prod' },
+    });
+    expect(find(docs, 'StorageClass', 'fast')).toMatchObject({
+      provisioner: 'ebs.csi.plinth.dev',
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: true,
+      reclaimPolicy: 'Delete',
+      parameters: { type: 'gp3', encrypted: 'true', tagSpecification_1: 'env=prod', tagSpecification_2: 'team=storage' },
+    });
+    expect(find(docs, 'VolumeSnapshotClass', 'snaps')).toMatchObject({ driver: 'ebs.csi.plinth.dev', deletionPolicy: 'Delete' });
+  }, 60_000);
+
+  it('uses an external Redis: no StatefulSet, and the Secret it writes carries the URL every component reads', async () => {
+    const docs = await render({ 'redis.bundled': false, 'redis.url': 'rediss://:pw@redis.example:6380/0' });
+    expect(docs.filter((d) => d.metadata.name.startsWith('plinth-redis') && d.kind !== 'Secret')).toEqual([]);
+    expect(find(docs, 'Secret', 'plinth-redis').stringData).toEqual({ url: 'rediss://:pw@redis.example:6380/0' });
+  }, 60_000);
+
+  it('writes the bundled Redis’s Secret from a password, URL-encoded into the URL', async () => {
+    const docs = await render({ 'redis.password': 'p@ss/word' });
+    expect(find(docs, 'Secret', 'plinth-redis').stringData).toEqual({ url: 'redis://:p%40ss%2Fword@plinth-redis.kube-system.svc:6379/0', password: 'p@ss/word' });
+  }, 60_000);
+
+  it('renders ServiceMonitors selecting the metrics Services when serviceMonitor.enabled', async () => {
+    const docs = await render({ 'serviceMonitor.enabled': true, 'serviceMonitor.labels': { release: 'prom' } });
+    for (const component of ['controller', 'node']) {
+      const sm = find(docs, 'ServiceMonitor', `plinth-${component}`);
+      expect(sm.metadata.labels?.release).toBe('prom');
+      const svc = find(docs, 'Service', `plinth-${component}-metrics`);
+      expect((sm.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels).toEqual((svc.spec as { selector: Record<string, string> }).selector);
+      expect((sm.spec as { endpoints: { port: string }[] }).endpoints[0]?.port).toBe('metrics');
+    }
+  }, 60_000);
+
+  it('takes the knobs aws-ebs-csi-driver users look for: replicas, image, sidecar args, cluster id, tolerations, resources', async () => {
+    const docs = await render({
+      'controller.replicas': 3,
+      'image.registry': 'registry.example/plinth',
+      'image.tag': '9.9.9',
+      'sidecars.provisioner.additionalArgs': ['--v=5'],
+      clusterId: 'prod-eu',
+      'node.tolerateAllTaints': false,
+      'node.tolerations': [{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }],
+      'node.resources': { requests: { cpu: '1' } },
+      'node.volumeAttachLimit': 25,
+    });
+    const dep = find(docs, 'Deployment', 'plinth-controller');
+    const spec = podSpec(dep);
+    expect((dep.spec as { replicas: number }).replicas).toBe(3);
+    expect(container(spec, 'controller').image).toBe('registry.example/plinth/plinth-controller:9.9.9');
+    expect(container(spec, 'csi-provisioner').args).toContain('--v=5');
+    expect(env(container(spec, 'controller'), 'PLINTH_CLUSTER_ID')?.value).toBe('prod-eu');
+    expect(env(container(spec, 'api'), 'PLINTH_CLUSTER_ID')?.value).toBe('prod-eu');
+    const ds = podSpec(find(docs, 'DaemonSet', 'plinth-node'));
+    expect(ds.tolerations).toEqual([{ key: 'storage', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(env(container(ds, 'node-agent'), 'MAX_VOLUMES_PER_NODE')?.value).toBe('25');
+    // Helm merges maps: the override wins where it speaks, the defaults stay elsewhere.
+    expect((container(ds, 'node-agent') as { resources?: unknown }).resources).toEqual({ requests: { cpu: '1', memory: '64Mi' }, limits: { memory: '256Mi' } });
+  }, 60_000);
+
+  it('passes helm lint', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { CHART_DIR } = await import('./helm.js');
+    const { stdout } = await promisify(execFile)(helm, ['lint', CHART_DIR, '--strict', '--namespace', 'kube-system'], { timeout: 60_000 });
+    expect(stdout).toContain('0 chart(s) failed');
+  }, 60_000);
+});

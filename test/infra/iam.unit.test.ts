@@ -1,0 +1,104 @@
+/**
+ * infra/iam/policy.json: least privilege for what the code actually sends to EC2. Mutations only on volumes that
+ * carry (or, when created, are created with) the cluster tag; reads unconditioned; no wildcard actions.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { TAG_CLUSTER } from '@plinth/cloud';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './helm.js';
+import { list, loadPolicy, type PolicyStatement } from './manifests.js';
+
+const policy = loadPolicy();
+const VOLUME = 'arn:aws:ec2:*:*:volume/*';
+const INSTANCE = 'arn:aws:ec2:*:*:instance/*';
+
+/** Every `new XCommand(` of the AWS SDK in the apps' and packages' production sources, as "ec2:X". */
+function actionsInCode(): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && e.name !== 'gen') walk(p);
+      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
+        for (const m of readFileSync(p, 'utf8').matchAll(/new (\w+)Command\(/g)) {
+          const a = `ec2:${m[1]}`;
+          found.set(a, [...(found.get(a) ?? []), relative(REPO_ROOT, p)]);
+        }
+      }
+    }
+  };
+  for (const top of ['apps', 'packages']) for (const d of readdirSync(join(REPO_ROOT, top))) walk(join(REPO_ROOT, top, d, 'src'));
+  return found;
+}
+
+const statementsFor = (action: string): PolicyStatement[] => policy.Statement.filter((s) => list(s.Action).includes(action));
+const conditionKeys = (s: PolicyStatement): string[] => Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
+
+describe('the IAM policy', () => {
+  it('is a 2012-10-17 document of Allow statements with no wildcard or NotAction', () => {
+    expect(policy.Version).toBe('2012-10-17');
+    for (const s of policy.Statement) {
+      expect(s.Effect).toBe('Allow');
+      expect(Object.keys(s).sort()).toEqual(expect.arrayContaining(['Action', 'Effect', 'Resource']));
+      expect(s).not.toHaveProperty('NotAction');
+      for (const a of list(s.Action)) expect(a, s.Sid).toMatch(/^ec2:[A-Z][A-Za-z]+$/);
+    }
+  });
+
+  it('allows every EC2 action the code sends, and nothing else (CreateTags only as part of CreateVolume)', () => {
+    const used = actionsInCode();
+    // Keep the scan honest: these are the calls README and the ops modules describe.
+    for (const a of ['ec2:CreateVolume', 'ec2:DeleteVolume', 'ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:DescribeVolumes', 'ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'])
+      expect(used.has(a), a).toBe(true);
+    const allowed = new Set(policy.Statement.flatMap((s) => list(s.Action)));
+    for (const [a, files] of used) expect(allowed.has(a), `${a} (sent by ${files.join(', ')}) is not in infra/iam/policy.json`).toBe(true);
+    expect([...allowed].filter((a) => !used.has(a) && a !== 'ec2:CreateTags')).toEqual([]);
+  });
+
+  it('leaves Describe* unconditioned on every resource (EC2 reads support no resource-level conditions)', () => {
+    for (const s of policy.Statement.filter((x) => list(x.Action).some((a) => a.startsWith('ec2:Describe')))) {
+      expect(list(s.Action).every((a) => a.startsWith('ec2:Describe')), `${s.Sid} mixes reads and writes`).toBe(true);
+      expect(s.Condition, s.Sid).toBeUndefined();
+      expect(s.Resource).toBe('*');
+    }
+  });
+
+  it('creates volumes only with the cluster tag in the request, and tags only as part of that CreateVolume', () => {
+    const key = `aws:RequestTag/${TAG_CLUSTER}`;
+    const create = statementsFor('ec2:CreateVolume');
+    expect(create.length).toBeGreaterThan(0);
+    for (const s of create) {
+      expect(list(s.Resource)).toEqual([VOLUME]);
+      expect(s.Condition?.StringEquals?.[key], s.Sid).toBeDefined();
+    }
+    for (const s of statementsFor('ec2:CreateTags')) {
+      expect(list(s.Resource)).toEqual([VOLUME]);
+      expect(s.Condition?.StringEquals?.['ec2:CreateAction'], s.Sid).toBe('CreateVolume');
+      expect(s.Condition?.StringEquals?.[key], s.Sid).toBeDefined();
+    }
+  });
+
+  it('deletes, modifies, attaches and detaches only volumes carrying the cluster tag; attach/detach also need the instance', () => {
+    const key = `aws:ResourceTag/${TAG_CLUSTER}`;
+    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:AttachVolume', 'ec2:DetachVolume']) {
+      const onVolumes = statementsFor(action).filter((s) => list(s.Resource).includes(VOLUME));
+      expect(onVolumes.length, action).toBeGreaterThan(0);
+      for (const s of onVolumes) {
+        expect(list(s.Resource), `${action} in ${s.Sid}`).toEqual([VOLUME]);
+        expect(s.Condition?.StringEquals?.[key], `${action} in ${s.Sid}`).toBeDefined();
+      }
+      for (const s of statementsFor(action)) expect(list(s.Resource).every((r) => r === VOLUME || r === INSTANCE), action).toBe(true);
+    }
+    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(true);
+    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(false);
+  });
+
+  it('conditions every mutating statement, except attach/detach on instances', () => {
+    for (const s of policy.Statement.filter((x) => !list(x.Action).every((a) => a.startsWith('ec2:Describe')))) {
+      if (list(s.Resource).every((r) => r === INSTANCE)) continue;
+      expect(conditionKeys(s).some((k) => k.endsWith(`/${TAG_CLUSTER}`)), s.Sid).toBe(true);
+    }
+  });
+});
