@@ -10,20 +10,40 @@ import type { Redis } from 'ioredis';
  */
 export class Cloud {
   readonly volumes: Batcher<string, Volume>;
-  readonly instances: Batcher<string, Instance>;
+  private readonly instances: Batcher<string, Instance>;
+  private readonly instanceCache = new Map<string, { at: number; value: Instance }>();
   readonly byName: Batcher<string, Volume[]>;
   readonly watcher: VolumeWatcher;
 
   constructor(
     readonly ec2: Ec2,
     readonly clusterId: string,
-    opts: { pollIntervalMs: number; log: Logger },
+    opts: { pollIntervalMs: number; log: Logger; instanceTtlMs?: number },
   ) {
     const batch = { windowMs: 20, maxBatch: 200 };
     this.volumes = new Batcher((ids) => ec2.describeVolumes(ids), batch);
     this.instances = new Batcher((ids) => ec2.describeInstances(ids), batch);
     this.byName = new Batcher((names) => ec2.findVolumesByName(clusterId, names), batch);
     this.watcher = new VolumeWatcher((ids) => ec2.describeVolumes(ids), { intervalMs: opts.pollIntervalMs, log: opts.log });
+    this.instanceTtlMs = opts.instanceTtlMs ?? 10_000;
+  }
+
+  private readonly instanceTtlMs: number;
+
+  /**
+   * An instance, as EC2 described it at most `instanceTtlMs` ago. Instances
+   * change slowly and Plinth tracks its own device names in Redis, so a short
+   * cache saves one DescribeInstances per ControllerPublish when publishes
+   * arrive one by one (as they do under EC2's rate limits).
+   */
+  async instance(id: string): Promise<Instance | undefined> {
+    const hit = this.instanceCache.get(id);
+    if (hit && Date.now() - hit.at < this.instanceTtlMs) return hit.value;
+    const value = await this.instances.get(id);
+    // A miss is not cached: a node that just started must be found at once.
+    if (value) this.instanceCache.set(id, { at: Date.now(), value });
+    if (this.instanceCache.size > 10_000) this.instanceCache.delete(this.instanceCache.keys().next().value!);
+    return value;
   }
 }
 

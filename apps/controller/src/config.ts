@@ -16,7 +16,7 @@ export const controllerEnv = z.object({
   DEFAULT_VOLUME_SIZE_GIB: envInt(100, { min: 1, max: 65536 }),
   EC2_RATE_LIMITS: ec2RateLimitsEnv,
   EC2_RATE_LIMIT_DISABLED: envBool(false),
-  EC2_POLL_INTERVAL_MS: envInt(500, { min: 50, max: 60_000 }),
+  EC2_POLL_INTERVAL_MS: envInt(1000, { min: 50, max: 60_000 }),
   EC2_RETRY_BUDGET_MS: envInt(60_000, { min: 0, max: 3_600_000 }),
   QUEUE_CONCURRENCY: envInt(200, { min: 1, max: 10_000 }),
   QUEUE_LOCK_MS: envInt(15_000, { min: 1000, max: 600_000 }),

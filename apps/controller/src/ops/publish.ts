@@ -32,7 +32,7 @@ export function publishOp(
   return {
     locks: (job) => [`volume:${job.volumeId}`],
     async run({ volumeId, nodeId }, ctx) {
-      const [volume, instance] = await Promise.all([cloud.volumes.get(volumeId), cloud.instances.get(nodeId)]);
+      const [volume, instance] = await Promise.all([cloud.volumes.get(volumeId), cloud.instance(nodeId)]);
       if (!volume) throw notFound(`volume ${volumeId} not found`);
       if (!instance) throw notFound(`node ${nodeId} not found (no running EC2 instance with that id)`);
 
