@@ -18,6 +18,7 @@ export interface VolumeMount {
 export interface Probe {
   httpGet?: { path: string; port: string | number };
   exec?: { command: string[] };
+  timeoutSeconds?: number;
 }
 export interface Container {
   name: string;

@@ -197,6 +197,9 @@ describe('the base manifests', () => {
         const port = portOf(arg(lp, '--http-endpoint')!);
         expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'healthz' });
         expect(c.ports).toContainEqual(expect.objectContaining({ name: 'healthz', containerPort: port }));
+        // The kubelet must wait longer than the sidecar waits for the Probe RPC, or a slow answer kills the pod.
+        const probeTimeout = /^(\d+)s$/.exec(arg(lp, '--probe-timeout') ?? '')?.[1];
+        expect(c.livenessProbe?.timeoutSeconds ?? 1, name).toBeGreaterThan(Number(probeTimeout));
       }
     });
   });
