@@ -25,7 +25,7 @@ export async function startNodeAgent(endpoint: string, env: Record<string, strin
       HOME: process.env.HOME ?? '/root',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SDK_JS_SUPPRESS_NODEJS_VERSION_WARNING: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOG_LEVEL: 'info',
       CSI_ENDPOINT: endpoint,
       ...env,

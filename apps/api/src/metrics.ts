@@ -1,5 +1,5 @@
-import type { Ec2Observer } from '@plinth/cloud';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The API's Prometheus metrics (EC2 metric names match the controller's, told apart by the scrape's job label). */
 export class ApiMetrics {
@@ -11,30 +11,12 @@ export class ApiMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
-  private readonly ec2Calls = new Counter({
-    name: 'plinth_ec2_api_requests_total',
-    help: 'EC2 API requests by action and outcome (ok, error, throttled)',
-    labelNames: ['action', 'outcome'],
-    registers: [this.registry],
-  });
-  private readonly ec2Latency = new Histogram({
-    name: 'plinth_ec2_api_request_duration_seconds',
-    help: 'EC2 API request latency by action',
-    labelNames: ['action'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinth_api_' });
   }
 
-  readonly ec2Observer: Ec2Observer = {
-    onCall: (action, outcome, seconds) => {
-      this.ec2Calls.inc({ action, outcome });
-      this.ec2Latency.observe({ action }, seconds);
-    },
-  };
+  readonly ec2Observer: Ec2Observer = ec2Metrics(this.registry);
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
     this.http.observe({ route, method, status: String(status) }, seconds);

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { Ec2Observer } from '@plinth/cloud';
+import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { RpcObserver } from '@plinth/csi';
 import type { Operations } from '@plinth/queue';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The controller's Prometheus metrics. */
 export class Metrics {
@@ -12,19 +12,6 @@ export class Metrics {
     help: 'CSI RPC latency by method and gRPC code',
     labelNames: ['method', 'code'],
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-    registers: [this.registry],
-  });
-  private readonly ec2Calls = new Counter({
-    name: 'plinth_ec2_api_requests_total',
-    help: 'EC2 API requests by action and outcome (ok, error, throttled)',
-    labelNames: ['action', 'outcome'],
-    registers: [this.registry],
-  });
-  private readonly ec2Latency = new Histogram({
-    name: 'plinth_ec2_api_request_duration_seconds',
-    help: 'EC2 API request latency by action',
-    labelNames: ['action'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
   private readonly jobs = new Histogram({
@@ -75,12 +62,7 @@ export class Metrics {
 
   readonly observeRpc: RpcObserver = (method, code, seconds) => this.rpc.observe({ method, code }, seconds);
 
-  readonly ec2Observer: Ec2Observer = {
-    onCall: (action, outcome, seconds) => {
-      this.ec2Calls.inc({ action, outcome });
-      this.ec2Latency.observe({ action }, seconds);
-    },
-  };
+  readonly ec2Observer: Ec2Observer = ec2Metrics(this.registry);
 
   readonly onOverhead = (operation: string, seconds: number): void => this.overhead.observe({ operation }, seconds);
 

@@ -6,3 +6,4 @@ export * from './ec2.js';
 export * from './watcher.js';
 export * from './env.js';
 export * from './timing.js';
+export * from './metrics.js';
