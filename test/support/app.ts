@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { callUnary, IdentityClient } from '@plinth/csi';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+// Apps started here never outlive the test process, however it ends.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export interface AppProcess {
+  endpoint: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL (no clean-up at all) and wait for exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts a Plinth app (`entry`, e.g. apps/controller/src/main.ts) as a child
+ * process serving CSI on `endpoint`, with `env` over a minimal environment,
+ * and waits until it answers Probe.
+ */
+export async function startApp(name: string, entry: string, endpoint: string, env: Record<string, string>): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, entry)], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      LOG_LEVEL: 'info',
+      CSI_ENDPOINT: endpoint,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const app: AppProcess = {
+    endpoint,
+    child,
+    output: () => out,
+    async stop(graceMs = 10_000) {
+      if (!running()) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (running()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+
+  const identity = new IdentityClient(endpoint, credentials.createInsecure());
+  try {
+    const until = Date.now() + 30_000;
+    for (;;) {
+      if (!running()) throw new Error(`${name} exited with ${child.exitCode}:\n${out}`);
+      try {
+        await callUnary(identity, 'probe', {}, { timeoutMs: 1000 });
+        return app;
+      } catch {
+        if (Date.now() > until) {
+          await app.kill();
+          throw new Error(`${name} did not answer Probe within 30 s:\n${out}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    identity.close();
+  }
+}
