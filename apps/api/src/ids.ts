@@ -1,16 +1,11 @@
+import { INSTANCE_ID, SNAPSHOT_ID, VOLUME_ID } from '@plinth/cloud';
 import { Type } from 'typebox';
 
-/** EC2's id formats: 8 hex digits (older) or 17 (current) after the prefix. */
-export const VOLUME_ID = '^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
-export const INSTANCE_ID = '^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
-export const SNAPSHOT_ID = '^snap-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
+export { INSTANCE_ID, isInstanceId, isSnapshotId, isVolumeId, SNAPSHOT_ID, VOLUME_ID } from '@plinth/cloud';
 /** BullMQ job ids: the controller's are numeric; custom ids stay within this set. */
 export const JOB_ID = '^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$';
 export const ZONE = '^[a-z]{2}(?:-gov)?-[a-z]+-\\d+(?:-[a-z]+-\\d+)?[a-z]$';
 
-export const isVolumeId = (s: string): boolean => new RegExp(VOLUME_ID).test(s);
-export const isInstanceId = (s: string): boolean => new RegExp(INSTANCE_ID).test(s);
-export const isSnapshotId = (s: string): boolean => new RegExp(SNAPSHOT_ID).test(s);
 export const isJobId = (s: string): boolean => new RegExp(JOB_ID).test(s);
 export const isZone = (s: string): boolean => new RegExp(ZONE).test(s);
 

@@ -7,3 +7,4 @@ export * from './watcher.js';
 export * from './env.js';
 export * from './timing.js';
 export * from './metrics.js';
+export * from './ids.js';

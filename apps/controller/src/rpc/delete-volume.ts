@@ -1,7 +1,7 @@
+import { isVolumeId } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, DeleteVolumeRequest, DeleteVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
-import { isVolumeId } from './ids.js';
 
 /** DeleteVolume: idempotent; an id that cannot be an EBS volume is already "gone". */
 export async function deleteVolume(deps: Deps, req: DeleteVolumeRequest, ctx: CallContext): Promise<DeleteVolumeResponse> {

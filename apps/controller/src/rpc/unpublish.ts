@@ -1,7 +1,7 @@
+import { isInstanceId, isVolumeId } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, ControllerUnpublishVolumeRequest, ControllerUnpublishVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
-import { isInstanceId, isVolumeId } from './ids.js';
 
 /** ControllerUnpublishVolume: idempotent; a volume or node that cannot exist is already detached. */
 export async function controllerUnpublishVolume(deps: Deps, req: ControllerUnpublishVolumeRequest, ctx: CallContext): Promise<ControllerUnpublishVolumeResponse> {

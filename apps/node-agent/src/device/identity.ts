@@ -1,19 +1,19 @@
+import { isVolumeId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 
 /** The NVMe model string of an EBS volume (sysfs pads it with spaces). */
 export const EBS_MODEL = 'Amazon Elastic Block Store';
 
-const VOLUME_ID = /^vol-[0-9a-f]{8,32}$/;
 
 export function validateVolumeId(volumeId: string, field = 'volume_id'): void {
   if (!volumeId) throw invalidArgument(`${field} is required`);
-  if (!VOLUME_ID.test(volumeId)) throw invalidArgument(`${field} "${volumeId.slice(0, 64)}" is not an EBS volume id (vol-<hex>)`);
+  if (!isVolumeId(volumeId)) throw invalidArgument(`${field} "${volumeId.slice(0, 64)}" is not an EBS volume id (vol-<hex>)`);
 }
 
 /** For calls about a volume that must already be here (stats, expand): one that cannot be an EBS volume is NOT_FOUND. */
 export function requireExistingVolumeId(volumeId: string): void {
   if (!volumeId) throw invalidArgument('volume_id is required');
-  if (!VOLUME_ID.test(volumeId)) throw notFound(`volume ${volumeId.slice(0, 64)} not found on this node (not an EBS volume id)`);
+  if (!isVolumeId(volumeId)) throw notFound(`volume ${volumeId.slice(0, 64)} not found on this node (not an EBS volume id)`);
 }
 
 /** The NVMe serial EBS reports for a volume: the id without its dash ("vol-0abc" -> "vol0abc"). */
