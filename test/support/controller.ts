@@ -5,6 +5,19 @@ import { credentials } from '@grpc/grpc-js';
 import { ControllerClient, IdentityClient } from '@plinth/csi';
 import { startApp, type AppProcess } from './app.js';
 
+/** The env integration tests give a controller: the stack's Redis and region, an EC2 endpoint, a cluster id, generous rate limits and fast polling. */
+export function testControllerEnv(o: { redisUrl: string; region: string; zone: string; ec2Endpoint: string; cluster: string }): Record<string, string> {
+  return {
+    REDIS_URL: o.redisUrl,
+    AWS_REGION: o.region,
+    EC2_ENDPOINT: o.ec2Endpoint,
+    PLINTH_CLUSTER_ID: o.cluster,
+    DEFAULT_ZONE: o.zone,
+    EC2_RATE_LIMITS: 'describe=1000:1000,mutating=1000:1000',
+    EC2_POLL_INTERVAL_MS: '100',
+  };
+}
+
 export interface ControllerProcess extends AppProcess {
   controller: ControllerClient;
   identity: IdentityClient;

@@ -5,7 +5,7 @@ import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeR
 import { registerNode } from '@plinth/nodes';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startController, type ControllerProcess } from '../../../test/support/controller.js';
+import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
@@ -61,13 +61,7 @@ beforeAll(async () => {
   proxy = await startFaultProxy(stack.ec2Endpoint, { transitions: AWS_LIKE_DELAYS });
   cluster = uniqueCluster('lifecycle');
   env = {
-    REDIS_URL: await freshRedis(stack.redisUrl, 1),
-    AWS_REGION: stack.region,
-    EC2_ENDPOINT: proxy.endpoint,
-    PLINTH_CLUSTER_ID: cluster,
-    DEFAULT_ZONE: stack.zone,
-    EC2_RATE_LIMITS: 'describe=1000:1000,mutating=1000:1000',
-    EC2_POLL_INTERVAL_MS: '100',
+    ...testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 1), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
     LOG_LEVEL: 'debug',
     METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
   };

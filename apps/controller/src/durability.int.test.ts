@@ -1,6 +1,6 @@
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startController, type ControllerProcess } from '../../../test/support/controller.js';
+import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
@@ -26,13 +26,7 @@ const running: ControllerProcess[] = [];
 
 async function controller(cluster: string, extra: Record<string, string> = {}): Promise<ControllerProcess> {
   const c = await startController({
-    REDIS_URL: redisUrl,
-    AWS_REGION: stack.region,
-    EC2_ENDPOINT: proxy.endpoint,
-    PLINTH_CLUSTER_ID: cluster,
-    DEFAULT_ZONE: stack.zone,
-    EC2_RATE_LIMITS: 'describe=1000:1000,mutating=1000:1000',
-    EC2_POLL_INTERVAL_MS: '100',
+    ...testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
     QUEUE_LOCK_MS: '3000',
     ...extra,
   });
