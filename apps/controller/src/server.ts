@@ -1,18 +1,23 @@
-import { unimplemented } from '@plinth/errors';
 import { ControllerService, IdentityService, unary, type ControllerServer, type IdentityServer, type ServiceBinding } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 import type { Deps } from './deps.js';
 import type { Metrics } from './metrics.js';
 import { controllerGetCapabilities } from './rpc/capabilities.js';
+import { createSnapshot } from './rpc/create-snapshot.js';
 import { createVolume } from './rpc/create-volume.js';
+import { deleteSnapshot } from './rpc/delete-snapshot.js';
 import { deleteVolume } from './rpc/delete-volume.js';
 import { controllerExpandVolume } from './rpc/expand-volume.js';
+import { getCapacity } from './rpc/get-capacity.js';
+import { getSnapshot } from './rpc/get-snapshot.js';
+import { controllerGetVolume } from './rpc/get-volume.js';
 import { getPluginCapabilities, getPluginInfo, probe, Readiness } from './rpc/identity.js';
+import { listSnapshots } from './rpc/list-snapshots.js';
+import { listVolumes } from './rpc/list-volumes.js';
+import { controllerModifyVolume } from './rpc/modify-volume.js';
 import { controllerPublishVolume } from './rpc/publish.js';
 import { controllerUnpublishVolume } from './rpc/unpublish.js';
 import { validateVolumeCapabilities } from './rpc/validate.js';
-
-const notYet = (rpc: string) => () => Promise.reject(unimplemented(`${rpc} is not implemented by this controller (not advertised in ControllerGetCapabilities)`));
 
 /** The Identity and Controller services, each RPC wired to its handler in rpc/. */
 export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): ServiceBinding[] {
@@ -32,15 +37,15 @@ export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): S
     controllerUnpublishVolume: u('ControllerUnpublishVolume', (req, ctx) => controllerUnpublishVolume(deps, req, ctx)),
     validateVolumeCapabilities: u('ValidateVolumeCapabilities', (req) => validateVolumeCapabilities(deps, req)),
     controllerGetCapabilities: u('ControllerGetCapabilities', () => Promise.resolve(controllerGetCapabilities())),
-    listVolumes: u('ListVolumes', notYet('ListVolumes')),
-    getCapacity: u('GetCapacity', notYet('GetCapacity')),
-    createSnapshot: u('CreateSnapshot', notYet('CreateSnapshot')),
-    deleteSnapshot: u('DeleteSnapshot', notYet('DeleteSnapshot')),
-    listSnapshots: u('ListSnapshots', notYet('ListSnapshots')),
-    getSnapshot: u('GetSnapshot', notYet('GetSnapshot')),
+    listVolumes: u('ListVolumes', (req, ctx) => listVolumes(deps, req, ctx)),
+    getCapacity: u('GetCapacity', (req, ctx) => getCapacity(deps, req, ctx)),
+    createSnapshot: u('CreateSnapshot', (req, ctx) => createSnapshot(deps, req, ctx)),
+    deleteSnapshot: u('DeleteSnapshot', (req, ctx) => deleteSnapshot(deps, req, ctx)),
+    listSnapshots: u('ListSnapshots', (req, ctx) => listSnapshots(deps, req, ctx)),
+    getSnapshot: u('GetSnapshot', (req, ctx) => getSnapshot(deps, req, ctx)),
     controllerExpandVolume: u('ControllerExpandVolume', (req, ctx) => controllerExpandVolume(deps, req, ctx)),
-    controllerGetVolume: u('ControllerGetVolume', notYet('ControllerGetVolume')),
-    controllerModifyVolume: u('ControllerModifyVolume', notYet('ControllerModifyVolume')),
+    controllerGetVolume: u('ControllerGetVolume', (req, ctx) => controllerGetVolume(deps, req, ctx)),
+    controllerModifyVolume: u('ControllerModifyVolume', (req, ctx) => controllerModifyVolume(deps, req, ctx)),
   };
 
   return [
