@@ -79,6 +79,21 @@ function checkUserTag(key: string, param: string): void {
 }
 
 /**
+ * A `tagSpecification_N` parameter ("key=value", aws-ebs-csi-driver's spelling,
+ * key matched case-insensitively) as a checked [key, value]; undefined for any
+ * other parameter. Shared by StorageClass, VolumeAttributesClass and
+ * VolumeSnapshotClass parameters.
+ */
+export function tagSpecification(rawKey: string, value: string): [string, string] | undefined {
+  if (!/^tagspecification_\d+$/i.test(rawKey)) return undefined;
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw invalidArgument(`parameter ${rawKey}: expected "key=value", got "${value}"`);
+  const tagKey = value.slice(0, eq).trim();
+  checkUserTag(tagKey, rawKey);
+  return [tagKey, value.slice(eq + 1).trim()];
+}
+
+/**
  * Parses StorageClass parameters, spelled as aws-ebs-csi-driver spells them
  * (keys are matched case-insensitively, as there). An unknown key is
  * INVALID_ARGUMENT naming the key.
@@ -87,13 +102,9 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
   const out: VolumeParams = { type: 'gp3', allowAutoIopsPerGbIncrease: false, encrypted: false, tags: {}, format: {} };
   for (const [rawKey, value] of Object.entries(params)) {
     const key = rawKey.toLowerCase();
-    const tagMatch = /^tagspecification_(\d+)$/.exec(key);
-    if (tagMatch) {
-      const eq = value.indexOf('=');
-      if (eq <= 0) throw invalidArgument(`parameter ${rawKey}: expected "key=value", got "${value}"`);
-      const tagKey = value.slice(0, eq).trim();
-      checkUserTag(tagKey, rawKey);
-      out.tags[tagKey] = value.slice(eq + 1).trim();
+    const tag = tagSpecification(rawKey, value);
+    if (tag) {
+      out.tags[tag[0]] = tag[1];
       continue;
     }
     const formatKey = FORMAT_KEYS.find((k) => k.toLowerCase() === key);
