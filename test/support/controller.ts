@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { ControllerClient, IdentityClient } from '@plinth/csi';
+import { ControllerClient, GroupControllerClient, IdentityClient } from '@plinth/csi';
 import { startApp, type AppProcess } from './app.js';
 
 /** The env integration tests give a controller: the stack's Redis and region, an EC2 endpoint, a cluster id, generous rate limits and fast polling. */
@@ -21,6 +21,7 @@ export function testControllerEnv(o: { redisUrl: string; region: string; zone: s
 export interface ControllerProcess extends AppProcess {
   controller: ControllerClient;
   identity: IdentityClient;
+  group: GroupControllerClient;
 }
 
 /**
@@ -32,14 +33,17 @@ export async function startController(env: Record<string, string>, opts: { endpo
   const app = await startApp('controller', 'apps/controller/src/main.ts', endpoint, { SHUTDOWN_GRACE_MS: '3000', ...env });
   const controller = new ControllerClient(endpoint, credentials.createInsecure());
   const identity = new IdentityClient(endpoint, credentials.createInsecure());
+  const group = new GroupControllerClient(endpoint, credentials.createInsecure());
   const closeClients = () => {
     controller.close();
     identity.close();
+    group.close();
   };
   return {
     ...app,
     controller,
     identity,
+    group,
     stop: (graceMs) => (closeClients(), app.stop(graceMs)),
     kill: () => (closeClients(), app.kill()),
   };

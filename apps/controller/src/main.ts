@@ -12,6 +12,7 @@ import { Metrics } from './metrics.js';
 import { createVolumeOp } from './ops/create-volume.js';
 import { deleteVolumeOp } from './ops/delete-volume.js';
 import { expandVolumeOp } from './ops/expand-volume.js';
+import { createGroupSnapshotOp, deleteGroupSnapshotOp } from './ops/group-snapshot.js';
 import { publishOp } from './ops/publish.js';
 import { unpublishOp } from './ops/unpublish.js';
 import { controllerServices } from './server.js';
@@ -49,6 +50,8 @@ async function main(config: ControllerConfig): Promise<void> {
   ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId), metrics.pending.attached));
   ops.define('unpublish', unpublishOp(cloud, devices, metrics.pending.detached));
   ops.define('expand', expandVolumeOp(cloud));
+  ops.define('create-group-snapshot', createGroupSnapshotOp(cloud));
+  ops.define('delete-group-snapshot', deleteGroupSnapshotOp(cloud));
   await ops.start();
   metrics.watchQueue(ops);
 

@@ -1,4 +1,4 @@
-import { ControllerService, IdentityService, unary, type ControllerServer, type IdentityServer, type ServiceBinding } from '@plinth/csi';
+import { ControllerService, GroupControllerService, IdentityService, unary, type ControllerServer, type GroupControllerServer, type IdentityServer, type ServiceBinding } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 import type { Deps } from './deps.js';
 import type { Metrics } from './metrics.js';
@@ -11,6 +11,10 @@ import { controllerExpandVolume } from './rpc/expand-volume.js';
 import { getCapacity } from './rpc/get-capacity.js';
 import { getSnapshot } from './rpc/get-snapshot.js';
 import { controllerGetVolume } from './rpc/get-volume.js';
+import { groupControllerGetCapabilities } from './rpc/group/capabilities.js';
+import { createVolumeGroupSnapshot } from './rpc/group/create-group-snapshot.js';
+import { deleteVolumeGroupSnapshot } from './rpc/group/delete-group-snapshot.js';
+import { getVolumeGroupSnapshot } from './rpc/group/get-group-snapshot.js';
 import { getPluginCapabilities, getPluginInfo, probe, Readiness } from './rpc/identity.js';
 import { listSnapshots } from './rpc/list-snapshots.js';
 import { listVolumes } from './rpc/list-volumes.js';
@@ -19,7 +23,7 @@ import { controllerPublishVolume } from './rpc/publish.js';
 import { controllerUnpublishVolume } from './rpc/unpublish.js';
 import { validateVolumeCapabilities } from './rpc/validate.js';
 
-/** The Identity and Controller services, each RPC wired to its handler in rpc/. */
+/** The Identity, Controller and GroupController services, each RPC wired to its handler in rpc/. */
 export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): ServiceBinding[] {
   const readiness = new Readiness(deps);
   const u = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) => unary(method, fn, log, metrics.observeRpc);
@@ -48,8 +52,16 @@ export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): S
     controllerModifyVolume: u('ControllerModifyVolume', (req, ctx) => controllerModifyVolume(deps, req, ctx)),
   };
 
+  const group: GroupControllerServer = {
+    groupControllerGetCapabilities: u('GroupControllerGetCapabilities', () => Promise.resolve(groupControllerGetCapabilities())),
+    createVolumeGroupSnapshot: u('CreateVolumeGroupSnapshot', (req, ctx) => createVolumeGroupSnapshot(deps, req, ctx)),
+    deleteVolumeGroupSnapshot: u('DeleteVolumeGroupSnapshot', (req, ctx) => deleteVolumeGroupSnapshot(deps, req, ctx)),
+    getVolumeGroupSnapshot: u('GetVolumeGroupSnapshot', (req) => getVolumeGroupSnapshot(deps, req)),
+  };
+
   return [
     { definition: IdentityService, implementation: identity },
     { definition: ControllerService, implementation: controller },
+    { definition: GroupControllerService, implementation: group },
   ];
 }

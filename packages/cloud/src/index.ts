@@ -8,3 +8,4 @@ export * from './env.js';
 export * from './timing.js';
 export * from './metrics.js';
 export * from './ids.js';
+export * from './group-snapshots.js';

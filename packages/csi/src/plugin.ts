@@ -11,6 +11,7 @@ export function pluginCapabilities(): GetPluginCapabilitiesResponse {
     capabilities: [
       { service: { type: Service.CONTROLLER_SERVICE } },
       { service: { type: Service.VOLUME_ACCESSIBILITY_CONSTRAINTS } },
+      { service: { type: Service.GROUP_CONTROLLER_SERVICE } },
       { volumeExpansion: { type: Expansion.ONLINE } },
     ],
   };

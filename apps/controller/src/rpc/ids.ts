@@ -13,3 +13,15 @@ export function requireNodeId(id: string): string {
   if (!isInstanceId(id)) throw notFound(`node ${id} not found (not an EC2 instance id)`);
   return id;
 }
+
+const MAX_NAME = 128;
+// CSI forbids these control characters in names.
+// eslint-disable-next-line no-control-regex
+const BANNED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** A CSI object name (volume, snapshot, group snapshot): required, at most 128 characters, no control characters. */
+export function requireName(name: string, field = 'name'): string {
+  if (!name) throw invalidArgument(`${field} is required`);
+  if (name.length > MAX_NAME || BANNED.test(name)) throw invalidArgument(`${field} must be at most ${MAX_NAME} characters without control characters`);
+  return name;
+}

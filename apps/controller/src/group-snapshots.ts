@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { Snapshot, Volume } from '@plinth/cloud';
+import type { Snapshot as CsiSnapshot, VolumeGroupSnapshot } from '@plinth/csi';
+import { failedPrecondition, invalidArgument } from '@plinth/errors';
+import { GiB } from './capacity.js';
+import { tagSpecification } from './params.js';
+
+/** Tag carrying the id of the group snapshot a member snapshot belongs to (EC2 has no group object: the tag is the group). */
+export const TAG_GROUP_ID = 'plinth.dev/group-snapshot-id';
+/** Tag carrying the group snapshot's CSI name. */
+export const TAG_GROUP_NAME = 'plinth.dev/group-snapshot-name';
+
+const GROUP_ID = /^groupsnap-[0-9a-f]{17}$/;
+
+/** The group snapshot id of a CSI name in a cluster: derived, so a retried CreateVolumeGroupSnapshot finds its group by tag. */
+export function groupSnapshotId(clusterId: string, name: string): string {
+  return `groupsnap-${createHash('sha256').update(`${clusterId}\u0000${name}`).digest('hex').slice(0, 17)}`;
+}
+
+export const isGroupSnapshotId = (id: string): boolean => GROUP_ID.test(id);
+
+/** How EC2 can snapshot a set of volumes together. */
+export interface GroupPlan {
+  /** The instance whose attached group volumes are snapshotted in one CreateSnapshots call. */
+  instanceId?: string;
+  /** Group volumes attached to that instance. */
+  attached: string[];
+  /** Group volumes attached nowhere: no writer, so separate snapshots are as consistent as one. */
+  detached: string[];
+}
+
+const liveAttachments = (v: Volume) => (v.Attachments ?? []).filter((a) => a.InstanceId && a.State !== 'detached');
+
+/**
+ * Plans a crash-consistent group snapshot. EC2 CreateSnapshots takes one
+ * point-in-time set of snapshots of volumes attached to one instance, so
+ * volumes written by different instances cannot be snapshotted together:
+ * that is refused rather than faked with snapshots at different moments.
+ */
+export function planGroup(volumes: Volume[]): GroupPlan {
+  const detached: string[] = [];
+  const byInstance = new Map<string, string[]>();
+  for (const v of volumes) {
+    const on = liveAttachments(v).map((a) => a.InstanceId!);
+    if (on.length === 0) detached.push(v.VolumeId!);
+    // A Multi-Attach volume counts for every instance it is attached to; any one of them can snapshot it.
+    for (const i of on) byInstance.set(i, [...(byInstance.get(i) ?? []), v.VolumeId!]);
+  }
+  const attachedCount = volumes.length - detached.length;
+  if (attachedCount === 0) return { attached: [], detached };
+  const common = [...byInstance].find(([, ids]) => ids.length === attachedCount);
+  if (!common) {
+    const where = volumes
+      .filter((v) => liveAttachments(v).length > 0)
+      .map((v) => `${v.VolumeId} on ${liveAttachments(v).map((a) => a.InstanceId).join('+')}`)
+      .join(', ');
+    throw failedPrecondition(
+      `source_volume_ids: the volumes are attached to different instances (${where}); EC2 takes crash-consistent multi-volume snapshots of one instance's volumes at a time, so group them by node`,
+    );
+  }
+  return { instanceId: common[0], attached: common[1], detached };
+}
+
+/** An EC2 snapshot as a member of a CSI group snapshot. */
+export function memberSnapshot(s: Snapshot, groupId: string): CsiSnapshot {
+  return {
+    snapshotId: s.SnapshotId ?? '',
+    sourceVolumeId: s.VolumeId ?? '',
+    sizeBytes: (s.VolumeSize ?? 0) * GiB,
+    creationTime: s.StartTime ?? new Date(0),
+    readyToUse: s.State === 'completed',
+    groupSnapshotId: groupId,
+  };
+}
+
+/** The CSI view of a group: ready when every member is, taken when its first member was. */
+export function toGroupSnapshot(groupId: string, members: Snapshot[]): VolumeGroupSnapshot {
+  const snapshots = members.map((m) => memberSnapshot(m, groupId)).sort((a, b) => a.sourceVolumeId.localeCompare(b.sourceVolumeId));
+  const times = snapshots.map((s) => s.creationTime!.getTime());
+  return {
+    groupSnapshotId: groupId,
+    snapshots,
+    creationTime: new Date(Math.min(...times)),
+    readyToUse: snapshots.length > 0 && snapshots.every((s) => s.readyToUse),
+  };
+}
+
+/** What csi-snapshotter's --extra-create-metadata adds, and the tag each becomes (as aws-ebs-csi-driver tags snapshots). */
+const METADATA_TAGS: Record<string, string> = {
+  'csi.storage.k8s.io/volumegroupsnapshot/name': 'kubernetes.io/created-for/volumegroupsnapshot/name',
+  'csi.storage.k8s.io/volumegroupsnapshot/namespace': 'kubernetes.io/created-for/volumegroupsnapshot/namespace',
+  'csi.storage.k8s.io/volumegroupsnapshotcontent/name': 'kubernetes.io/created-for/volumegroupsnapshotcontent/name',
+};
+
+/** VolumeGroupSnapshotClass parameters: `tagSpecification_N` (tags on every member snapshot) and the sidecar's metadata. */
+export function parseGroupParams(params: Record<string, string>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) {
+    const meta = METADATA_TAGS[key];
+    if (meta) {
+      tags[meta] = value;
+      continue;
+    }
+    const tag = tagSpecification(key, value);
+    if (!tag) throw invalidArgument(`unknown parameter "${key}"; a VolumeGroupSnapshotClass takes tagSpecification_N`);
+    tags[tag[0]] = tag[1];
+  }
+  return tags;
+}

@@ -1,0 +1,99 @@
+import { createInstanceSnapshots, createVolumeSnapshot, deleteSnapshotIfExists, snapshotsTagged, TAG_CLUSTER, type Snapshot } from '@plinth/cloud';
+import { alreadyExists, invalidArgument, notFound } from '@plinth/errors';
+import type { OpContext, OpDefinition } from '@plinth/queue';
+import type { Cloud } from '../cloud.js';
+import { planGroup, TAG_GROUP_ID, TAG_GROUP_NAME } from '../group-snapshots.js';
+
+export interface CreateGroupSnapshotJob {
+  name: string;
+  groupId: string;
+  /** Sorted, unique. */
+  volumeIds: string[];
+  /** User tags from the VolumeGroupSnapshotClass (tagSpecification_N). */
+  tags: Record<string, string>;
+}
+
+export interface DeleteGroupSnapshotJob {
+  groupId: string;
+  snapshotIds: string[];
+}
+
+/** The member snapshots of a group in this cluster. */
+export async function groupMembers(cloud: Cloud, groupId: string, signal?: AbortSignal): Promise<Snapshot[]> {
+  const snaps = await snapshotsTagged(cloud.ec2, TAG_GROUP_ID, groupId, signal);
+  return snaps.filter((s) => s.Tags?.some((t) => t.Key === TAG_CLUSTER && t.Value === cloud.clusterId));
+}
+
+const sources = (snaps: Snapshot[]) => new Set(snaps.map((s) => s.VolumeId ?? ''));
+
+/**
+ * CreateVolumeGroupSnapshot's EC2 work. The group is its tag: a retry finds
+ * the members already taken and takes only what is missing. Volumes attached
+ * to one instance are snapshotted by one CreateSnapshots call (one point in
+ * time); volumes attached nowhere get a CreateSnapshot each.
+ */
+export function createGroupSnapshotOp(cloud: Cloud): OpDefinition<CreateGroupSnapshotJob, Snapshot[]> {
+  return {
+    locks: (job) => [`group-snapshot:${job.groupId}`],
+    async run(job, ctx) {
+      const existing = await groupMembers(cloud, job.groupId, ctx.signal);
+      const wanted = new Set(job.volumeIds);
+      const stranger = [...sources(existing)].find((v) => !wanted.has(v));
+      if (stranger) throw alreadyExists(`group snapshot "${job.name}" exists with other source volumes (it includes ${stranger})`);
+      const have = sources(existing);
+      const missing = job.volumeIds.filter((v) => !have.has(v));
+      if (missing.length === 0) return existing;
+
+      const found = await cloud.ec2.describeVolumes(missing, ctx.signal);
+      const unknown = missing.filter((v) => !found.has(v));
+      if (unknown.length > 0) throw notFound(`source volume ${unknown.join(', ')} not found`);
+      const plan = planGroup([...found.values()]);
+      const tags = Object.entries({ ...job.tags, [TAG_CLUSTER]: cloud.clusterId, [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name }).map(([Key, Value]) => ({ Key, Value }));
+      const description = `Created by Plinth for group snapshot ${job.name}`;
+      const taken: Snapshot[] = [...existing];
+      if (plan.instanceId) taken.push(...(await snapshotInstance(cloud, plan.instanceId, plan.attached, tags, description, ctx)));
+      for (const volumeId of plan.detached) taken.push(await createVolumeSnapshot(cloud.ec2, volumeId, tags, description, ctx.signal));
+      ctx.log.info({ groupId: job.groupId, snapshots: taken.map((s) => s.SnapshotId), instanceId: plan.instanceId }, 'group snapshot taken');
+      return taken;
+    },
+  };
+}
+
+/** One CreateSnapshots of `volumeIds` on `instanceId`, excluding the instance's other volumes. */
+async function snapshotInstance(cloud: Cloud, instanceId: string, volumeIds: string[], tags: { Key: string; Value: string }[], description: string, ctx: OpContext): Promise<Snapshot[]> {
+  // Fresh, not cached: the exclusion list must name every volume attached right now.
+  const instance = (await cloud.ec2.describeInstances([instanceId], ctx.signal)).get(instanceId);
+  if (!instance) throw notFound(`instance ${instanceId}, to which the source volumes are attached, not found`);
+  const mappings = instance.BlockDeviceMappings ?? [];
+  const boot = mappings.find((m) => m.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
+  const inGroup = new Set(volumeIds);
+  const others = mappings.map((m) => m.Ebs?.VolumeId).filter((v): v is string => !!v && v !== boot && !inGroup.has(v));
+  const infos = await createInstanceSnapshots(cloud.ec2, { instanceId, excludeDataVolumeIds: others, excludeBootVolume: !(boot && inGroup.has(boot)), tags, description }, ctx.signal);
+  // Anything beyond the group (a volume attached since the Describe, or an EC2 API that ignored the exclusions) is removed at once.
+  const extra = infos.filter((i) => !inGroup.has(i.VolumeId ?? ''));
+  for (const e of extra) if (e.SnapshotId) await deleteSnapshotIfExists(cloud.ec2, e.SnapshotId, ctx.signal);
+  if (extra.length > 0) ctx.log.warn({ instanceId, removed: extra.map((e) => e.SnapshotId) }, 'CreateSnapshots returned snapshots of volumes outside the group; deleted them');
+  const taken = infos.filter((i) => inGroup.has(i.VolumeId ?? ''));
+  const missed = volumeIds.filter((v) => !taken.some((t) => t.VolumeId === v));
+  // A volume detached between the Describe and CreateSnapshots: fail, and let the retry re-plan.
+  if (missed.length > 0) throw notFound(`volume ${missed.join(', ')} is no longer attached to ${instanceId}; retrying the group snapshot`);
+  return taken.map((i) => ({ SnapshotId: i.SnapshotId, VolumeId: i.VolumeId, VolumeSize: i.VolumeSize, StartTime: i.StartTime, State: i.State, Tags: i.Tags }));
+}
+
+/** DeleteVolumeGroupSnapshot's EC2 work: every member deleted; members already gone are success. */
+export function deleteGroupSnapshotOp(cloud: Cloud): OpDefinition<DeleteGroupSnapshotJob, Record<string, never>> {
+  return {
+    locks: (job) => [`group-snapshot:${job.groupId}`],
+    async run(job, ctx) {
+      const members = await groupMembers(cloud, job.groupId, ctx.signal);
+      if (job.snapshotIds.length > 0) {
+        const listed = new Set(job.snapshotIds);
+        const unlisted = members.filter((m) => !listed.has(m.SnapshotId ?? ''));
+        if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.SnapshotId).join(', ')}`);
+      }
+      for (const m of members) if (m.SnapshotId) await deleteSnapshotIfExists(cloud.ec2, m.SnapshotId, ctx.signal);
+      ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.SnapshotId) }, 'group snapshot deleted');
+      return {};
+    },
+  };
+}
