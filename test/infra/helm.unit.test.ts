@@ -21,19 +21,45 @@ describe('the Helm chart', () => {
     expect(have === want, 'infra/kubernetes/base/plinth.yaml is out of step with infra/helm/plinth; run `node --import tsx test/infra/render-base.ts`').toBe(true);
   }, 60_000);
 
-  it('adds csi-snapshotter and exactly its RBAC when sidecars.snapshotter.enabled', async () => {
-    const docs = await render({ 'sidecars.snapshotter.enabled': true });
+  it('runs csi-snapshotter with exactly its RBAC by default, and drops both when sidecars.snapshotter.enabled is false', async () => {
+    const docs = await render({});
     const spec = podSpec(find(docs, 'Deployment', 'plinth-controller'));
     const c = container(spec, 'csi-snapshotter');
     expect(c.args).toContain('--leader-election=true');
+    expect(c.args).not.toContain('--feature-gates=CSIVolumeGroupSnapshot=true');
     expect(c.volumeMounts?.map((m) => m.name)).toEqual(['socket-dir']);
     expect(find(docs, 'ClusterRoleBinding', 'plinth-snapshotter').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-controller', namespace: 'kube-system' }]);
     const rules = find(docs, 'ClusterRole', 'plinth-snapshotter').rules!;
     expect(rules.flatMap((r) => r.resources).sort()).toEqual(['events', 'volumesnapshotclasses', 'volumesnapshotcontents', 'volumesnapshotcontents/status']);
+
+    const off = await render({ 'sidecars.snapshotter.enabled': false });
+    expect(podSpec(find(off, 'Deployment', 'plinth-controller')).containers.map((x) => x.name)).not.toContain('csi-snapshotter');
+    expect(off.filter((d) => d.metadata.name === 'plinth-snapshotter')).toEqual([]);
   }, 60_000);
 
-  it('turns on capacity tracking in the CSIDriver, the provisioner and the namespaced RBAC together', async () => {
-    const docs = await render({ 'csiDriver.storageCapacity': true });
+  it('adds the group snapshot feature gate and its RBAC with sidecars.snapshotter.groupSnapshots', async () => {
+    const docs = await render({ 'sidecars.snapshotter.groupSnapshots': true });
+    expect(container(podSpec(find(docs, 'Deployment', 'plinth-controller')), 'csi-snapshotter').args).toContain('--feature-gates=CSIVolumeGroupSnapshot=true');
+    const rules = find(docs, 'ClusterRole', 'plinth-snapshotter').rules!.filter((r) => r.apiGroups?.includes('groupsnapshot.storage.k8s.io'));
+    expect(rules.flatMap((r) => r.resources).sort()).toEqual(['volumegroupsnapshotclasses', 'volumegroupsnapshotcontents', 'volumegroupsnapshotcontents/status']);
+  }, 60_000);
+
+  it('gates VolumeAttributesClass on the provisioner and the resizer, with read access to the classes, by volumeAttributesClass', async () => {
+    const readsVac = (docs: Manifest[], role: string) => find(docs, 'ClusterRole', role).rules!.some((r) => r.resources?.includes('volumeattributesclasses'));
+    const on = await render({});
+    const spec = podSpec(find(on, 'Deployment', 'plinth-controller'));
+    expect(container(spec, 'csi-provisioner').args).toContain('--feature-gates=Topology=true,VolumeAttributesClass=true');
+    expect(container(spec, 'csi-resizer').args).toContain('--feature-gates=VolumeAttributesClass=true');
+    expect([readsVac(on, 'plinth-provisioner'), readsVac(on, 'plinth-resizer')]).toEqual([true, true]);
+    const off = await render({ volumeAttributesClass: false });
+    const offSpec = podSpec(find(off, 'Deployment', 'plinth-controller'));
+    expect(container(offSpec, 'csi-provisioner').args).toContain('--feature-gates=Topology=true');
+    expect(container(offSpec, 'csi-resizer').args?.some((a) => a.startsWith('--feature-gates'))).toBe(false);
+    expect([readsVac(off, 'plinth-provisioner'), readsVac(off, 'plinth-resizer')]).toEqual([false, false]);
+  }, 60_000);
+
+  it('turns capacity tracking on in the CSIDriver, the provisioner and the namespaced RBAC together (default), and off together', async () => {
+    const docs = await render({});
     expect(find(docs, 'CSIDriver', 'ebs.csi.plinth.dev').spec).toMatchObject({ storageCapacity: true });
     const p = container(podSpec(find(docs, 'Deployment', 'plinth-controller')), 'csi-provisioner');
     expect(p.args).toEqual(expect.arrayContaining(['--enable-capacity', '--capacity-ownerref-level=2']));
@@ -41,6 +67,11 @@ describe('the Helm chart', () => {
     expect(env(p, 'NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
     expect(find(docs, 'Role', 'plinth-controller').rules!.flatMap((r) => r.resources)).toContain('csistoragecapacities');
     expect(docs.filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules!.flatMap((r) => r.resources))).not.toContain('csistoragecapacities');
+
+    const off = await render({ 'csiDriver.storageCapacity': false });
+    expect(find(off, 'CSIDriver', 'ebs.csi.plinth.dev').spec).toMatchObject({ storageCapacity: false });
+    expect(container(podSpec(find(off, 'Deployment', 'plinth-controller')), 'csi-provisioner').args).not.toContain('--enable-capacity');
+    expect(find(off, 'Role', 'plinth-controller').rules!.flatMap((r) => r.resources)).not.toContain('csistoragecapacities');
   }, 60_000);
 
   it('renders StorageClasses with the extra volume tags as tagSpecification parameters, and VolumeSnapshotClasses', async () => {

@@ -59,20 +59,20 @@ describe('the base manifests', () => {
     expect(readText('infra/kubernetes/base/kustomization.yaml')).toMatch(/resources:\s*\n\s*- plinth\.yaml/);
   });
 
-  it('declare the CSIDriver: attach required, no pod info, fsGroupPolicy File, Persistent only, no storage capacity (GET_CAPACITY not advertised)', () => {
+  it('declare the CSIDriver: attach required, no pod info, fsGroupPolicy File, Persistent only, storage capacity (GET_CAPACITY)', () => {
     expect(find(base, 'CSIDriver', DRIVER).spec).toMatchObject({
       attachRequired: true,
       podInfoOnMount: false,
       fsGroupPolicy: 'File',
       volumeLifecycleModes: ['Persistent'],
-      storageCapacity: false,
+      storageCapacity: true,
     });
-    // No capacity tracking without the capability: the provisioner must not publish CSIStorageCapacity.
-    expect(arg(container(controller, 'csi-provisioner'), '--enable-capacity')).toBeUndefined();
+    // The scheduler reads CSIStorageCapacity only if the provisioner publishes it.
+    expect(arg(container(controller, 'csi-provisioner'), '--enable-capacity')).toBe('');
   });
 
   it('run the controller pod with the controller, the admin API and the CSI sidecars', () => {
-    expect(controller.containers.map((c) => c.name).sort()).toEqual(['api', 'controller', 'csi-attacher', 'csi-provisioner', 'csi-resizer', 'liveness-probe']);
+    expect(controller.containers.map((c) => c.name).sort()).toEqual(['api', 'controller', 'csi-attacher', 'csi-provisioner', 'csi-resizer', 'csi-snapshotter', 'liveness-probe']);
     expect(node.containers.map((c) => c.name).sort()).toEqual(['liveness-probe', 'node-agent', 'node-driver-registrar']);
   });
 
@@ -251,7 +251,7 @@ describe('the base manifests', () => {
     });
 
     it('gives the sidecars leader election, timeouts, worker counts and client rates', () => {
-      for (const name of ['csi-provisioner', 'csi-attacher', 'csi-resizer']) {
+      for (const name of ['csi-provisioner', 'csi-attacher', 'csi-resizer', 'csi-snapshotter']) {
         const c = container(controller, name);
         expect(arg(c, '--leader-election'), name).toBe('true');
         expect(arg(c, '--leader-election-namespace'), name).toBe(NS);
@@ -260,9 +260,12 @@ describe('the base manifests', () => {
         expect(Number(arg(c, name === 'csi-resizer' ? '--workers' : '--worker-threads')), name).toBeGreaterThanOrEqual(10);
       }
       const p = container(controller, 'csi-provisioner');
-      expect(p.args).toContain('--feature-gates=Topology=true');
+      expect(p.args).toContain('--feature-gates=Topology=true,VolumeAttributesClass=true');
       expect(p.args).toContain('--extra-create-metadata');
       expect(container(controller, 'csi-resizer').args).toContain('--handle-volume-inuse-error=false');
+      expect(container(controller, 'csi-resizer').args).toContain('--feature-gates=VolumeAttributesClass=true');
+      // Snapshot tags carry the VolumeSnapshot's name and namespace.
+      expect(container(controller, 'csi-snapshotter').args).toContain('--extra-create-metadata');
     });
 
     it('pins every image: Plinth’s at the apps’ version, sidecars at a release of registry.k8s.io/sig-storage', () => {
@@ -293,6 +296,7 @@ describe('the base manifests', () => {
         'storage.k8s.io/volumeattachments': ['get', 'list', 'watch'],
         'snapshot.storage.k8s.io/volumesnapshots': ['get', 'list'],
         'snapshot.storage.k8s.io/volumesnapshotcontents': ['get', 'list'],
+        'storage.k8s.io/volumeattributesclasses': ['get', 'list', 'watch'],
       },
       'csi-attacher': {
         '/persistentvolumes': ['get', 'list', 'watch', 'patch'],
@@ -306,9 +310,21 @@ describe('the base manifests', () => {
         '/persistentvolumeclaims/status': ['patch'],
         '/pods': ['get', 'list', 'watch'],
         '/events': ['list', 'watch', 'create', 'update', 'patch'],
+        'storage.k8s.io/volumeattributesclasses': ['get', 'list', 'watch'],
+      },
+      'csi-snapshotter': {
+        '/events': ['list', 'watch', 'create', 'update', 'patch'],
+        'snapshot.storage.k8s.io/volumesnapshotclasses': ['get', 'list', 'watch'],
+        'snapshot.storage.k8s.io/volumesnapshotcontents': ['get', 'list', 'watch', 'update', 'patch'],
+        'snapshot.storage.k8s.io/volumesnapshotcontents/status': ['update', 'patch'],
       },
       api: { '/nodes': ['list'], '/persistentvolumes': ['list'], 'storage.k8s.io/csinodes': ['list'], 'storage.k8s.io/volumeattachments': ['list'] },
       'leader-election (namespaced)': { 'coordination.k8s.io/leases': ['get', 'watch', 'list', 'delete', 'update', 'create'] },
+      'capacity (namespaced)': {
+        'storage.k8s.io/csistoragecapacities': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        '/pods': ['get'],
+        'apps/replicasets': ['get'],
+      },
       'node-agent': { '/nodes': ['get'] },
     };
     const union = (...parts: string[]): Record<string, string[]> => {
@@ -339,7 +355,7 @@ describe('the base manifests', () => {
 
     it('the controller’s ServiceAccount has exactly what its sidecars and the API need', () => {
       expect(controller.serviceAccountName).toBe('plinth-controller');
-      expect(grants(base, 'plinth-controller')).toEqual(union('csi-provisioner', 'csi-attacher', 'csi-resizer', 'api', 'leader-election (namespaced)'));
+      expect(grants(base, 'plinth-controller')).toEqual(union('csi-provisioner', 'csi-attacher', 'csi-resizer', 'csi-snapshotter', 'api', 'leader-election (namespaced)', 'capacity (namespaced)'));
       // Leases only in our namespace, through a Role.
       const leases = base.filter((d) => d.rules?.some((r) => r.resources.includes('leases')));
       expect(leases.map((d) => `${d.kind}/${d.metadata.namespace}`)).toEqual([`Role/${NS}`]);
