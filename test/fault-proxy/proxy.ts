@@ -15,11 +15,17 @@ export interface FaultConfig {
   buckets: Record<Category, BucketConfig> | false;
   /** Probabilities, each 0..1, of injecting a fault instead of forwarding. */
   faults: { error5xx: number; reset: number; throttle: number };
+  /**
+   * EC2's per-volume modification limit, which LocalStack does not enforce: a
+   * ModifyVolume within this many ms of the volume's last one is refused with
+   * VolumeModificationRateExceeded, as EC2 refuses one within 6 hours. 0: off.
+   */
+  modifyCooldownMs: number;
 }
 
 export type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
 
-export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 } };
+export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 }, modifyCooldownMs: 0 };
 /** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */
 export const EC2_LIKE: FaultConfig = { ...PASS_THROUGH, transitions: AWS_LIKE_DELAYS, buckets: EC2_BUCKETS };
 
@@ -65,6 +71,8 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
   const outcomes = new Map<string, Map<Outcome, number>>();
   let transitions = new Transitions(config.transitions || AWS_LIKE_DELAYS);
   let buckets = new Map<Category, TokenBucket>();
+  /** When each volume's last ModifyVolume succeeded. */
+  const lastModified = new Map<string, number>();
 
   const count = (action: string, outcome: Outcome) => {
     const m = outcomes.get(action) ?? new Map<Outcome, number>();
@@ -142,6 +150,11 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
         return reply(res, 503, errorXml('RequestLimitExceeded', 'Request limit exceeded.'));
       }
     }
+    const modified = action === 'ModifyVolume' ? lastModified.get(params.get('VolumeId') ?? '') : undefined;
+    if (config.modifyCooldownMs > 0 && modified !== undefined && Date.now() - modified < config.modifyCooldownMs) {
+      count(action, 'refused');
+      return reply(res, 400, errorXml('VolumeModificationRateExceeded', "You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume."));
+    }
     if (config.transitions) {
       const no = transitions.refusal(action, params);
       if (no) {
@@ -156,12 +169,14 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
         let text = upBody.toString('utf8');
         if (config.transitions && statusCode < 300) {
           if (action === 'DescribeVolumes') text = transitions.rewriteDescribeVolumes(text);
+          else if (action === 'DescribeVolumesModifications') text = transitions.rewriteDescribeModifications(text);
           else {
             transitions.observe(action, params, text);
             text = transitions.rewriteAnswer(action, text);
           }
         }
         count(action, statusCode < 300 ? 'ok' : 'error');
+        if (action === 'ModifyVolume' && statusCode < 300) lastModified.set(params.get('VolumeId') ?? '', Date.now());
         proxy.onAnswer?.(action, params, statusCode < 300);
         await sleep(config.delayResponse[action] ?? 0);
         const headers = { ...upRes.headers };

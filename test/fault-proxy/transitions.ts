@@ -66,6 +66,8 @@ export class Transitions {
     if (action === 'AttachVolume' && p.kind === 'detaching') return { code: 'VolumeInUse', message: `vol '${volumeId}' is detaching.` };
     if (action === 'DeleteVolume' && (p.kind === 'attaching' || p.kind === 'detaching'))
       return { code: 'VolumeInUse', message: `Volume ${volumeId} is currently attached to ${p.instanceId}` };
+    if (action === 'ModifyVolume' && p.kind === 'modifying')
+      return { code: 'IncorrectModificationState', message: `Volume ${volumeId} cannot be modified in modification state MODIFYING` };
     return undefined;
   }
 
@@ -73,6 +75,22 @@ export class Transitions {
   rewriteAnswer(action: string, xml: string): string {
     if (action === 'CreateVolume' && this.delays.createMs > 0) return xml.replace('<status>available</status>', '<status>creating</status>');
     return xml;
+  }
+
+  /** Rewrites a DescribeVolumesModifications answer: a volume's latest modification is still `modifying` during the delay (moto completes it at once). */
+  rewriteDescribeModifications(xml: string, now = Date.now()): string {
+    const items = topLevelItems(xml, 'volumeModificationSet');
+    const latest = new Map<string, (typeof items)[number]>();
+    for (const item of items) {
+      const id = field(item.text, 'volumeId');
+      if (id && this.live(id, now)?.kind === 'modifying') latest.set(id, item);
+    }
+    let out = xml;
+    for (const item of [...latest.values()].sort((a, b) => b.start - a.start)) {
+      const text = setOwnField(setOwnField(item.text, 'modificationState', 'modifying'), 'progress', '0').replace(/<endTime>[^<]*<\/endTime>/, '');
+      out = out.slice(0, item.start) + text + out.slice(item.end);
+    }
+    return out;
   }
 
   /** Rewrites a DescribeVolumes answer to show in-between states. */

@@ -49,6 +49,26 @@ describe('Transitions', () => {
   });
 });
 
+describe('Transitions of a modification', () => {
+  const mod = (id: string, start: string) =>
+    `<item><volumeId>${id}</volumeId><modificationState>completed</modificationState><targetSize>2</targetSize><progress>100</progress><startTime>${start}</startTime><endTime>${start}</endTime></item>`;
+  const mods = (...items: string[]) => `<DescribeVolumesModificationsResponse><volumeModificationSet>${items.join('')}</volumeModificationSet></DescribeVolumesModificationsResponse>`;
+
+  it('shows the latest modification as modifying during the delay and refuses another meanwhile', () => {
+    const t = new Transitions({ createMs: 0, attachMs: 0, detachMs: 0, modifyMs: 1000, snapshotMs: 0 });
+    t.observe('ModifyVolume', p({ VolumeId: 'vol-1' }), '<ModifyVolumeResponse><volumeModification><volumeId>vol-1</volumeId></volumeModification></ModifyVolumeResponse>', 0);
+    const during = t.rewriteDescribeModifications(mods(mod('vol-1', 'a'), mod('vol-2', 'b'), mod('vol-1', 'c')), 500);
+    const [first, other, last] = topLevelItems(during, 'volumeModificationSet').map((i) => i.text);
+    expect(first).toContain('<modificationState>completed</modificationState>');
+    expect(other).toContain('<modificationState>completed</modificationState>');
+    expect(last).toContain('<modificationState>modifying</modificationState><targetSize>2</targetSize><progress>0</progress>');
+    expect(last).not.toContain('endTime');
+    expect(t.refusal('ModifyVolume', p({ VolumeId: 'vol-1' }), 500)?.code).toBe('IncorrectModificationState');
+    expect(t.rewriteDescribeModifications(mods(mod('vol-1', 'c')), 1001)).toContain('<modificationState>completed</modificationState>');
+    expect(t.refusal('ModifyVolume', p({ VolumeId: 'vol-1' }), 1001)).toBeUndefined();
+  });
+});
+
 describe('EC2 buckets', () => {
   it('classifies actions as EC2 does', () => {
     expect(categoryOf('CreateVolume', p({}))).toBe('mutating');

@@ -134,6 +134,7 @@ async function main(): Promise<number> {
         `--csi.testvolumesize=${1 * GiB}`,
         `--csi.testvolumeexpandsize=${2 * GiB}`,
         `--csi.testvolumeparameters=${PARAMS}`,
+        `--csi.testvolumemutableparameters=${join(import.meta.dirname, 'mutable-params.yaml')}`,
         '--csi.testnodevolumeattachlimit',
         `--csi.junitfile=${junit}`,
         '-ginkgo.no-color',

@@ -29,4 +29,10 @@ describe('controller config', () => {
       for (const key of ['CSI_ENDPOINT', 'REDIS_URL', 'AWS_REGION', 'EC2_RATE_LIMITS', 'QUEUE_ATTEMPTS']) expect(msg).toContain(key);
     }
   });
+
+  it('waits 2 s by default to fold a resize and a modify into one ModifyVolume; 0-60 s allowed', () => {
+    expect(loadConfig(base).MODIFY_COALESCE_WINDOW_MS).toBe(2000);
+    expect(loadConfig({ ...base, MODIFY_COALESCE_WINDOW_MS: '0' }).MODIFY_COALESCE_WINDOW_MS).toBe(0);
+    expect(() => loadConfig({ ...base, MODIFY_COALESCE_WINDOW_MS: '120000' })).toThrow(/MODIFY_COALESCE_WINDOW_MS/);
+  });
 });

@@ -22,6 +22,8 @@ export const controllerEnv = z.object({
   QUEUE_LOCK_MS: envInt(15_000, { min: 1000, max: 600_000 }),
   QUEUE_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
   OPERATION_TIMEOUT_MS: envInt(600_000, { min: 1000 }),
+  /** How long a volume's modify job waits for more resize/modify requests to fold into its one ModifyVolume. */
+  MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
   SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
   METRICS_ADDRESS: hostPort.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

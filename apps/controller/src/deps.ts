@@ -1,12 +1,15 @@
 import type { Operations } from '@plinth/queue';
 import type { Cloud } from './cloud.js';
 import type { ControllerConfig } from './config.js';
+import type { ModifyRequests } from './ops/modify-requests.js';
 
 /** What the RPC handlers need; built once in main.ts. */
 export interface Deps {
   config: ControllerConfig;
   ops: Operations;
   cloud: Cloud;
+  /** Resize/modify requests per volume, merged in Redis for the modify job. */
+  modifyRequests: ModifyRequests;
   version: string;
   /** Zone for volumes with no topology requirement. */
   defaultZone: string;

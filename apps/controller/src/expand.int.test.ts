@@ -63,6 +63,9 @@ describe('ControllerExpandVolume', () => {
       const block = await callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 2 * GiB, limitBytes: 0 }, volumeCapability: blockCap });
       expect(block).toEqual({ capacityBytes: 3 * GiB, nodeExpansionRequired: false });
       expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 70000 * GiB, limitBytes: 0 } }))).toBe(status.OUT_OF_RANGE);
+      // Shrinking (a limit below the size) is impossible on EBS.
+      expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 0, limitBytes: 2 * GiB } }))).toBe(status.OUT_OF_RANGE);
+      expect((await volumeById(ec2Of(stack), volumeId))?.Size).toBe(3);
     } finally {
       await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
     }

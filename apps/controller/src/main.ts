@@ -11,7 +11,8 @@ import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
 import { createVolumeOp } from './ops/create-volume.js';
 import { deleteVolumeOp } from './ops/delete-volume.js';
-import { expandVolumeOp } from './ops/expand-volume.js';
+import { ModifyRequests } from './ops/modify-requests.js';
+import { modifyVolumeOp } from './ops/modify-volume.js';
 import { createGroupSnapshotOp, deleteGroupSnapshotOp } from './ops/group-snapshot.js';
 import { publishOp } from './ops/publish.js';
 import { unpublishOp } from './ops/unpublish.js';
@@ -33,6 +34,7 @@ async function main(config: ControllerConfig): Promise<void> {
   const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
   const cloud = new Cloud(ec2, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
   const devices = new DeviceAllocator(redis);
+  const modifyRequests = new ModifyRequests(redis);
 
   const ops = new Operations({
     redisUrl: config.REDIS_URL,
@@ -49,14 +51,14 @@ async function main(config: ControllerConfig): Promise<void> {
   ops.define('delete', deleteVolumeOp(cloud));
   ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId), metrics.pending.attached));
   ops.define('unpublish', unpublishOp(cloud, devices, metrics.pending.detached));
-  ops.define('expand', expandVolumeOp(cloud));
+  ops.define('modify', modifyVolumeOp(cloud, modifyRequests, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS }));
   ops.define('create-group-snapshot', createGroupSnapshotOp(cloud));
   ops.define('delete-group-snapshot', deleteGroupSnapshotOp(cloud));
   await ops.start();
   metrics.watchQueue(ops);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
-  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, version: pkg.version, defaultZone }, log, metrics), log);
+  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS) : undefined;
   if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics');
 

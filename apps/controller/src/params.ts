@@ -1,8 +1,8 @@
-import { invalidArgument } from '@plinth/errors';
+import { invalidArgument, outOfRange } from '@plinth/errors';
 
 /** EBS volume types Plinth provisions, with EC2's limits for each. */
 export const VOLUME_TYPES = {
-  gp3: { minGiB: 1, maxGiB: 65536, iops: { min: 3000, max: 80000, perGiB: 500 }, throughput: { min: 125, max: 2000 } },
+  gp3: { minGiB: 1, maxGiB: 65536, iops: { min: 3000, max: 80000, perGiB: 500 }, throughput: { min: 125, max: 2000, perIops: 0.25 } },
   gp2: { minGiB: 1, maxGiB: 16384 },
   io1: { minGiB: 4, maxGiB: 16384, iops: { min: 100, max: 64000, perGiB: 50 }, iopsRequired: true },
   io2: { minGiB: 4, maxGiB: 65536, iops: { min: 100, max: 256000, perGiB: 1000 }, iopsRequired: true },
@@ -15,7 +15,8 @@ interface TypeLimits {
   minGiB: number;
   maxGiB: number;
   iops?: { min: number; max: number; perGiB: number };
-  throughput?: { min: number; max: number };
+  /** MiB/s; `perIops`: at most this many MiB/s per provisioned IOPS. */
+  throughput?: { min: number; max: number; perIops: number };
   iopsRequired?: boolean;
 }
 
@@ -93,6 +94,12 @@ export function tagSpecification(rawKey: string, value: string): [string, string
   return [tagKey, value.slice(eq + 1).trim()];
 }
 
+function parseType(value: string): VolumeType {
+  const t = value.trim().toLowerCase();
+  if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
+  return t;
+}
+
 /**
  * Parses StorageClass parameters, spelled as aws-ebs-csi-driver spells them
  * (keys are matched case-insensitively, as there). An unknown key is
@@ -113,12 +120,9 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
       continue;
     }
     switch (key) {
-      case 'type': {
-        const t = value.trim().toLowerCase();
-        if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
-        out.type = t;
+      case 'type':
+        out.type = parseType(value);
         break;
-      }
       case 'iops':
         out.iops = positiveInt(rawKey, value);
         break;
@@ -158,6 +162,12 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
         throw invalidArgument(`unknown parameter "${rawKey}"`);
     }
   }
+  checkVolumeParams(out);
+  return out;
+}
+
+/** The checks between parameters (each one alone is checked as it is parsed). */
+function checkVolumeParams(out: VolumeParams): void {
   const lim = limitsOf(out.type);
   if (out.iops !== undefined && out.iopsPerGB !== undefined) throw invalidArgument('parameters iops and iopsPerGB are mutually exclusive; set one');
   if ((out.iops !== undefined || out.iopsPerGB !== undefined) && !lim.iops) throw invalidArgument(`parameter iops: volume type ${out.type} does not take an IOPS setting`);
@@ -166,7 +176,6 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
     throw invalidArgument(`parameter throughput: ${out.throughput} MiB/s is outside ${lim.throughput.min}-${lim.throughput.max} for ${out.type}`);
   if (lim.iopsRequired && out.iops === undefined && out.iopsPerGB === undefined) throw invalidArgument(`parameter iops or iopsPerGB is required for volume type ${out.type}`);
   if (out.kmsKeyId && !out.encrypted) throw invalidArgument('parameter kmsKeyId needs encrypted "true"');
-  return out;
 }
 
 /**
@@ -199,4 +208,124 @@ export function resolveIops(p: VolumeParams, sizeGiB: number): number | undefine
   if (p.iops > ratioCap(lim, sizeGiB))
     throw invalidArgument(`parameter iops: ${p.iops} IOPS exceeds ${lim.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${p.type} volume`);
   return p.iops;
+}
+
+/**
+ * What a VolumeAttributesClass may set (ControllerModifyVolume, and
+ * CreateVolume's mutable_parameters): aws-ebs-csi-driver's mutable keys.
+ */
+export interface MutableParams {
+  type?: VolumeType;
+  iops?: number;
+  throughput?: number;
+  /** Tags to add or overwrite (CreateTags). */
+  tags: Record<string, string>;
+}
+
+/**
+ * Parses mutable parameters, keys matched case-insensitively. The PVC/PV
+ * names the external-resizer may add (--extra-modify-metadata) are accepted
+ * and change nothing; any other key is INVALID_ARGUMENT naming it.
+ */
+export function parseMutableParams(params: Record<string, string>): MutableParams {
+  const out: MutableParams = { tags: {} };
+  for (const [rawKey, value] of Object.entries(params)) {
+    const key = rawKey.toLowerCase();
+    const tag = tagSpecification(rawKey, value);
+    if (tag) out.tags[tag[0]] = tag[1];
+    else if (key === 'type') out.type = parseType(value);
+    else if (key === 'iops') out.iops = positiveInt(rawKey, value);
+    else if (key === 'throughput') out.throughput = positiveInt(rawKey, value);
+    else if (key !== PVC_NAME && key !== PVC_NAMESPACE && key !== PV_NAME)
+      throw invalidArgument(`unknown mutable parameter "${rawKey}"; a VolumeAttributesClass may set type, iops, throughput and tagSpecification_N`);
+  }
+  return out;
+}
+
+/**
+ * StorageClass parameters with a VolumeAttributesClass's on top (CreateVolume's
+ * mutable_parameters win). A class that picks another type drops the
+ * StorageClass's IOPS or throughput where the new type takes none.
+ */
+export function withMutableParams(p: VolumeParams, m: MutableParams): VolumeParams {
+  const out: VolumeParams = { ...p, tags: { ...p.tags, ...m.tags } };
+  if (m.type !== undefined && m.type !== p.type) {
+    out.type = m.type;
+    const lim = limitsOf(m.type);
+    if (!lim.iops) {
+      delete out.iops;
+      delete out.iopsPerGB;
+    }
+    if (!lim.throughput) delete out.throughput;
+  }
+  if (m.iops !== undefined) {
+    out.iops = m.iops;
+    delete out.iopsPerGB;
+  }
+  if (m.throughput !== undefined) out.throughput = m.throughput;
+  checkVolumeParams(out);
+  return out;
+}
+
+/** A volume's type, size and performance, as EC2 describes it or as a modification leaves it. */
+export interface VolumeShape {
+  type: VolumeType;
+  sizeGiB: number;
+  iops?: number | undefined;
+  throughput?: number | undefined;
+}
+
+/** What ControllerModifyVolume or ControllerExpandVolume asks ModifyVolume to change. */
+export interface ShapeChange {
+  sizeGiB?: number | undefined;
+  type?: VolumeType | undefined;
+  iops?: number | undefined;
+  throughput?: number | undefined;
+}
+
+/** EC2's IOPS and throughput for a volume whose type ModifyVolume changes without saying (ModifyVolume's documented defaults). */
+const NEW_TYPE_DEFAULTS = { iops: 3000, throughput: 125 };
+
+/**
+ * The volume once ModifyVolume has applied `change` to `current`. What the
+ * change leaves out follows EC2: IOPS and throughput are kept while the type
+ * stays; a change to io1, io2 or gp3 gets 3000 IOPS, to gp3 125 MiB/s.
+ */
+export function modifiedShape(current: VolumeShape, change: ShapeChange): VolumeShape {
+  const type = change.type ?? current.type;
+  const keep = type === current.type;
+  const lim = limitsOf(type);
+  return {
+    type,
+    sizeGiB: Math.max(current.sizeGiB, change.sizeGiB ?? 0),
+    iops: lim.iops ? (change.iops ?? (keep ? current.iops : undefined) ?? NEW_TYPE_DEFAULTS.iops) : undefined,
+    throughput: lim.throughput ? (change.throughput ?? (keep ? current.throughput : undefined) ?? NEW_TYPE_DEFAULTS.throughput) : undefined,
+  };
+}
+
+/**
+ * Checks a volume as `change` would leave it against EC2's limits for its
+ * type, naming the parameter at fault: INVALID_ARGUMENT, or OUT_OF_RANGE for
+ * a size beyond the type's maximum.
+ */
+export function checkShape(shape: VolumeShape, change: ShapeChange): void {
+  const { type, sizeGiB, iops, throughput } = shape;
+  const lim = limitsOf(type);
+  if (change.iops !== undefined && !lim.iops) throw invalidArgument(`parameter iops: volume type ${type} does not take an IOPS setting`);
+  if (change.throughput !== undefined && !lim.throughput) throw invalidArgument(`parameter throughput: only gp3 takes a throughput setting, not ${type}`);
+  if (sizeGiB < lim.minGiB || sizeGiB > lim.maxGiB) {
+    const msg = `a ${sizeGiB} GiB volume cannot be ${type} (${lim.minGiB}-${lim.maxGiB} GiB)`;
+    throw change.type !== undefined ? invalidArgument(`parameter type: ${msg}`) : outOfRange(`capacity_range: ${msg}`);
+  }
+  if (lim.iops && iops !== undefined) {
+    const src = change.iops !== undefined ? 'parameter iops' : `parameter type: ${type} gets EC2's default of ${iops} IOPS unless iops is set; that`;
+    if (iops < lim.iops.min || iops > lim.iops.max) throw invalidArgument(`${src}: ${iops} IOPS is outside ${lim.iops.min}-${lim.iops.max} for ${type}`);
+    if (iops > ratioCap(lim.iops, sizeGiB)) throw invalidArgument(`${src}: ${iops} IOPS exceeds ${lim.iops.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${type} volume`);
+  }
+  if (lim.throughput && throughput !== undefined) {
+    const t = lim.throughput;
+    if (throughput < t.min || throughput > t.max) throw invalidArgument(`parameter throughput: ${throughput} MiB/s is outside ${t.min}-${t.max} for ${type}`);
+    if (iops !== undefined && throughput > iops * t.perIops)
+      throw invalidArgument(`parameter throughput: ${throughput} MiB/s is more than ${t.perIops} MiB/s per IOPS allows with ${iops} IOPS (at most ${Math.floor(iops * t.perIops)})`);
+  }
 }

@@ -1,10 +1,12 @@
 import {
   AttachVolumeCommand,
+  CreateTagsCommand,
   CreateVolumeCommand,
   DeleteVolumeCommand,
   DescribeAvailabilityZonesCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
+  DescribeVolumesModificationsCommand,
   DetachVolumeCommand,
   ModifyVolumeCommand,
   type CreateVolumeCommandInput,
@@ -14,14 +16,24 @@ import {
   type Tag,
   type Volume,
   type VolumeAttachment,
+  type VolumeModification,
+  type VolumeType,
 } from '@aws-sdk/client-ec2';
 import type { Logger } from '@plinth/logger';
 import pRetry from 'p-retry';
-import { isThrottle, isTransient, mapEc2Error } from './errors.js';
+import { causeCode, isThrottle, isTransient, mapEc2Error } from './errors.js';
 import type { RedisRateLimiter } from './limiter.js';
 import { external } from './timing.js';
 
-export type { Instance, Tag, Volume, VolumeAttachment };
+export type { Instance, Tag, Volume, VolumeAttachment, VolumeModification };
+
+/** What one ModifyVolume call changes; fields left out keep EC2's behaviour for them (see ModifyVolume). */
+export interface VolumeChangeInput {
+  sizeGiB?: number | undefined;
+  type?: string | undefined;
+  iops?: number | undefined;
+  throughput?: number | undefined;
+}
 
 export type CallOutcome = 'ok' | 'error' | 'throttled';
 
@@ -197,14 +209,65 @@ export class Ec2 {
     );
   }
 
-  /** Starts growing a volume to `sizeGiB` (ModifyVolume); DescribeVolumes shows the new size once EC2 is optimizing it. */
-  async modifyVolumeSize(volumeId: string, sizeGiB: number, signal?: AbortSignal): Promise<void> {
-    await this.send(
+  /**
+   * Starts one modification of a volume (ModifyVolume) with only the given
+   * fields, and answers EC2's record of it. DescribeVolumes may show the
+   * target values before the modification is done; DescribeVolumesModifications
+   * tells when it is (`optimizing` or `completed`).
+   */
+  async modifyVolume(volumeId: string, change: VolumeChangeInput, signal?: AbortSignal): Promise<VolumeModification | undefined> {
+    const res = await this.send(
       'ModifyVolume',
       `volume ${volumeId}`,
-      (s) => this.client.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: sizeGiB }), { abortSignal: s }),
+      (s) =>
+        this.client.send(
+          new ModifyVolumeCommand({
+            VolumeId: volumeId,
+            ...(change.sizeGiB !== undefined ? { Size: change.sizeGiB } : {}),
+            ...(change.type !== undefined ? { VolumeType: change.type as VolumeType } : {}),
+            ...(change.iops !== undefined ? { Iops: change.iops } : {}),
+            ...(change.throughput !== undefined ? { Throughput: change.throughput } : {}),
+          }),
+          { abortSignal: s },
+        ),
       signal,
     );
+    return res.VolumeModification;
+  }
+
+  /**
+   * The latest modification of a volume (by start time), or undefined if it
+   * was never modified. EC2 reports only the latest; some emulators report all.
+   */
+  async latestVolumeModification(volumeId: string, signal?: AbortSignal): Promise<VolumeModification | undefined> {
+    const all: VolumeModification[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const res = await this.send(
+          'DescribeVolumesModifications',
+          `volume ${volumeId}`,
+          (s) => this.client.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+          signal,
+        );
+        all.push(...(res.VolumesModifications ?? []).filter((m) => m.VolumeId === volumeId));
+        token = res.NextToken;
+      } while (token);
+    } catch (err) {
+      // EC2's answer for a volume that was never modified.
+      if (causeCode(err) === 'InvalidVolumeModification.NotFound') return undefined;
+      throw err;
+    }
+    let latest: VolumeModification | undefined;
+    for (const m of all) if (!latest || (m.StartTime?.getTime() ?? 0) >= (latest.StartTime?.getTime() ?? 0)) latest = m;
+    return latest;
+  }
+
+  /** Adds or overwrites tags on a resource (CreateTags). */
+  async createTags(resourceId: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    const list: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    if (list.length === 0) return;
+    await this.send('CreateTags', `tags of ${resourceId}`, (s) => this.client.send(new CreateTagsCommand({ Resources: [resourceId], Tags: list }), { abortSignal: s }), signal);
   }
 
   /** A cheap reachability check (used by Probe and readiness). */

@@ -69,6 +69,18 @@ describe('Operations (BullMQ on real Redis)', () => {
     expect(runs.e).toBe(1);
   });
 
+  it('holds a delayed job for its window: calls with the same key meanwhile join it, a later call starts another', async () => {
+    const t0 = Date.now();
+    const first = ops.run<string>('slow', 'w', { id: 'w', ms: 1 }, Date.now() + 10_000, { delayMs: 800 });
+    await new Promise((r) => setTimeout(r, 300));
+    const second = ops.run<string>('slow', 'w', { id: 'w', ms: 1 }, Date.now() + 10_000, { delayMs: 800 });
+    expect(await Promise.all([first, second])).toEqual(['done w', 'done w']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(750);
+    expect(runs.w).toBe(1);
+    await expect(ops.run<string>('slow', 'w', { id: 'w', ms: 1 }, Date.now() + 10_000, { delayMs: 100 })).resolves.toBe('done w');
+    expect(runs.w).toBe(2);
+  });
+
   it('trims finished job records', async () => {
     for (let i = 0; i < 12; i++) await ops.run('slow', `t${i}`, { id: `t${i}`, ms: 1 }, Date.now() + 5000);
     const r = new Redis(url);

@@ -120,14 +120,17 @@ export class Operations {
   /**
    * Runs operation `op` for natural key `key` through the queue and waits for
    * its result until `deadline` (ms since epoch). A call with the same key
-   * while a job is in flight joins that job.
+   * while a job is in flight joins that job. With `delayMs`, a new job waits
+   * that long before it runs, so calls arriving meanwhile join it (they share
+   * its result; `data` is the first call's).
    */
-  async run<R>(op: string, key: string, data: unknown, deadline: number): Promise<R> {
+  async run<R>(op: string, key: string, data: unknown, deadline: number, opts: { delayMs?: number } = {}): Promise<R> {
     if (!this.defs.has(op)) throw internal(`no operation ${op}`);
     const started = performance.now();
     const dedupId = `${op}:${key}`;
     const enqueue = this.queue.add(op, { key, data } satisfies JobData, {
       deduplication: { id: dedupId },
+      ...(opts.delayMs ? { delay: opts.delayMs } : {}),
       attempts: this.opts.attempts,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: this.opts.keepCompleted,

@@ -4,7 +4,7 @@ import { checkCapabilities } from '../access.js';
 import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import type { CreatedVolume, CreateVolumeJob } from '../ops/create-volume.js';
-import { FORMAT_KEYS, limitsOf, parseVolumeParams, resolveIops } from '../params.js';
+import { FORMAT_KEYS, limitsOf, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams } from '../params.js';
 import { pickZone, requisiteZones, topologyFor } from '../topology.js';
 
 const MAX_NAME = 128;
@@ -17,7 +17,8 @@ export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: Ca
   if (!req.name) throw invalidArgument('name is required');
   if (req.name.length > MAX_NAME || BANNED.test(req.name)) throw invalidArgument(`name must be at most ${MAX_NAME} characters without control characters`);
   if (req.volumeContentSource) throw invalidArgument('volume_content_source: creating from a snapshot or volume is not supported by this controller yet');
-  const params = parseVolumeParams(req.parameters);
+  // A VolumeAttributesClass given at creation (mutable_parameters) overrides the StorageClass.
+  const params = withMutableParams(parseVolumeParams(req.parameters), parseMutableParams(req.mutableParameters));
   const { multiAttach } = checkCapabilities(req.volumeCapabilities, params.type);
   const lim = limitsOf(params.type);
   const sizeGiB = sizeInGiB(req.capacityRange, lim.minGiB, lim.maxGiB, deps.config.DEFAULT_VOLUME_SIZE_GIB);

@@ -1,15 +1,18 @@
-import { invalidArgument, notFound } from '@plinth/errors';
+import { invalidArgument, notFound, outOfRange } from '@plinth/errors';
 import type { CallContext, ControllerExpandVolumeRequest, ControllerExpandVolumeResponse } from '@plinth/csi';
 import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
-import type { Expanded } from '../ops/expand-volume.js';
+import { requestChange } from '../ops/modify-requests.js';
 import { isVolumeType, limitsOf } from '../params.js';
 import { requireVolumeId } from './ids.js';
 
 /**
- * ControllerExpandVolume: grows the EBS volume (ModifyVolume) through the
- * queue. Online and offline alike; a mounted filesystem then needs
- * NodeExpandVolume, a raw block volume does not.
+ * ControllerExpandVolume: grows the EBS volume through the volume's modify
+ * job, so a resize and a ControllerModifyVolume arriving together become one
+ * ModifyVolume. Online and offline alike; a mounted filesystem then needs
+ * NodeExpandVolume, a raw block volume does not. A volume already at least
+ * the required size keeps it; a limit below its size is OUT_OF_RANGE (EBS
+ * volumes never shrink).
  */
 export async function controllerExpandVolume(deps: Deps, req: ControllerExpandVolumeRequest, ctx: CallContext): Promise<ControllerExpandVolumeResponse> {
   const volumeId = requireVolumeId(req.volumeId);
@@ -18,9 +21,14 @@ export async function controllerExpandVolume(deps: Deps, req: ControllerExpandVo
   const vol = await deps.cloud.volumes.get(volumeId);
   if (!vol) throw notFound(`volume ${volumeId} not found`);
   const current = vol.Size ?? 0;
+  if (range.limitBytes > 0 && current * GiB > range.limitBytes)
+    throw outOfRange(`capacity_range: volume ${volumeId} is already ${current} GiB, more than limit_bytes ${range.limitBytes}; EBS volumes cannot shrink`);
   const lim = limitsOf(isVolumeType(vol.VolumeType) ? vol.VolumeType : 'gp3');
-  // With only a limit, the volume keeps its size if that fits (sizeInGiB checks the limit).
   const sizeGiB = sizeInGiB(range, lim.minGiB, lim.maxGiB, current);
-  const res = await deps.ops.run<Expanded>('expand', `${volumeId}:${sizeGiB}`, { volumeId, sizeGiB }, ctx.deadline);
-  return { capacityBytes: res.sizeGiB * GiB, nodeExpansionRequired: !req.volumeCapability?.block };
+  const nodeExpansionRequired = !req.volumeCapability?.block;
+  // Big enough already, and no modification still under way: nothing to do.
+  if (sizeGiB <= current && (await deps.cloud.ec2.latestVolumeModification(volumeId))?.ModificationState !== 'modifying')
+    return { capacityBytes: current * GiB, nodeExpansionRequired };
+  const state = await requestChange(deps, volumeId, { sizeGiB }, ctx.deadline, deps.config.MODIFY_COALESCE_WINDOW_MS);
+  return { capacityBytes: state.sizeGiB * GiB, nodeExpansionRequired };
 }

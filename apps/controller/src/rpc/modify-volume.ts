@@ -1,8 +1,31 @@
-import { unimplemented } from '@plinth/errors';
+import { notFound } from '@plinth/errors';
 import type { CallContext, ControllerModifyVolumeRequest, ControllerModifyVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import { requestChange, satisfies, type VolumeChange } from '../ops/modify-requests.js';
+import { shapeOf, stateOf } from '../ops/modify-volume.js';
+import { checkShape, limitsOf, modifiedShape, parseMutableParams } from '../params.js';
+import { requireVolumeId } from './ids.js';
 
-/** ControllerModifyVolume: not advertised yet (work in progress, issue 5). */
-export function controllerModifyVolume(_deps: Deps, _req: ControllerModifyVolumeRequest, _ctx: CallContext): Promise<ControllerModifyVolumeResponse> {
-  return Promise.reject(unimplemented('ControllerModifyVolume is not implemented by this controller yet'));
+/**
+ * ControllerModifyVolume (VolumeAttributesClass): type, iops, throughput and
+ * tagSpecification_N, checked here against the volume as EC2 describes it,
+ * then applied by the volume's modify job (one ModifyVolume for everything
+ * asked within the coalescing window, including a resize; tags by CreateTags).
+ * Answers once EC2 has the modification optimizing or completed.
+ */
+export async function controllerModifyVolume(deps: Deps, req: ControllerModifyVolumeRequest, ctx: CallContext): Promise<ControllerModifyVolumeResponse> {
+  const volumeId = requireVolumeId(req.volumeId);
+  const m = parseMutableParams(req.mutableParameters);
+  const vol = await deps.cloud.volumes.get(volumeId);
+  if (!vol) throw notFound(`volume ${volumeId} not found`);
+  const current = shapeOf(vol);
+  const change: VolumeChange = { type: m.type, iops: m.iops, throughput: m.throughput, tags: m.tags };
+  // Refused at once: what no size could make fit. What depends on the size (IOPS per GiB, a type's
+  // minimum size) the modify job checks, with any resize that arrives within the coalescing window.
+  const largest = limitsOf(modifiedShape(current, change).type).maxGiB;
+  checkShape(modifiedShape({ ...current, sizeGiB: largest }, change), change);
+  // Already so, and no modification still under way: nothing to send (EC2 would count even a no-op one).
+  if (satisfies(stateOf(vol), change) && (await deps.cloud.ec2.latestVolumeModification(volumeId))?.ModificationState !== 'modifying') return {};
+  await requestChange(deps, volumeId, change, ctx.deadline, deps.config.MODIFY_COALESCE_WINDOW_MS);
+  return {};
 }

@@ -1,0 +1,180 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { causeCode, type Volume, type VolumeModification } from '@plinth/cloud';
+import { failedPrecondition, isPlinthError, notFound, resourceExhausted, unavailable, type ErrorKind } from '@plinth/errors';
+import type { OpContext, OpDefinition } from '@plinth/queue';
+import type { Cloud } from '../cloud.js';
+import { checkShape, isVolumeType, limitsOf, modifiedShape, type ShapeChange, type VolumeShape } from '../params.js';
+import type { ModifyRequests, VolumeChange, VolumeState } from './modify-requests.js';
+
+export interface ModifyJob {
+  volumeId: string;
+}
+
+/** EC2's documented wait between two modifications of one volume. */
+export const COOLDOWN_MS = 6 * 3600_000;
+const MODIFY_TIMEOUT_MS = 5 * 60_000;
+/** Failures BullMQ retries: the requests stay for the next attempt. */
+const RETRIED: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
+
+/** The volume's type, size and performance; IOPS only for types that take a setting (EC2 reports gp2's baseline too). */
+export function shapeOf(vol: Volume): VolumeShape {
+  const type = vol.VolumeType;
+  if (!isVolumeType(type)) throw failedPrecondition(`volume ${vol.VolumeId} has type ${type ?? 'unknown'}, which Plinth does not modify`);
+  const lim = limitsOf(type);
+  return { type, sizeGiB: vol.Size ?? 0, iops: lim.iops ? vol.Iops : undefined, throughput: lim.throughput ? vol.Throughput : undefined };
+}
+
+export function stateOf(vol: Volume): VolumeState {
+  const tags: Record<string, string> = {};
+  for (const t of vol.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+  return { sizeGiB: vol.Size ?? 0, type: vol.VolumeType ?? '', iops: vol.Iops, throughput: vol.Throughput, tags };
+}
+
+/**
+ * The ModifyVolume fields `wanted` changes. A new type carries the IOPS and
+ * throughput asked for even where they equal today's, since EC2 would
+ * otherwise give the new type its defaults.
+ */
+export function shapeDiff(current: VolumeShape, wanted: VolumeChange): ShapeChange {
+  const diff: ShapeChange = {};
+  const newType = wanted.type !== undefined && wanted.type !== current.type;
+  if (wanted.sizeGiB !== undefined && wanted.sizeGiB > current.sizeGiB) diff.sizeGiB = wanted.sizeGiB;
+  if (newType) diff.type = wanted.type;
+  if (wanted.iops !== undefined && (newType || wanted.iops !== current.iops)) diff.iops = wanted.iops;
+  if (wanted.throughput !== undefined && (newType || wanted.throughput !== current.throughput)) diff.throughput = wanted.throughput;
+  return diff;
+}
+
+/** Tags `wanted` adds or changes. */
+export function tagDiff(vol: Volume, wanted: VolumeChange): Record<string, string> {
+  const have = stateOf(vol).tags;
+  return Object.fromEntries(Object.entries(wanted.tags ?? {}).filter(([k, v]) => have[k] !== v));
+}
+
+const done = (m: VolumeModification | undefined): boolean => m?.ModificationState === 'optimizing' || m?.ModificationState === 'completed';
+const iso = (d: Date | undefined): string => (d ? d.toISOString() : 'an unknown time');
+
+/** When EC2 takes the next modification by its documented rule: 6 hours after the last one started, and not before that one completed. */
+export function nextModificationAt(last: VolumeModification | undefined): Date | undefined {
+  if (!last?.StartTime) return undefined;
+  return new Date(Math.max(last.StartTime.getTime() + COOLDOWN_MS, last.EndTime?.getTime() ?? 0));
+}
+
+/** The RESOURCE_EXHAUSTED message for EC2's per-volume modification limit, with when the wait ends. */
+export function cooldownMessage(volumeId: string, last: VolumeModification | undefined, ec2: string): string {
+  const next = nextModificationAt(last);
+  const when = last?.StartTime
+    ? ` Its last modification started at ${iso(last.StartTime)}${last.EndTime ? ` and completed at ${iso(last.EndTime)}` : ` and is ${last.ModificationState ?? 'in progress'}`}; by EC2's 6-hour rule the next one is possible from ${iso(next)}. Retry after that time.`
+    : ' Retry in 6 hours.';
+  return `volume ${volumeId} cannot be modified again yet: EC2 limits how often one volume may be modified (${ec2}).${when}`;
+}
+
+/** The RESOURCE_EXHAUSTED message for a modification EC2 is still applying (optimizing): no other is taken until it completes. */
+export function inProgressMessage(volumeId: string, last: VolumeModification | undefined, ec2: string): string {
+  const progress = last?.Progress !== undefined ? `, ${last.Progress}% done` : '';
+  return (
+    `volume ${volumeId} is still applying its last modification (${last?.ModificationState ?? 'in progress'}${progress}, started at ${iso(last?.StartTime)}); ` +
+    `EC2 takes another only once it completes, and by its 6-hour rule not before ${iso(nextModificationAt(last))} (${ec2}). Retry after that time.`
+  );
+}
+
+/**
+ * The modify job, one per volume at a time (lease `volume:<id>`): reads every
+ * change requested of the volume (ModifyRequests), issues at most one
+ * ModifyVolume for all of them and one CreateTags, and answers once EC2 has
+ * the modification `optimizing` or `completed`. Nothing already in place is
+ * sent again (EC2 counts even a no-op ModifyVolume as a modification).
+ */
+export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { pollIntervalMs: number }): OpDefinition<ModifyJob, VolumeState> {
+  const latest = (volumeId: string, signal: AbortSignal) => cloud.ec2.latestVolumeModification(volumeId, signal);
+
+  /** Waits while the volume's latest modification is `modifying`; `failed` is refused. */
+  async function settle(volumeId: string, ctx: OpContext, mod: VolumeModification | undefined): Promise<void> {
+    const until = Date.now() + MODIFY_TIMEOUT_MS;
+    let m = mod;
+    while (m?.ModificationState === 'modifying') {
+      if (Date.now() > until) throw unavailable(`volume ${volumeId} is still being modified after ${MODIFY_TIMEOUT_MS / 60_000} minutes; retrying`);
+      await sleep(opts.pollIntervalMs, undefined, { signal: ctx.signal });
+      m = await latest(volumeId, ctx.signal);
+    }
+    if (m?.ModificationState === 'failed') throw failedPrecondition(`EC2 could not modify volume ${volumeId}: ${m.StatusMessage ?? 'modification failed'}`);
+  }
+
+  /** EC2's refusals of a ModifyVolume, as errors that say when to retry. */
+  async function refusal(volumeId: string, err: unknown, ctx: OpContext): Promise<unknown> {
+    const code = causeCode(err);
+    const ec2 = `${code}: ${(err as { cause?: Error }).cause?.message ?? ''}`;
+    if (code === 'VolumeModificationRateExceeded') return resourceExhausted(cooldownMessage(volumeId, await latest(volumeId, ctx.signal), ec2), { cause: err });
+    if (code === 'IncorrectModificationState') {
+      const last = await latest(volumeId, ctx.signal);
+      if (last?.ModificationState === 'modifying') return unavailable(`volume ${volumeId} is being modified already; retrying`, { cause: err });
+      return resourceExhausted(inProgressMessage(volumeId, last, ec2), { cause: err });
+    }
+    if (code === 'VolumeModificationSizeLimitExceeded') return resourceExhausted(`volume ${volumeId}: the account's limit on storage being modified at once is reached (${ec2}); retry later`, { cause: err });
+    return err;
+  }
+
+  async function apply(volumeId: string, wanted: VolumeChange, ctx: OpContext): Promise<VolumeState> {
+    let vol = await cloud.volumes.get(volumeId);
+    if (!vol) throw notFound(`volume ${volumeId} not found`);
+    const last = await latest(volumeId, ctx.signal);
+    if (last?.ModificationState === 'modifying') {
+      // Ours from a crashed attempt, or someone else's: let it reach optimizing first.
+      await settle(volumeId, ctx, last);
+      vol = await cloud.volumes.get(volumeId);
+      if (!vol) throw notFound(`volume ${volumeId} disappeared while being modified`);
+    }
+    const current = shapeOf(vol);
+    let diff = shapeDiff(current, wanted);
+    const tags = tagDiff(vol, wanted);
+    let refused: VolumeState['refused'];
+    try {
+      checkShape(modifiedShape(current, diff), diff);
+    } catch (err) {
+      // The type, IOPS or throughput asked for do not fit even the size asked for: refuse them, still grow and tag.
+      if (!isPlinthError(err)) throw err;
+      const grow: ShapeChange = diff.sizeGiB !== undefined ? { sizeGiB: diff.sizeGiB } : {};
+      checkShape(modifiedShape(current, grow), grow);
+      refused = { change: { type: wanted.type, iops: wanted.iops, throughput: wanted.throughput }, error: err.toJSON() };
+      diff = grow;
+    }
+    if (Object.keys(diff).length > 0) {
+      let mod: VolumeModification | undefined;
+      try {
+        mod = await cloud.ec2.modifyVolume(volumeId, diff, ctx.signal);
+      } catch (err) {
+        throw await refusal(volumeId, err, ctx);
+      }
+      ctx.log.info({ volumeId, ...diff }, 'volume modification started');
+      if (!done(mod)) await settle(volumeId, ctx, await latest(volumeId, ctx.signal));
+    }
+    if (Object.keys(tags).length > 0) {
+      await cloud.ec2.createTags(volumeId, tags, ctx.signal);
+      ctx.log.info({ volumeId, tags: Object.keys(tags) }, 'volume tags set');
+    }
+    if (Object.keys(diff).length > 0) {
+      vol = await cloud.volumes.get(volumeId);
+      if (!vol) throw notFound(`volume ${volumeId} disappeared while being modified`);
+      const left = shapeDiff(shapeOf(vol), diff);
+      if (Object.keys(left).length > 0) throw unavailable(`volume ${volumeId} does not show ${JSON.stringify(left)} yet; retrying`);
+    }
+    const state = stateOf(vol);
+    return { ...state, tags: { ...state.tags, ...tags }, refused };
+  }
+
+  return {
+    locks: (job) => [`volume:${job.volumeId}`],
+    async run({ volumeId }, ctx) {
+      const { change, fields } = await requests.read(volumeId);
+      try {
+        const state = await apply(volumeId, change, ctx);
+        await requests.forget(volumeId, fields);
+        return state;
+      } catch (err) {
+        // A refusal answers every request it read (their callers ask again); a retried failure keeps them for the next attempt.
+        if (isPlinthError(err) && !RETRIED.has(err.kind)) await requests.forget(volumeId, fields);
+        throw err;
+      }
+    },
+  };
+}
