@@ -159,7 +159,8 @@ export async function requestChange(
     const state = await deps.ops.run<VolumeState>('modify', volumeId, { volumeId }, deadline, { delayMs: windowMs });
     if (satisfies(state, change)) return state;
     if (wasRefused(state, change)) throw fromSerialized(state.refused!.error);
-    if (round >= MAX_ROUNDS || !(await deps.modifyRequests.stillRequested(volumeId, change)))
+    if (!(await deps.modifyRequests.stillRequested(volumeId, change)))
       throw aborted(`volume ${volumeId}: another modification asking for something else arrived at the same time; retry`);
+    if (round >= MAX_ROUNDS) throw aborted(`volume ${volumeId}: other modifications kept arriving; this one is not applied yet, retry`);
   }
 }
