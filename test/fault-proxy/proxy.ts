@@ -2,6 +2,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { categoryOf, EC2_BUCKETS, TokenBucket, type BucketConfig, type Category } from './buckets.js';
 import { AWS_LIKE_DELAYS, Transitions, type TransitionDelays } from './transitions.js';
+import { describeVolumeStatusXml, overrideVolumeStates, type VolumeStatusOverride } from './volume-status.js';
 import { errorXml } from './xml.js';
 
 export interface FaultConfig {
@@ -15,6 +16,10 @@ export interface FaultConfig {
   buckets: Record<Category, BucketConfig> | false;
   /** Probabilities, each 0..1, of injecting a fault instead of forwarding. */
   faults: { error5xx: number; reset: number; throttle: number };
+  /** DescribeVolumeStatus answered by the proxy as EC2 would (these volumes as given, every other one `ok`); false: forwarded. */
+  volumeStatus: Record<string, VolumeStatusOverride> | false;
+  /** Volume states DescribeVolumes reports instead of the upstream's (e.g. `error`). */
+  volumeState: Record<string, string>;
   /**
    * EC2's per-volume modification limit, which LocalStack does not enforce: a
    * ModifyVolume within this many ms of the volume's last one is refused with
@@ -25,7 +30,7 @@ export interface FaultConfig {
 
 export type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
 
-export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 }, modifyCooldownMs: 0 };
+export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 }, volumeStatus: false, volumeState: {}, modifyCooldownMs: 0 };
 /** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */
 export const EC2_LIKE: FaultConfig = { ...PASS_THROUGH, transitions: AWS_LIKE_DELAYS, buckets: EC2_BUCKETS };
 
@@ -66,7 +71,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
  */
 export async function startFaultProxy(upstream: string, initial: Partial<FaultConfig> = {}, port = 0): Promise<FaultProxy> {
   const target = new URL(upstream);
-  const config: FaultConfig = { ...PASS_THROUGH, ...initial };
+  const config: FaultConfig = { ...PASS_THROUGH, volumeState: {}, ...initial };
   const calls = new Map<string, number>();
   const outcomes = new Map<string, Map<Outcome, number>>();
   let transitions = new Transitions(config.transitions || AWS_LIKE_DELAYS);
@@ -163,6 +168,11 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       }
     }
 
+    if (action === 'DescribeVolumeStatus' && config.volumeStatus) {
+      count(action, 'ok');
+      return reply(res, 200, describeVolumeStatusXml(params, config.volumeStatus));
+    }
+
     const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (upRes) => {
       void readBody(upRes).then(async (upBody) => {
         const statusCode = upRes.statusCode ?? 502;
@@ -175,6 +185,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
             text = transitions.rewriteAnswer(action, text);
           }
         }
+        if (action === 'DescribeVolumes' && statusCode < 300) text = overrideVolumeStates(text, config.volumeState);
         count(action, statusCode < 300 ? 'ok' : 'error');
         if (action === 'ModifyVolume' && statusCode < 300) lastModified.set(params.get('VolumeId') ?? '', Date.now());
         proxy.onAnswer?.(action, params, statusCode < 300);

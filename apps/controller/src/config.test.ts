@@ -11,6 +11,13 @@ describe('controller config', () => {
     expect(c.CSI_ENDPOINT).toBe('unix:///var/lib/csi/sockets/pluginproxy/csi.sock');
     expect(c.EC2_RATE_LIMITS.mutating).toEqual({ capacity: 50, refillPerSecond: 5 });
     expect(c.DEFAULT_VOLUME_SIZE_GIB).toBe(100);
+    expect(c.CAPACITY_QUOTAS_GIB).toEqual({});
+    expect(c.CAPACITY_CACHE_TTL_MS).toBe(10_000);
+  });
+
+  it('reads capacity quota overrides as the admin API does, and rejects unknown types', () => {
+    expect(loadConfig({ ...base, CAPACITY_QUOTAS_GIB: 'gp3=102400, io2=100' }).CAPACITY_QUOTAS_GIB).toEqual({ gp3: 102400, io2: 100 });
+    expect(() => loadConfig({ ...base, CAPACITY_QUOTAS_GIB: 'gp9=1' })).toThrow(/CAPACITY_QUOTAS_GIB: bad quota "gp9=1": unknown volume type "gp9"/);
   });
 
   it('parses rate limits over the defaults', () => {

@@ -1,5 +1,6 @@
 import { envBool, envInt, parseEnv, sharedEnv, z } from '@plinth/config';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
+import { quotaOverridesEnv } from '@plinth/capacity';
 
 const endpoint = z
   .string()
@@ -26,6 +27,10 @@ export const controllerEnv = z.object({
   MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
   SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
   METRICS_ADDRESS: hostPort.optional(),
+  /** Per-type EBS storage quota overrides in GiB for GetCapacity, as the admin API spells them. */
+  CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
+  /** How long GetCapacity reuses this cluster's provisioned totals. */
+  CAPACITY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

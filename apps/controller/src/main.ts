@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createEc2Client, Ec2, measureExternal, RedisRateLimiter } from '@plinth/cloud';
+import { CapacityReader, quotasGiB } from '@plinth/capacity';
+import { createEc2Client, Ec2, measureExternal, RedisRateLimiter, VolumeStatuses } from '@plinth/cloud';
 import { ConfigError } from '@plinth/config';
 import { serveUnix } from '@plinth/csi';
 import { createLogger, redactUrl } from '@plinth/logger';
@@ -34,6 +35,8 @@ async function main(config: ControllerConfig): Promise<void> {
   const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
   const cloud = new Cloud(ec2, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
   const devices = new DeviceAllocator(redis);
+  const statuses = new VolumeStatuses(ec2);
+  const capacity = new CapacityReader(ec2, config.PLINTH_CLUSTER_ID, { quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), ttlMs: config.CAPACITY_CACHE_TTL_MS });
   const modifyRequests = new ModifyRequests(redis);
 
   const ops = new Operations({
@@ -58,7 +61,7 @@ async function main(config: ControllerConfig): Promise<void> {
   metrics.watchQueue(ops);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
-  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
+  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, statuses, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS) : undefined;
   if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics');
 

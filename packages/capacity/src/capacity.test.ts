@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeCapacity, filterCapacity, parseQuotaOverrides, quotasGiB, type VolumeLike } from './index.js';
+import { capacityOf, computeCapacity, filterCapacity, largestVolumeGiB, parseQuotaOverrides, quotasGiB, WHOLE_REGION, type VolumeLike } from './index.js';
 
 const vol = (zone: string, type: string, size: number, state = 'available'): VolumeLike => ({ AvailabilityZone: zone, VolumeType: type, Size: size, State: state });
 
@@ -68,5 +68,25 @@ describe('computeCapacity', () => {
     expect(filterCapacity(out, { type: 'io2' }).map((e) => e.zone)).toEqual(['z1', 'z2']);
     expect(filterCapacity(out, { zone: 'z2', type: 'io2' })).toHaveLength(1);
     expect(filterCapacity(out, {})).toHaveLength(4);
+  });
+});
+
+describe('capacityOf', () => {
+  const vols = [vol('z1', 'gp3', 100), vol('z2', 'gp3', 300), vol('z1', 'io2', 40), vol('z1', 'gp3', 7, 'deleted')];
+
+  it('answers one zone and type, measured against the regional quota', () => {
+    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3', zone: 'z1' })).toMatchObject({ zone: 'z1', provisionedGiB: 100, regionProvisionedGiB: 400, availableGiB: 600, largestVolumeGiB: 600 });
+    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3', zone: 'z9' })).toMatchObject({ zone: 'z9', provisionedGiB: 0, volumeCount: 0, availableGiB: 600 });
+  });
+
+  it('answers the whole region when no zone is given', () => {
+    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3' })).toMatchObject({ zone: WHOLE_REGION, provisionedGiB: 400, volumeCount: 2, availableGiB: 600 });
+    expect(capacityOf([], { quotasGiB: { st1: 100 }, type: 'st1' })).toMatchObject({ provisionedGiB: 0, availableGiB: 100, minVolumeGiB: 125, largestVolumeGiB: 0 });
+  });
+
+  it('largestVolumeGiB: capped by the type, 0 when the minimum does not fit', () => {
+    expect(largestVolumeGiB(100, 1, 16384)).toBe(100);
+    expect(largestVolumeGiB(100_000, 1, 16384)).toBe(16384);
+    expect(largestVolumeGiB(124, 125, 16384)).toBe(0);
   });
 });

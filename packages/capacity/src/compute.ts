@@ -76,7 +76,7 @@ export function computeCapacity(volumes: readonly VolumeLike[], opts: CapacityOp
       const region = regionGiB.get(type) ?? 0;
       const available = quota === null ? null : Math.max(0, quota - region);
       const sizes = Object.hasOwn(VOLUME_TYPE_SIZES, type) ? VOLUME_TYPE_SIZES[type]! : undefined;
-      const largest = sizes && available !== null ? (available >= sizes.minGiB ? Math.min(sizes.maxGiB, available) : 0) : null;
+      const largest = sizes && available !== null ? largestVolumeGiB(available, sizes.minGiB, sizes.maxGiB) : null;
       out.push({
         zone,
         type,
@@ -92,6 +92,27 @@ export function computeCapacity(volumes: readonly VolumeLike[], opts: CapacityOp
     }
   }
   return out;
+}
+
+/** The largest volume that fits in `availableGiB`: at most `maxGiB`, and 0 when not even `minGiB` fits. */
+export function largestVolumeGiB(availableGiB: number, minGiB: number, maxGiB: number): number {
+  return availableGiB >= minGiB ? Math.min(maxGiB, availableGiB) : 0;
+}
+
+/** The zone of `capacityOf`'s answer when no zone was asked for: the quota is regional, so is the answer. */
+export const WHOLE_REGION = '*';
+
+/**
+ * Capacity of one volume type in one zone, or in the whole region when
+ * `zone` is undefined (then `zone` is WHOLE_REGION and `provisionedGiB`
+ * counts every zone). Quotas are regional, so `availableGiB` is the same
+ * either way.
+ */
+export function capacityOf(volumes: readonly VolumeLike[], opts: { quotasGiB: Readonly<Record<string, number>>; type: string; zone?: string | undefined }): CapacityEntry {
+  const zone = opts.zone ?? WHOLE_REGION;
+  const scoped = opts.zone === undefined ? volumes.map((v) => ({ ...v, AvailabilityZone: v.AvailabilityZone && WHOLE_REGION })) : volumes;
+  const entry = computeCapacity(scoped, { quotasGiB: opts.quotasGiB, zones: [zone], types: [opts.type] }).find((e) => e.zone === zone && e.type === opts.type);
+  return entry!;
 }
 
 export function filterCapacity(entries: readonly CapacityEntry[], f: CapacityFilter): CapacityEntry[] {

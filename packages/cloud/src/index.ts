@@ -8,4 +8,6 @@ export * from './env.js';
 export * from './timing.js';
 export * from './metrics.js';
 export * from './ids.js';
+export * from './volume-status.js';
+export * from './zones.js';
 export * from './group-snapshots.js';

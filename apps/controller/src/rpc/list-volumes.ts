@@ -1,8 +1,29 @@
-import { unimplemented } from '@plinth/errors';
+import type { Volume } from '@plinth/cloud';
 import type { CallContext, ListVolumesRequest, ListVolumesResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import { pageCursor, pageOf } from '../paging.js';
+import { volumeEntry } from '../volume-condition.js';
 
-/** ListVolumes: not advertised yet (work in progress, issue 5). */
-export function listVolumes(_deps: Deps, _req: ListVolumesRequest, _ctx: CallContext): Promise<ListVolumesResponse> {
-  return Promise.reject(unimplemented('ListVolumes is not implemented by this controller yet'));
+/** Volumes being deleted are gone as far as the CO is concerned. */
+const listed = (v: Volume) => !!v.VolumeId && v.State !== 'deleting' && v.State !== 'deleted';
+
+/**
+ * ListVolumes: this cluster's volumes (tagged plinth.dev/cluster-id), in
+ * volume id order, each with the nodes it is attached to and its condition.
+ * Paged by Plinth over the whole list (EC2's NextToken order is opaque and
+ * LocalStack ignores paging): the token names the last id of its page, so
+ * volumes created or deleted between pages shift nothing.
+ */
+export async function listVolumes(deps: Deps, req: ListVolumesRequest, ctx: CallContext): Promise<ListVolumesResponse> {
+  const cursor = pageCursor(req, 'volumes');
+  const all = (await deps.cloud.ec2.listClusterVolumes(deps.cloud.clusterId, ctx.signal)).filter(listed);
+  const page = pageOf(all, (v) => v.VolumeId!, cursor, 'volumes');
+  const statuses = await deps.statuses.get(
+    page.entries.map((v) => v.VolumeId!),
+    ctx.signal,
+  );
+  return {
+    entries: page.entries.map((v) => volumeEntry(v, statuses ? statuses.get(v.VolumeId!) : 'unavailable')),
+    nextToken: page.nextToken,
+  };
 }
