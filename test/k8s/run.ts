@@ -147,6 +147,8 @@ interface Ctx {
   procs: Record<string, Proc>;
   /** The example VolumeAttributesClass (infra/kubernetes/examples), applied as v1beta1. */
   fastVac?: { name: string; parameters: Record<string, string> };
+  /** The controller's ControllerGetCapabilities, by name. */
+  capabilities: string[];
   /** When the sidecars were started (ms since the epoch). */
   sidecarsStarted: number;
   /** The rendered CSIDriver's spec.storageCapacity. */
@@ -224,6 +226,7 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
     capacity: () =>
       step(`CSIStorageCapacity for ${SC.wffc} in ${c.stack.zone} (timed from csi-provisioner's start)`, async () => {
         if (!c.storageCapacity) throw new Error('the chart renders the CSIDriver with storageCapacity false: no capacity to check');
+        if (!c.capabilities.includes('GET_CAPACITY')) throw new Error('the chart turns on capacity tracking (CSIDriver storageCapacity: true, --enable-capacity) but the controller does not advertise GET_CAPACITY');
         type Cap = { storageClassName: string; capacity?: string; nodeTopology?: { matchLabels?: Record<string, string> } };
         const found = await waitFor(
           `a CSIStorageCapacity of ${SC.wffc} for ${c.stack.zone}`,
@@ -296,6 +299,7 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       const pv = needPv1();
       let snapshotId = '';
       await step('VolumeSnapshot → readyToUse', async () => {
+        if (!c.capabilities.includes('CREATE_DELETE_SNAPSHOT')) throw new Error('the controller does not advertise CREATE_DELETE_SNAPSHOT (csi-snapshotter exits at start against it)');
         assertRunning(c.procs['csi-snapshotter']!);
         await c.kube.create({ apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: 'snap-1', namespace: c.ns }, spec: { volumeSnapshotClassName: SNAP_CLASS, source: { persistentVolumeClaimName: 'data-immediate' } } });
         const snap = await waitFor(
@@ -520,7 +524,6 @@ async function main(): Promise<number> {
     const caps = (await callUnary(controller.controller, 'controllerGetCapabilities', {})).capabilities.map((x) => x.rpc?.type);
     const capNames = caps.map((x) => (x === undefined ? '?' : Rpc[x]));
     log(`controller ${controller.endpoint} advertises ${capNames.join(', ')}; node agent ${node.endpoint}; cluster id ${clusterId}`);
-    if (!caps.includes(Rpc.CREATE_DELETE_SNAPSHOT)) notes.push('the controller does not advertise CREATE_DELETE_SNAPSHOT: csi-snapshotter exits and the snapshot flow fails');
 
     // The Node and its CSINode, from NodeGetInfo (kubelet's plugin registration does the same).
     const nodeClient = new NodeClient(node.endpoint, credentials.createInsecure());
@@ -563,7 +566,7 @@ async function main(): Promise<number> {
 
     // The flows.
     const storageCapacity = (csiDriver.spec as { storageCapacity?: boolean } | undefined)?.storageCapacity === true;
-    const ctx: Ctx = { kube, ec2, ns, driver, nodeName: NODE_NAME, stack, clusterId, procs, sidecarsStarted, storageCapacity, fastVac, check };
+    const ctx: Ctx = { kube, ec2, ns, driver, nodeName: NODE_NAME, stack, clusterId, procs, capabilities: capNames, sidecarsStarted, storageCapacity, fastVac, check };
     let current = '';
     const step = async (label: string, fn: () => Promise<void>, since?: number): Promise<void> => {
       if (interrupted) throw new Error('interrupted');
