@@ -11,6 +11,7 @@ import { list, loadPolicy, type PolicyStatement } from './manifests.js';
 
 const policy = loadPolicy();
 const VOLUME = 'arn:aws:ec2:*:*:volume/*';
+const SNAPSHOT = 'arn:aws:ec2:*::snapshot/*';
 const INSTANCE = 'arn:aws:ec2:*:*:instance/*';
 
 /** Every `new XCommand(` of the AWS SDK in the apps' and packages' production sources, as "ec2:X". */
@@ -47,14 +48,14 @@ describe('the IAM policy', () => {
     }
   });
 
-  it('allows every EC2 action the code sends, and nothing else (CreateTags only as part of CreateVolume)', () => {
+  it('allows every EC2 action the code sends, and nothing else', () => {
     const used = actionsInCode();
     // Keep the scan honest: these are the calls README and the ops modules describe.
-    for (const a of ['ec2:CreateVolume', 'ec2:DeleteVolume', 'ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:DescribeVolumes', 'ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'])
+    for (const a of ['ec2:CreateVolume', 'ec2:DeleteVolume', 'ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:CreateTags', 'ec2:CreateSnapshot', 'ec2:CreateSnapshots', 'ec2:DeleteSnapshot', 'ec2:DescribeVolumes', 'ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'])
       expect(used.has(a), a).toBe(true);
     const allowed = new Set(policy.Statement.flatMap((s) => list(s.Action)));
     for (const [a, files] of used) expect(allowed.has(a), `${a} (sent by ${files.join(', ')}) is not in infra/iam/policy.json`).toBe(true);
-    expect([...allowed].filter((a) => !used.has(a) && a !== 'ec2:CreateTags')).toEqual([]);
+    expect([...allowed].filter((a) => !used.has(a))).toEqual([]);
   });
 
   it('leaves Describe* unconditioned on every resource (EC2 reads support no resource-level conditions)', () => {
@@ -65,34 +66,47 @@ describe('the IAM policy', () => {
     }
   });
 
-  it('creates volumes only with the cluster tag in the request, and tags only as part of that CreateVolume', () => {
+  it('creates volumes and snapshots only with the cluster tag in the request, and tags new resources only as part of creating them', () => {
     const key = `aws:RequestTag/${TAG_CLUSTER}`;
-    const create = statementsFor('ec2:CreateVolume');
-    expect(create.length).toBeGreaterThan(0);
-    for (const s of create) {
-      expect(list(s.Resource)).toEqual([VOLUME]);
-      expect(s.Condition?.StringEquals?.[key], s.Sid).toBeDefined();
+    for (const [action, created] of [
+      ['ec2:CreateVolume', VOLUME],
+      ['ec2:CopyVolumes', VOLUME],
+      ['ec2:CreateSnapshot', SNAPSHOT],
+      ['ec2:CreateSnapshots', SNAPSHOT],
+    ] as const) {
+      const onCreated = statementsFor(action).filter((s) => list(s.Resource).includes(created));
+      expect(onCreated.length, action).toBeGreaterThan(0);
+      for (const s of onCreated) expect(s.Condition?.StringEquals?.[key] ?? s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG_CLUSTER}`], `${action} in ${s.Sid}`).toBeDefined();
+      // The new resource itself is allowed only by a statement demanding the tag in the request.
+      expect(onCreated.some((s) => s.Condition?.StringEquals?.[key] !== undefined), action).toBe(true);
     }
-    for (const s of statementsFor('ec2:CreateTags')) {
-      expect(list(s.Resource)).toEqual([VOLUME]);
-      expect(s.Condition?.StringEquals?.['ec2:CreateAction'], s.Sid).toBe('CreateVolume');
-      expect(s.Condition?.StringEquals?.[key], s.Sid).toBeDefined();
+    for (const s of statementsFor('ec2:CreateTags').filter((x) => x.Condition?.StringEquals?.[key] !== undefined)) {
+      expect(list(s.Condition?.StringEquals?.['ec2:CreateAction']).sort(), s.Sid).toEqual(['CopyVolumes', 'CreateSnapshot', 'CreateSnapshots', 'CreateVolume']);
     }
   });
 
-  it('deletes, modifies, attaches and detaches only volumes carrying the cluster tag; attach/detach also need the instance', () => {
+  it('changes, deletes, attaches, copies and snapshots only volumes and snapshots carrying the cluster tag; attach/detach and CreateSnapshots also need the instance', () => {
     const key = `aws:ResourceTag/${TAG_CLUSTER}`;
-    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:AttachVolume', 'ec2:DetachVolume']) {
-      const onVolumes = statementsFor(action).filter((s) => list(s.Resource).includes(VOLUME));
-      expect(onVolumes.length, action).toBeGreaterThan(0);
-      for (const s of onVolumes) {
-        expect(list(s.Resource), `${action} in ${s.Sid}`).toEqual([VOLUME]);
-        expect(s.Condition?.StringEquals?.[key], `${action} in ${s.Sid}`).toBeDefined();
-      }
-      for (const s of statementsFor(action)) expect(list(s.Resource).every((r) => r === VOLUME || r === INSTANCE), action).toBe(true);
+    const existing: [string, string][] = [
+      ['ec2:DeleteVolume', VOLUME],
+      ['ec2:ModifyVolume', VOLUME],
+      ['ec2:CreateTags', VOLUME],
+      ['ec2:AttachVolume', VOLUME],
+      ['ec2:DetachVolume', VOLUME],
+      ['ec2:CopyVolumes', VOLUME],
+      ['ec2:CreateSnapshot', VOLUME],
+      ['ec2:CreateSnapshots', VOLUME],
+      ['ec2:DeleteSnapshot', SNAPSHOT],
+      ['ec2:EnableFastSnapshotRestores', SNAPSHOT],
+      ['ec2:CreateVolume', SNAPSHOT],
+    ];
+    for (const [action, resource] of existing) {
+      const on = statementsFor(action).filter((s) => list(s.Resource).includes(resource) && s.Condition?.StringEquals?.[`aws:RequestTag/${TAG_CLUSTER}`] === undefined);
+      expect(on.length, `${action} on ${resource}`).toBeGreaterThan(0);
+      for (const s of on) expect(s.Condition?.StringEquals?.[key], `${action} in ${s.Sid}`).toBeDefined();
     }
-    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(true);
-    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(false);
+    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:CreateSnapshots']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(true);
+    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:CreateTags', 'ec2:DeleteSnapshot']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(false);
   });
 
   it('conditions every mutating statement, except attach/detach on instances', () => {
