@@ -134,6 +134,7 @@ async function main(): Promise<number> {
         `--csi.testvolumesize=${1 * GiB}`,
         `--csi.testvolumeexpandsize=${2 * GiB}`,
         `--csi.testvolumeparameters=${PARAMS}`,
+        `--csi.testsnapshotparameters=${join(import.meta.dirname, 'snapshot-params.yaml')}`,
         `--csi.testvolumemutableparameters=${join(import.meta.dirname, 'mutable-params.yaml')}`,
         '--csi.testnodevolumeattachlimit',
         `--csi.junitfile=${junit}`,

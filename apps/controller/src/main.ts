@@ -10,7 +10,9 @@ import { attachLimitOf, Cloud } from './cloud.js';
 import { loadConfig, type ControllerConfig } from './config.js';
 import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
+import { createSnapshotOp } from './ops/create-snapshot.js';
 import { createVolumeOp } from './ops/create-volume.js';
+import { deleteSnapshotOp } from './ops/delete-snapshot.js';
 import { deleteVolumeOp } from './ops/delete-volume.js';
 import { ModifyRequests } from './ops/modify-requests.js';
 import { modifyVolumeOp } from './ops/modify-volume.js';
@@ -52,6 +54,8 @@ async function main(config: ControllerConfig): Promise<void> {
   });
   ops.define('create', createVolumeOp(cloud));
   ops.define('delete', deleteVolumeOp(cloud));
+  ops.define('snapshot', createSnapshotOp(cloud));
+  ops.define('delete-snapshot', deleteSnapshotOp(cloud));
   ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId), metrics.pending.attached));
   ops.define('unpublish', unpublishOp(cloud, devices, metrics.pending.detached));
   ops.define('modify', modifyVolumeOp(cloud, modifyRequests, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS }));

@@ -11,3 +11,4 @@ export * from './ids.js';
 export * from './volume-status.js';
 export * from './zones.js';
 export * from './group-snapshots.js';
+export * from './snapshots.js';

@@ -2,7 +2,7 @@ import type { Volume } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from '../capacity.js';
 import { parseVolumeParams } from '../params.js';
-import { clientToken, incompatibility, type CreateVolumeJob } from './create-volume.js';
+import { clientToken, incompatibility, sourceOf, type CreateVolumeJob } from './create-volume.js';
 
 const job = (over: Partial<CreateVolumeJob> = {}): CreateVolumeJob => ({
   name: 'pvc-1',
@@ -32,6 +32,24 @@ describe('existing volume compatibility', () => {
     [vol({ AvailabilityZone: 'us-east-1b' }), job({ allowedZones: ['us-east-1a'] }), 'zone us-east-1b'],
   ])('names what differs', (v, j, text) => {
     expect(incompatibility(v, j)).toContain(text);
+  });
+
+  const tagged = (value: string) => vol({ Tags: [{ Key: 'plinth.dev/content-source', Value: value }] });
+  it('compares content sources: same source matches, another one, or one against none, does not', () => {
+    expect(incompatibility(tagged('snapshot:snap-1'), job({ source: { snapshotId: 'snap-1' } }))).toBeUndefined();
+    expect(incompatibility(tagged('volume:vol-9'), job({ source: { volumeId: 'vol-9' } }))).toBeUndefined();
+    expect(incompatibility(tagged('snapshot:snap-1'), job({ source: { snapshotId: 'snap-2' } }))).toBe('it was made from snapshot snap-1, not snapshot snap-2');
+    expect(incompatibility(tagged('snapshot:snap-1'), job({ source: { volumeId: 'vol-9' } }))).toBe('it was made from snapshot snap-1, not volume vol-9');
+    expect(incompatibility(vol(), job({ source: { snapshotId: 'snap-1' } }))).toBe('it was made from no content source, not snapshot snap-1');
+    expect(incompatibility(tagged('volume:vol-9'), job())).toBe('it was made from volume vol-9, not no content source');
+  });
+
+  it('reads the source of a volume made before the tag from EC2’s own fields, the tag first', () => {
+    expect(sourceOf(vol({ SnapshotId: 'snap-1' }))).toBe('snapshot:snap-1');
+    expect(sourceOf(vol({ SourceVolumeId: 'vol-9' }))).toBe('volume:vol-9');
+    expect(sourceOf(vol({ SnapshotId: '' }))).toBeUndefined();
+    // A clone made through an intermediate snapshot: the tag names the volume, not that snapshot.
+    expect(sourceOf({ ...tagged('volume:vol-9'), SnapshotId: 'snap-tmp' })).toBe('volume:vol-9');
   });
 });
 

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Tag, Volume } from '@plinth/cloud';
-import { TAG_CLUSTER, TAG_CSI_NAME } from '@plinth/cloud';
-import { alreadyExists, unavailable } from '@plinth/errors';
+import { causeCode, TAG_CLUSTER, TAG_CSI_NAME } from '@plinth/cloud';
+import { alreadyExists, notFound, unavailable } from '@plinth/errors';
 import type { OpContext, OpDefinition } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
 import { GiB } from '../capacity.js';
 import type { VolumeParams } from '../params.js';
+import { contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../snapshots.js';
+import { cloneVolume, removeCloneSnapshots, restoreReady, type Cloner, type VolumeInput } from './clone-volume.js';
 
 export interface CreateVolumeJob {
   name: string;
@@ -19,6 +21,8 @@ export interface CreateVolumeJob {
   params: VolumeParams;
   iops?: number | undefined;
   multiAttach: boolean;
+  /** The volume's content: a snapshot to restore or a volume to clone. */
+  source?: ContentSource | undefined;
 }
 
 export interface CreatedVolume {
@@ -39,6 +43,7 @@ function tagsFor(job: CreateVolumeJob, clusterId: string): Tag[] {
     [TAG_CLUSTER]: clusterId,
     Name: job.name,
   };
+  if (job.source) tags[TAG_CONTENT_SOURCE] = contentSourceTag(job.source);
   if (job.params.pvcName) tags['kubernetes.io/created-for/pvc/name'] = job.params.pvcName;
   if (job.params.pvcNamespace) tags['kubernetes.io/created-for/pvc/namespace'] = job.params.pvcNamespace;
   if (job.params.pvName) tags['kubernetes.io/created-for/pv/name'] = job.params.pvName;
@@ -54,6 +59,19 @@ export function incompatibility(v: Volume, job: CreateVolumeJob): string | undef
   if (job.params.throughput !== undefined && v.Throughput !== job.params.throughput) return `its throughput is ${v.Throughput}, not ${job.params.throughput}`;
   if (Boolean(v.Encrypted) !== job.params.encrypted) return `it is ${v.Encrypted ? '' : 'not '}encrypted`;
   if (job.allowedZones.length > 0 && !job.allowedZones.includes(v.AvailabilityZone ?? '')) return `it is in zone ${v.AvailabilityZone}, outside the requested topology`;
+  const had = sourceOf(v);
+  const wanted = job.source ? contentSourceTag(job.source) : undefined;
+  const say = (src: string | undefined) => (src ? src.replace(':', ' ') : 'no content source');
+  if (had !== wanted) return `it was made from ${say(had)}, not ${say(wanted)}`;
+  return undefined;
+}
+
+/** The content source a volume was made from, as TAG_CONTENT_SOURCE spells it (volumes made before the tag: from EC2's own fields). */
+export function sourceOf(v: Volume): string | undefined {
+  const tagged = v.Tags?.find((t) => t.Key === TAG_CONTENT_SOURCE)?.Value;
+  if (tagged) return tagged;
+  if (v.SourceVolumeId) return `volume:${v.SourceVolumeId}`;
+  if (v.SnapshotId) return `snapshot:${v.SnapshotId}`;
   return undefined;
 }
 
@@ -77,6 +95,8 @@ async function awaitAvailable(cloud: Cloud, volumeId: string, ctx: OpContext): P
  * a crash cannot leave an untagged volume behind.
  */
 export function createVolumeOp(cloud: Cloud): OpDefinition<CreateVolumeJob, CreatedVolume> {
+  // Whether this EC2 endpoint offers CopyVolumes, learnt on the first clone.
+  const cloner: Cloner = { copyVolumes: true };
   return {
     locks: (job) => [`name:${job.name}`],
     async run(job, ctx) {
@@ -90,28 +110,43 @@ export function createVolumeOp(cloud: Cloud): OpDefinition<CreateVolumeJob, Crea
         const why = incompatibility(found, job);
         if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.VolumeId} and ${why}`);
         const ready = found.State === 'creating' ? await awaitAvailable(cloud, found.VolumeId, ctx) : found;
+        // A clone interrupted after its volume was made may have left its intermediate snapshot.
+        if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
         return { volumeId: found.VolumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
       }
-      const created = await cloud.ec2.createVolume(
-        {
-          AvailabilityZone: job.zone,
-          Size: job.sizeGiB,
-          VolumeType: job.params.type,
-          ...(job.iops !== undefined ? { Iops: job.iops } : {}),
-          ...(job.params.throughput !== undefined ? { Throughput: job.params.throughput } : {}),
-          Encrypted: job.params.encrypted,
-          ...(job.params.kmsKeyId ? { KmsKeyId: job.params.kmsKeyId } : {}),
-          ...(job.multiAttach ? { MultiAttachEnabled: true } : {}),
-          ClientToken: clientToken(job.name),
-          TagSpecifications: [{ ResourceType: 'volume', Tags: tagsFor(job, cloud.clusterId) }],
-        },
-        `volume "${job.name}"`,
-        ctx.signal,
-      );
+      const input = createInput(job, cloud.clusterId);
+      let created: Volume;
+      if (job.source && 'volumeId' in job.source) {
+        created = await cloneVolume(cloud, cloner, job.source.volumeId, input, ctx);
+      } else {
+        const snapshotId = job.source?.snapshotId;
+        if (snapshotId) await restoreReady(cloud, snapshotId, ctx);
+        created = await cloud.ec2.createVolume({ ...input, ...(snapshotId ? { SnapshotId: snapshotId } : {}) }, `volume "${job.name}"`, ctx.signal).catch((err: unknown) => {
+          if (snapshotId && causeCode(err) === 'InvalidSnapshot.NotFound') throw notFound(`source snapshot ${snapshotId} not found`);
+          throw err;
+        });
+      }
       const volumeId = created.VolumeId!;
-      ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB }, 'volume created');
+      ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB, source: job.source }, 'volume created');
       const ready = created.State === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
+      if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
       return { volumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
     },
+  };
+}
+
+/** The CreateVolume request for a job: tags in the same call, so a crash cannot leave an untagged volume behind. */
+function createInput(job: CreateVolumeJob, clusterId: string): VolumeInput {
+  return {
+    AvailabilityZone: job.zone,
+    Size: job.sizeGiB,
+    VolumeType: job.params.type,
+    ...(job.iops !== undefined ? { Iops: job.iops } : {}),
+    ...(job.params.throughput !== undefined ? { Throughput: job.params.throughput } : {}),
+    Encrypted: job.params.encrypted,
+    ...(job.params.kmsKeyId ? { KmsKeyId: job.params.kmsKeyId } : {}),
+    ...(job.multiAttach ? { MultiAttachEnabled: true } : {}),
+    ClientToken: clientToken(job.name),
+    TagSpecifications: [{ ResourceType: 'volume', Tags: tagsFor(job, clusterId) }],
   };
 }

@@ -1,8 +1,23 @@
-import { unimplemented } from '@plinth/errors';
+import { isVolumeId } from '@plinth/cloud';
+import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, CreateSnapshotRequest, CreateSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import type { CreateSnapshotJob } from '../ops/create-snapshot.js';
+import { checkFastRestoreZones, fromSnapshotResult, parseSnapshotParams, type SnapshotResult } from '../snapshots.js';
+import { requireName } from './ids.js';
 
-/** CreateSnapshot: not advertised yet (work in progress, issue 5). */
-export function createSnapshot(_deps: Deps, _req: CreateSnapshotRequest, _ctx: CallContext): Promise<CreateSnapshotResponse> {
-  return Promise.reject(unimplemented('CreateSnapshot is not implemented by this controller yet'));
+/**
+ * CreateSnapshot: arguments validated here, the EC2 work runs as a job keyed
+ * by the name. Answers as soon as EC2 has started the snapshot, with
+ * ready_to_use false while it is pending; the CO calls again until it is true.
+ */
+export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx: CallContext): Promise<CreateSnapshotResponse> {
+  const name = requireName(req.name);
+  if (!req.sourceVolumeId) throw invalidArgument('source_volume_id is required');
+  if (!isVolumeId(req.sourceVolumeId)) throw notFound(`source volume ${req.sourceVolumeId} not found (not an EBS volume id)`);
+  const params = parseSnapshotParams(req.parameters);
+  if (params.fastRestoreZones.length > 0) await checkFastRestoreZones(deps, params.fastRestoreZones);
+  const job: CreateSnapshotJob = { name, sourceVolumeId: req.sourceVolumeId, params };
+  const res = await deps.ops.run<SnapshotResult>('snapshot', name, job, ctx.deadline);
+  return { snapshot: fromSnapshotResult(res) };
 }

@@ -5,6 +5,7 @@ import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import type { CreatedVolume, CreateVolumeJob } from '../ops/create-volume.js';
 import { FORMAT_KEYS, limitsOf, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams } from '../params.js';
+import { cloneZone, contentSourceOf, sizeForSource, sourceFacts, toCsiContentSource } from '../snapshots.js';
 import { pickZone, requisiteZones, topologyFor } from '../topology.js';
 
 const MAX_NAME = 128;
@@ -16,14 +17,16 @@ const BANNED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: CallContext): Promise<CreateVolumeResponse> {
   if (!req.name) throw invalidArgument('name is required');
   if (req.name.length > MAX_NAME || BANNED.test(req.name)) throw invalidArgument(`name must be at most ${MAX_NAME} characters without control characters`);
-  if (req.volumeContentSource) throw invalidArgument('volume_content_source: creating from a snapshot or volume is not supported by this controller yet');
+  const source = contentSourceOf(req.volumeContentSource);
   // A VolumeAttributesClass given at creation (mutable_parameters) overrides the StorageClass.
   const params = withMutableParams(parseVolumeParams(req.parameters), parseMutableParams(req.mutableParameters));
   const { multiAttach } = checkCapabilities(req.volumeCapabilities, params.type);
   const lim = limitsOf(params.type);
-  const sizeGiB = sizeInGiB(req.capacityRange, lim.minGiB, lim.maxGiB, deps.config.DEFAULT_VOLUME_SIZE_GIB);
+  // A snapshot or volume source must exist (NOT_FOUND) and fit the capacity range (OUT_OF_RANGE); a clone is made in its source's zone.
+  const facts = source ? await sourceFacts(deps, source, req.name) : undefined;
+  const sizeGiB = sizeForSource(req.capacityRange, sizeInGiB(req.capacityRange, lim.minGiB, lim.maxGiB, deps.config.DEFAULT_VOLUME_SIZE_GIB), facts, lim);
   const iops = resolveIops(params, sizeGiB);
-  const zone = pickZone(req.accessibilityRequirements, deps.defaultZone);
+  const zone = facts?.zone ? cloneZone(facts.zone, requisiteZones(req.accessibilityRequirements), facts.what) : pickZone(req.accessibilityRequirements, deps.defaultZone);
 
   const job: CreateVolumeJob = {
     name: req.name,
@@ -32,9 +35,11 @@ export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: Ca
     limitBytes: req.capacityRange?.limitBytes ?? 0,
     zone,
     allowedZones: requisiteZones(req.accessibilityRequirements),
-    params,
+    // EC2 encrypts whatever is made from an encrypted source.
+    params: facts?.encrypted ? { ...params, encrypted: true } : params,
     iops,
     multiAttach,
+    source,
   };
   const created = await deps.ops.run<CreatedVolume>('create', req.name, job, ctx.deadline);
 
@@ -46,7 +51,7 @@ export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: Ca
       volumeId: created.volumeId,
       capacityBytes: created.sizeGiB * GiB,
       volumeContext,
-      contentSource: undefined,
+      contentSource: toCsiContentSource(source),
       accessibleTopology: [topologyFor(created.zone)],
     },
   };

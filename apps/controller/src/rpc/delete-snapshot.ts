@@ -1,8 +1,14 @@
-import { unimplemented } from '@plinth/errors';
+import { isSnapshotId } from '@plinth/cloud';
+import { invalidArgument } from '@plinth/errors';
 import type { CallContext, DeleteSnapshotRequest, DeleteSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import type { DeleteSnapshotJob } from '../ops/delete-snapshot.js';
 
-/** DeleteSnapshot: not advertised yet (work in progress, issue 5). */
-export function deleteSnapshot(_deps: Deps, _req: DeleteSnapshotRequest, _ctx: CallContext): Promise<DeleteSnapshotResponse> {
-  return Promise.reject(unimplemented('DeleteSnapshot is not implemented by this controller yet'));
+/** DeleteSnapshot: idempotent; an id that cannot be an EBS snapshot is already "gone". */
+export async function deleteSnapshot(deps: Deps, req: DeleteSnapshotRequest, ctx: CallContext): Promise<DeleteSnapshotResponse> {
+  if (!req.snapshotId) throw invalidArgument('snapshot_id is required');
+  if (!isSnapshotId(req.snapshotId)) return {};
+  const job: DeleteSnapshotJob = { snapshotId: req.snapshotId };
+  await deps.ops.run('delete-snapshot', req.snapshotId, job, ctx.deadline);
+  return {};
 }
