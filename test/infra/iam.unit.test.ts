@@ -81,7 +81,7 @@ describe('the IAM policy', () => {
       expect(onCreated.some((s) => s.Condition?.StringEquals?.[key] !== undefined), action).toBe(true);
     }
     for (const s of statementsFor('ec2:CreateTags').filter((x) => x.Condition?.StringEquals?.[key] !== undefined)) {
-      expect(list(s.Condition?.StringEquals?.['ec2:CreateAction']).sort(), s.Sid).toEqual(['CopyVolumes', 'CreateSnapshot', 'CreateSnapshots', 'CreateVolume']);
+      expect(list(s.Condition?.StringEquals?.['ec2:CreateAction'] ?? []).sort(), s.Sid).toEqual(['CopyVolumes', 'CreateSnapshot', 'CreateSnapshots', 'CreateVolume']);
     }
   });
 
