@@ -119,6 +119,12 @@ describe('GroupController', () => {
     // Same name, other volumes: ALREADY_EXISTS.
     expect((await codeOf(createGroup('nightly', [a, other]))).code).toBe(status.ALREADY_EXISTS);
 
+    // Members are CSI snapshots too, naming their group (so a CO never deletes one alone).
+    const listed = await callUnary(ctl.controller, 'listSnapshots', { maxEntries: 0, startingToken: '', sourceVolumeId: a, snapshotId: '', secrets: {} });
+    expect(listed.entries.map((e) => [e.snapshot?.snapshotId, e.snapshot?.groupSnapshotId])).toEqual([[g.snapshots.find((s) => s.sourceVolumeId === a)?.snapshotId, g.groupSnapshotId]]);
+    const member = await callUnary(ctl.controller, 'getSnapshot', { snapshotId: g.snapshots[0]!.snapshotId, secrets: {} });
+    expect(member.snapshot?.groupSnapshotId).toBe(g.groupSnapshotId);
+
     const got = await callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: [], secrets: {} });
     expect(got.groupSnapshot!.snapshots.map((s) => s.snapshotId).sort()).toEqual(g.snapshots.map((s) => s.snapshotId).sort());
     expect(got.groupSnapshot!.readyToUse).toBe(true);

@@ -1,4 +1,4 @@
-import type { Snapshot, Volume } from '@plinth/cloud';
+import type { Ec2Snapshot as Snapshot, Volume } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { groupSnapshotId, isGroupSnapshotId, parseGroupParams, planGroup, toGroupSnapshot } from './group-snapshots.js';
 

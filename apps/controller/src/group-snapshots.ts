@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Snapshot, Volume } from '@plinth/cloud';
-import type { Snapshot as CsiSnapshot, VolumeGroupSnapshot } from '@plinth/csi';
+import type { Ec2Snapshot as Snapshot, Volume } from '@plinth/cloud';
+import type { VolumeGroupSnapshot } from '@plinth/csi';
 import { failedPrecondition, invalidArgument } from '@plinth/errors';
-import { GiB } from './capacity.js';
 import { tagSpecification } from './params.js';
-
-/** Tag carrying the id of the group snapshot a member snapshot belongs to (EC2 has no group object: the tag is the group). */
-export const TAG_GROUP_ID = 'plinth.dev/group-snapshot-id';
-/** Tag carrying the group snapshot's CSI name. */
-export const TAG_GROUP_NAME = 'plinth.dev/group-snapshot-name';
+import { toCsiSnapshot } from './snapshots.js';
 
 const GROUP_ID = /^groupsnap-[0-9a-f]{17}$/;
 
@@ -61,22 +56,10 @@ export function planGroup(volumes: Volume[]): GroupPlan {
   return { instanceId: common[0], attached: common[1], detached };
 }
 
-/** An EC2 snapshot as a member of a CSI group snapshot. */
-export function memberSnapshot(s: Snapshot, groupId: string): CsiSnapshot {
-  return {
-    snapshotId: s.SnapshotId ?? '',
-    sourceVolumeId: s.VolumeId ?? '',
-    sizeBytes: (s.VolumeSize ?? 0) * GiB,
-    creationTime: s.StartTime ?? new Date(0),
-    readyToUse: s.State === 'completed',
-    groupSnapshotId: groupId,
-  };
-}
-
 /** The CSI view of a group: ready when every member is, taken when its first member was. */
 export function toGroupSnapshot(groupId: string, members: Snapshot[]): VolumeGroupSnapshot {
-  const snapshots = members.map((m) => memberSnapshot(m, groupId)).sort((a, b) => a.sourceVolumeId.localeCompare(b.sourceVolumeId));
-  const times = snapshots.map((s) => s.creationTime!.getTime());
+  const snapshots = members.map((m) => ({ ...toCsiSnapshot(m), groupSnapshotId: groupId })).sort((a, b) => a.sourceVolumeId.localeCompare(b.sourceVolumeId));
+  const times = snapshots.map((s) => s.creationTime?.getTime() ?? Date.now());
   return {
     groupSnapshotId: groupId,
     snapshots,

@@ -84,7 +84,7 @@ describe('EC2 snapshot → CSI Snapshot', () => {
     });
     expect(toCsiSnapshot({ ...snap, State: 'completed' }).readyToUse).toBe(true);
     expect(toCsiSnapshot({ ...snap, State: 'error' }).readyToUse).toBe(false);
-    expect(toCsiSnapshot(snap, { groupSnapshotId: 'groupsnap-1' }).groupSnapshotId).toBe('groupsnap-1');
+    expect(toCsiSnapshot({ ...snap, Tags: [{ Key: 'plinth.dev/group-snapshot-id', Value: 'groupsnap-1' }] }).groupSnapshotId).toBe('groupsnap-1');
   });
 
   it('survives a job result (JSON) unchanged', () => {

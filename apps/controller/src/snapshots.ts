@@ -1,4 +1,4 @@
-import { describeSnapshots, isSnapshotId, isVolumeId, regionZones, TAG_CLUSTER, TAG_SNAPSHOT_NAME, type Ec2Snapshot, type Tag } from '@plinth/cloud';
+import { describeSnapshots, isSnapshotId, isVolumeId, regionZones, TAG_CLUSTER, TAG_GROUP_ID, TAG_SNAPSHOT_NAME, type Ec2Snapshot, type Tag } from '@plinth/cloud';
 import type { CapacityRange, Snapshot as CsiSnapshot, VolumeContentSource } from '@plinth/csi';
 import { failedPrecondition, invalidArgument, notFound, outOfRange } from '@plinth/errors';
 import { GiB } from './capacity.js';
@@ -77,15 +77,15 @@ export function snapshotTags(name: string, clusterId: string, p: SnapshotParams)
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
-/** An EC2 snapshot as a CSI Snapshot: ready to use once EC2 reports it `completed`. */
-export function toCsiSnapshot(s: Ec2Snapshot, opts: { groupSnapshotId?: string } = {}): CsiSnapshot {
+/** An EC2 snapshot as a CSI Snapshot: ready to use once EC2 reports it `completed`; a member of a group snapshot names its group. */
+export function toCsiSnapshot(s: Ec2Snapshot): CsiSnapshot {
   return {
     snapshotId: s.SnapshotId ?? '',
     sourceVolumeId: s.VolumeId ?? '',
     sizeBytes: (s.VolumeSize ?? 0) * GiB,
     creationTime: s.StartTime ? new Date(s.StartTime) : undefined,
     readyToUse: s.State === 'completed',
-    groupSnapshotId: opts.groupSnapshotId ?? '',
+    groupSnapshotId: s.Tags?.find((t) => t.Key === TAG_GROUP_ID)?.Value ?? '',
   };
 }
 

@@ -16,6 +16,7 @@ import {
 import { failedPrecondition, unimplemented } from '@plinth/errors';
 import { ec2Code } from './errors.js';
 import { TAG_CLUSTER, type Ec2 } from './ec2.js';
+import { TAG_GROUP_ID } from './group-snapshots.js';
 
 /** An EC2 snapshot as DescribeSnapshots describes it. */
 export type Ec2Snapshot = Snapshot;
@@ -103,19 +104,17 @@ export async function findSnapshotsByTag(ec2: Ec2, clusterId: string, key: strin
   return found;
 }
 
-/** This cluster's CSI snapshots (those carrying a CSI snapshot name), optionally only those of one source volume. */
+/** This cluster's CSI snapshots (those carrying a CSI snapshot name, or members of a group snapshot), optionally only those of one source volume. */
 export async function listClusterSnapshots(ec2: Ec2, clusterId: string, opts: { volumeId?: string } = {}, signal?: AbortSignal): Promise<Snapshot[]> {
-  const filters: Filter[] = [
-    { Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] },
-    { Name: 'tag-key', Values: [TAG_SNAPSHOT_NAME] },
-  ];
+  // By cluster only: which CSI tag a snapshot carries is checked below (a two-value tag-key filter is not applied alike by every EC2 implementation).
+  const filters: Filter[] = [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }];
   if (opts.volumeId) filters.push({ Name: 'volume-id', Values: [opts.volumeId] });
   const snaps = await describeSnapshotsPaged(ec2, filters, `snapshots of cluster ${clusterId}${opts.volumeId ? ` from ${opts.volumeId}` : ''}`, { ownerSelf: true }, signal);
   // Emulators may apply only some filters: check what matters here ourselves.
   return snaps.filter(
     (s) =>
       s.Tags?.some((t) => t.Key === TAG_CLUSTER && t.Value === clusterId) &&
-      s.Tags.some((t) => t.Key === TAG_SNAPSHOT_NAME) &&
+      s.Tags.some((t) => t.Key === TAG_SNAPSHOT_NAME || t.Key === TAG_GROUP_ID) &&
       (!opts.volumeId || s.VolumeId === opts.volumeId),
   );
 }

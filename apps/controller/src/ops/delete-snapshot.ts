@@ -8,26 +8,30 @@ export interface DeleteSnapshotJob {
 }
 
 /**
- * DeleteSnapshot's EC2 work, under a lease on the snapshot: gone already is
- * success. A snapshot that volumes are still being restored from is
- * FAILED_PRECONDITION (Plinth waits until they are available rather than
- * pull the data from under them), as is one EC2 reports in use (by an AMI).
+ * Deletes one snapshot: gone already is success. A snapshot that volumes are
+ * still being restored from is FAILED_PRECONDITION (Plinth waits until they
+ * are available rather than pull the data from under them), as is one EC2
+ * reports in use (by an AMI).
  */
+export async function removeSnapshot(cloud: Cloud, snapshotId: string, signal: AbortSignal): Promise<void> {
+  const restoring = (await volumesFromSnapshot(cloud.ec2, snapshotId, signal)).filter((v) => v.State === 'creating').map((v) => v.VolumeId);
+  if (restoring.length > 0) throw failedPrecondition(`snapshot ${snapshotId} is in use: volume ${restoring.join(', ')} is being created from it; delete it once the volume is available`);
+  try {
+    await deleteSnapshot(cloud.ec2, snapshotId, signal);
+  } catch (err) {
+    const code = causeCode(err);
+    if (code === 'InvalidSnapshot.NotFound' || code === 'InvalidSnapshotID.Malformed') return;
+    if (code === 'InvalidSnapshot.InUse') throw failedPrecondition(`snapshot ${snapshotId} is in use in EC2 (InvalidSnapshot.InUse, e.g. by an AMI)`);
+    throw err;
+  }
+}
+
+/** DeleteSnapshot's EC2 work, under a lease on the snapshot. */
 export function deleteSnapshotOp(cloud: Cloud): OpDefinition<DeleteSnapshotJob, Record<string, never>> {
   return {
     locks: (job) => [`snapshot:${job.snapshotId}`],
     async run({ snapshotId }, ctx) {
-      const restoring = (await volumesFromSnapshot(cloud.ec2, snapshotId, ctx.signal)).filter((v) => v.State === 'creating').map((v) => v.VolumeId);
-      if (restoring.length > 0)
-        throw failedPrecondition(`snapshot ${snapshotId} is in use: volume ${restoring.join(', ')} is being created from it; delete it once the volume is available`);
-      try {
-        await deleteSnapshot(cloud.ec2, snapshotId, ctx.signal);
-      } catch (err) {
-        const code = causeCode(err);
-        if (code === 'InvalidSnapshot.NotFound' || code === 'InvalidSnapshotID.Malformed') return {};
-        if (code === 'InvalidSnapshot.InUse') throw failedPrecondition(`snapshot ${snapshotId} is in use in EC2 (InvalidSnapshot.InUse, e.g. by an AMI)`);
-        throw err;
-      }
+      await removeSnapshot(cloud, snapshotId, ctx.signal);
       ctx.log.info({ snapshotId }, 'snapshot deleted');
       return {};
     },

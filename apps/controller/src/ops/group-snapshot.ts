@@ -1,8 +1,9 @@
-import { createInstanceSnapshots, createVolumeSnapshot, deleteSnapshotIfExists, snapshotsTagged, TAG_CLUSTER, type Snapshot } from '@plinth/cloud';
+import { createInstanceSnapshots, createSnapshot, findSnapshotsByTag, TAG_CLUSTER, TAG_GROUP_ID, TAG_GROUP_NAME, type Ec2Snapshot as Snapshot } from '@plinth/cloud';
 import { alreadyExists, invalidArgument, notFound } from '@plinth/errors';
 import type { OpContext, OpDefinition } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
-import { planGroup, TAG_GROUP_ID, TAG_GROUP_NAME } from '../group-snapshots.js';
+import { planGroup } from '../group-snapshots.js';
+import { removeSnapshot } from './delete-snapshot.js';
 
 export interface CreateGroupSnapshotJob {
   name: string;
@@ -20,8 +21,7 @@ export interface DeleteGroupSnapshotJob {
 
 /** The member snapshots of a group in this cluster. */
 export async function groupMembers(cloud: Cloud, groupId: string, signal?: AbortSignal): Promise<Snapshot[]> {
-  const snaps = await snapshotsTagged(cloud.ec2, TAG_GROUP_ID, groupId, signal);
-  return snaps.filter((s) => s.Tags?.some((t) => t.Key === TAG_CLUSTER && t.Value === cloud.clusterId));
+  return (await findSnapshotsByTag(cloud.ec2, cloud.clusterId, TAG_GROUP_ID, [groupId], signal)).get(groupId) ?? [];
 }
 
 const sources = (snaps: Snapshot[]) => new Set(snaps.map((s) => s.VolumeId ?? ''));
@@ -52,7 +52,8 @@ export function createGroupSnapshotOp(cloud: Cloud): OpDefinition<CreateGroupSna
       const description = `Created by Plinth for group snapshot ${job.name}`;
       const taken: Snapshot[] = [...existing];
       if (plan.instanceId) taken.push(...(await snapshotInstance(cloud, plan.instanceId, plan.attached, tags, description, ctx)));
-      for (const volumeId of plan.detached) taken.push(await createVolumeSnapshot(cloud.ec2, volumeId, tags, description, ctx.signal));
+      for (const volumeId of plan.detached)
+        taken.push(await createSnapshot(cloud.ec2, { VolumeId: volumeId, Description: description, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }, `snapshot of volume ${volumeId}`, ctx.signal));
       ctx.log.info({ groupId: job.groupId, snapshots: taken.map((s) => s.SnapshotId), instanceId: plan.instanceId }, 'group snapshot taken');
       return taken;
     },
@@ -71,7 +72,7 @@ async function snapshotInstance(cloud: Cloud, instanceId: string, volumeIds: str
   const infos = await createInstanceSnapshots(cloud.ec2, { instanceId, excludeDataVolumeIds: others, excludeBootVolume: !(boot && inGroup.has(boot)), tags, description }, ctx.signal);
   // Anything beyond the group (a volume attached since the Describe, or an EC2 API that ignored the exclusions) is removed at once.
   const extra = infos.filter((i) => !inGroup.has(i.VolumeId ?? ''));
-  for (const e of extra) if (e.SnapshotId) await deleteSnapshotIfExists(cloud.ec2, e.SnapshotId, ctx.signal);
+  for (const e of extra) if (e.SnapshotId) await removeSnapshot(cloud, e.SnapshotId, ctx.signal);
   if (extra.length > 0) ctx.log.warn({ instanceId, removed: extra.map((e) => e.SnapshotId) }, 'CreateSnapshots returned snapshots of volumes outside the group; deleted them');
   const taken = infos.filter((i) => inGroup.has(i.VolumeId ?? ''));
   const missed = volumeIds.filter((v) => !taken.some((t) => t.VolumeId === v));
@@ -91,7 +92,7 @@ export function deleteGroupSnapshotOp(cloud: Cloud): OpDefinition<DeleteGroupSna
         const unlisted = members.filter((m) => !listed.has(m.SnapshotId ?? ''));
         if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.SnapshotId).join(', ')}`);
       }
-      for (const m of members) if (m.SnapshotId) await deleteSnapshotIfExists(cloud.ec2, m.SnapshotId, ctx.signal);
+      for (const m of members) if (m.SnapshotId) await removeSnapshot(cloud, m.SnapshotId, ctx.signal);
       ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.SnapshotId) }, 'group snapshot deleted');
       return {};
     },

@@ -1,7 +1,7 @@
 import { isVolumeId } from '@plinth/cloud';
 import type { CallContext, CreateVolumeGroupSnapshotRequest, CreateVolumeGroupSnapshotResponse } from '@plinth/csi';
 import { invalidArgument, notFound } from '@plinth/errors';
-import type { Snapshot } from '@plinth/cloud';
+import type { Ec2Snapshot as Snapshot } from '@plinth/cloud';
 import type { Deps } from '../../deps.js';
 import { groupSnapshotId, parseGroupParams, toGroupSnapshot } from '../../group-snapshots.js';
 import type { CreateGroupSnapshotJob } from '../../ops/group-snapshot.js';
@@ -24,10 +24,5 @@ export async function createVolumeGroupSnapshot(deps: Deps, req: CreateVolumeGro
   const groupId = groupSnapshotId(deps.config.PLINTH_CLUSTER_ID, name);
   const job: CreateGroupSnapshotJob = { name, groupId, volumeIds, tags };
   const members = await deps.ops.run<Snapshot[]>('create-group-snapshot', name, job, ctx.deadline);
-  return { groupSnapshot: toGroupSnapshot(groupId, members.map(revive)) };
-}
-
-/** Dates come back from the queue as strings. */
-function revive(s: Snapshot): Snapshot {
-  return { ...s, StartTime: s.StartTime ? new Date(s.StartTime) : undefined };
+  return { groupSnapshot: toGroupSnapshot(groupId, members) };
 }
