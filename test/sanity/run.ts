@@ -41,6 +41,12 @@ const GiB = 1024 ** 3;
 
 const log = (m: string): void => console.log(`[sanity] ${m}`);
 
+/** Whether a failed csi-sanity run failed only on connecting (one failure, in a BeforeEach, "Connection timed out"). */
+function onlyConnectRace(output: string): boolean {
+  const fails = output.split('\n').filter((l) => /^\s*\[FAIL\]/.test(l));
+  return /FAIL! -- \d+ Passed \| 1 Failed/.test(output) && output.includes('Connection timed out') && fails.length > 0 && fails.every((l) => l.includes('[BeforeEach]'));
+}
+
 /** Runs csi-sanity with output passed through; resolves with its exit code and the summary lines. */
 function runCsiSanity(bin: string, args: string[], onChild: (c: ChildProcess) => void): Promise<{ code: number; summary: string[]; output: string }> {
   return new Promise((resolve, reject) => {
@@ -143,7 +149,15 @@ async function main(): Promise<number> {
         ...process.argv.slice(2),
       ];
       log(`csi-sanity, ${accessType} volumes: ${bin} ${args.join(' ')}`);
-      const res = await runCsiSanity(bin, args, (c) => (sanity = c));
+      let res = await runCsiSanity(bin, args, (c) => (sanity = c));
+      if (res.code !== 0 && !interrupted && onlyConnectRace(res.output)) {
+        // csi-test v5.4.0's utils.Connect waits for a state change *after* reading the state, so a connection that
+        // turns READY in between is never seen and it gives up after 60 s, failing the first spec's BeforeEach.
+        // That is csi-sanity's flake, not the driver's: run the pass once more, and say so.
+        log(`csi-sanity, ${accessType} volumes: the only failure is csi-test's own connect race ("Connection timed out" before any RPC); running the pass again`);
+        summaries.push(`${accessType}: first attempt hit csi-test's connect race (${res.summary.join(' ') || 'no summary'}); rerun below`);
+        res = await runCsiSanity(bin, args, (c) => (sanity = c));
+      }
       sanity = undefined;
       await writeFile(junit.replace(/\.xml$/, '.log'), res.output);
       summaries.push(...(res.summary.length > 0 ? res.summary : [`printed no summary (exit ${res.code})`]).map((l) => `${accessType}: ${l}`));
