@@ -1,8 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { AttachVolumeCommand, CreateSnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, DetachVolumeCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
-import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
+import { callUnary, type CreateVolumeRequest } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startNitro, type NitroHost } from '../../../test/nitro/emulator.js';
@@ -10,10 +10,9 @@ import { deleteClusterVolumes } from '../../../test/sanity/volumes.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumeById } from '../../../test/support/ec2.js';
 import { createFakeHost, type FakeHost } from '../../../test/support/nvme.js';
+import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 const zoneTopology = (zone: string) => ({ segments: { 'topology.kubernetes.io/zone': zone } });
 
 let stack: Stack;
@@ -58,16 +57,6 @@ async function clusterSnapshots(): Promise<Snapshot[]> {
 /** Intermediate snapshots of the clone `name`, as EC2 lists them. */
 async function cloneSnapshots(name: string): Promise<Snapshot[]> {
   return (await clusterSnapshots()).filter((s) => s.Tags?.some((t) => t.Key === 'plinth.dev/clone-for' && t.Value === name));
-}
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as ServiceError;
-    return { code: err.code, details: err.details };
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 30_000): Promise<void> {

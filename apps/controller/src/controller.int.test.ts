@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
+import { status } from '@grpc/grpc-js';
+import { callUnary } from '@plinth/csi';
 import { registerNode } from '@plinth/nodes';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { startController, testControllerEnv, type ControllerProcess } from '../.
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
+import { codeOf, createReq, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 import { deviceNames } from './devices.js';
 
@@ -19,33 +20,6 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
-
-function createReq(name: string, over: Partial<CreateVolumeRequest> = {}): CreateVolumeRequest {
-  return {
-    name,
-    capacityRange: { requiredBytes: GiB, limitBytes: 0 },
-    volumeCapabilities: [mountCap],
-    parameters: {},
-    secrets: {},
-    volumeContentSource: undefined,
-    accessibilityRequirements: undefined,
-    mutableParameters: {},
-    ...over,
-  };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as ServiceError;
-    return { code: err.code, details: err.details };
-  }
-  throw new Error('expected the call to fail');
 }
 
 let stack: Stack;

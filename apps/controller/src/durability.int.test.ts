@@ -4,9 +4,9 @@ import { startController, testControllerEnv, type ControllerProcess } from '../.
 import { ec2Of, freshRedis, runInstance, uniqueCluster, volumeById, volumesNamed } from '../../../test/support/ec2.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
+import { GiB } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
-const GiB = 1024 ** 3;
 const cap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 const createReq = (name: string): CreateVolumeRequest => ({
   name,

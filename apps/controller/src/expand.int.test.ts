@@ -3,10 +3,9 @@ import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, VolumeCapabilit
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumeById } from '../../../test/support/ec2.js';
+import { GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 const blockCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, block: {} };
 
 async function codeOf(p: Promise<unknown>): Promise<number> {

@@ -1,35 +1,18 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { AttachVolumeCommand, DescribeSnapshotsCommand, DetachVolumeCommand, type Snapshot } from '@aws-sdk/client-ec2';
-import {
-  callUnary,
-  GroupControllerServiceCapability_RPC_Type as GroupRpc,
-  PluginCapability_Service_Type as Service,
-  VolumeCapability_AccessMode_Mode as Mode,
-  type VolumeCapability,
-} from '@plinth/csi';
+import { callUnary, GroupControllerServiceCapability_RPC_Type as GroupRpc, PluginCapability_Service_Type as Service } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster } from '../../../test/support/ec2.js';
+import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
-
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 
 let stack: Stack;
 let proxy: FaultProxy;
 let ctl: ControllerProcess;
 let cluster: string;
 const ec2 = () => ec2Of(stack);
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: (e as ServiceError).code, details: (e as ServiceError).details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function volume(name: string, sizeGiB = 1): Promise<string> {
   const res = await callUnary(ctl.controller, 'createVolume', {

@@ -1,25 +1,13 @@
 import { CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { TAG_CLUSTER } from '@plinth/cloud';
-import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, VolumeCapability_AccessMode_Mode as Mode, type ListVolumesResponse, type VolumeCapability } from '@plinth/csi';
+import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type ListVolumesResponse } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster } from '../../../test/support/ec2.js';
+import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
-
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as ServiceError;
-    return { code: err.code, details: err.details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 let stack: Stack;
 let proxy: FaultProxy;

@@ -1,14 +1,13 @@
 import { DescribeVolumesModificationsCommand, EC2Client, ModifyVolumeCommand } from '@aws-sdk/client-ec2';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
+import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type CreateVolumeRequest } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumeById } from '../../../test/support/ec2.js';
+import { GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 const WINDOW_MS = 1000;
 
 async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {

@@ -1,24 +1,15 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { CreateSnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
-import {
-  callUnary,
-  ControllerServiceCapability_RPC_Type as Rpc,
-  VolumeCapability_AccessMode_Mode as Mode,
-  type CreateSnapshotRequest,
-  type CreateVolumeRequest,
-  type ListSnapshotsRequest,
-  type VolumeCapability,
-} from '@plinth/csi';
+import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type CreateSnapshotRequest, type CreateVolumeRequest, type ListSnapshotsRequest } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
 import { deleteClusterVolumes } from '../../../test/sanity/volumes.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumesNamed } from '../../../test/support/ec2.js';
+import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
-const GiB = 1024 ** 3;
-const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 const UNKNOWN_VOLUME = 'vol-0123456789abcdef0';
 const UNKNOWN_SNAPSHOT = 'snap-0123456789abcdef0';
 
@@ -54,16 +45,6 @@ async function clusterSnapshots(): Promise<Snapshot[]> {
 
 async function snapshotsNamed(name: string): Promise<Snapshot[]> {
   return (await clusterSnapshots()).filter((s) => s.Tags?.some((t) => t.Key === 'CSIVolumeSnapshotName' && t.Value === name));
-}
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as ServiceError;
-    return { code: err.code, details: err.details };
-  }
-  throw new Error('expected the call to fail');
 }
 
 let seq = 0;
