@@ -33,7 +33,7 @@ const TIERS = [
   { name: 'unit', cmd: vitest('unit'), vitest: true },
   { name: 'integration', stack: true, cmd: vitest('integration'), vitest: true },
   // Builds etcd, kube-apiserver, kube-controller-manager and the CSI sidecars into ~/.cache/plinth/k8s
-  // (~18 min cold on 2 cores, ~0.1 s cached); before the stack comes up, so it does not idle during a cold build.
+  // (16–18 min cold on 2 cores, 0.1 s cached) and helm; before the stack comes up, so it does not idle during a cold build.
   { name: 'k8s-build', cmd: tsx('test/k8s/build.ts') },
   { name: 'sanity', stack: true, cmd: tsx('test/sanity/run.ts') },
   { name: 'e2e-k8s', stack: true, cmd: tsx('test/k8s/run.ts'), report: true },

@@ -7,7 +7,7 @@
  * version applies). A `<name>.stamp` beside each binary records what it was built from: a binary whose
  * stamp matches the pins is reused, so only the first run pays the build.
  *
- *   node --import tsx test/k8s/build.ts [name…]     build (or confirm cached) all or some binaries
+ *   node --import tsx test/k8s/build.ts [name…]     build (or confirm cached) all or some binaries (all: and helm)
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ensureHelm } from '../infra/helm.js';
 
 const exec = promisify(execFile);
 
@@ -222,7 +223,10 @@ export async function snapshotCrdFiles(): Promise<string[]> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
-    await ensureK8sBinaries({ only: process.argv.slice(2) });
+    const only = process.argv.slice(2);
+    await ensureK8sBinaries({ only });
+    // The e2e renders the chart too: build helm now as well, rather than with the stack up.
+    if (!only.length) await ensureHelm((m) => console.error(`[k8s-build] ${m}`));
   } catch (e) {
     console.error(`[k8s-build] ${(e as Error).message}`);
     process.exitCode = 1;
