@@ -144,7 +144,13 @@ export class Kube {
   }
 }
 
-/** Polls `check` until it returns a value other than undefined; the error names what was awaited and the last state seen. */
+/** An error `waitFor` does not retry: a process died, the run was interrupted. */
+export class Fatal extends Error {}
+
+/**
+ * Polls `check` until it returns a value other than undefined; the error names what was awaited and the last state
+ * seen. Errors `check` throws are retried until the timeout, except a Fatal, which ends the wait at once.
+ */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, opts: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> } = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const end = Date.now() + timeoutMs;
@@ -154,6 +160,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       const v = await check();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       lastErr = e;
     }
     if (Date.now() > end) {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
+import { Fatal } from './kube.js';
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -73,5 +74,5 @@ export function freePort(): Promise<number> {
 
 /** Fails fast with the process's last output when it died while we waited for it. */
 export function assertRunning(p: Proc): void {
-  if (!p.running()) throw new Error(`${p.name} exited (${p.child.signalCode ?? p.child.exitCode}); last output (full log ${p.logFile}):\n${p.tail()}`);
+  if (!p.running()) throw new Fatal(`${p.name} exited (${p.child.signalCode ?? p.child.exitCode}); last output (full log ${p.logFile}):\n${p.tail()}`);
 }

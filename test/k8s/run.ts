@@ -35,7 +35,7 @@ import { startNodeAgent, type NodeAgentProcess } from '../sanity/node-agent.js';
 import { deleteClusterVolumes } from '../sanity/volumes.js';
 import { binDir, ensureK8sBinaries, snapshotCrdFiles, type BuildReport } from './build.js';
 import { startControlPlane, type ControlPlane } from './cluster.js';
-import { waitFor, type Kube, type KubeObject } from './kube.js';
+import { Fatal, waitFor as pollUntil, type Kube, type KubeObject } from './kube.js';
 import { assertRunning, startProc, type Proc } from './procs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -49,6 +49,18 @@ const BASE_VAC = 'plinth-e2e-gp3-base';
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 const log = (m: string): void => console.log(`[k8s-e2e] ${m}`);
+
+/** Checked on every poll of every wait once the flows run: a dead process or Ctrl-C ends the wait at once. */
+let guard = (): void => undefined;
+const waitFor: typeof pollUntil = (what, check, opts) =>
+  pollUntil(
+    what,
+    async () => {
+      guard();
+      return check();
+    },
+    opts,
+  );
 const secs = (t0: number): number => (Date.now() - t0) / 1000;
 
 // ── what the chart is rendered with ─────────────────────────────────────────────────────────────────────
@@ -440,6 +452,8 @@ async function main(): Promise<number> {
   const sidecars: Proc[] = [];
   let code = 1;
   let interrupted = false;
+  /** --keep: the flows ran, and Ctrl-C is how this run ends. */
+  let keptUp = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) process.exit(130);
     interrupted = true;
@@ -558,10 +572,12 @@ async function main(): Promise<number> {
     const core = sidecars.filter((p) => p.name !== 'csi-snapshotter');
     const controlPlane = cp;
     const check = (): void => {
+      if (interrupted) throw new Fatal('interrupted');
       controlPlane.check();
       core.forEach(assertRunning);
     };
     check();
+    guard = check;
     if (!procs['csi-snapshotter']?.running()) log(`csi-snapshotter exited at start:\n${procs['csi-snapshotter']?.tail(5)}`);
 
     // The flows.
@@ -589,6 +605,7 @@ async function main(): Promise<number> {
     }
     code = results.some((r) => !r.ok) || interrupted ? 1 : 0;
     if (keep && !interrupted) {
+      keptUp = true;
       log(`--keep: control plane left up; export KUBECONFIG=${cp.kubeconfig}; Ctrl-C to tear down`);
       await new Promise<void>((resolve) => {
         const poll = setInterval(() => interrupted && (clearInterval(poll), resolve()), 500);
@@ -656,7 +673,7 @@ async function main(): Promise<number> {
   const failed = results.length - passed;
   await writeReport(passed, failed);
   console.log(`e2e-k8s: ${passed} passed, ${failed} failed`);
-  return interrupted ? 130 : code;
+  return interrupted && !keptUp ? 130 : code;
 }
 
 /** Counts for scripts/run.mjs's summary (same fields as vitest's JSON report), when it asks for them. */
