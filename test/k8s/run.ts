@@ -20,7 +20,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { credentials } from '@grpc/grpc-js';
 import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, NodeClient } from '@plinth/csi';
 import { TAG_CLUSTER } from '@plinth/cloud';
@@ -419,7 +419,7 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       });
       // Clean-up, as an administrator would: the PV object, then the volume (the run's clean-up would also get it).
       await c.kube.delete(pvPath(name));
-      await deleteClusterVolumes(c.ec2, c.clusterId).catch(() => undefined);
+      await c.ec2.send(new DeleteVolumeCommand({ VolumeId: vol })).catch(() => undefined);
     },
   };
 }
