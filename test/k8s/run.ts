@@ -20,19 +20,18 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DeleteVolumeCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { credentials } from '@grpc/grpc-js';
 import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, NodeClient } from '@plinth/csi';
 import { TAG_CLUSTER } from '@plinth/cloud';
-import { Redis } from 'ioredis';
 import { ensureHelm, renderChart, BASE_FILE } from '../infra/helm.js';
 import { parseManifests } from '../infra/manifests.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../support/controller.js';
-import { ec2Of, freshRedis, volumeById } from '../support/ec2.js';
+import { ec2Of, flushRedis, freshRedis, volumeById } from '../support/ec2.js';
 import { createFakeHost, type FakeHost } from '../support/nvme.js';
 import { requireStack, type Stack } from '../support/stack.js';
 import { startNodeAgent, type NodeAgentProcess } from '../sanity/node-agent.js';
-import { deleteClusterVolumes } from '../sanity/volumes.js';
+import { deleteClusterSnapshots, deleteClusterVolumes } from '../sanity/volumes.js';
 import { binDir, ensureK8sBinaries, snapshotCrdFiles, type BuildReport } from './build.js';
 import { startControlPlane, type ControlPlane } from './cluster.js';
 import { Fatal, waitFor as pollUntil, type Kube, type KubeObject } from './kube.js';
@@ -641,19 +640,11 @@ async function main(): Promise<number> {
       if (left.length) log(`deleted ${left.length} volume(s) the run left in EC2: ${left.join(', ')}`);
     });
     await teardown('EC2 snapshots', async () => {
-      const res = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }] }));
-      for (const s of res.Snapshots ?? []) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId }));
+      await deleteClusterSnapshots(ec2, clusterId);
     });
     await teardown('fake host', async () => host?.cleanup());
     await teardown('redis', async () => {
-      if (!redisUrl) return;
-      const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      try {
-        await r.connect();
-        await r.flushdb();
-      } finally {
-        r.disconnect();
-      }
+      if (redisUrl) await flushRedis(redisUrl);
     });
     await teardown('run dir', () => rm(runDir, { recursive: true, force: true }));
     ec2.destroy();

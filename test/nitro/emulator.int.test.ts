@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { open, readFile, readlink, stat } from 'node:fs/promises';
+import { readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Of, volumeById } from '../support/ec2.js';
-import { createFakeHost, type FakeHost } from '../support/nvme.js';
+import { createFakeHost, readAt, writeAt, type FakeHost } from '../support/nvme.js';
 import { requireStack, type Stack } from '../support/stack.js';
 import { startNitro, type NitroHost } from './emulator.js';
 
@@ -25,27 +25,6 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 30_000): Pro
   while (!(await fn())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function writeAt(dev: string, offset: number, text: string): Promise<void> {
-  const fh = await open(dev, 'r+');
-  try {
-    await fh.write(Buffer.from(text), 0, text.length, offset);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readAt(dev: string, offset: number, length: number): Promise<string> {
-  const fh = await open(dev, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, offset);
-    return buf.toString();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -18,15 +18,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { startController, type ControllerProcess } from '../support/controller.js';
-import { ec2Of, freshRedis } from '../support/ec2.js';
+import { ec2Of, flushRedis, freshRedis } from '../support/ec2.js';
 import { createFakeHost, mountsUnder, type FakeHost } from '../support/nvme.js';
 import { requireStack } from '../support/stack.js';
 import { startNitro, type NitroHost } from '../nitro/emulator.js';
 import { ensureCsiSanity } from './csi-sanity.js';
 import { startNodeAgent, type NodeAgentProcess } from './node-agent.js';
-import { deleteClusterVolumes } from './volumes.js';
+import { deleteClusterSnapshots, deleteClusterVolumes } from './volumes.js';
 
 const exec = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -200,6 +199,10 @@ async function main(): Promise<number> {
       const left = await deleteClusterVolumes(ec2, clusterId);
       if (left.length > 0) log(`deleted ${left.length} volume(s) left in EC2: ${left.join(', ')}`);
     });
+    await step('EC2 snapshots', async () => {
+      const left = await deleteClusterSnapshots(ec2, clusterId);
+      if (left.length > 0) log(`deleted ${left.length} snapshot(s) left in EC2: ${left.join(', ')}`);
+    });
     await step('nitro host', async () => {
       if (!nitro) return;
       await nitro.sync();
@@ -207,14 +210,7 @@ async function main(): Promise<number> {
     });
     await step('fake host', async () => host?.cleanup());
     await step('redis', async () => {
-      if (!redisUrl) return;
-      const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      try {
-        await r.connect();
-        await r.flushdb();
-      } finally {
-        r.disconnect();
-      }
+      if (redisUrl) await flushRedis(redisUrl);
     });
     await step('run dir', () => rm(runDir, { recursive: true, force: true }));
     ec2.destroy();

@@ -1,7 +1,20 @@
-import { DeleteVolumeCommand, DescribeVolumesCommand, DetachVolumeCommand, type EC2Client, type Volume } from '@aws-sdk/client-ec2';
+import { DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, DetachVolumeCommand, type EC2Client, type Snapshot, type Volume } from '@aws-sdk/client-ec2';
 import { TAG_CLUSTER } from '@plinth/cloud';
 
 const live = (v: Volume): boolean => v.State !== 'deleting' && v.State !== 'deleted';
+
+/** Every snapshot tagged with `clusterId`, as EC2 itself lists them. */
+export async function clusterSnapshots(ec2: EC2Client, clusterId: string): Promise<Snapshot[]> {
+  const res = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }] }));
+  return res.Snapshots ?? [];
+}
+
+/** Deletes every snapshot tagged with `clusterId` (one already gone is fine); returns the ids it found. */
+export async function deleteClusterSnapshots(ec2: EC2Client, clusterId: string): Promise<string[]> {
+  const left = await clusterSnapshots(ec2, clusterId);
+  for (const s of left) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId })).catch(() => undefined);
+  return left.map((s) => s.SnapshotId!);
+}
 
 export async function clusterVolumes(ec2: EC2Client, clusterId: string): Promise<Volume[]> {
   const res = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }] }));

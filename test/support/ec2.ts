@@ -32,10 +32,19 @@ export async function runInstance(ec2: EC2Client, zone: string, instanceType = '
 export async function freshRedis(baseUrl: string, db: number): Promise<string> {
   const url = new URL(baseUrl);
   url.pathname = `/${db}`;
-  const r = new Redis(url.toString());
-  await r.flushdb();
-  r.disconnect();
+  await flushRedis(url.toString());
   return url.toString();
+}
+
+/** Empties the Redis database `url` names (a runner's teardown, or a test's fresh start). */
+export async function flushRedis(url: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    await r.flushdb();
+  } finally {
+    r.disconnect();
+  }
 }
 
 /** A cluster id no earlier run has used, so volume counts are per test. */

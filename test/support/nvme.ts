@@ -16,7 +16,7 @@
  * Needs root (losetup, mknod, mount). Commands run with argument arrays.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -184,4 +184,27 @@ export async function createFakeHost(): Promise<FakeHost> {
     },
   };
   return host;
+}
+
+/** Writes `text` at `offset` of a block device (or file) and syncs it. */
+export async function writeAt(dev: string, offset: number, text: string): Promise<void> {
+  const fh = await open(dev, 'r+');
+  try {
+    await fh.write(Buffer.from(text), 0, text.length, offset);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads `length` bytes at `offset` of a block device (or file) as text. */
+export async function readAt(dev: string, offset: number, length: number): Promise<string> {
+  const fh = await open(dev, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    await fh.read(buf, 0, length, offset);
+    return buf.toString();
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,4 +1,4 @@
-import { parseQuotaOverrides } from '@plinth/capacity';
+import { quotaOverridesEnv } from '@plinth/capacity';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { envInt, parseEnv, sharedEnv, z } from '@plinth/config';
 
@@ -6,18 +6,6 @@ const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8080 or [::1]:8080')
   .default('127.0.0.1:8080');
-
-const quotas = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    try {
-      return parseQuotaOverrides(v);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
 
 /** Every setting of the admin API, from the environment, validated once at start. */
 export const apiEnv = z
@@ -45,7 +33,7 @@ export const apiEnv = z
     KUBECONFIG: z.string().optional(),
     ...sharedEnv,
     EC2_RATE_LIMITS: ec2RateLimitsEnv,
-    CAPACITY_QUOTAS_GIB: quotas,
+    CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
     SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

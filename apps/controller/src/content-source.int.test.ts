@@ -1,16 +1,16 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { AttachVolumeCommand, CreateSnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, DetachVolumeCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
+import { AttachVolumeCommand, CreateSnapshotCommand, DetachVolumeCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
 import { callUnary, type CreateVolumeRequest } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startNitro, type NitroHost } from '../../../test/nitro/emulator.js';
-import { deleteClusterVolumes } from '../../../test/sanity/volumes.js';
+import { clusterSnapshots as clusterSnapshotsOf, deleteClusterSnapshots, deleteClusterVolumes } from '../../../test/sanity/volumes.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumeById } from '../../../test/support/ec2.js';
-import { createFakeHost, type FakeHost } from '../../../test/support/nvme.js';
-import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
+import { createFakeHost, readAt, writeAt, type FakeHost } from '../../../test/support/nvme.js';
+import { codeOf, createReq, GiB } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 const zoneTopology = (zone: string) => ({ segments: { 'topology.kubernetes.io/zone': zone } });
@@ -43,16 +43,13 @@ afterAll(async () => {
   await proxy?.close();
   await nitro?.stop({ purge: true });
   if (ec2) {
-    for (const s of await clusterSnapshots()) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId })).catch(() => undefined);
+    await deleteClusterSnapshots(ec2, cluster);
     await deleteClusterVolumes(ec2, cluster);
   }
   await host?.cleanup();
 });
 
-async function clusterSnapshots(): Promise<Snapshot[]> {
-  const res = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:plinth.dev/cluster-id', Values: [cluster] }] }));
-  return res.Snapshots ?? [];
-}
+const clusterSnapshots = () => clusterSnapshotsOf(ec2, cluster);
 
 /** Intermediate snapshots of the clone `name`, as EC2 lists them. */
 async function cloneSnapshots(name: string): Promise<Snapshot[]> {
@@ -70,27 +67,13 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 30_000): Pro
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${cluster}-${++seq}`;
 
-function volumeReq(name: string, over: Partial<CreateVolumeRequest> = {}): CreateVolumeRequest {
-  return {
-    name,
-    capacityRange: { requiredBytes: GiB, limitBytes: 0 },
-    volumeCapabilities: [mountCap],
-    parameters: {},
-    secrets: {},
-    volumeContentSource: undefined,
-    accessibilityRequirements: undefined,
-    mutableParameters: {},
-    ...over,
-  };
-}
-
 const createVolume = (req: CreateVolumeRequest) => callUnary(ctl.controller, 'createVolume', req, { timeoutMs: 60_000 });
 const fromSnapshot = (snapshotId: string) => ({ snapshot: { snapshotId } });
 const fromVolume = (volumeId: string) => ({ volume: { volumeId } });
 const sized = (gib: number) => ({ requiredBytes: gib * GiB, limitBytes: 0 });
 
 async function newVolume(gib: number): Promise<string> {
-  return (await createVolume(volumeReq(unique('src'), { capacityRange: sized(gib) }))).volume!.volumeId;
+  return (await createVolume(createReq(unique('src'), { capacityRange: sized(gib) }))).volume!.volumeId;
 }
 
 /** Attaches with the test's own EC2 client and waits for the emulated host to present the device. */
@@ -105,27 +88,6 @@ async function detach(volumeId: string): Promise<void> {
   await ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: stack.nodeId }));
   await until(`${volumeId} detached`, async () => ((await volumeById(ec2, volumeId))?.Attachments ?? []).length === 0);
   await nitro.sync();
-}
-
-async function writeAt(dev: string, offset: number, text: string): Promise<void> {
-  const fh = await open(dev, 'r+');
-  try {
-    await fh.write(Buffer.from(text), 0, text.length, offset);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readAt(dev: string, offset: number, length: number): Promise<string> {
-  const fh = await open(dev, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, offset);
-    return buf.toString();
-  } finally {
-    await fh.close();
-  }
 }
 
 const tagsOf = (v: { Tags?: { Key?: string; Value?: string }[] } | undefined): Record<string, string | undefined> =>
@@ -146,7 +108,7 @@ describe('CreateVolume from a snapshot', () => {
     await detach(source);
 
     const name = unique('restored');
-    const req = volumeReq(name, { capacityRange: sized(3), volumeContentSource: fromSnapshot(snap.snapshotId) });
+    const req = createReq(name, { capacityRange: sized(3), volumeContentSource: fromSnapshot(snap.snapshotId) });
     const restored = (await createVolume(req)).volume!;
     expect(restored.capacityBytes).toBe(3 * GiB);
     expect(restored.contentSource).toEqual(fromSnapshot(snap.snapshotId));
@@ -161,7 +123,7 @@ describe('CreateVolume from a snapshot', () => {
     expect((await createVolume(req)).volume).toMatchObject({ volumeId: restored.volumeId, contentSource: fromSnapshot(snap.snapshotId) });
 
     // No capacity range: the snapshot's own size.
-    const plain = (await createVolume(volumeReq(unique('restored'), { capacityRange: undefined, volumeContentSource: fromSnapshot(snap.snapshotId) }))).volume!;
+    const plain = (await createVolume(createReq(unique('restored'), { capacityRange: undefined, volumeContentSource: fromSnapshot(snap.snapshotId) }))).volume!;
     expect(plain.capacityBytes).toBe(2 * GiB);
     expect((await volumeById(ec2, plain.volumeId))?.Size).toBe(2);
   });
@@ -170,25 +132,25 @@ describe('CreateVolume from a snapshot', () => {
     const source = await newVolume(2);
     const snap = (await callUnary(ctl.controller, 'createSnapshot', { name: unique('snap'), sourceVolumeId: source, parameters: {}, secrets: {} })).snapshot!;
 
-    const small = await codeOf(createVolume(volumeReq(unique('small'), { capacityRange: sized(1), volumeContentSource: fromSnapshot(snap.snapshotId) })));
+    const small = await codeOf(createVolume(createReq(unique('small'), { capacityRange: sized(1), volumeContentSource: fromSnapshot(snap.snapshotId) })));
     expect(small.code).toBe(status.OUT_OF_RANGE);
     expect(small.details).toContain(`snapshot ${snap.snapshotId} (2 GiB)`);
-    const capped = await codeOf(createVolume(volumeReq(unique('small'), { capacityRange: { requiredBytes: 0, limitBytes: GiB }, volumeContentSource: fromSnapshot(snap.snapshotId) })));
+    const capped = await codeOf(createVolume(createReq(unique('small'), { capacityRange: { requiredBytes: 0, limitBytes: GiB }, volumeContentSource: fromSnapshot(snap.snapshotId) })));
     expect(capped.code).toBe(status.OUT_OF_RANGE);
 
-    expect((await codeOf(createVolume(volumeReq(unique('x'), { volumeContentSource: fromSnapshot('snap-0123456789abcdef0') })))).code).toBe(status.NOT_FOUND);
-    expect((await codeOf(createVolume(volumeReq(unique('x'), { volumeContentSource: fromSnapshot('non-existing-snapshot-id') })))).code).toBe(status.NOT_FOUND);
+    expect((await codeOf(createVolume(createReq(unique('x'), { volumeContentSource: fromSnapshot('snap-0123456789abcdef0') })))).code).toBe(status.NOT_FOUND);
+    expect((await codeOf(createVolume(createReq(unique('x'), { volumeContentSource: fromSnapshot('non-existing-snapshot-id') })))).code).toBe(status.NOT_FOUND);
 
     const name = unique('taken');
-    await createVolume(volumeReq(name, { capacityRange: sized(2), volumeContentSource: fromSnapshot(snap.snapshotId) }));
-    const other = await codeOf(createVolume(volumeReq(name, { capacityRange: sized(2), volumeContentSource: fromVolume(source) })));
+    await createVolume(createReq(name, { capacityRange: sized(2), volumeContentSource: fromSnapshot(snap.snapshotId) }));
+    const other = await codeOf(createVolume(createReq(name, { capacityRange: sized(2), volumeContentSource: fromVolume(source) })));
     expect(other.code).toBe(status.ALREADY_EXISTS);
     expect(other.details).toContain(`made from snapshot ${snap.snapshotId}, not volume ${source}`);
-    expect((await codeOf(createVolume(volumeReq(name, { capacityRange: sized(2) })))).code).toBe(status.ALREADY_EXISTS);
+    expect((await codeOf(createVolume(createReq(name, { capacityRange: sized(2) })))).code).toBe(status.ALREADY_EXISTS);
     // And the other way round: a plain volume's name asked again with a source.
     const plain = unique('plain');
-    await createVolume(volumeReq(plain, { capacityRange: sized(2) }));
-    expect((await codeOf(createVolume(volumeReq(plain, { capacityRange: sized(2), volumeContentSource: fromSnapshot(snap.snapshotId) })))).code).toBe(status.ALREADY_EXISTS);
+    await createVolume(createReq(plain, { capacityRange: sized(2) }));
+    expect((await codeOf(createVolume(createReq(plain, { capacityRange: sized(2), volumeContentSource: fromSnapshot(snap.snapshotId) })))).code).toBe(status.ALREADY_EXISTS);
   });
 });
 
@@ -197,7 +159,7 @@ describe('CreateVolume from a volume (clone)', () => {
     const source = await newVolume(2);
     const name = unique('clone');
     // Preferred elsewhere, nothing required: the clone goes where its source is.
-    const req = volumeReq(name, {
+    const req = createReq(name, {
       capacityRange: sized(2),
       volumeContentSource: fromVolume(source),
       accessibilityRequirements: { requisite: [], preferred: [zoneTopology(otherZone)] },
@@ -220,7 +182,7 @@ describe('CreateVolume from a volume (clone)', () => {
     expect(proxy.calls.get('CreateSnapshot')).toBe(1);
 
     // The controller remembers that CopyVolumes is not offered.
-    const second = (await createVolume(volumeReq(unique('clone'), { capacityRange: sized(3), volumeContentSource: fromVolume(source) }))).volume!;
+    const second = (await createVolume(createReq(unique('clone'), { capacityRange: sized(3), volumeContentSource: fromVolume(source) }))).volume!;
     expect(second.capacityBytes).toBe(3 * GiB);
     expect(proxy.calls.get('CopyVolumes')).toBe(1);
     expect(proxy.calls.get('CreateSnapshot')).toBe(2);
@@ -236,7 +198,7 @@ describe('CreateVolume from a volume (clone)', () => {
       }),
     );
     proxy.reset();
-    const clone = (await createVolume(volumeReq(name, { volumeContentSource: fromVolume(source) }))).volume!;
+    const clone = (await createVolume(createReq(name, { volumeContentSource: fromVolume(source) }))).volume!;
     expect(proxy.calls.get('CreateSnapshot') ?? 0).toBe(0);
     expect((await volumeById(ec2, clone.volumeId))?.SnapshotId).toBe(left.SnapshotId);
     expect(await cloneSnapshots(name)).toEqual([]);
@@ -244,18 +206,18 @@ describe('CreateVolume from a volume (clone)', () => {
 
   it('refuses a clone smaller than its source (OUT_OF_RANGE), an unknown source (NOT_FOUND) and a requisite zone without the source (INVALID_ARGUMENT)', async () => {
     const source = await newVolume(2);
-    const small = await codeOf(createVolume(volumeReq(unique('clone'), { capacityRange: sized(1), volumeContentSource: fromVolume(source) })));
+    const small = await codeOf(createVolume(createReq(unique('clone'), { capacityRange: sized(1), volumeContentSource: fromVolume(source) })));
     expect(small.code).toBe(status.OUT_OF_RANGE);
     expect(small.details).toContain(`volume ${source} (2 GiB)`);
-    expect((await codeOf(createVolume(volumeReq(unique('clone'), { volumeContentSource: fromVolume('vol-0123456789abcdef0') })))).code).toBe(status.NOT_FOUND);
-    expect((await codeOf(createVolume(volumeReq(unique('clone'), { volumeContentSource: fromVolume('fake-vol-id') })))).code).toBe(status.NOT_FOUND);
+    expect((await codeOf(createVolume(createReq(unique('clone'), { volumeContentSource: fromVolume('vol-0123456789abcdef0') })))).code).toBe(status.NOT_FOUND);
+    expect((await codeOf(createVolume(createReq(unique('clone'), { volumeContentSource: fromVolume('fake-vol-id') })))).code).toBe(status.NOT_FOUND);
     const elsewhere = await codeOf(
       createVolume(
-        volumeReq(unique('clone'), { capacityRange: sized(2), volumeContentSource: fromVolume(source), accessibilityRequirements: { requisite: [zoneTopology(otherZone)], preferred: [] } }),
+        createReq(unique('clone'), { capacityRange: sized(2), volumeContentSource: fromVolume(source), accessibilityRequirements: { requisite: [zoneTopology(otherZone)], preferred: [] } }),
       ),
     );
     expect(elsewhere.code).toBe(status.INVALID_ARGUMENT);
     expect(elsewhere.details).toContain(`is in zone ${stack.zone}, outside the requisite zones (${otherZone})`);
-    expect((await codeOf(createVolume(volumeReq(unique('x'), { volumeContentSource: {} })))).code).toBe(status.INVALID_ARGUMENT);
+    expect((await codeOf(createVolume(createReq(unique('x'), { volumeContentSource: {} })))).code).toBe(status.INVALID_ARGUMENT);
   });
 });

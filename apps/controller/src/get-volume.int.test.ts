@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster } from '../../../test/support/ec2.js';
-import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
+import { codeOf, createReq, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 let stack: Stack;
@@ -22,16 +22,7 @@ async function createVolume(name: string, sizeGiB = 2): Promise<string> {
   const res = await callUnary(
     ctl.controller,
     'createVolume',
-    {
-      name,
-      capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 },
-      volumeCapabilities: [mountCap],
-      parameters: {},
-      secrets: {},
-      volumeContentSource: undefined,
-      accessibilityRequirements: undefined,
-      mutableParameters: {},
-    },
+    createReq(name, { capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 } }),
     { timeoutMs: 60_000 },
   );
   created.push(res.volume!.volumeId);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, runInstance, uniqueCluster } from '../../../test/support/ec2.js';
-import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
+import { codeOf, createReq, GiB } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 let stack: Stack;
@@ -15,16 +15,7 @@ let cluster: string;
 const ec2 = () => ec2Of(stack);
 
 async function volume(name: string, sizeGiB = 1): Promise<string> {
-  const res = await callUnary(ctl.controller, 'createVolume', {
-    name: `${cluster}-${name}`,
-    capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 },
-    volumeCapabilities: [mountCap],
-    parameters: { type: 'gp3' },
-    secrets: {},
-    volumeContentSource: undefined,
-    accessibilityRequirements: undefined,
-    mutableParameters: {},
-  });
+  const res = await callUnary(ctl.controller, 'createVolume', createReq(`${cluster}-${name}`, { capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 }, parameters: { type: 'gp3' } }));
   return res.volume!.volumeId;
 }
 

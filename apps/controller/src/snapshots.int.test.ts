@@ -1,13 +1,13 @@
 import { status } from '@grpc/grpc-js';
-import { CreateSnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
-import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type CreateSnapshotRequest, type CreateVolumeRequest, type ListSnapshotsRequest } from '@plinth/csi';
+import { CreateSnapshotCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
+import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type CreateSnapshotRequest, type ListSnapshotsRequest } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { AWS_LIKE_DELAYS } from '../../../test/fault-proxy/transitions.js';
-import { deleteClusterVolumes } from '../../../test/sanity/volumes.js';
+import { clusterSnapshots as clusterSnapshotsOf, deleteClusterSnapshots, deleteClusterVolumes } from '../../../test/sanity/volumes.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumesNamed } from '../../../test/support/ec2.js';
-import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
+import { codeOf, createReq, GiB } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 const UNKNOWN_VOLUME = 'vol-0123456789abcdef0';
@@ -32,16 +32,12 @@ afterAll(async () => {
   await ctl?.stop();
   await proxy?.close();
   if (ec2) {
-    for (const s of await clusterSnapshots()) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId })).catch(() => undefined);
+    await deleteClusterSnapshots(ec2, cluster);
     await deleteClusterVolumes(ec2, cluster);
   }
 });
 
-/** This test's snapshots as EC2 itself lists them (the test's own view, not Plinth's). */
-async function clusterSnapshots(): Promise<Snapshot[]> {
-  const res = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:plinth.dev/cluster-id', Values: [cluster] }] }));
-  return res.Snapshots ?? [];
-}
+const clusterSnapshots = () => clusterSnapshotsOf(ec2, cluster);
 
 async function snapshotsNamed(name: string): Promise<Snapshot[]> {
   return (await clusterSnapshots()).filter((s) => s.Tags?.some((t) => t.Key === 'CSIVolumeSnapshotName' && t.Value === name));
@@ -50,22 +46,9 @@ async function snapshotsNamed(name: string): Promise<Snapshot[]> {
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${cluster}-${++seq}`;
 
-function volumeReq(name: string, over: Partial<CreateVolumeRequest> = {}): CreateVolumeRequest {
-  return {
-    name,
-    capacityRange: { requiredBytes: GiB, limitBytes: 0 },
-    volumeCapabilities: [mountCap],
-    parameters: {},
-    secrets: {},
-    volumeContentSource: undefined,
-    accessibilityRequirements: undefined,
-    mutableParameters: {},
-    ...over,
-  };
-}
 
 async function newVolume(): Promise<string> {
-  const res = await callUnary(ctl.controller, 'createVolume', volumeReq(unique('vol')));
+  const res = await callUnary(ctl.controller, 'createVolume', createReq(unique('vol')));
   return res.volume!.volumeId;
 }
 
@@ -188,7 +171,7 @@ describe('snapshots over the real socket, against LocalStack', () => {
     proxy.configure({ transitions: { ...AWS_LIKE_DELAYS, createMs: 6000 } });
     try {
       const name = unique('restoring');
-      const restoring = callUnary(ctl.controller, 'createVolume', volumeReq(name, { volumeContentSource: { snapshot: { snapshotId } } }), { timeoutMs: 60_000 });
+      const restoring = callUnary(ctl.controller, 'createVolume', createReq(name, { volumeContentSource: { snapshot: { snapshotId } } }), { timeoutMs: 60_000 });
       const until = Date.now() + 20_000;
       while ((await volumesNamed(ec2, name)).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       const busy = await codeOf(callUnary(ctl.controller, 'deleteSnapshot', { snapshotId, secrets: {} }));

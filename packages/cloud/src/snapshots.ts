@@ -2,7 +2,6 @@ import {
   CopyVolumesCommand,
   CreateSnapshotCommand,
   DeleteSnapshotCommand,
-  DescribeAvailabilityZonesCommand,
   DescribeFastSnapshotRestoresCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -154,17 +153,6 @@ export async function copyVolume(ec2: Ec2, input: CopyVolumesCommandInput, what:
   const v = res.Volumes?.[0];
   if (!v?.VolumeId) throw unimplemented(`CopyVolumes for ${what} answered without a volume`);
   return v;
-}
-
-/** The zones of the region (any state), for checking zone names a user gives. */
-export async function regionZones(ec2: Ec2, signal?: AbortSignal): Promise<string[]> {
-  const res = await ec2.send(
-    'DescribeAvailabilityZones',
-    'availability zones',
-    (s) => ec2.client.send(new DescribeAvailabilityZonesCommand({ AllAvailabilityZones: true }), { abortSignal: s }),
-    signal,
-  );
-  return (res.AvailabilityZones ?? []).map((z) => z.ZoneName).filter((z): z is string => !!z);
 }
 
 /** Zones where fast snapshot restore is enabled or being enabled for the snapshot. UNIMPLEMENTED where EC2 lacks the API. */
