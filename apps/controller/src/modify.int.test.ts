@@ -1,24 +1,14 @@
 import { DescribeVolumesModificationsCommand, EC2Client, ModifyVolumeCommand } from '@aws-sdk/client-ec2';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type CreateVolumeRequest } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
 import { ec2Of, freshRedis, uniqueCluster, volumeById } from '../../../test/support/ec2.js';
-import { GiB, mountCap } from '../../../test/support/csi.js';
+import { codeOf, GiB, mountCap } from '../../../test/support/csi.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 
 const WINDOW_MS = 1000;
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as ServiceError;
-    return { code: err.code, details: err.details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 let stack: Stack;
 let proxy: FaultProxy;
@@ -123,13 +113,13 @@ describe('ControllerModifyVolume', () => {
       [{ tagSpecification_1: 'nonsense' }, 'parameter tagSpecification_1: expected "key=value"'],
     ];
     for (const [params, message] of cases) {
-      const f = await failure(modify(volumeId, params));
+      const f = await codeOf(modify(volumeId, params));
       expect(f.code, JSON.stringify(params)).toBe(status.INVALID_ARGUMENT);
       expect(f.details).toContain(message);
     }
-    expect(await failure(modify('', { type: 'gp3' }))).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'volume_id is required' });
-    expect((await failure(modify('vol-0123456789abcdef0', { type: 'gp3' }))).code).toBe(status.NOT_FOUND);
-    expect((await failure(modify('non-existing-volume-id', { type: 'gp3' }))).code).toBe(status.NOT_FOUND);
+    expect(await codeOf(modify('', { type: 'gp3' }))).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'volume_id is required' });
+    expect((await codeOf(modify('vol-0123456789abcdef0', { type: 'gp3' }))).code).toBe(status.NOT_FOUND);
+    expect((await codeOf(modify('non-existing-volume-id', { type: 'gp3' }))).code).toBe(status.NOT_FOUND);
     expect(sent('ModifyVolume', volumeId)).toHaveLength(0);
     expect((await described(volumeId)).VolumeType).toBe('gp2');
   });
@@ -161,7 +151,7 @@ describe('ControllerModifyVolume', () => {
 
   it('refuses IOPS that even the new size cannot carry, and still grows the volume asked to grow alongside', async () => {
     const volumeId = await createVolume();
-    const [grown, refused] = await Promise.all([expand(volumeId, 20 * GiB), failure(modify(volumeId, { iops: '20000' }))]);
+    const [grown, refused] = await Promise.all([expand(volumeId, 20 * GiB), codeOf(modify(volumeId, { iops: '20000' }))]);
     expect(grown.capacityBytes).toBe(20 * GiB);
     expect(refused).toEqual({ code: status.INVALID_ARGUMENT, details: 'parameter iops: 20000 IOPS exceeds 500 IOPS per GiB for a 20 GiB gp3 volume' });
     expect(sent('ModifyVolume', volumeId).map((p) => [p.get('Size'), p.get('Iops')])).toEqual([['20', null]]);
@@ -173,7 +163,7 @@ describe('ControllerModifyVolume', () => {
     try {
       const volumeId = await createVolume();
       await modify(volumeId, { throughput: '200' });
-      const f = await failure(expand(volumeId, 12 * GiB));
+      const f = await codeOf(expand(volumeId, 12 * GiB));
       expect(f.code).toBe(status.RESOURCE_EXHAUSTED);
       const mods = await ec2Of(stack).send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId] }));
       const start = mods.VolumesModifications!.map((m) => m.StartTime!.getTime()).sort().at(-1)!;
@@ -181,7 +171,7 @@ describe('ControllerModifyVolume', () => {
       expect(f.details).toContain('VolumeModificationRateExceeded');
       expect(f.details).toContain(`the next one is possible from ${new Date(start + 6 * 3600_000).toISOString()}`);
       expect(f.details).not.toMatch(/\n\s+at /);
-      expect((await failure(modify(volumeId, { throughput: '300' }))).code).toBe(status.RESOURCE_EXHAUSTED);
+      expect((await codeOf(modify(volumeId, { throughput: '300' }))).code).toBe(status.RESOURCE_EXHAUSTED);
 
       // A later tag-only change does not carry the refused resize or throughput along.
       proxy.configure({ modifyCooldownMs: 0 });
@@ -217,7 +207,7 @@ describe('ControllerModifyVolume', () => {
 describe('ControllerExpandVolume through the modify path', () => {
   it('refuses to shrink (limit below the size) with OUT_OF_RANGE and keeps a larger size for a smaller request', async () => {
     const volumeId = await createVolume();
-    const f = await failure(expand(volumeId, 0, 5 * GiB));
+    const f = await codeOf(expand(volumeId, 0, 5 * GiB));
     expect(f.code).toBe(status.OUT_OF_RANGE);
     expect(f.details).toContain('EBS volumes cannot shrink');
     expect(await expand(volumeId, 4 * GiB)).toEqual({ capacityBytes: 10 * GiB, nodeExpansionRequired: true });
@@ -239,10 +229,10 @@ describe('CreateVolume with mutable_parameters (a VolumeAttributesClass at creat
 
   it('rejects invalid ones with INVALID_ARGUMENT naming the key, creating nothing', async () => {
     const before = answered.filter((a) => a.action === 'CreateVolume').length;
-    const f = await failure(callUnary(ctl.controller, 'createVolume', createReq(`modify-bad-${Date.now()}`, { mutableParameters: { XXX_FakeKey: 'XXX_FakeValue' } })));
+    const f = await codeOf(callUnary(ctl.controller, 'createVolume', createReq(`modify-bad-${Date.now()}`, { mutableParameters: { XXX_FakeKey: 'XXX_FakeValue' } })));
     expect(f).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(f.details).toContain('XXX_FakeKey');
-    expect((await failure(callUnary(ctl.controller, 'createVolume', createReq(`modify-bad2-${Date.now()}`, { parameters: { type: 'gp2' }, mutableParameters: { throughput: '200' } })))).code).toBe(
+    expect((await codeOf(callUnary(ctl.controller, 'createVolume', createReq(`modify-bad2-${Date.now()}`, { parameters: { type: 'gp2' }, mutableParameters: { throughput: '200' } })))).code).toBe(
       status.INVALID_ARGUMENT,
     );
     expect(answered.filter((a) => a.action === 'CreateVolume').length).toBe(before);
