@@ -19,11 +19,8 @@ import {
   type VolumeModification,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
-import type { Logger } from '@plinth/logger';
-import pRetry from 'p-retry';
-import { causeCode, isThrottle, isTransient, mapEc2Error } from './errors.js';
-import type { RedisRateLimiter } from './limiter.js';
-import { external } from './timing.js';
+import { callEc2, type Ec2Options } from './call.js';
+import { causeCode, unsupportedAsUnimplemented } from './errors.js';
 
 export type { Instance, Tag, Volume, VolumeAttachment, VolumeModification };
 
@@ -35,20 +32,7 @@ export interface VolumeChangeInput {
   throughput?: number | undefined;
 }
 
-export type CallOutcome = 'ok' | 'error' | 'throttled';
-
-/** Sees every EC2 request Plinth sends (for metrics and the benchmark). */
-export interface Ec2Observer {
-  onCall(action: string, outcome: CallOutcome, seconds: number): void;
-}
-
-export interface Ec2Options {
-  log: Logger;
-  limiter?: RedisRateLimiter | undefined;
-  observer?: Ec2Observer | undefined;
-  /** How long one logical call may keep retrying transient failures (default 120 s). */
-  retryBudgetMs?: number;
-}
+export type { CallOutcome, Ec2Observer, Ec2Options } from './call.js';
 
 /** The tag that carries a volume's CSI name: the key that makes CreateVolume idempotent. */
 export const TAG_CSI_NAME = 'CSIVolumeName';
@@ -74,39 +58,8 @@ export class Ec2 {
     private readonly opts: Ec2Options,
   ) {}
 
-  async send<T>(action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const { limiter, observer, log } = this.opts;
-    try {
-      return await external(() => pRetry(
-        async () => {
-          if (limiter) await limiter.acquire(action, signal);
-          const t0 = performance.now();
-          try {
-            const out = await call(signal);
-            observer?.onCall(action, 'ok', (performance.now() - t0) / 1000);
-            return out;
-          } catch (err) {
-            observer?.onCall(action, isThrottle(err) ? 'throttled' : 'error', (performance.now() - t0) / 1000);
-            throw err;
-          }
-        },
-        {
-          retries: 1000,
-          minTimeout: 100,
-          maxTimeout: 5_000,
-          factor: 2,
-          randomize: true,
-          maxRetryTime: this.opts.retryBudgetMs ?? 120_000,
-          ...(signal ? { signal } : {}),
-          shouldRetry: (err) => isTransient(err),
-          onFailedAttempt: (err) => {
-            if (isTransient(err)) log.debug({ action, what, attempt: err.attemptNumber, code: (err as { name?: string }).name }, 'EC2 call retried');
-          },
-        },
-      ));
-    } catch (err) {
-      throw mapEc2Error(err, action, what);
-    }
+  send<T>(action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return callEc2(this.opts, action, what, call, signal);
   }
 
   private async describeVolumesPaged(filters: Filter[], what: string, signal?: AbortSignal): Promise<Volume[]> {
@@ -236,10 +189,11 @@ export class Ec2 {
   }
 
   /**
-   * The latest modification of a volume (by start time), or undefined if it
-   * was never modified. EC2 reports only the latest; some emulators report all.
+   * Every modification EC2 reports for a volume (EC2 keeps only the latest;
+   * some emulators keep all); empty when it was never modified. UNIMPLEMENTED
+   * where the endpoint does not offer DescribeVolumesModifications.
    */
-  async latestVolumeModification(volumeId: string, signal?: AbortSignal): Promise<VolumeModification | undefined> {
+  async volumeModifications(volumeId: string, signal?: AbortSignal): Promise<VolumeModification[]> {
     const all: VolumeModification[] = [];
     let token: string | undefined;
     try {
@@ -247,7 +201,10 @@ export class Ec2 {
         const res = await this.send(
           'DescribeVolumesModifications',
           `volume ${volumeId}`,
-          (s) => this.client.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+          (s) =>
+            unsupportedAsUnimplemented('DescribeVolumesModifications', () =>
+              this.client.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+            ),
           signal,
         );
         all.push(...(res.VolumesModifications ?? []).filter((m) => m.VolumeId === volumeId));
@@ -255,11 +212,16 @@ export class Ec2 {
       } while (token);
     } catch (err) {
       // EC2's answer for a volume that was never modified.
-      if (causeCode(err) === 'InvalidVolumeModification.NotFound') return undefined;
+      if (causeCode(err) === 'InvalidVolumeModification.NotFound') return [];
       throw err;
     }
+    return all;
+  }
+
+  /** The latest modification of a volume (by start time), or undefined if it was never modified. */
+  async latestVolumeModification(volumeId: string, signal?: AbortSignal): Promise<VolumeModification | undefined> {
     let latest: VolumeModification | undefined;
-    for (const m of all) if (!latest || (m.StartTime?.getTime() ?? 0) >= (latest.StartTime?.getTime() ?? 0)) latest = m;
+    for (const m of await this.volumeModifications(volumeId, signal)) if (!latest || (m.StartTime?.getTime() ?? 0) >= (latest.StartTime?.getTime() ?? 0)) latest = m;
     return latest;
   }
 

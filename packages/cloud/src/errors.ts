@@ -8,6 +8,7 @@ import {
   PlinthError,
   resourceExhausted,
   unavailable,
+  unimplemented,
 } from '@plinth/errors';
 
 /** The error code EC2 put on a failed call (`Code` in the XML body), if any. */
@@ -96,4 +97,37 @@ export function mapEc2Error(err: unknown, action: string, what: string): PlinthE
 /** The EC2 error code behind a mapped domain error, if it came from EC2. */
 export function causeCode(err: unknown): string | undefined {
   return ec2Code((err as { cause?: unknown } | null)?.cause);
+}
+
+/**
+ * True when EC2 (or an emulator) does not offer the action at all: AWS answers
+ * InvalidAction / UnsupportedOperation, LocalStack 501 "not implemented".
+ */
+export function isUnsupportedAction(err: unknown): boolean {
+  const code = ec2Code(err);
+  if (code === 'InvalidAction' || code === 'UnsupportedOperation' || code === 'NotImplemented') return true;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status === 501 || (err instanceof Error && /not (been )?implemented/i.test(err.message));
+}
+
+/** Sends `call`; an action the endpoint does not offer becomes UNIMPLEMENTED at once (never retried as a 5xx). */
+export function unsupportedAsUnimplemented<T>(action: string, call: () => Promise<T>): Promise<T> {
+  return call().catch((err: unknown) => {
+    if (isUnsupportedAction(err)) throw unimplemented(`this EC2 endpoint does not offer ${action}`, { cause: err });
+    throw err;
+  });
+}
+
+/**
+ * An EC2 error answer as the in-memory cloud raises it: the code where the
+ * SDK puts it (`name`) and the HTTP status, so it is classified and mapped
+ * exactly as a real one.
+ */
+export class Ec2Fault extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(code: string, message: string, status = 400) {
+    super(message);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+  }
 }

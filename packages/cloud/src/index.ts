@@ -12,3 +12,7 @@ export * from './volume-status.js';
 export * from './zones.js';
 export * from './group-snapshots.js';
 export * from './snapshots.js';
+export * from './types.js';
+export * from './cloud.js';
+export * from './volume-types.js';
+export { createAwsCloud, type AwsCloudOptions } from './aws/cloud.js';
