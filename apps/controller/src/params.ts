@@ -1,34 +1,7 @@
+import { isVolumeType, limitsOf, VOLUME_TYPES, type VolumeType } from '@plinth/cloud';
 import { invalidArgument, outOfRange } from '@plinth/errors';
 
-/** EBS volume types Plinth provisions, with EC2's limits for each. */
-export const VOLUME_TYPES = {
-  gp3: { minGiB: 1, maxGiB: 65536, iops: { min: 3000, max: 80000, perGiB: 500 }, throughput: { min: 125, max: 2000, perIops: 0.25 } },
-  gp2: { minGiB: 1, maxGiB: 16384 },
-  io1: { minGiB: 4, maxGiB: 16384, iops: { min: 100, max: 64000, perGiB: 50 }, iopsRequired: true },
-  io2: { minGiB: 4, maxGiB: 65536, iops: { min: 100, max: 256000, perGiB: 1000 }, iopsRequired: true },
-  st1: { minGiB: 125, maxGiB: 16384 },
-  sc1: { minGiB: 125, maxGiB: 16384 },
-  standard: { minGiB: 1, maxGiB: 1024 },
-} as const satisfies Record<string, TypeLimits>;
-
-interface TypeLimits {
-  minGiB: number;
-  maxGiB: number;
-  iops?: { min: number; max: number; perGiB: number };
-  /** MiB/s; `perIops`: at most this many MiB/s per provisioned IOPS. */
-  throughput?: { min: number; max: number; perIops: number };
-  iopsRequired?: boolean;
-}
-
-export type VolumeType = keyof typeof VOLUME_TYPES;
-
-export function isVolumeType(t: string | undefined): t is VolumeType {
-  return t !== undefined && Object.hasOwn(VOLUME_TYPES, t);
-}
-
-export function limitsOf(type: VolumeType): TypeLimits {
-  return VOLUME_TYPES[type];
-}
+export { isVolumeType, limitsOf, type VolumeType } from '@plinth/cloud';
 
 /** Node-side format options carried to the node agent in the volume context. */
 export const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
@@ -96,7 +69,7 @@ export function tagSpecification(rawKey: string, value: string): [string, string
 
 function parseType(value: string): VolumeType {
   const t = value.trim().toLowerCase();
-  if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
+  if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${VOLUME_TYPES.join(', ')}`);
   return t;
 }
 

@@ -1,4 +1,5 @@
-import { computeCapacity, filterCapacity, VOLUME_TYPES } from '@plinth/capacity';
+import { computeCapacity, filterCapacity } from '@plinth/capacity';
+import { VOLUME_TYPES } from '@plinth/cloud';
 import { Type } from 'typebox';
 import type { Deps } from '../deps.js';
 import { ZONE } from '../ids.js';
@@ -52,7 +53,7 @@ export function capacityRoutes(app: App, deps: Deps): void {
     },
     async (req) => {
       const [volumes, zones] = await Promise.all([deps.cloud.volumes(), capacityZones(deps)]);
-      const entries = computeCapacity(volumes, { quotasGiB: deps.quotasGiB, zones });
+      const entries = computeCapacity(volumes.map((v) => ({ zone: v.AvailabilityZone ?? '', type: v.VolumeType ?? '', sizeGiB: v.Size ?? 0, state: v.State ?? '' })), { quotasGiB: deps.quotasGiB, zones });
       return { clusterId: deps.config.PLINTH_CLUSTER_ID, region: deps.config.AWS_REGION, entries: filterCapacity(entries, { zone: req.query.zone, type: req.query.type }) };
     },
   );

@@ -1,4 +1,4 @@
-import { VOLUME_TYPES } from '@plinth/capacity';
+import { VOLUME_TYPES } from '@plinth/cloud';
 import { notFound } from '@plinth/errors';
 import { Type } from 'typebox';
 import type { Deps } from '../deps.js';
