@@ -6,7 +6,7 @@ import type { TokenStore } from './auth.js';
 import { CloudView } from './cloud-view.js';
 import type { ApiConfig } from './config.js';
 import type { Deps } from './deps.js';
-import { createEc2 } from './ec2.js';
+import { createClouds } from './ec2.js';
 import { depth } from './job-view.js';
 import { createKubeSource } from './kube.js';
 import { ApiMetrics } from './metrics.js';
@@ -21,17 +21,18 @@ export async function createDeps(config: ApiConfig, log: Logger, tokens: TokenSt
   // The controller's queue: same name and prefix as @plinth/queue's Operations.
   const queue = new Queue('plinth-ops', { connection: queueRedis, prefix: 'plinth' });
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  const { ec2, probe } = createEc2(config, redis, log, metrics);
-  const cloud = new CloudView(ec2, config.PLINTH_CLUSTER_ID, config.API_CACHE_TTL_MS);
+  const clouds = createClouds(config, redis, log, metrics);
+  const cloud = new CloudView(clouds.cloud, config.PLINTH_CLUSTER_ID, config.API_CACHE_TTL_MS);
   const kube = await createKubeSource(config.API_KUBERNETES, config.PLINTH_DRIVER_NAME, Math.max(config.API_CACHE_TTL_MS, 1000));
   metrics.watch({ queueDepth: () => depth(queue), cache: () => cloud.cacheStats });
-  const deps: Deps = { config, log, cloud, probeEc2: probe, redis, queue, tokens, metrics, kube, quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), version };
+  const deps: Deps = { config, log, cloud, probeCloud: clouds.probe, redis, queue, tokens, metrics, kube, quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), version };
   return {
     deps,
     async close() {
       await queue.close().catch(() => undefined);
       await Promise.allSettled([redis.quit(), queueRedis.quit()]);
-      ec2.client.destroy();
+      clouds.cloud.close();
+      clouds.probe.close();
     },
   };
 }

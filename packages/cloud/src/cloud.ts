@@ -32,6 +32,8 @@ export interface Cloud {
   readonly zones: Zones;
   /** A cheap reachability check (readiness, Probe). */
   ping(signal?: AbortSignal): Promise<void>;
+  /** Frees the connections (on shutdown). */
+  close(): void;
 }
 
 export interface Volumes {

@@ -35,7 +35,7 @@ const Body = Type.Object({
 /** Zones to report: the region's available zones plus any zone holding a volume. */
 export async function capacityZones(deps: Deps): Promise<string[]> {
   const zones = await deps.cloud.zones();
-  return zones.filter((z) => z.ZoneType === undefined || z.ZoneType === 'availability-zone').map((z) => z.ZoneName ?? '').filter(Boolean);
+  return zones.filter((z) => z.zoneType === undefined || z.zoneType === 'availability-zone').map((z) => z.name).filter(Boolean);
 }
 
 export function capacityRoutes(app: App, deps: Deps): void {
@@ -53,7 +53,7 @@ export function capacityRoutes(app: App, deps: Deps): void {
     },
     async (req) => {
       const [volumes, zones] = await Promise.all([deps.cloud.volumes(), capacityZones(deps)]);
-      const entries = computeCapacity(volumes.map((v) => ({ zone: v.AvailabilityZone ?? '', type: v.VolumeType ?? '', sizeGiB: v.Size ?? 0, state: v.State ?? '' })), { quotasGiB: deps.quotasGiB, zones });
+      const entries = computeCapacity(volumes, { quotasGiB: deps.quotasGiB, zones });
       return { clusterId: deps.config.PLINTH_CLUSTER_ID, region: deps.config.AWS_REGION, entries: filterCapacity(entries, { zone: req.query.zone, type: req.query.type }) };
     },
   );

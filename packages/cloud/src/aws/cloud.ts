@@ -99,5 +99,6 @@ export function createAwsCloud(opts: AwsCloudOptions): Cloud {
     instances: awsInstances(ec2),
     zones: awsZones(ec2),
     ping: (signal) => ec2.ping(signal),
+    close: () => ec2.client.destroy(),
   };
 }

@@ -48,6 +48,10 @@ export class MemoryCloud implements Cloud {
     await this.zones.list({}, signal);
   }
 
+  close(): void {
+    // Nothing held open.
+  }
+
   /** A running instance with its root volume attached at `rootDevice`; its type becomes known too (see addInstanceType). */
   addInstance(seed: InstanceSeed = {}): InstanceInfo {
     const w = this.w;
