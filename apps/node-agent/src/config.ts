@@ -1,3 +1,4 @@
+import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { envBool, envInt, parseEnv, z } from '@plinth/config';
 
 export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
@@ -70,6 +71,8 @@ export const configSchema = z.object({
   REDIS_URL: optional,
   HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
   EC2_ENDPOINT: optional,
+  /** The EC2 rate-limit buckets shared through Redis (as the controller's EC2_RATE_LIMITS). */
+  EC2_RATE_LIMITS: ec2RateLimitsEnv,
   AWS_REGION: optional,
   METRICS_ADDRESS: hostPort,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
