@@ -1,4 +1,5 @@
 import { invalidArgument, outOfRange } from '@plinth/errors';
+import { z } from 'zod';
 
 /** EBS volume types Plinth provisions, with EC2's limits for each. */
 export const VOLUME_TYPES = {
@@ -55,6 +56,23 @@ export interface VolumeParams {
   /** Passed through to the node agent in the volume context, with the canonical key spelling. */
   format: Partial<Record<(typeof FORMAT_KEYS)[number], string>>;
 }
+
+/** VolumeParams as a job carries them through Redis. */
+export const volumeParamsSchema: z.ZodType<VolumeParams> = z.object({
+  type: z.enum(Object.keys(VOLUME_TYPES) as [VolumeType, ...VolumeType[]]),
+  iops: z.number().optional(),
+  iopsPerGB: z.number().optional(),
+  allowAutoIopsPerGbIncrease: z.boolean(),
+  throughput: z.number().optional(),
+  encrypted: z.boolean(),
+  kmsKeyId: z.string().optional(),
+  fsType: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  pvcName: z.string().optional(),
+  pvcNamespace: z.string().optional(),
+  pvName: z.string().optional(),
+  format: z.partialRecord(z.enum(FORMAT_KEYS), z.string()),
+});
 
 const FS_TYPES = new Set(['ext4', 'ext3', 'xfs']);
 
