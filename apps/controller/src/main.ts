@@ -6,19 +6,12 @@ import { serveUnix } from '@plinth/csi';
 import { createLogger, redactUrl } from '@plinth/logger';
 import { Operations } from '@plinth/queue';
 import { Redis } from 'ioredis';
-import { attachLimitOf, Cloud } from './cloud.js';
+import { Cloud } from './cloud.js';
 import { loadConfig, type ControllerConfig } from './config.js';
 import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
-import { createSnapshotOp } from './ops/create-snapshot.js';
-import { createVolumeOp } from './ops/create-volume.js';
-import { deleteSnapshotOp } from './ops/delete-snapshot.js';
-import { deleteVolumeOp } from './ops/delete-volume.js';
 import { ModifyRequests } from './ops/modify-requests.js';
-import { modifyVolumeOp } from './ops/modify-volume.js';
-import { createGroupSnapshotOp, deleteGroupSnapshotOp } from './ops/group-snapshot.js';
-import { publishOp } from './ops/publish.js';
-import { unpublishOp } from './ops/unpublish.js';
+import { OPERATIONS, operationHandlers } from './ops/index.js';
 import { controllerServices } from './server.js';
 import { onShutdown } from '@plinth/shutdown';
 
@@ -53,15 +46,7 @@ async function main(config: ControllerConfig): Promise<void> {
     measure: measureExternal,
     onOverhead: metrics.onOverhead,
   });
-  ops.define('create', createVolumeOp(cloud));
-  ops.define('delete', deleteVolumeOp(cloud));
-  ops.define('snapshot', createSnapshotOp(cloud));
-  ops.define('delete-snapshot', deleteSnapshotOp(cloud));
-  ops.define('publish', publishOp(cloud, devices, (nodeId) => attachLimitOf(redis, nodeId), metrics.pending.attached));
-  ops.define('unpublish', unpublishOp(cloud, devices, metrics.pending.detached));
-  ops.define('modify', modifyVolumeOp(cloud, modifyRequests, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS }));
-  ops.define('create-group-snapshot', createGroupSnapshotOp(cloud));
-  ops.define('delete-group-snapshot', deleteGroupSnapshotOp(cloud));
+  ops.handleAll(OPERATIONS, operationHandlers({ cloud, devices, redis, modifyRequests, metrics, pollIntervalMs: config.EC2_POLL_INTERVAL_MS }));
   await ops.start();
   metrics.watchQueue(ops);
 

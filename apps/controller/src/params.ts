@@ -1,5 +1,6 @@
 import { isVolumeType, limitsOf, VOLUME_TYPES, type VolumeType } from '@plinth/cloud';
 import { invalidArgument, outOfRange } from '@plinth/errors';
+import { z } from 'zod';
 
 export { isVolumeType, limitsOf, type VolumeType } from '@plinth/cloud';
 
@@ -28,6 +29,23 @@ export interface VolumeParams {
   /** Passed through to the node agent in the volume context, with the canonical key spelling. */
   format: Partial<Record<(typeof FORMAT_KEYS)[number], string>>;
 }
+
+/** VolumeParams as a job carries them through Redis. */
+export const volumeParamsSchema: z.ZodType<VolumeParams> = z.object({
+  type: z.enum(Object.keys(VOLUME_TYPES) as [VolumeType, ...VolumeType[]]),
+  iops: z.number().optional(),
+  iopsPerGB: z.number().optional(),
+  allowAutoIopsPerGbIncrease: z.boolean(),
+  throughput: z.number().optional(),
+  encrypted: z.boolean(),
+  kmsKeyId: z.string().optional(),
+  fsType: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  pvcName: z.string().optional(),
+  pvcNamespace: z.string().optional(),
+  pvName: z.string().optional(),
+  format: z.partialRecord(z.enum(FORMAT_KEYS), z.string()),
+});
 
 const FS_TYPES = new Set(['ext4', 'ext3', 'xfs']);
 

@@ -4,6 +4,7 @@ import { failedPrecondition, invalidArgument, notFound, outOfRange } from '@plin
 import { GiB } from './capacity.js';
 import type { Deps } from './deps.js';
 import { tagSpecification } from './params.js';
+import { z } from 'zod';
 
 export { TAG_CLUSTER, TAG_SNAPSHOT_NAME };
 
@@ -20,6 +21,13 @@ export const SNAPSHOT_METADATA = {
 } as const;
 
 export const FAST_RESTORE_ZONES = 'fastSnapshotRestoreAvailabilityZones';
+
+/** SnapshotParams as a job carries them through Redis. */
+export const snapshotParamsSchema: z.ZodType<SnapshotParams> = z.object({
+  tags: z.record(z.string(), z.string()),
+  fastRestoreZones: z.array(z.string()),
+  metadataTags: z.record(z.string(), z.string()),
+});
 
 export interface SnapshotParams {
   /** User tags from tagSpecification_N. */
@@ -104,6 +112,7 @@ export function fromSnapshotResult(r: SnapshotResult): CsiSnapshot {
 
 /** A CreateVolume content source, as a job carries it. */
 export type ContentSource = { snapshotId: string } | { volumeId: string };
+export const contentSourceSchema: z.ZodType<ContentSource> = z.union([z.object({ snapshotId: z.string() }), z.object({ volumeId: z.string() })]);
 
 /**
  * The content source of a CreateVolume request, checked: exactly one of

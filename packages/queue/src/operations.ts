@@ -1,22 +1,20 @@
-import { deadlineExceeded, fromSerialized, internal, isPlinthError, unavailable, type ErrorKind, type PlinthError, type SerializedError } from '@plinth/errors';
+import { randomUUID } from 'node:crypto';
+import {
+  alreadyExists,
+  deadlineExceeded,
+  fromSerialized,
+  internal,
+  isPlinthError,
+  unavailable,
+  type ErrorKind,
+  type PlinthError,
+  type SerializedError,
+} from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
 import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Leases } from './leases.js';
-
-export interface OpContext {
-  /** Aborted when the job's time budget is spent or the process shuts down. */
-  signal: AbortSignal;
-  jobId: string;
-  attempt: number;
-  log: Logger;
-}
-
-export interface OpDefinition<D, R> {
-  /** Leases this operation holds while it runs (e.g. `volume:vol-123`), so operations on one resource are serialised across replicas. */
-  locks: (data: D) => string[];
-  run: (data: D, ctx: OpContext) => Promise<R>;
-}
+import type { AnyOperation, Handler, Handlers, Operation } from './operation.js';
 
 /** How a job ends, as stored in Redis: a domain error is a result, not a failure. `externalMs`: time it spent waiting on the cloud. */
 type Outcome<R> = ({ ok: true; value: R } | { ok: false; error: SerializedError }) & { externalMs?: number };
@@ -70,7 +68,7 @@ export class Operations {
   readonly queue: Queue;
   private readonly events: QueueEvents;
   private worker: Worker | undefined;
-  private readonly defs = new Map<string, OpDefinition<unknown, unknown>>();
+  private readonly handlers = new Map<string, { op: Operation<unknown, unknown>; run: Handler<unknown, unknown> }>();
   private readonly redis: Redis;
   private readonly leases: Leases;
   private readonly shutdown = new AbortController();
@@ -98,8 +96,14 @@ export class Operations {
     this.events.on('error', (err) => this.opts.log.warn({ err }, 'queue events connection error'));
   }
 
-  define<D, R>(op: string, def: OpDefinition<D, R>): void {
-    this.defs.set(op, def as OpDefinition<unknown, unknown>);
+  /** Runs `op`'s jobs in this process with `run`. */
+  handle<D, R>(op: Operation<D, R>, run: Handler<D, R>): void {
+    this.handlers.set(op.name, { op, run } as unknown as { op: Operation<unknown, unknown>; run: Handler<unknown, unknown> });
+  }
+
+  /** A handler for every operation of a set: the compiler checks that none is missing and each fits its operation. */
+  handleAll<T extends Record<string, AnyOperation>>(ops: T, handlers: Handlers<T>): void {
+    for (const name of Object.keys(ops) as (keyof T & string)[]) this.handle(ops[name]!, handlers[name] as Handler<unknown, unknown>);
   }
 
   async start(): Promise<void> {
@@ -118,18 +122,21 @@ export class Operations {
   }
 
   /**
-   * Runs operation `op` for natural key `key` through the queue and waits for
-   * its result until `deadline` (ms since epoch). A call with the same key
-   * while a job is in flight joins that job. With `delayMs`, a new job waits
-   * that long before it runs, so calls arriving meanwhile join it (they share
-   * its result; `data` is the first call's).
+   * Runs `op` on `data` through the queue and waits for its result until
+   * `deadline` (ms since epoch). A call with the same key while a job is in
+   * flight joins that job, and shares its result only when its own request is
+   * compatible with the job's (`op.conflicts`); otherwise it is ALREADY_EXISTS
+   * naming the fields that differ. With `delayMs`, a new job waits that long
+   * before it runs, so calls arriving meanwhile join it.
    */
-  async run<R>(op: string, key: string, data: unknown, deadline: number, opts: { delayMs?: number } = {}): Promise<R> {
-    if (!this.defs.has(op)) throw internal(`no operation ${op}`);
+  async run<D, R>(op: Operation<D, R>, data: D, deadline: number, opts: { delayMs?: number } = {}): Promise<R> {
+    const key = op.key(data);
+    const name = op.name;
     const started = performance.now();
-    const dedupId = `${op}:${key}`;
-    const enqueue = this.queue.add(op, { key, data } satisfies JobData, {
-      deduplication: { id: dedupId },
+    const ownId = randomUUID();
+    const enqueue = this.queue.add(name, { key, data } satisfies JobData, {
+      jobId: ownId,
+      deduplication: { id: `${name}:${key}` },
       ...(opts.delayMs ? { delay: opts.delayMs } : {}),
       attempts: this.opts.attempts,
       backoff: { type: 'exponential', delay: 1000 },
@@ -138,38 +145,55 @@ export class Operations {
     });
     const enqueueBudget = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now() - 250) : 30_000;
     const job = await withTimeout(enqueue, Math.min(enqueueBudget, 30_000), () =>
-      unavailable(`the operation queue (Redis) did not accept ${op} ${key} in time; retry`),
+      unavailable(`the operation queue (Redis) did not accept ${name} ${key} in time; retry`),
     ).catch((err: unknown) => {
-      throw isPlinthError(err) ? err : unavailable(`the operation queue (Redis) is unavailable for ${op} ${key}; retry`, { cause: err });
+      throw isPlinthError(err) ? err : unavailable(`the operation queue (Redis) is unavailable for ${name} ${key}; retry`, { cause: err });
     });
+    // Deduplicated: BullMQ answered with the in-flight job's id instead of ours.
+    if (job.id !== ownId) await this.checkJoin(op, data, job.id);
     const budget = Number.isFinite(deadline) ? deadline - Date.now() - 250 : this.opts.jobTimeoutMs;
-    if (budget <= 0) throw deadlineExceeded(`no time left to wait for ${op} ${key} (job ${job.id}); it continues, retry to wait for it`);
+    if (budget <= 0) throw deadlineExceeded(`no time left to wait for ${name} ${key} (job ${job.id}); it continues, retry to wait for it`);
     let outcome: Outcome<R>;
     try {
       outcome = (await job.waitUntilFinished(this.events, budget)) as Outcome<R>;
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (msg.startsWith('Job wait')) {
-        throw deadlineExceeded(`${op} ${key} is still in progress (job ${job.id}); retry to wait for it`);
+        throw deadlineExceeded(`${name} ${key} is still in progress (job ${job.id}); retry to wait for it`);
       }
-      throw decodeFailure(msg, op, key, job.id);
+      throw decodeFailure(msg, name, key, job.id);
     }
-    if (outcome.externalMs !== undefined) this.opts.onOverhead?.(op, Math.max(0, performance.now() - started - outcome.externalMs) / 1000);
+    if (outcome.externalMs !== undefined) this.opts.onOverhead?.(name, Math.max(0, performance.now() - started - outcome.externalMs) / 1000);
     if (outcome.ok) return outcome.value;
     throw fromSerialized(outcome.error);
   }
 
+  /** A call that joined job `jobId` shares its result only if its request is compatible with the job's. */
+  private async checkJoin<D, R>(op: Operation<D, R>, mine: D, jobId: string | undefined): Promise<void> {
+    const joined = jobId ? await Job.fromId<JobData>(this.queue, jobId) : undefined;
+    // Gone already: it finished and was trimmed; waiting on it reports that.
+    if (!joined) return;
+    const theirs = op.data.safeParse(joined.data.data);
+    const differences = theirs.success ? op.conflicts(mine, theirs.data) : ['the request in progress could not be read'];
+    if (differences.length > 0) {
+      throw alreadyExists(`${op.describe(mine)} is already being handled for a different request (job ${jobId}): ${differences.join('; ')}`);
+    }
+  }
+
   private async process(job: Job<JobData>): Promise<Outcome<unknown>> {
-    const def = this.defs.get(job.name);
+    const def = this.handlers.get(job.name);
     if (!def) return { ok: false, error: { kind: 'Internal', message: `unknown operation ${job.name}` } };
+    const parsed = def.op.data.safeParse(job.data.data);
+    if (!parsed.success) return { ok: false, error: { kind: 'Internal', message: `job ${job.id ?? '?'} of ${job.name} holds data that does not fit the operation: ${parsed.error.message}` } };
+    const data = parsed.data;
     const started = performance.now();
     const budget = AbortSignal.timeout(this.opts.jobTimeoutMs);
     const signal = AbortSignal.any([budget, this.shutdown.signal]);
     const log = this.opts.log.child({ op: job.name, key: job.data.key, job: job.id, attempt: job.attemptsMade + 1 });
-    const release = await this.leases.acquire(def.locks(job.data.data), signal);
+    const release = await this.leases.acquire(def.op.locks(data), signal);
     const measure = this.opts.measure ?? (async <T>(fn: () => Promise<T>): Promise<[T, number]> => [await fn(), 0]);
     try {
-      const [value, externalMs] = await measure(() => def.run(job.data.data, { signal, jobId: job.id ?? '', attempt: job.attemptsMade + 1, log }));
+      const [value, externalMs] = await measure(() => def.run(data, { signal, jobId: job.id ?? '', attempt: job.attemptsMade + 1, log }));
       this.opts.onJobDone?.(job.name, 'ok', (performance.now() - started) / 1000);
       return { ok: true, value, externalMs };
     } catch (err) {

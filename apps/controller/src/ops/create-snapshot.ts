@@ -1,14 +1,25 @@
 import { causeCode, createSnapshot, deleteSnapshot, enableFastRestores, fastRestoreZones, findSnapshotsByTag, TAG_SNAPSHOT_NAME, type Ec2Snapshot } from '@plinth/cloud';
 import { alreadyExists, failedPrecondition, isPlinthError, notFound } from '@plinth/errors';
-import type { OpContext, OpDefinition } from '@plinth/queue';
+import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
+import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
-import { FAST_RESTORE_ZONES, snapshotResult, snapshotTags, toCsiSnapshot, type SnapshotParams, type SnapshotResult } from '../snapshots.js';
+import { FAST_RESTORE_ZONES, snapshotParamsSchema, snapshotResult, snapshotTags, toCsiSnapshot, type SnapshotParams, type SnapshotResult } from '../snapshots.js';
 
 export interface CreateSnapshotJob {
   name: string;
   sourceVolumeId: string;
   params: SnapshotParams;
 }
+
+/** CreateSnapshot, keyed by the CSI name; a concurrent call for another source volume is ALREADY_EXISTS. */
+export const createSnapshotOperation = defineOperation<CreateSnapshotJob, SnapshotResult>({
+  name: 'snapshot',
+  data: z.object({ name: z.string(), sourceVolumeId: z.string(), params: snapshotParamsSchema }),
+  key: (job) => job.name,
+  locks: (job) => [`snapshot-name:${job.name}`, `volume:${job.sourceVolumeId}`],
+  describe: (job) => `snapshot "${job.name}"`,
+  conflicts: (mine, theirs) => differingFields(mine, theirs, { sourceVolumeId: 'source volume' }),
+});
 
 /** Fast snapshot restore that EC2 cannot give: FAILED_PRECONDITION (the class asks for what this cloud lacks), naming the parameter. */
 function fastRestoreError(err: unknown, outcome: string): unknown {
@@ -34,62 +45,59 @@ async function removeQuietly(cloud: Cloud, snapshotId: string, ctx: OpContext): 
  * crash cannot leave an unnamed snapshot. Answers at once: EC2 reports the
  * snapshot `pending` (ready_to_use false) until it is `completed`.
  */
-export function createSnapshotOp(cloud: Cloud): OpDefinition<CreateSnapshotJob, SnapshotResult> {
-  return {
-    locks: (job) => [`snapshot-name:${job.name}`, `volume:${job.sourceVolumeId}`],
-    async run(job, ctx) {
-      const zones = job.params.fastRestoreZones;
-      const named = ((await findSnapshotsByTag(cloud.ec2, cloud.clusterId, TAG_SNAPSHOT_NAME, [job.name], ctx.signal)).get(job.name) ?? []).sort(
-        (a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0),
-      );
-      let found: Ec2Snapshot | undefined;
-      for (const s of named) {
-        if (s.State === 'error') {
-          // A failed snapshot is of no use; it is replaced by a new one.
-          ctx.log.warn({ snapshotId: s.SnapshotId, name: job.name }, 'snapshot failed in EC2; deleting it and taking another');
-          await removeQuietly(cloud, s.SnapshotId!, ctx);
-        } else found ??= s;
-      }
-      if (found) {
-        if (found.VolumeId !== job.sourceVolumeId)
-          throw alreadyExists(`snapshot "${job.name}" already exists as ${found.SnapshotId} of volume ${found.VolumeId}, not of ${job.sourceVolumeId}`);
-        if (zones.length > 0) {
-          try {
-            const have = await fastRestoreZones(cloud.ec2, found.SnapshotId!, ctx.signal);
-            const missing = zones.filter((z) => !have.includes(z));
-            if (missing.length > 0) await enableFastRestores(cloud.ec2, found.SnapshotId!, missing, ctx.signal);
-          } catch (err) {
-            throw fastRestoreError(err, `snapshot ${found.SnapshotId} exists without it`);
-          }
-        }
-        return snapshotResult(toCsiSnapshot(found));
-      }
-
-      const created = await createSnapshot(
-        cloud.ec2,
-        {
-          VolumeId: job.sourceVolumeId,
-          Description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
-          TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(job.name, cloud.clusterId, job.params) }],
-        },
-        `snapshot "${job.name}" of volume ${job.sourceVolumeId}`,
-        ctx.signal,
-      ).catch((err: unknown) => {
-        if (causeCode(err) === 'InvalidVolume.NotFound') throw notFound(`source volume ${job.sourceVolumeId} not found`);
-        throw err;
-      });
-      const snapshotId = created.SnapshotId!;
-      ctx.log.info({ snapshotId, name: job.name, sourceVolumeId: job.sourceVolumeId, state: created.State }, 'snapshot started');
+export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, SnapshotResult> {
+  return async (job, ctx) => {
+    const zones = job.params.fastRestoreZones;
+    const named = ((await findSnapshotsByTag(cloud.ec2, cloud.clusterId, TAG_SNAPSHOT_NAME, [job.name], ctx.signal)).get(job.name) ?? []).sort(
+      (a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0),
+    );
+    let found: Ec2Snapshot | undefined;
+    for (const s of named) {
+      if (s.State === 'error') {
+        // A failed snapshot is of no use; it is replaced by a new one.
+        ctx.log.warn({ snapshotId: s.SnapshotId, name: job.name }, 'snapshot failed in EC2; deleting it and taking another');
+        await removeQuietly(cloud, s.SnapshotId!, ctx);
+      } else found ??= s;
+    }
+    if (found) {
+      if (found.VolumeId !== job.sourceVolumeId)
+        throw alreadyExists(`snapshot "${job.name}" already exists as ${found.SnapshotId} of volume ${found.VolumeId}, not of ${job.sourceVolumeId}`);
       if (zones.length > 0) {
         try {
-          await enableFastRestores(cloud.ec2, snapshotId, zones, ctx.signal);
+          const have = await fastRestoreZones(cloud.ec2, found.SnapshotId!, ctx.signal);
+          const missing = zones.filter((z) => !have.includes(z));
+          if (missing.length > 0) await enableFastRestores(cloud.ec2, found.SnapshotId!, missing, ctx.signal);
         } catch (err) {
-          // As aws-ebs-csi-driver does: a snapshot without the fast restore the class asks for is not kept.
-          await removeQuietly(cloud, snapshotId, ctx);
-          throw fastRestoreError(err, `snapshot ${snapshotId} was not kept`);
+          throw fastRestoreError(err, `snapshot ${found.SnapshotId} exists without it`);
         }
       }
-      return snapshotResult(toCsiSnapshot(created));
-    },
+      return snapshotResult(toCsiSnapshot(found));
+    }
+
+    const created = await createSnapshot(
+      cloud.ec2,
+      {
+        VolumeId: job.sourceVolumeId,
+        Description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
+        TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(job.name, cloud.clusterId, job.params) }],
+      },
+      `snapshot "${job.name}" of volume ${job.sourceVolumeId}`,
+      ctx.signal,
+    ).catch((err: unknown) => {
+      if (causeCode(err) === 'InvalidVolume.NotFound') throw notFound(`source volume ${job.sourceVolumeId} not found`);
+      throw err;
+    });
+    const snapshotId = created.SnapshotId!;
+    ctx.log.info({ snapshotId, name: job.name, sourceVolumeId: job.sourceVolumeId, state: created.State }, 'snapshot started');
+    if (zones.length > 0) {
+      try {
+        await enableFastRestores(cloud.ec2, snapshotId, zones, ctx.signal);
+      } catch (err) {
+        // As aws-ebs-csi-driver does: a snapshot without the fast restore the class asks for is not kept.
+        await removeQuietly(cloud, snapshotId, ctx);
+        throw fastRestoreError(err, `snapshot ${snapshotId} was not kept`);
+      }
+    }
+    return snapshotResult(toCsiSnapshot(created));
   };
 }

@@ -2,7 +2,7 @@ import type { Volume } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from '../capacity.js';
 import { parseVolumeParams } from '../params.js';
-import { clientToken, incompatibility, sourceOf, type CreateVolumeJob } from './create-volume.js';
+import { clientToken, createVolumeOperation, incompatibility, requestConflicts, sourceOf, type CreateVolumeJob } from './create-volume.js';
 
 const job = (over: Partial<CreateVolumeJob> = {}): CreateVolumeJob => ({
   name: 'pvc-1',
@@ -58,5 +58,31 @@ describe('client token', () => {
     expect(clientToken('pvc-1')).toBe(clientToken('pvc-1'));
     expect(clientToken('pvc-1')).not.toBe(clientToken('pvc-2'));
     expect(clientToken('x'.repeat(500))).toHaveLength(64);
+  });
+});
+
+describe('a request joining an in-flight CreateVolume of the same name', () => {
+  it('shares the volume when that volume satisfies it too', () => {
+    expect(requestConflicts(job(), job())).toEqual([]);
+    // 20 GiB in flight, this call asks at least 10 with no limit: the 20 GiB volume fits.
+    expect(requestConflicts(job(), job({ sizeGiB: 20, requiredBytes: 20 * GiB }))).toEqual([]);
+  });
+
+  it.each([
+    ['a smaller size than required', job({ sizeGiB: 8, requiredBytes: 8 * GiB }), job({ sizeGiB: 4, requiredBytes: 4 * GiB }), 'size 8 GiB, not 4 GiB'],
+    ['a size above the limit', job({ limitBytes: 10 * GiB }), job({ sizeGiB: 20 }), 'size 10 GiB, not 20 GiB'],
+    ['another type', job({ params: parseVolumeParams({ type: 'io2', iops: '1000' }) }), job(), 'type "io2", not "gp3"'],
+    ['no encryption in flight', job({ params: parseVolumeParams({ encrypted: 'true' }) }), job(), 'encrypted true, not false'],
+    ['encryption in flight', job(), job({ params: parseVolumeParams({ encrypted: 'true' }) }), 'encrypted false, not true'],
+    ['other IOPS', job({ iops: 4000 }), job({ iops: 3000 }), 'iops 4000, not 3000'],
+    ['another content source', job({ source: { snapshotId: 'snap-1' } }), job(), 'content source {"snapshotId":"snap-1"}, not unset'],
+    ['a zone outside the topology', job({ allowedZones: ['us-east-1b'] }), job(), 'zone one of us-east-1b, not us-east-1a'],
+  ])('refuses %s, naming it', (_, mine, theirs, phrase) => {
+    expect(requestConflicts(mine, theirs)).toContain(phrase);
+  });
+
+  it('carries its data through Redis unchanged', () => {
+    const j = job({ params: parseVolumeParams({ type: 'io2', iops: '1000', encrypted: 'true', tagSpecification_1: 'a=b' }), source: { volumeId: 'vol-9' } });
+    expect(createVolumeOperation.data.parse(JSON.parse(JSON.stringify(j)))).toEqual(JSON.parse(JSON.stringify(j)));
   });
 });

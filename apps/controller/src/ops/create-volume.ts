@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Tag, Volume } from '@plinth/cloud';
 import { causeCode, TAG_CLUSTER, TAG_CSI_NAME } from '@plinth/cloud';
 import { alreadyExists, notFound, unavailable } from '@plinth/errors';
-import type { OpContext, OpDefinition } from '@plinth/queue';
+import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
+import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 import { GiB } from '../capacity.js';
-import type { VolumeParams } from '../params.js';
-import { contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../snapshots.js';
+import { volumeParamsSchema, type VolumeParams } from '../params.js';
+import { contentSourceSchema, contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../snapshots.js';
 import { cloneVolume, removeCloneSnapshots, restoreReady, type Cloner, type VolumeInput } from './clone-volume.js';
 
 export interface CreateVolumeJob {
@@ -23,6 +24,42 @@ export interface CreateVolumeJob {
   multiAttach: boolean;
   /** The volume's content: a snapshot to restore or a volume to clone. */
   source?: ContentSource | undefined;
+}
+
+/**
+ * CreateVolume, keyed by the CSI name. A call that arrives while another
+ * with the same name is in flight shares its volume only if that volume
+ * satisfies it too; otherwise ALREADY_EXISTS names what differs.
+ */
+export const createVolumeOperation = defineOperation<CreateVolumeJob, CreatedVolume>({
+  name: 'create',
+  data: z.object({
+    name: z.string(),
+    sizeGiB: z.number(),
+    requiredBytes: z.number(),
+    limitBytes: z.number(),
+    zone: z.string(),
+    allowedZones: z.array(z.string()),
+    params: volumeParamsSchema,
+    iops: z.number().optional(),
+    multiAttach: z.boolean(),
+    source: contentSourceSchema.optional(),
+  }),
+  key: (job) => job.name,
+  locks: (job) => [`name:${job.name}`],
+  describe: (job) => `volume "${job.name}"`,
+  conflicts: requestConflicts,
+});
+
+/** Why the volume `theirs` will create does not satisfy `mine` (the same name asked for at the same time). */
+export function requestConflicts(mine: CreateVolumeJob, theirs: CreateVolumeJob): string[] {
+  const out: string[] = [];
+  const size = theirs.sizeGiB * GiB;
+  if (size < mine.requiredBytes || (mine.limitBytes > 0 && size > mine.limitBytes)) out.push(`size ${mine.sizeGiB} GiB, not ${theirs.sizeGiB} GiB`);
+  out.push(...differingFields(mine.params, theirs.params, { type: 'type', throughput: 'throughput', encrypted: 'encrypted', kmsKeyId: 'kmsKeyId' }));
+  out.push(...differingFields(mine, theirs, { iops: 'iops', multiAttach: 'multi-attach', source: 'content source' }));
+  if (mine.allowedZones.length > 0 && !mine.allowedZones.includes(theirs.zone)) out.push(`zone one of ${mine.allowedZones.join(', ')}, not ${theirs.zone}`);
+  return out;
 }
 
 export interface CreatedVolume {
@@ -94,44 +131,41 @@ async function awaitAvailable(cloud: Cloud, volumeId: string, ctx: OpContext): P
  * LocalStack ignores ClientToken), and creates with tags in the same call so
  * a crash cannot leave an untagged volume behind.
  */
-export function createVolumeOp(cloud: Cloud): OpDefinition<CreateVolumeJob, CreatedVolume> {
+export function createVolumeOp(cloud: Cloud): Handler<CreateVolumeJob, CreatedVolume> {
   // Whether this EC2 endpoint offers CopyVolumes, learnt on the first clone.
   const cloner: Cloner = { copyVolumes: true };
-  return {
-    locks: (job) => [`name:${job.name}`],
-    async run(job, ctx) {
-      const existing = ((await cloud.byName.get(job.name)) ?? []).filter(
-        (v) => v.State !== 'deleting' && v.State !== 'deleted' && v.State !== 'error',
-      );
-      if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.VolumeId) }, 'several volumes carry one CSI name; using the oldest');
-      existing.sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0));
-      const found = existing[0];
-      if (found?.VolumeId) {
-        const why = incompatibility(found, job);
-        if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.VolumeId} and ${why}`);
-        const ready = found.State === 'creating' ? await awaitAvailable(cloud, found.VolumeId, ctx) : found;
-        // A clone interrupted after its volume was made may have left its intermediate snapshot.
-        if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
-        return { volumeId: found.VolumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
-      }
-      const input = createInput(job, cloud.clusterId);
-      let created: Volume;
-      if (job.source && 'volumeId' in job.source) {
-        created = await cloneVolume(cloud, cloner, job.source.volumeId, input, ctx);
-      } else {
-        const snapshotId = job.source?.snapshotId;
-        if (snapshotId) await restoreReady(cloud, snapshotId, ctx);
-        created = await cloud.ec2.createVolume({ ...input, ...(snapshotId ? { SnapshotId: snapshotId } : {}) }, `volume "${job.name}"`, ctx.signal).catch((err: unknown) => {
-          if (snapshotId && causeCode(err) === 'InvalidSnapshot.NotFound') throw notFound(`source snapshot ${snapshotId} not found`);
-          throw err;
-        });
-      }
-      const volumeId = created.VolumeId!;
-      ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB, source: job.source }, 'volume created');
-      const ready = created.State === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
+  return async (job, ctx) => {
+    const existing = ((await cloud.byName.get(job.name)) ?? []).filter(
+      (v) => v.State !== 'deleting' && v.State !== 'deleted' && v.State !== 'error',
+    );
+    if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.VolumeId) }, 'several volumes carry one CSI name; using the oldest');
+    existing.sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0));
+    const found = existing[0];
+    if (found?.VolumeId) {
+      const why = incompatibility(found, job);
+      if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.VolumeId} and ${why}`);
+      const ready = found.State === 'creating' ? await awaitAvailable(cloud, found.VolumeId, ctx) : found;
+      // A clone interrupted after its volume was made may have left its intermediate snapshot.
       if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
-      return { volumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
-    },
+      return { volumeId: found.VolumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
+    }
+    const input = createInput(job, cloud.clusterId);
+    let created: Volume;
+    if (job.source && 'volumeId' in job.source) {
+      created = await cloneVolume(cloud, cloner, job.source.volumeId, input, ctx);
+    } else {
+      const snapshotId = job.source?.snapshotId;
+      if (snapshotId) await restoreReady(cloud, snapshotId, ctx);
+      created = await cloud.ec2.createVolume({ ...input, ...(snapshotId ? { SnapshotId: snapshotId } : {}) }, `volume "${job.name}"`, ctx.signal).catch((err: unknown) => {
+        if (snapshotId && causeCode(err) === 'InvalidSnapshot.NotFound') throw notFound(`source snapshot ${snapshotId} not found`);
+        throw err;
+      });
+    }
+    const volumeId = created.VolumeId!;
+    ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB, source: job.source }, 'volume created');
+    const ready = created.State === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
+    if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
+    return { volumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
   };
 }
 

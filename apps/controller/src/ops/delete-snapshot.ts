@@ -1,6 +1,7 @@
 import { causeCode, deleteSnapshot, volumesFromSnapshot } from '@plinth/cloud';
 import { failedPrecondition } from '@plinth/errors';
-import type { OpDefinition } from '@plinth/queue';
+import { defineOperation, type Handler } from '@plinth/queue';
+import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 
 export interface DeleteSnapshotJob {
@@ -27,13 +28,18 @@ export async function removeSnapshot(cloud: Cloud, snapshotId: string, signal: A
 }
 
 /** DeleteSnapshot's EC2 work, under a lease on the snapshot. */
-export function deleteSnapshotOp(cloud: Cloud): OpDefinition<DeleteSnapshotJob, Record<string, never>> {
-  return {
-    locks: (job) => [`snapshot:${job.snapshotId}`],
-    async run({ snapshotId }, ctx) {
-      await removeSnapshot(cloud, snapshotId, ctx.signal);
-      ctx.log.info({ snapshotId }, 'snapshot deleted');
-      return {};
-    },
+export const deleteSnapshotOperation = defineOperation<DeleteSnapshotJob, Record<string, never>>({
+  name: 'delete-snapshot',
+  data: z.object({ snapshotId: z.string() }),
+  key: (job) => job.snapshotId,
+  locks: (job) => [`snapshot:${job.snapshotId}`],
+  describe: (job) => `snapshot ${job.snapshotId}`,
+});
+
+export function deleteSnapshotOp(cloud: Cloud): Handler<DeleteSnapshotJob, Record<string, never>> {
+  return async ({ snapshotId }, ctx) => {
+    await removeSnapshot(cloud, snapshotId, ctx.signal);
+    ctx.log.info({ snapshotId }, 'snapshot deleted');
+    return {};
   };
 }

@@ -1,6 +1,7 @@
 import { createInstanceSnapshots, createSnapshot, findSnapshotsByTag, TAG_CLUSTER, TAG_GROUP_ID, TAG_GROUP_NAME, type Ec2Snapshot as Snapshot } from '@plinth/cloud';
 import { alreadyExists, invalidArgument, notFound } from '@plinth/errors';
-import type { OpContext, OpDefinition } from '@plinth/queue';
+import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
+import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 import { planGroup } from '../group-snapshots.js';
 import { removeSnapshot } from './delete-snapshot.js';
@@ -19,6 +20,25 @@ export interface DeleteGroupSnapshotJob {
   snapshotIds: string[];
 }
 
+/** CreateVolumeGroupSnapshot, keyed by the group's name; a concurrent call for other volumes is ALREADY_EXISTS. */
+export const createGroupSnapshotOperation = defineOperation<CreateGroupSnapshotJob, Snapshot[]>({
+  name: 'create-group-snapshot',
+  data: z.object({ name: z.string(), groupId: z.string(), volumeIds: z.array(z.string()), tags: z.record(z.string(), z.string()) }),
+  key: (job) => job.name,
+  locks: (job) => [`group-snapshot:${job.groupId}`],
+  describe: (job) => `group snapshot "${job.name}"`,
+  conflicts: (mine, theirs) => differingFields(mine, theirs, { volumeIds: 'source volumes' }),
+});
+
+export const deleteGroupSnapshotOperation = defineOperation<DeleteGroupSnapshotJob, Record<string, never>>({
+  name: 'delete-group-snapshot',
+  data: z.object({ groupId: z.string(), snapshotIds: z.array(z.string()) }),
+  key: (job) => job.groupId,
+  locks: (job) => [`group-snapshot:${job.groupId}`],
+  describe: (job) => `group snapshot ${job.groupId}`,
+  conflicts: (mine, theirs) => differingFields(mine, theirs, { snapshotIds: 'snapshot ids' }),
+});
+
 /** The member snapshots of a group in this cluster. */
 export async function groupMembers(cloud: Cloud, groupId: string, signal?: AbortSignal): Promise<Snapshot[]> {
   return (await findSnapshotsByTag(cloud.ec2, cloud.clusterId, TAG_GROUP_ID, [groupId], signal)).get(groupId) ?? [];
@@ -32,31 +52,28 @@ const sources = (snaps: Snapshot[]) => new Set(snaps.map((s) => s.VolumeId ?? ''
  * to one instance are snapshotted by one CreateSnapshots call (one point in
  * time); volumes attached nowhere get a CreateSnapshot each.
  */
-export function createGroupSnapshotOp(cloud: Cloud): OpDefinition<CreateGroupSnapshotJob, Snapshot[]> {
-  return {
-    locks: (job) => [`group-snapshot:${job.groupId}`],
-    async run(job, ctx) {
-      const existing = await groupMembers(cloud, job.groupId, ctx.signal);
-      const wanted = new Set(job.volumeIds);
-      const stranger = [...sources(existing)].find((v) => !wanted.has(v));
-      if (stranger) throw alreadyExists(`group snapshot "${job.name}" exists with other source volumes (it includes ${stranger})`);
-      const have = sources(existing);
-      const missing = job.volumeIds.filter((v) => !have.has(v));
-      if (missing.length === 0) return existing;
+export function createGroupSnapshotOp(cloud: Cloud): Handler<CreateGroupSnapshotJob, Snapshot[]> {
+  return async (job, ctx) => {
+    const existing = await groupMembers(cloud, job.groupId, ctx.signal);
+    const wanted = new Set(job.volumeIds);
+    const stranger = [...sources(existing)].find((v) => !wanted.has(v));
+    if (stranger) throw alreadyExists(`group snapshot "${job.name}" exists with other source volumes (it includes ${stranger})`);
+    const have = sources(existing);
+    const missing = job.volumeIds.filter((v) => !have.has(v));
+    if (missing.length === 0) return existing;
 
-      const found = await cloud.ec2.describeVolumes(missing, ctx.signal);
-      const unknown = missing.filter((v) => !found.has(v));
-      if (unknown.length > 0) throw notFound(`source volume ${unknown.join(', ')} not found`);
-      const plan = planGroup([...found.values()]);
-      const tags = Object.entries({ ...job.tags, [TAG_CLUSTER]: cloud.clusterId, [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name }).map(([Key, Value]) => ({ Key, Value }));
-      const description = `Created by Plinth for group snapshot ${job.name}`;
-      const taken: Snapshot[] = [...existing];
-      if (plan.instanceId) taken.push(...(await snapshotInstance(cloud, plan.instanceId, plan.attached, tags, description, ctx)));
-      for (const volumeId of plan.detached)
-        taken.push(await createSnapshot(cloud.ec2, { VolumeId: volumeId, Description: description, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }, `snapshot of volume ${volumeId}`, ctx.signal));
-      ctx.log.info({ groupId: job.groupId, snapshots: taken.map((s) => s.SnapshotId), instanceId: plan.instanceId }, 'group snapshot taken');
-      return taken;
-    },
+    const found = await cloud.ec2.describeVolumes(missing, ctx.signal);
+    const unknown = missing.filter((v) => !found.has(v));
+    if (unknown.length > 0) throw notFound(`source volume ${unknown.join(', ')} not found`);
+    const plan = planGroup([...found.values()]);
+    const tags = Object.entries({ ...job.tags, [TAG_CLUSTER]: cloud.clusterId, [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name }).map(([Key, Value]) => ({ Key, Value }));
+    const description = `Created by Plinth for group snapshot ${job.name}`;
+    const taken: Snapshot[] = [...existing];
+    if (plan.instanceId) taken.push(...(await snapshotInstance(cloud, plan.instanceId, plan.attached, tags, description, ctx)));
+    for (const volumeId of plan.detached)
+      taken.push(await createSnapshot(cloud.ec2, { VolumeId: volumeId, Description: description, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }, `snapshot of volume ${volumeId}`, ctx.signal));
+    ctx.log.info({ groupId: job.groupId, snapshots: taken.map((s) => s.SnapshotId), instanceId: plan.instanceId }, 'group snapshot taken');
+    return taken;
   };
 }
 
@@ -82,19 +99,16 @@ async function snapshotInstance(cloud: Cloud, instanceId: string, volumeIds: str
 }
 
 /** DeleteVolumeGroupSnapshot's EC2 work: every member deleted; members already gone are success. */
-export function deleteGroupSnapshotOp(cloud: Cloud): OpDefinition<DeleteGroupSnapshotJob, Record<string, never>> {
-  return {
-    locks: (job) => [`group-snapshot:${job.groupId}`],
-    async run(job, ctx) {
-      const members = await groupMembers(cloud, job.groupId, ctx.signal);
-      if (job.snapshotIds.length > 0) {
-        const listed = new Set(job.snapshotIds);
-        const unlisted = members.filter((m) => !listed.has(m.SnapshotId ?? ''));
-        if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.SnapshotId).join(', ')}`);
-      }
-      for (const m of members) if (m.SnapshotId) await removeSnapshot(cloud, m.SnapshotId, ctx.signal);
-      ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.SnapshotId) }, 'group snapshot deleted');
-      return {};
-    },
+export function deleteGroupSnapshotOp(cloud: Cloud): Handler<DeleteGroupSnapshotJob, Record<string, never>> {
+  return async (job, ctx) => {
+    const members = await groupMembers(cloud, job.groupId, ctx.signal);
+    if (job.snapshotIds.length > 0) {
+      const listed = new Set(job.snapshotIds);
+      const unlisted = members.filter((m) => !listed.has(m.SnapshotId ?? ''));
+      if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.SnapshotId).join(', ')}`);
+    }
+    for (const m of members) if (m.SnapshotId) await removeSnapshot(cloud, m.SnapshotId, ctx.signal);
+    ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.SnapshotId) }, 'group snapshot deleted');
+    return {};
   };
 }

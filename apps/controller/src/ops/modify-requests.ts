@@ -2,6 +2,7 @@ import { aborted, fromSerialized, type SerializedError } from '@plinth/errors';
 import type { Operations } from '@plinth/queue';
 import type { Redis } from 'ioredis';
 import type { VolumeType } from '../params.js';
+import { modifyVolumeOperation } from './modify-volume.js';
 
 /** What one RPC asks of a volume: a size to grow to, a type, IOPS, throughput, tags to add or overwrite. */
 export interface VolumeChange {
@@ -156,7 +157,7 @@ export async function requestChange(
 ): Promise<VolumeState> {
   for (let round = 1; ; round++) {
     await deps.modifyRequests.record(volumeId, change);
-    const state = await deps.ops.run<VolumeState>('modify', volumeId, { volumeId }, deadline, { delayMs: windowMs });
+    const state = await deps.ops.run(modifyVolumeOperation, { volumeId }, deadline, { delayMs: windowMs });
     if (satisfies(state, change)) return state;
     if (wasRefused(state, change)) throw fromSerialized(state.refused!.error);
     if (!(await deps.modifyRequests.stillRequested(volumeId, change)))

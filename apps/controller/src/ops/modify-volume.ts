@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { causeCode, type Volume, type VolumeModification } from '@plinth/cloud';
 import { failedPrecondition, isPlinthError, notFound, resourceExhausted, unavailable, type ErrorKind } from '@plinth/errors';
-import type { OpContext, OpDefinition } from '@plinth/queue';
+import { defineOperation, type Handler, type OpContext } from '@plinth/queue';
+import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 import { checkShape, isVolumeType, limitsOf, modifiedShape, type ShapeChange, type VolumeShape } from '../params.js';
 import type { ModifyRequests, VolumeChange, VolumeState } from './modify-requests.js';
@@ -9,6 +10,15 @@ import type { ModifyRequests, VolumeChange, VolumeState } from './modify-request
 export interface ModifyJob {
   volumeId: string;
 }
+
+/** One ModifyVolume for every resize/modify request recorded for the volume; calls join it whatever they ask (their requests merge in Redis). */
+export const modifyVolumeOperation = defineOperation<ModifyJob, VolumeState>({
+  name: 'modify',
+  data: z.object({ volumeId: z.string() }),
+  key: (job) => job.volumeId,
+  locks: (job) => [`volume:${job.volumeId}`],
+  describe: (job) => `volume ${job.volumeId}`,
+});
 
 /** EC2's documented wait between two modifications of one volume. */
 export const COOLDOWN_MS = 6 * 3600_000;
@@ -85,7 +95,7 @@ export function inProgressMessage(volumeId: string, last: VolumeModification | u
  * the modification `optimizing` or `completed`. Nothing already in place is
  * sent again (EC2 counts even a no-op ModifyVolume as a modification).
  */
-export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { pollIntervalMs: number }): OpDefinition<ModifyJob, VolumeState> {
+export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { pollIntervalMs: number }): Handler<ModifyJob, VolumeState> {
   const latest = (volumeId: string, signal: AbortSignal) => cloud.ec2.latestVolumeModification(volumeId, signal);
 
   /** Waits while the volume's latest modification is `modifying`; `failed` is refused. */
@@ -162,19 +172,16 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
     return { ...state, tags: { ...state.tags, ...tags }, refused };
   }
 
-  return {
-    locks: (job) => [`volume:${job.volumeId}`],
-    async run({ volumeId }, ctx) {
-      const { change, fields } = await requests.read(volumeId);
-      try {
-        const state = await apply(volumeId, change, ctx);
-        await requests.forget(volumeId, fields);
-        return state;
-      } catch (err) {
-        // A refusal answers every request it read (their callers ask again); a retried failure keeps them for the next attempt.
-        if (isPlinthError(err) && !RETRIED.has(err.kind)) await requests.forget(volumeId, fields);
-        throw err;
-      }
-    },
+  return async ({ volumeId }, ctx) => {
+    const { change, fields } = await requests.read(volumeId);
+    try {
+      const state = await apply(volumeId, change, ctx);
+      await requests.forget(volumeId, fields);
+      return state;
+    } catch (err) {
+      // A refusal answers every request it read (their callers ask again); a retried failure keeps them for the next attempt.
+      if (isPlinthError(err) && !RETRIED.has(err.kind)) await requests.forget(volumeId, fields);
+      throw err;
+    }
   };
 }

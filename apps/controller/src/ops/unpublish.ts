@@ -1,6 +1,7 @@
 import { causeCode } from '@plinth/cloud';
 import { unavailable } from '@plinth/errors';
-import type { OpDefinition } from '@plinth/queue';
+import { defineOperation, type Handler } from '@plinth/queue';
+import { z } from 'zod';
 import { attachmentTo, type Cloud } from '../cloud.js';
 import type { DeviceAllocator } from '../devices.js';
 
@@ -9,30 +10,35 @@ export interface UnpublishJob {
   nodeId: string;
 }
 
+export const unpublishOperation = defineOperation<UnpublishJob, Record<string, never>>({
+  name: 'unpublish',
+  data: z.object({ volumeId: z.string(), nodeId: z.string() }),
+  key: (job) => `${job.volumeId}:${job.nodeId}`,
+  locks: (job) => [`volume:${job.volumeId}`],
+  describe: (job) => `volume ${job.volumeId} on node ${job.nodeId}`,
+});
+
 /** EC2 answers that mean "there is nothing attached to detach". */
 const NOTHING_TO_DETACH = new Set(['InvalidVolume.NotFound', 'InvalidInstanceID.NotFound', 'InvalidAttachment.NotFound', 'IncorrectState']);
 
 const DETACH_TIMEOUT_MS = 5 * 60_000;
 
 /** ControllerUnpublishVolume's EC2 work: detach, wait until detached, free the device name. Already detached or node gone is success. */
-export function unpublishOp(cloud: Cloud, devices: DeviceAllocator, onDetached: (seconds: number) => void = () => undefined): OpDefinition<UnpublishJob, Record<string, never>> {
-  return {
-    locks: (job) => [`volume:${job.volumeId}`],
-    async run({ volumeId, nodeId }, ctx) {
-      const pendingSince = performance.now();
-      try {
-        await cloud.ec2.detachVolume(volumeId, nodeId, ctx.signal);
-      } catch (err) {
-        if (!NOTHING_TO_DETACH.has(causeCode(err) ?? '')) throw err;
-        await devices.release(nodeId, volumeId);
-        return {};
-      }
-      const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS);
-      if (attachmentTo(v, nodeId)) throw unavailable(`volume ${volumeId} is still detaching from node ${nodeId}; retrying`);
-      onDetached((performance.now() - pendingSince) / 1000);
+export function unpublishOp(cloud: Cloud, devices: DeviceAllocator, onDetached: (seconds: number) => void = () => undefined): Handler<UnpublishJob, Record<string, never>> {
+  return async ({ volumeId, nodeId }, ctx) => {
+    const pendingSince = performance.now();
+    try {
+      await cloud.ec2.detachVolume(volumeId, nodeId, ctx.signal);
+    } catch (err) {
+      if (!NOTHING_TO_DETACH.has(causeCode(err) ?? '')) throw err;
       await devices.release(nodeId, volumeId);
-      ctx.log.info({ volumeId, nodeId }, 'volume detached');
       return {};
-    },
+    }
+    const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS);
+    if (attachmentTo(v, nodeId)) throw unavailable(`volume ${volumeId} is still detaching from node ${nodeId}; retrying`);
+    onDetached((performance.now() - pendingSince) / 1000);
+    await devices.release(nodeId, volumeId);
+    ctx.log.info({ volumeId, nodeId }, 'volume detached');
+    return {};
   };
 }

@@ -2,8 +2,8 @@ import { isVolumeId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, CreateSnapshotRequest, CreateSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
-import type { CreateSnapshotJob } from '../ops/create-snapshot.js';
-import { checkFastRestoreZones, fromSnapshotResult, parseSnapshotParams, type SnapshotResult } from '../snapshots.js';
+import { createSnapshotOperation, type CreateSnapshotJob } from '../ops/create-snapshot.js';
+import { checkFastRestoreZones, fromSnapshotResult, parseSnapshotParams } from '../snapshots.js';
 import { requireName } from './ids.js';
 
 /**
@@ -18,6 +18,6 @@ export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx
   const params = parseSnapshotParams(req.parameters);
   if (params.fastRestoreZones.length > 0) await checkFastRestoreZones(deps, params.fastRestoreZones);
   const job: CreateSnapshotJob = { name, sourceVolumeId: req.sourceVolumeId, params };
-  const res = await deps.ops.run<SnapshotResult>('snapshot', name, job, ctx.deadline);
+  const res = await deps.ops.run(createSnapshotOperation, job, ctx.deadline);
   return { snapshot: fromSnapshotResult(res) };
 }

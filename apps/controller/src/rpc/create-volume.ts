@@ -3,7 +3,7 @@ import type { CallContext, CreateVolumeRequest, CreateVolumeResponse } from '@pl
 import { checkCapabilities } from '../access.js';
 import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
-import type { CreatedVolume, CreateVolumeJob } from '../ops/create-volume.js';
+import { createVolumeOperation, type CreateVolumeJob } from '../ops/create-volume.js';
 import { FORMAT_KEYS, limitsOf, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams } from '../params.js';
 import { cloneZone, contentSourceOf, sizeForSource, sourceFacts, toCsiContentSource } from '../snapshots.js';
 import { pickZone, requisiteZones, topologyFor } from '../topology.js';
@@ -41,7 +41,7 @@ export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: Ca
     multiAttach,
     source,
   };
-  const created = await deps.ops.run<CreatedVolume>('create', req.name, job, ctx.deadline);
+  const created = await deps.ops.run(createVolumeOperation, job, ctx.deadline);
 
   const volumeContext: Record<string, string> = {};
   if (params.fsType) volumeContext.fsType = params.fsType;

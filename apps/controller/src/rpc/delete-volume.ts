@@ -2,11 +2,12 @@ import { isVolumeId } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, DeleteVolumeRequest, DeleteVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import { deleteVolumeOperation } from '../ops/delete-volume.js';
 
 /** DeleteVolume: idempotent; an id that cannot be an EBS volume is already "gone". */
 export async function deleteVolume(deps: Deps, req: DeleteVolumeRequest, ctx: CallContext): Promise<DeleteVolumeResponse> {
   if (!req.volumeId) throw invalidArgument('volume_id is required');
   if (!isVolumeId(req.volumeId)) return {};
-  await deps.ops.run('delete', req.volumeId, { volumeId: req.volumeId }, ctx.deadline);
+  await deps.ops.run(deleteVolumeOperation, { volumeId: req.volumeId }, ctx.deadline);
   return {};
 }

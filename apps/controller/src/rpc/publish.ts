@@ -2,7 +2,7 @@ import { invalidArgument } from '@plinth/errors';
 import type { CallContext, ControllerPublishVolumeRequest, ControllerPublishVolumeResponse } from '@plinth/csi';
 import { capabilityProblem } from '../access.js';
 import type { Deps } from '../deps.js';
-import type { Published } from '../ops/publish.js';
+import { publishOperation } from '../ops/publish.js';
 import { requireNodeId, requireVolumeId } from './ids.js';
 
 /** ControllerPublishVolume: attach through the queue; publish_context carries the device path. */
@@ -14,6 +14,7 @@ export async function controllerPublishVolume(deps: Deps, req: ControllerPublish
   if (problem) throw invalidArgument(`volume_capability: ${problem}`);
   const volumeId = requireVolumeId(req.volumeId);
   const nodeId = requireNodeId(req.nodeId);
-  const res = await deps.ops.run<Published>('publish', `${volumeId}:${nodeId}`, { volumeId, nodeId }, ctx.deadline);
+  const accessMode = String(req.volumeCapability.accessMode?.mode ?? 0);
+  const res = await deps.ops.run(publishOperation, { volumeId, nodeId, accessMode, readonly: req.readonly }, ctx.deadline);
   return { publishContext: { devicePath: res.devicePath } };
 }

@@ -2,6 +2,7 @@ import { isInstanceId, isVolumeId } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, ControllerUnpublishVolumeRequest, ControllerUnpublishVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import { unpublishOperation } from '../ops/unpublish.js';
 
 /** ControllerUnpublishVolume: idempotent; a volume or node that cannot exist is already detached. */
 export async function controllerUnpublishVolume(deps: Deps, req: ControllerUnpublishVolumeRequest, ctx: CallContext): Promise<ControllerUnpublishVolumeResponse> {
@@ -11,9 +12,9 @@ export async function controllerUnpublishVolume(deps: Deps, req: ControllerUnpub
     // No node: detach from every node it is attached to.
     const vol = await deps.cloud.volumes.get(req.volumeId);
     const nodes = (vol?.Attachments ?? []).map((a) => a.InstanceId).filter((n): n is string => !!n);
-    await Promise.all(nodes.map((nodeId) => deps.ops.run('unpublish', `${req.volumeId}:${nodeId}`, { volumeId: req.volumeId, nodeId }, ctx.deadline)));
+    await Promise.all(nodes.map((nodeId) => deps.ops.run(unpublishOperation, { volumeId: req.volumeId, nodeId }, ctx.deadline)));
     return {};
   }
-  await deps.ops.run('unpublish', `${req.volumeId}:${req.nodeId}`, { volumeId: req.volumeId, nodeId: req.nodeId }, ctx.deadline);
+  await deps.ops.run(unpublishOperation, { volumeId: req.volumeId, nodeId: req.nodeId }, ctx.deadline);
   return {};
 }

@@ -1,10 +1,9 @@
 import { isVolumeId } from '@plinth/cloud';
 import type { CallContext, CreateVolumeGroupSnapshotRequest, CreateVolumeGroupSnapshotResponse } from '@plinth/csi';
 import { invalidArgument, notFound } from '@plinth/errors';
-import type { Ec2Snapshot as Snapshot } from '@plinth/cloud';
 import type { Deps } from '../../deps.js';
 import { groupSnapshotId, parseGroupParams, toGroupSnapshot } from '../../group-snapshots.js';
-import type { CreateGroupSnapshotJob } from '../../ops/group-snapshot.js';
+import { createGroupSnapshotOperation, type CreateGroupSnapshotJob } from '../../ops/group-snapshot.js';
 import { requireName } from '../ids.js';
 
 /**
@@ -23,6 +22,6 @@ export async function createVolumeGroupSnapshot(deps: Deps, req: CreateVolumeGro
   const tags = parseGroupParams(req.parameters);
   const groupId = groupSnapshotId(deps.config.PLINTH_CLUSTER_ID, name);
   const job: CreateGroupSnapshotJob = { name, groupId, volumeIds, tags };
-  const members = await deps.ops.run<Snapshot[]>('create-group-snapshot', name, job, ctx.deadline);
+  const members = await deps.ops.run(createGroupSnapshotOperation, job, ctx.deadline);
   return { groupSnapshot: toGroupSnapshot(groupId, members) };
 }

@@ -2,7 +2,7 @@ import type { CallContext, DeleteVolumeGroupSnapshotRequest, DeleteVolumeGroupSn
 import { invalidArgument } from '@plinth/errors';
 import type { Deps } from '../../deps.js';
 import { isGroupSnapshotId } from '../../group-snapshots.js';
-import type { DeleteGroupSnapshotJob } from '../../ops/group-snapshot.js';
+import { deleteGroupSnapshotOperation, type DeleteGroupSnapshotJob } from '../../ops/group-snapshot.js';
 
 /** DeleteVolumeGroupSnapshot: deletes every member through the queue; an unknown group is already deleted. */
 export async function deleteVolumeGroupSnapshot(deps: Deps, req: DeleteVolumeGroupSnapshotRequest, ctx: CallContext): Promise<DeleteVolumeGroupSnapshotResponse> {
@@ -10,6 +10,6 @@ export async function deleteVolumeGroupSnapshot(deps: Deps, req: DeleteVolumeGro
   if (!groupId) throw invalidArgument('group_snapshot_id is required');
   if (!isGroupSnapshotId(groupId)) return {};
   const job: DeleteGroupSnapshotJob = { groupId, snapshotIds: [...new Set(req.snapshotIds)] };
-  await deps.ops.run('delete-group-snapshot', groupId, job, ctx.deadline);
+  await deps.ops.run(deleteGroupSnapshotOperation, job, ctx.deadline);
   return {};
 }

@@ -1,0 +1,51 @@
+import type { Handlers } from '@plinth/queue';
+import type { Redis } from 'ioredis';
+import { attachLimitOf, type Cloud } from '../cloud.js';
+import type { DeviceAllocator } from '../devices.js';
+import type { Metrics } from '../metrics.js';
+import { createSnapshotOp, createSnapshotOperation } from './create-snapshot.js';
+import { createVolumeOp, createVolumeOperation } from './create-volume.js';
+import { deleteSnapshotOp, deleteSnapshotOperation } from './delete-snapshot.js';
+import { deleteVolumeOp, deleteVolumeOperation } from './delete-volume.js';
+import { createGroupSnapshotOp, createGroupSnapshotOperation, deleteGroupSnapshotOp, deleteGroupSnapshotOperation } from './group-snapshot.js';
+import type { ModifyRequests } from './modify-requests.js';
+import { modifyVolumeOp, modifyVolumeOperation } from './modify-volume.js';
+import { publishOp, publishOperation } from './publish.js';
+import { unpublishOp, unpublishOperation } from './unpublish.js';
+
+/** Every durable operation of the controller: the RPCs run these, a worker handles them. */
+export const OPERATIONS = {
+  createVolume: createVolumeOperation,
+  deleteVolume: deleteVolumeOperation,
+  createSnapshot: createSnapshotOperation,
+  deleteSnapshot: deleteSnapshotOperation,
+  publish: publishOperation,
+  unpublish: unpublishOperation,
+  modifyVolume: modifyVolumeOperation,
+  createGroupSnapshot: createGroupSnapshotOperation,
+  deleteGroupSnapshot: deleteGroupSnapshotOperation,
+};
+
+export interface HandlerDeps {
+  cloud: Cloud;
+  devices: DeviceAllocator;
+  redis: Redis;
+  modifyRequests: ModifyRequests;
+  metrics: Pick<Metrics, 'pending'>;
+  pollIntervalMs: number;
+}
+
+/** The handler of each operation; the compiler checks none is missing and each fits its operation's data and result. */
+export function operationHandlers(d: HandlerDeps): Handlers<typeof OPERATIONS> {
+  return {
+    createVolume: createVolumeOp(d.cloud),
+    deleteVolume: deleteVolumeOp(d.cloud),
+    createSnapshot: createSnapshotOp(d.cloud),
+    deleteSnapshot: deleteSnapshotOp(d.cloud),
+    publish: publishOp(d.cloud, d.devices, (nodeId) => attachLimitOf(d.redis, nodeId), d.metrics.pending.attached),
+    unpublish: unpublishOp(d.cloud, d.devices, d.metrics.pending.detached),
+    modifyVolume: modifyVolumeOp(d.cloud, d.modifyRequests, { pollIntervalMs: d.pollIntervalMs }),
+    createGroupSnapshot: createGroupSnapshotOp(d.cloud),
+    deleteGroupSnapshot: deleteGroupSnapshotOp(d.cloud),
+  };
+}
