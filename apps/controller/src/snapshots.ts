@@ -1,4 +1,4 @@
-import { describeSnapshots, isSnapshotId, isVolumeId, regionZones, TAG_CLUSTER, TAG_GROUP_ID, TAG_SNAPSHOT_NAME, type Ec2Snapshot, type Tag } from '@plinth/cloud';
+import { isSnapshotId, isVolumeId, TAG_CLUSTER, TAG_GROUP_ID, TAG_SNAPSHOT_NAME, type SnapshotInfo, type Tags } from '@plinth/cloud';
 import type { CapacityRange, Snapshot as CsiSnapshot, VolumeContentSource } from '@plinth/csi';
 import { failedPrecondition, invalidArgument, notFound, outOfRange } from '@plinth/errors';
 import { GiB } from './capacity.js';
@@ -74,27 +74,31 @@ export function parseSnapshotParams(params: Record<string, string>): SnapshotPar
 
 /** Fast snapshot restore zones must be zones of the region (INVALID_ARGUMENT naming the others), as aws-ebs-csi-driver checks. */
 export async function checkFastRestoreZones(deps: Deps, zones: string[]): Promise<void> {
-  const known = await regionZones(deps.cloud.ec2);
+  const known = (await deps.cloud.api.zones.list({ all: true })).map((z) => z.name);
   const unknown = zones.filter((z) => !known.includes(z));
   if (unknown.length > 0) throw invalidArgument(`parameter ${FAST_RESTORE_ZONES}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not zones' : 'is not a zone'} of this region (${known.join(', ')})`);
 }
 
 /** The tags a CSI snapshot is created with (in the CreateSnapshot call itself). */
-export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tag[] {
-  const tags: Record<string, string> = { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tags {
+  return { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
 }
 
 /** An EC2 snapshot as a CSI Snapshot: ready to use once EC2 reports it `completed`; a member of a group snapshot names its group. */
-export function toCsiSnapshot(s: Ec2Snapshot): CsiSnapshot {
+export function toCsiSnapshot(s: SnapshotInfo): CsiSnapshot {
   return {
-    snapshotId: s.SnapshotId ?? '',
-    sourceVolumeId: s.VolumeId ?? '',
-    sizeBytes: (s.VolumeSize ?? 0) * GiB,
-    creationTime: s.StartTime ? new Date(s.StartTime) : undefined,
-    readyToUse: s.State === 'completed',
-    groupSnapshotId: s.Tags?.find((t) => t.Key === TAG_GROUP_ID)?.Value ?? '',
+    snapshotId: s.id,
+    sourceVolumeId: s.volumeId ?? '',
+    sizeBytes: (s.sizeGiB ?? 0) * GiB,
+    creationTime: s.startedAt ? new Date(s.startedAt) : undefined,
+    readyToUse: s.state === 'completed',
+    groupSnapshotId: s.tags[TAG_GROUP_ID] ?? '',
   };
+}
+
+/** This cluster's CSI snapshots: those carrying a CSI snapshot name, or members of a group snapshot. */
+export function isCsiSnapshot(s: SnapshotInfo): boolean {
+  return s.tags[TAG_SNAPSHOT_NAME] !== undefined || s.tags[TAG_GROUP_ID] !== undefined;
 }
 
 /** A CSI Snapshot as a job result carries it (JSON: the time as epoch ms). */
@@ -168,23 +172,22 @@ export interface SourceFacts {
 export async function sourceFacts(deps: Deps, src: ContentSource, name: string): Promise<SourceFacts> {
   if ('snapshotId' in src) {
     const what = `snapshot ${src.snapshotId}`;
-    const snap = (await describeSnapshots(deps.cloud.ec2, [src.snapshotId])).get(src.snapshotId);
-    if (snap?.State === 'error') throw failedPrecondition(`source ${what} failed in EC2 (state error); it cannot be restored`);
-    if (snap) return { sizeGiB: snap.VolumeSize ?? 0, encrypted: Boolean(snap.Encrypted), what };
+    const snap = (await deps.cloud.api.snapshots.get([src.snapshotId])).get(src.snapshotId);
+    if (snap?.state === 'error') throw failedPrecondition(`source ${what} failed in EC2 (state error); it cannot be restored`);
+    if (snap) return { sizeGiB: snap.sizeGiB ?? 0, encrypted: snap.encrypted, what };
     return madeAlready(deps, src, name, what);
   }
   const what = `volume ${src.volumeId}`;
   const vol = await deps.cloud.volumes.get(src.volumeId);
-  if (vol && vol.State !== 'deleting' && vol.State !== 'deleted' && vol.State !== 'error')
-    return { sizeGiB: vol.Size ?? 0, encrypted: Boolean(vol.Encrypted), zone: vol.AvailabilityZone, what };
+  if (vol && vol.state !== 'deleting' && vol.state !== 'deleted' && vol.state !== 'error') return { sizeGiB: vol.sizeGiB, encrypted: vol.encrypted, zone: vol.zone, what };
   return madeAlready(deps, src, name, what);
 }
 
 async function madeAlready(deps: Deps, src: ContentSource, name: string, what: string): Promise<SourceFacts> {
   const tag = contentSourceTag(src);
-  const made = ((await deps.cloud.byName.get(name)) ?? []).find((v) => v.State !== 'deleting' && v.State !== 'deleted' && v.Tags?.some((t) => t.Key === TAG_CONTENT_SOURCE && t.Value === tag));
+  const made = ((await deps.cloud.byName.get(name)) ?? []).find((v) => v.state !== 'deleting' && v.state !== 'deleted' && v.tags[TAG_CONTENT_SOURCE] === tag);
   if (!made) throw notFound(`source ${what} not found`);
-  return { sizeGiB: 0, encrypted: Boolean(made.Encrypted), zone: 'volumeId' in src ? made.AvailabilityZone : undefined, what };
+  return { sizeGiB: 0, encrypted: made.encrypted, zone: 'volumeId' in src ? made.zone : undefined, what };
 }
 
 /**

@@ -23,7 +23,7 @@ export const VOLUME_TYPE_LIMITS = {
 
 export type VolumeType = keyof typeof VOLUME_TYPE_LIMITS;
 
-export const VOLUME_TYPES = Object.keys(VOLUME_TYPE_LIMITS) as VolumeType[];
+export const VOLUME_TYPES = Object.keys(VOLUME_TYPE_LIMITS) as [VolumeType, ...VolumeType[]];
 
 export function isVolumeType(t: string | undefined): t is VolumeType {
   return t !== undefined && Object.hasOwn(VOLUME_TYPE_LIMITS, t);

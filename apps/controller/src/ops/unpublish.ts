@@ -28,7 +28,7 @@ export function unpublishOp(cloud: Cloud, devices: DeviceAllocator, onDetached: 
   return async ({ volumeId, nodeId }, ctx) => {
     const pendingSince = performance.now();
     try {
-      await cloud.ec2.detachVolume(volumeId, nodeId, ctx.signal);
+      await cloud.api.attachments.detach(volumeId, nodeId, ctx.signal);
     } catch (err) {
       if (!NOTHING_TO_DETACH.has(causeCode(err) ?? '')) throw err;
       await devices.release(nodeId, volumeId);
