@@ -1,14 +1,15 @@
-import { DescribeInstanceTypesCommand, type _InstanceType, type CreateVolumeCommandInput } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypesCommand, type _InstanceType, type CreateVolumeCommandInput } from '@aws-sdk/client-ec2';
 import type { Cloud, Instances, Volumes, Zones } from '../cloud.js';
-import { createEc2Client, type Ec2Settings } from '../client.js';
-import { Ec2, TAG_CSI_NAME, type Ec2Options } from '../ec2.js';
+import type { Ec2Options } from '../call.js';
 import { causeCode } from '../errors.js';
-import { copyVolume, volumesFromSnapshot } from '../snapshots.js';
+import { TAG_CSI_NAME } from '../tags.js';
 import type { InstanceTypeInfo, VolumeCopySpec, VolumeSpec } from '../types.js';
-import { VolumeStatuses } from '../volume-status.js';
-import { describeZones } from '../zones.js';
-import { awsAttachments, awsSnapshots } from './snapshots.js';
+import { createEc2Client, type Ec2Settings } from './client.js';
 import { mapValues, tagList, toInstance, toInstanceType, toModification, toStatus, toVolume, toZone } from './convert.js';
+import { Ec2 } from './ec2.js';
+import { copyVolume, volumesFromSnapshot } from './snapshot-calls.js';
+import { awsAttachments, awsSnapshots } from './snapshots.js';
+import { VolumeStatuses } from './volume-status.js';
 
 export interface AwsCloudOptions extends Ec2Settings, Ec2Options {
   /** Where the endpoint has no volume status checks, how long before asking again (default 10 min). */
@@ -85,7 +86,13 @@ function awsInstances(ec2: Ec2): Instances {
 }
 
 function awsZones(ec2: Ec2): Zones {
-  return { list: async (opts, signal) => (await describeZones(ec2, signal, opts)).map(toZone) };
+  return {
+    async list(opts = {}, signal) {
+      const input = opts.all ? { AllAvailabilityZones: true } : {};
+      const res = await ec2.send('DescribeAvailabilityZones', 'availability zones', (s) => ec2.client.send(new DescribeAvailabilityZonesCommand(input), { abortSignal: s }), signal);
+      return (res.AvailabilityZones ?? []).map(toZone);
+    },
+  };
 }
 
 /** The real Cloud: EC2 through the Ec2 adapter (shared rate limiter, retries, metrics, error mapping). */

@@ -1,8 +1,9 @@
 import type { Attachments, Snapshots } from '../cloud.js';
-import { TAG_CLUSTER, type Ec2 } from '../ec2.js';
-import { createInstanceSnapshots } from '../group-snapshots.js';
-import { clusterSnapshots, createSnapshot, deleteSnapshot, describeSnapshots, enableFastRestores, fastRestoreZones, findSnapshotsByTag } from '../snapshots.js';
+import { TAG_CLUSTER } from '../tags.js';
 import { mapValues, tagList, toAttachment, toSnapshot } from './convert.js';
+import type { Ec2 } from './ec2.js';
+import { createInstanceSnapshots } from './instance-snapshots.js';
+import { clusterSnapshots, createSnapshot, deleteSnapshot, describeSnapshots, enableFastRestores, fastRestoreZones, findSnapshotsByTag } from './snapshot-calls.js';
 
 export function awsAttachments(ec2: Ec2): Attachments {
   return {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isPlinthError, type ErrorKind } from '@plinth/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cloud } from '../cloud.js';
-import { TAG_CLUSTER, TAG_CSI_NAME } from '../ec2.js';
+import { TAG_CLUSTER, TAG_CSI_NAME } from '../tags.js';
 import { causeCode } from '../errors.js';
 
 /** What a contract run needs: a Cloud, a zone, a running instance there (with no CSI volumes) and its type. */

@@ -1,6 +1,6 @@
 import { failedPrecondition } from '@plinth/errors';
 import type { Snapshots } from '../cloud.js';
-import { TAG_CLUSTER } from '../ec2.js';
+import { TAG_CLUSTER } from '../tags.js';
 import { Ec2Fault } from '../errors.js';
 import type { SnapshotInfo, Tags, VolumeInfo } from '../types.js';
 import type { World } from './world.js';

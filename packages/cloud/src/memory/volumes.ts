@@ -1,5 +1,5 @@
 import type { Attachments, Volumes } from '../cloud.js';
-import { TAG_CLUSTER, TAG_CSI_NAME } from '../ec2.js';
+import { TAG_CLUSTER, TAG_CSI_NAME } from '../tags.js';
 import { Ec2Fault } from '../errors.js';
 import type { VolumeInfo, VolumeSpec } from '../types.js';
 import { isVolumeType, limitsOf } from '../volume-types.js';

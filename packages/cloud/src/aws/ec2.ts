@@ -19,25 +19,10 @@ import {
   type VolumeModification,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
-import { callEc2, type Ec2Options } from './call.js';
-import { causeCode, unsupportedAsUnimplemented } from './errors.js';
-
-export type { Instance, Tag, Volume, VolumeAttachment, VolumeModification };
-
-/** What one ModifyVolume call changes; fields left out keep EC2's behaviour for them (see ModifyVolume). */
-export interface VolumeChangeInput {
-  sizeGiB?: number | undefined;
-  type?: string | undefined;
-  iops?: number | undefined;
-  throughput?: number | undefined;
-}
-
-export type { CallOutcome, Ec2Observer, Ec2Options } from './call.js';
-
-/** The tag that carries a volume's CSI name: the key that makes CreateVolume idempotent. */
-export const TAG_CSI_NAME = 'CSIVolumeName';
-/** The tag that marks a volume as created by this Plinth cluster. */
-export const TAG_CLUSTER = 'plinth.dev/cluster-id';
+import { callEc2, type Ec2Options } from '../call.js';
+import { causeCode, unsupportedAsUnimplemented } from '../errors.js';
+import { TAG_CLUSTER, TAG_CSI_NAME } from '../tags.js';
+import type { VolumeChange } from '../types.js';
 
 const FILTER_CHUNK = 200;
 
@@ -168,7 +153,7 @@ export class Ec2 {
    * target values before the modification is done; DescribeVolumesModifications
    * tells when it is (`optimizing` or `completed`).
    */
-  async modifyVolume(volumeId: string, change: VolumeChangeInput, signal?: AbortSignal): Promise<VolumeModification | undefined> {
+  async modifyVolume(volumeId: string, change: VolumeChange, signal?: AbortSignal): Promise<VolumeModification | undefined> {
     const res = await this.send(
       'ModifyVolume',
       `volume ${volumeId}`,
@@ -216,13 +201,6 @@ export class Ec2 {
       throw err;
     }
     return all;
-  }
-
-  /** The latest modification of a volume (by start time), or undefined if it was never modified. */
-  async latestVolumeModification(volumeId: string, signal?: AbortSignal): Promise<VolumeModification | undefined> {
-    let latest: VolumeModification | undefined;
-    for (const m of await this.volumeModifications(volumeId, signal)) if (!latest || (m.StartTime?.getTime() ?? 0) >= (latest.StartTime?.getTime() ?? 0)) latest = m;
-    return latest;
   }
 
   /** Adds or overwrites tags on a resource (CreateTags). */

@@ -13,15 +13,9 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { failedPrecondition, unimplemented } from '@plinth/errors';
-import { unsupportedAsUnimplemented } from './errors.js';
-import { TAG_CLUSTER, type Ec2 } from './ec2.js';
-import { TAG_GROUP_ID } from './group-snapshots.js';
-
-/** An EC2 snapshot as DescribeSnapshots describes it. */
-export type Ec2Snapshot = Snapshot;
-
-/** The tag that carries a snapshot's CSI name (aws-ebs-csi-driver's key): what makes CreateSnapshot idempotent. */
-export const TAG_SNAPSHOT_NAME = 'CSIVolumeSnapshotName';
+import { unsupportedAsUnimplemented } from '../errors.js';
+import { TAG_CLUSTER } from '../tags.js';
+import type { Ec2 } from './ec2.js';
 
 const FILTER_CHUNK = 200;
 
@@ -89,19 +83,6 @@ export async function clusterSnapshots(ec2: Ec2, clusterId: string, opts: { volu
   const filters: Filter[] = [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }];
   if (opts.volumeId) filters.push({ Name: 'volume-id', Values: [opts.volumeId] });
   return describeSnapshotsPaged(ec2, filters, `snapshots of cluster ${clusterId}${opts.volumeId ? ` from ${opts.volumeId}` : ''}`, { ownerSelf: true }, signal);
-}
-
-/** This cluster's CSI snapshots (those carrying a CSI snapshot name, or members of a group snapshot), optionally only those of one source volume. */
-export async function listClusterSnapshots(ec2: Ec2, clusterId: string, opts: { volumeId?: string } = {}, signal?: AbortSignal): Promise<Snapshot[]> {
-  // By cluster only: which CSI tag a snapshot carries is checked below (a two-value tag-key filter is not applied alike by every EC2 implementation).
-  const snaps = await clusterSnapshots(ec2, clusterId, opts, signal);
-  // Emulators may apply only some filters: check what matters here ourselves.
-  return snaps.filter(
-    (s) =>
-      s.Tags?.some((t) => t.Key === TAG_CLUSTER && t.Value === clusterId) &&
-      s.Tags.some((t) => t.Key === TAG_SNAPSHOT_NAME || t.Key === TAG_GROUP_ID) &&
-      (!opts.volumeId || s.VolumeId === opts.volumeId),
-  );
 }
 
 /** CreateSnapshot; EC2 answers at once with the snapshot `pending`. */

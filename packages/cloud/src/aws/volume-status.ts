@@ -1,9 +1,7 @@
 import { DescribeVolumeStatusCommand, type VolumeStatusItem } from '@aws-sdk/client-ec2';
 import { isPlinthError } from '@plinth/errors';
 import type { Ec2 } from './ec2.js';
-import { unsupportedAsUnimplemented } from './errors.js';
-
-export type { VolumeStatusItem };
+import { unsupportedAsUnimplemented } from '../errors.js';
 
 const FILTER_CHUNK = 200;
 
