@@ -1,4 +1,4 @@
-import type { Cloud, Instances, Zones } from '../cloud.js';
+import type { Attachments, Cloud, Instances, Snapshots, Volumes, Zones } from '../cloud.js';
 import type { InstanceInfo, InstanceTypeInfo, VolumeInfo } from '../types.js';
 import { memorySnapshots } from './snapshots.js';
 import { memoryAttachments, memoryVolumes } from './volumes.js';
@@ -24,9 +24,9 @@ export interface InstanceSeed {
  */
 export class MemoryCloud implements Cloud {
   private readonly w: World;
-  readonly volumes;
-  readonly attachments;
-  readonly snapshots;
+  readonly volumes: Volumes;
+  readonly attachments: Attachments;
+  readonly snapshots: Snapshots;
   readonly instances: Instances;
   readonly zones: Zones;
 
