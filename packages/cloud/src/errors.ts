@@ -10,6 +10,7 @@ import {
   unavailable,
   unimplemented,
 } from '@plinth/errors';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 /** The error code EC2 put on a failed call (`Code` in the XML body), if any. */
 export function ec2Code(err: unknown): string | undefined {
@@ -19,29 +20,21 @@ export function ec2Code(err: unknown): string | undefined {
   return undefined;
 }
 
-function httpStatus(err: unknown): number | undefined {
-  const meta = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
-  return meta?.httpStatusCode;
-}
+type SdkError = Parameters<typeof isThrottlingError>[0];
 
-const THROTTLE_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout', 'socket hang up']);
+/** A thrown value the SDK's error classification can judge (SDK service errors, Node network errors, the in-memory cloud's faults). */
+const asSdkError = (err: unknown): SdkError | undefined => (err instanceof Error && !isPlinthError(err) ? (err as SdkError) : undefined);
 
+/** Throttling, as the SDK classifies it (RequestLimitExceeded, HTTP 429, …). */
 export function isThrottle(err: unknown): boolean {
-  const code = ec2Code(err);
-  return code !== undefined && THROTTLE_CODES.has(code);
+  const e = asSdkError(err);
+  return e !== undefined && isThrottlingError(e);
 }
 
-/** Worth retrying at the call level: throttling, 5xx, dropped connections. */
+/** Worth retrying at the call level, as the SDK's own retry strategy judges it: throttling, 5xx, timeouts, dropped connections. */
 export function isTransient(err: unknown): boolean {
-  if (isPlinthError(err)) return false;
-  if (isThrottle(err)) return true;
-  const code = ec2Code(err);
-  if (code !== undefined && (NETWORK_CODES.has(code) || code === 'InternalError' || code === 'ServiceUnavailable' || code === 'Unavailable')) return true;
-  const st = httpStatus(err);
-  if (st !== undefined && st >= 500) return true;
-  const msg = err instanceof Error ? err.message : '';
-  return /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE|ETIMEDOUT/.test(msg);
+  const e = asSdkError(err);
+  return e !== undefined && (isThrottlingError(e) || isTransientError(e) || isServerError(e));
 }
 
 /**
