@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkShape, modifiedShape, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams, type ShapeChange, type VolumeShape } from './params.js';
+import { checkShape, modifiedShape, type ShapeChange, type VolumeShape } from './params/shape.js';
+import { parseMutableParams, withMutableParams } from './params/mutable-params.js';
+import { parseVolumeParams, resolveIops } from './params/volume-params.js';
 
 const kindOf = (fn: () => unknown): string | undefined => {
   try {

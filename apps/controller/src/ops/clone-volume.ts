@@ -15,7 +15,9 @@ import {
 import { failedPrecondition, invalidArgument, isPlinthError, notFound, unavailable } from '@plinth/errors';
 import type { OpContext } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
-import { TAG_CLONE_FOR } from '../snapshots.js';
+
+/** On the intermediate snapshot of a clone: the CSI name of the volume it is for (how a retried clone finds it, and how it is cleaned up). */
+export const TAG_CLONE_FOR = 'plinth.dev/clone-for';
 
 /** A CreateVolume request as the clone is made with it (size, type, zone, tags…). */
 export type VolumeInput = Parameters<Ec2['createVolume']>[0];

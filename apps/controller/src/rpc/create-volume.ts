@@ -4,8 +4,12 @@ import { checkCapabilities } from '../access.js';
 import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { createVolumeOperation, type CreateVolumeJob } from '../ops/create-volume.js';
-import { FORMAT_KEYS, limitsOf, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams } from '../params.js';
-import { cloneZone, contentSourceOf, sizeForSource, sourceFacts, toCsiContentSource } from '../snapshots.js';
+import { FORMAT_KEYS, parseVolumeParams, resolveIops } from '../params/volume-params.js';
+import { limitsOf } from '../params/volume-types.js';
+import { parseMutableParams, withMutableParams } from '../params/mutable-params.js';
+import { cloneZone } from '../topology.js';
+import { contentSourceOf, sourceFacts, toCsiContentSource } from '../content-source.js';
+import { sizeForSource } from '../capacity.js';
 import { pickZone, requisiteZones, topologyFor } from '../topology.js';
 
 const MAX_NAME = 128;

@@ -3,7 +3,7 @@ import type { CallContext, ControllerExpandVolumeRequest, ControllerExpandVolume
 import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { requestChange } from '../ops/modify-requests.js';
-import { isVolumeType, limitsOf } from '../params.js';
+import { isVolumeType, limitsOf } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
 
 /**

@@ -2,7 +2,7 @@ import { describeSnapshots, isSnapshotId, isVolumeId, listClusterSnapshots } fro
 import type { CallContext, ListSnapshotsRequest, ListSnapshotsResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
 import { pageCursor, pageOf } from '../paging.js';
-import { toCsiSnapshot } from '../snapshots.js';
+import { toCsiSnapshot } from '../snapshot-view.js';
 
 const none: ListSnapshotsResponse = { entries: [], nextToken: '' };
 
