@@ -1,5 +1,6 @@
 import { invalidArgument, outOfRange } from '@plinth/errors';
 import type { CapacityRange } from '@plinth/csi';
+import { limitsOf, type VolumeType } from './params/volume-types.js';
 
 export const GiB = 1024 ** 3;
 
@@ -42,3 +43,9 @@ export function sizeForSource(range: CapacityRange | undefined, sizeGiB: number,
   return size;
 }
 
+
+/** The size of a new volume of `type`: from the capacity range (else `defaultGiB`), within the type's limits, and at least its source's size. */
+export function newVolumeSizeGiB(range: CapacityRange | undefined, type: VolumeType, defaultGiB: number, source: { sizeGiB: number; what: string } | undefined): number {
+  const lim = limitsOf(type);
+  return sizeForSource(range, sizeInGiB(range, lim.minGiB, lim.maxGiB, defaultGiB), source, lim);
+}

@@ -83,3 +83,9 @@ async function madeAlready(deps: Deps, src: ContentSource, name: string, what: s
   return { sizeGiB: 0, encrypted: Boolean(made.Encrypted), zone: 'volumeId' in src ? made.AvailabilityZone : undefined, what };
 }
 
+
+/** A CreateVolume request's content source, checked and looked up in EC2 (undefined: an empty volume). */
+export async function contentSourceFor(deps: Deps, src: VolumeContentSource | undefined, name: string): Promise<{ source: ContentSource; facts: SourceFacts } | undefined> {
+  const source = contentSourceOf(src);
+  return source ? { source, facts: await sourceFacts(deps, source, name) } : undefined;
+}

@@ -2,7 +2,7 @@ import { invalidArgument } from '@plinth/errors';
 import { z } from 'zod';
 import { tagSpecification } from './tags.js';
 import { bool, parseType, positiveInt } from './values.js';
-import { limitsOf, ratioCap, VOLUME_TYPES, type VolumeType } from './volume-types.js';
+import { limitsOf, VOLUME_TYPES, type VolumeType } from './volume-types.js';
 
 /** Node-side format options carried to the node agent in the volume context. */
 export const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
@@ -126,28 +126,3 @@ export function checkVolumeParams(out: VolumeParams): void {
   if (lim.iopsRequired && out.iops === undefined && out.iopsPerGB === undefined) throw invalidArgument(`parameter iops or iopsPerGB is required for volume type ${out.type}`);
   if (out.kmsKeyId && !out.encrypted) throw invalidArgument('parameter kmsKeyId needs encrypted "true"');
 }
-
-/**
- * The IOPS to request for a volume of `sizeGiB`: explicit, or iopsPerGB × size
- * (raised to the type's minimum when allowed, capped at its maximum), checked
- * against the type's range and ratio.
- */
-export function resolveIops(p: VolumeParams, sizeGiB: number): number | undefined {
-  const lim = limitsOf(p.type).iops;
-  if (!lim) return undefined;
-  if (p.iopsPerGB !== undefined) {
-    let iops = p.iopsPerGB * sizeGiB;
-    if (iops < lim.min) {
-      if (!p.allowAutoIopsPerGbIncrease)
-        throw invalidArgument(`parameter iopsPerGB: ${p.iopsPerGB} × ${sizeGiB} GiB = ${iops} IOPS is below ${lim.min} for ${p.type}; set allowAutoIOPSPerGBIncrease "true" to round up`);
-      iops = lim.min;
-    }
-    return Math.min(iops, lim.max, ratioCap(lim, sizeGiB));
-  }
-  if (p.iops === undefined) return undefined;
-  if (p.iops < lim.min || p.iops > lim.max) throw invalidArgument(`parameter iops: ${p.iops} is outside ${lim.min}-${lim.max} for ${p.type}`);
-  if (p.iops > ratioCap(lim, sizeGiB))
-    throw invalidArgument(`parameter iops: ${p.iops} IOPS exceeds ${lim.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${p.type} volume`);
-  return p.iops;
-}
-

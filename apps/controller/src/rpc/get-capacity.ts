@@ -5,7 +5,8 @@ import { capabilityProblem } from '../access.js';
 import { GiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { limitsOf } from '../params/volume-types.js';
-import { parseVolumeParams, resolveIops, type VolumeParams } from '../params/volume-params.js';
+import { resolveIops } from '../params/iops.js';
+import { parseVolumeParams, type VolumeParams } from '../params/volume-params.js';
 import { LEGACY_ZONE_KEY, ZONE_KEY } from '../topology.js';
 
 /** Keys Kubernetes reserves in StorageClass parameters (secret references, fstype); external-provisioner strips them before CreateVolume but not here. */
