@@ -40,7 +40,3 @@ export async function listBlockEntries(sysRoot: string): Promise<BlockEntry[]> {
   const entries = await Promise.all(names.map((n) => readBlockEntry(sysRoot, n)));
   return entries.filter((e): e is BlockEntry => e !== undefined);
 }
-
-export async function blockEntryByMajMin(sysRoot: string, majMin: string): Promise<BlockEntry | undefined> {
-  return (await listBlockEntries(sysRoot)).find((e) => e.majMin === majMin);
-}
