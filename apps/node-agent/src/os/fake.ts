@@ -70,7 +70,8 @@ interface Mounted {
  * An in-memory host for unit tests: block devices with serial/model and
  * filesystems, a /dev with by-id links, directories and files, and a mount
  * table with bind mounts. Every HostOs call is recorded in `calls`;
- * `failNext(op, err)` makes the next call of `op` fail. It behaves like
+ * `failNext(op, err)` makes the next call of `op` fail and `beforeNext`
+ * changes the host just before it. It behaves like
  * LinuxOs where ./contract.ts checks both.
  */
 export class FakeOs implements HostOs {
@@ -81,6 +82,7 @@ export class FakeOs implements HostOs {
   private readonly files = new Map<string, number>();
   private readonly table: Mounted[] = [];
   private readonly failures = new Map<string, Error[]>();
+  private readonly hooks = new Map<string, (() => void)[]>();
   private next = 1;
 
   // --- test set-up and inspection ---
@@ -137,6 +139,11 @@ export class FakeOs implements HostOs {
 
   failNext(op: keyof HostOs, err: Error): void {
     this.failures.set(op, [...(this.failures.get(op) ?? []), err]);
+  }
+
+  /** Runs `fn` at the start of the next call of `op` (to change the host under a running operation). */
+  beforeNext(op: keyof HostOs, fn: () => void): void {
+    this.hooks.set(op, [...(this.hooks.get(op) ?? []), fn]);
   }
 
   callsOf(op: keyof HostOs): unknown[][] {
@@ -331,6 +338,7 @@ export class FakeOs implements HostOs {
   private async enter(op: keyof HostOs, ...args: unknown[]): Promise<void> {
     this.calls.push({ op, args });
     await Promise.resolve();
+    this.hooks.get(op)?.shift()?.();
     const err = this.failures.get(op)?.shift();
     if (err) throw err;
   }
