@@ -83,6 +83,8 @@ export class FakeOs implements HostOs {
   private readonly table: Mounted[] = [];
   private readonly failures = new Map<string, Error[]>();
   private readonly hooks = new Map<string, (() => void)[]>();
+  /** Devices without a sysfs entry. */
+  private readonly hidden = new Set<string>();
   private next = 1;
 
   // --- test set-up and inspection ---
@@ -98,12 +100,21 @@ export class FakeOs implements HostOs {
     if (o.fs) dev.fs = this.newFs(o.fs, dev.size, {});
     if (o.ptType) dev.ptType = o.ptType;
     this.devices.set(name, dev);
+    this.hidden.delete(name);
     if (o.volumeId) this.link(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${serialOf(o.volumeId)}`, `../../${name}`);
     return dev;
   }
 
-  /** Detaches a device: its sysfs entry, node and links go; mounts of it stay (as after a force-detach). */
-  removeDevice(name: string): void {
+  /**
+   * Detaches a device: its sysfs entry, node and links go; mounts of it stay
+   * (as after a force-detach). With `sysfsOnly` only the sysfs entry goes and
+   * the device still answers through existing nodes and binds.
+   */
+  removeDevice(name: string, opts: { sysfsOnly?: boolean } = {}): void {
+    if (opts.sysfsOnly) {
+      this.hidden.add(name);
+      return;
+    }
     this.devices.delete(name);
     for (const [path, target] of this.symlinks) if (basename(target) === name) this.symlinks.delete(path);
   }
@@ -154,7 +165,7 @@ export class FakeOs implements HostOs {
 
   async blockDevices(): Promise<BlockEntry[]> {
     await this.enter('blockDevices');
-    return [...this.devices.values()].map((d) => {
+    return [...this.devices.values()].filter((d) => !this.hidden.has(d.name)).map((d) => {
       const e: BlockEntry = { name: d.name, majMin: d.majMin };
       if (d.serial !== undefined) e.serial = d.serial.trim();
       if (d.model !== undefined) e.model = d.model.trim();
