@@ -18,7 +18,7 @@ async function readTrim(path: string): Promise<string | undefined> {
   }
 }
 
-export async function readBlockEntry(sysRoot: string, name: string): Promise<BlockEntry | undefined> {
+async function readBlockEntry(sysRoot: string, name: string): Promise<BlockEntry | undefined> {
   const dir = join(sysRoot, 'block', name);
   const majMin = await readTrim(join(dir, 'dev'));
   if (!majMin) return undefined;

@@ -1,10 +1,11 @@
-import { basename, dirname, join, normalize, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { failedPrecondition, internal } from '@plinth/errors';
 import type { BlockEntry } from '../device/sysfs.js';
 import { EBS_MODEL, serialOf } from '../device/identity.js';
 import type { Probe } from '../mount/blkid.js';
 import type { FormatOptions, FsType } from '../mount/mkfs.js';
 import type { MountEntry } from '../mount/mountinfo.js';
+import { errno, FakeTree } from './fake-tree.js';
 import type { DeviceNode, FsStats, HostOs, PathInfo } from './host-os.js';
 
 export interface FakeFilesystem {
@@ -54,10 +55,6 @@ const BLOCK = 4096;
 const PER_MOUNT = new Set(['nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime', 'relatime', 'strictatime']);
 const ROOT_FS: MountEntry = { mountPoint: '/', majMin: '0:1', root: '/', fsType: 'rootfs', source: 'rootfs', mountOptions: ['rw'], superOptions: ['rw'] };
 
-function errno(code: string, syscall: string, path: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
-}
-
 interface Mounted {
   entry: MountEntry;
   /** The device whose filesystem (or node) is mounted here; undefined for a bind of a plain directory. */
@@ -77,9 +74,7 @@ interface Mounted {
 export class FakeOs implements HostOs {
   readonly calls: FakeCall[] = [];
   private readonly devices = new Map<string, FakeDevice>();
-  private readonly symlinks = new Map<string, string>();
-  private readonly dirs = new Set(['/', '/dev', '/dev/disk', '/dev/disk/by-id']);
-  private readonly files = new Map<string, number>();
+  private readonly tree = new FakeTree((p) => this.nodeAt(p) !== undefined);
   private readonly table: Mounted[] = [];
   private readonly failures = new Map<string, Error[]>();
   private readonly hooks = new Map<string, (() => void)[]>();
@@ -116,7 +111,7 @@ export class FakeOs implements HostOs {
       return;
     }
     this.devices.delete(name);
-    for (const [path, target] of this.symlinks) if (basename(target) === name) this.symlinks.delete(path);
+    for (const [path, target] of this.tree.symlinks) if (basename(target) === name) this.tree.symlinks.delete(path);
   }
 
   device(name: string): FakeDevice {
@@ -131,16 +126,15 @@ export class FakeOs implements HostOs {
   }
 
   link(path: string, target: string): void {
-    this.symlinks.set(path, target);
+    this.tree.symlinks.set(path, target);
   }
 
   addDir(path: string): void {
-    for (let p = path; !this.dirs.has(p); p = dirname(p)) this.dirs.add(p);
+    this.tree.addDir(path);
   }
 
   addFile(path: string, size = 0): void {
-    this.addDir(dirname(path));
-    this.files.set(path, size);
+    this.tree.addFile(path, size);
   }
 
   /** The filesystem on `majMin` goes read-only underneath its mounts (errors=remount-ro). */
@@ -177,7 +171,7 @@ export class FakeOs implements HostOs {
     await this.enter('deviceNode', name);
     let real: string;
     try {
-      real = this.resolve(join('/dev', name), 'realpath');
+      real = this.tree.resolve(join('/dev', name), 'realpath');
     } catch {
       return undefined;
     }
@@ -235,8 +229,8 @@ export class FakeOs implements HostOs {
     await this.enter('mount', device, target, fsType, options);
     const what = `mount -t ${fsType} ${device} ${target}`;
     const dev = this.blockAt(device, what);
-    const point = this.existing(target);
-    if (point === undefined || !this.isDir(point)) throw internal(`${what} failed: mount point ${target} does not exist`);
+    const point = this.tree.existing(target);
+    if (point === undefined || !this.tree.isDir(point)) throw internal(`${what} failed: mount point ${target} does not exist`);
     if (dev.fs?.type !== fsType) throw internal(`${what} failed: wrong fs type, bad option, bad superblock on ${device}`);
     const ro = options.includes('ro') ? 'ro' : 'rw';
     const superOptions = [ro, ...options.filter((o) => !PER_MOUNT.has(o) && !['defaults', 'ro', 'rw'].includes(o))];
@@ -247,19 +241,19 @@ export class FakeOs implements HostOs {
   async bindMount(source: string, target: string, readOnly: boolean, extra: string[]): Promise<void> {
     await this.enter('bindMount', source, target, readOnly, extra);
     const what = `mount -o bind ${source} ${target}`;
-    const from = this.existing(source);
-    const point = this.existing(target);
+    const from = this.tree.existing(source);
+    const point = this.tree.existing(target);
     if (from === undefined) throw internal(`${what} failed: special device ${source} does not exist`);
     if (point === undefined) throw internal(`${what} failed: mount point ${target} does not exist`);
     const mountOptions = [readOnly ? 'ro' : 'rw', ...extra.filter((o) => PER_MOUNT.has(o))];
     const node = this.nodeAt(from);
     if (node) {
-      if (this.isDir(point)) throw internal(`${what} failed: mount point is a directory`);
+      if (this.tree.isDir(point)) throw internal(`${what} failed: mount point is a directory`);
       const entry = { mountPoint: point, majMin: '0:5', root: `/${node.name}`, fsType: 'devtmpfs', source: 'udev', mountOptions, superOptions: ['rw'] };
       this.table.push({ entry, device: node.name, node: true });
       return;
     }
-    if (!this.isDir(point) || !this.isDir(from)) throw internal(`${what} failed: not a directory`);
+    if (!this.tree.isDir(point) || !this.tree.isDir(from)) throw internal(`${what} failed: not a directory`);
     const under = this.mountHolding(from);
     const entry = { ...structuredClone(under.entry), mountPoint: point, mountOptions };
     this.table.push(under.device === undefined ? { entry } : { entry, device: under.device });
@@ -274,15 +268,15 @@ export class FakeOs implements HostOs {
 
   async pathInfo(path: string): Promise<PathInfo | undefined> {
     await this.enter('pathInfo', path);
-    const p = this.existing(path, false);
+    const p = this.tree.existing(path, false);
     if (p === undefined) return undefined;
     const top = this.table[this.topIndex(p)];
     if (top?.node && top.device !== undefined) {
       const dev = this.devices.get(top.device);
       return dev ? { kind: 'block', size: 0, majMin: dev.majMin } : { kind: 'other', size: 0 };
     }
-    if (this.isDir(p)) return { kind: 'directory', size: BLOCK };
-    const size = this.files.get(p);
+    if (this.tree.isDir(p)) return { kind: 'directory', size: BLOCK };
+    const size = this.tree.files.get(p);
     if (size !== undefined) return { kind: 'file', size };
     const dev = this.nodeAt(p);
     if (dev) return { kind: 'block', size: 0, majMin: dev.majMin };
@@ -291,52 +285,44 @@ export class FakeOs implements HostOs {
 
   async realpath(path: string): Promise<string> {
     await this.enter('realpath', path);
-    return this.resolve(path, 'realpath');
+    return this.tree.resolve(path, 'realpath');
   }
 
   async mkdir(path: string): Promise<void> {
     await this.enter('mkdir', path);
-    const parts = normalize(path).split('/').filter(Boolean);
-    let cur = '/';
-    for (const [i, part] of parts.entries()) {
-      cur = join(cur, part);
-      if (this.symlinks.has(cur)) cur = this.resolve(cur, 'mkdir');
-      if (!this.exists(cur)) this.dirs.add(cur);
-      else if (!this.isDir(cur)) throw errno(i === parts.length - 1 ? 'EEXIST' : 'ENOTDIR', 'mkdir', path);
-    }
+    this.tree.mkdirp(path);
   }
 
   async createFile(path: string): Promise<void> {
     await this.enter('createFile', path);
-    const parent = this.resolve(dirname(path), 'open');
-    if (!this.isDir(parent)) throw errno('ENOTDIR', 'open', path);
+    const parent = this.tree.resolve(dirname(path), 'open');
+    if (!this.tree.isDir(parent)) throw errno('ENOTDIR', 'open', path);
     const p = join(parent, basename(path));
-    if (this.isDir(p)) throw errno('EISDIR', 'open', path);
-    if (!this.exists(p)) this.files.set(p, 0);
+    if (this.tree.isDir(p)) throw errno('EISDIR', 'open', path);
+    if (!this.tree.exists(p)) this.tree.files.set(p, 0);
   }
 
   async removeDir(path: string): Promise<void> {
     await this.enter('removeDir', path);
-    const p = this.existing(path, false);
+    const p = this.tree.existing(path, false);
     if (p === undefined) throw errno('ENOENT', 'rmdir', path);
     if (this.topIndex(p) >= 0) throw errno('EBUSY', 'rmdir', path);
-    if (!this.dirs.has(p)) throw errno('ENOTDIR', 'rmdir', path);
-    const inside = (q: string): boolean => q.startsWith(`${p}/`);
-    if ([...this.dirs, ...this.files.keys(), ...this.symlinks.keys()].some(inside)) throw errno('ENOTEMPTY', 'rmdir', path);
-    this.dirs.delete(p);
+    if (!this.tree.dirs.has(p)) throw errno('ENOTDIR', 'rmdir', path);
+    if (this.tree.hasChildren(p)) throw errno('ENOTEMPTY', 'rmdir', path);
+    this.tree.dirs.delete(p);
   }
 
   async removeFile(path: string): Promise<void> {
     await this.enter('removeFile', path);
-    const p = this.existing(path, false);
-    if (p === undefined || !this.files.has(p)) throw errno(p === undefined ? 'ENOENT' : 'EISDIR', 'unlink', path);
+    const p = this.tree.existing(path, false);
+    if (p === undefined || !this.tree.files.has(p)) throw errno(p === undefined ? 'ENOENT' : 'EISDIR', 'unlink', path);
     if (this.topIndex(p) >= 0) throw errno('EBUSY', 'unlink', path);
-    this.files.delete(p);
+    this.tree.files.delete(p);
   }
 
   async statfs(path: string): Promise<FsStats> {
     await this.enter('statfs', path);
-    const p = this.resolve(path, 'statfs');
+    const p = this.tree.resolve(path, 'statfs');
     const fs = this.devices.get(this.mountHolding(p).device ?? '')?.fs;
     if (!fs) return { bsize: BLOCK, blocks: 1 << 20, bfree: 1 << 19, bavail: 1 << 19, files: 1 << 16, ffree: 1 << 15 };
     const blocks = Math.floor(fs.size / BLOCK);
@@ -360,54 +346,13 @@ export class FakeOs implements HostOs {
     return { type, size: fsSize, options, usedBytes: 0, inodes, inodesUsed: 11 };
   }
 
-  private exists(p: string): boolean {
-    return this.dirs.has(p) || this.files.has(p) || this.symlinks.has(p) || this.nodeAt(p) !== undefined;
-  }
-
-  private isDir(p: string): boolean {
-    return this.dirs.has(p);
-  }
-
   private nodeAt(p: string): FakeDevice | undefined {
     return dirname(p) === '/dev' ? this.devices.get(basename(p)) : undefined;
   }
 
-  /** Resolves every symlink on the way (like realpath); throws ENOENT/ENOTDIR/ELOOP. */
-  private resolve(path: string, syscall: string): string {
-    const parts = normalize(path).split('/').filter(Boolean);
-    let cur = '/';
-    let hops = 0;
-    while (parts.length > 0) {
-      const part = parts.shift()!;
-      const next = part === '..' ? dirname(cur) : join(cur, part);
-      const link = this.symlinks.get(next);
-      if (link !== undefined) {
-        if (++hops > 40) throw errno('ELOOP', syscall, path);
-        parts.unshift(...normalize(link.startsWith('/') ? link : join(cur, link)).split('/').filter(Boolean));
-        cur = '/';
-        continue;
-      }
-      if (!this.exists(next)) throw errno('ENOENT', syscall, path);
-      if (parts.length > 0 && !this.isDir(next)) throw errno('ENOTDIR', syscall, path);
-      cur = next;
-    }
-    return cur;
-  }
-
-  /** The path with its parent resolved (and the last component too unless `followLast` is false); undefined when absent. */
-  private existing(path: string, followLast = true): string | undefined {
-    try {
-      if (followLast) return this.resolve(path, 'stat');
-      const p = join(this.resolve(dirname(path), 'lstat'), basename(path));
-      return this.exists(p) ? p : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   /** A device node path, or a file a device node is bound onto. */
   private blockAt(path: string, what: string): FakeDevice {
-    const p = this.existing(path);
+    const p = this.tree.existing(path);
     const top = p === undefined ? undefined : this.table[this.topIndex(p)];
     const dev = p === undefined ? undefined : (this.nodeAt(p) ?? (top?.node ? this.devices.get(top.device ?? '') : undefined));
     if (!dev) throw internal(`${what} failed: ${path}: No such device`);
