@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeHost, detachAll, type FakeHost } from '../../../test/support/nvme.js';
 import { loadConfig } from './config.js';
 import { resolveMetadata } from './metadata/resolve.js';
-import { csiApi, startTestAgent, TEST_IDENTITY, type TestAgent } from './testing/harness.js';
+import { csiApi, startTestAgent, TEST_IDENTITY, type TestAgent } from '../../../test/support/node-agent.js';
 
 const MAIN = join(import.meta.dirname, 'main.ts');
 const silent = createLogger({ name: 't', level: 'silent' });
