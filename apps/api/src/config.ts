@@ -1,16 +1,11 @@
 import { quotaOverridesEnv } from '@plinth/capacity';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
-import { envInt, parseEnv, sharedEnv, z } from '@plinth/config';
-
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8080 or [::1]:8080')
-  .default('127.0.0.1:8080');
+import { envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort, z } from '@plinth/config';
 
 /** Every setting of the admin API, from the environment, validated once at start. */
 export const apiEnv = z
   .object({
-    API_ADDRESS: hostPort,
+    API_ADDRESS: hostPort().default('127.0.0.1:8080'),
     /** "viewer:<token>,operator:<token>" */
     API_TOKENS: z.string().optional(),
     /** A file of role:token lines (a mounted Kubernetes Secret). */
@@ -35,7 +30,7 @@ export const apiEnv = z
     EC2_RATE_LIMITS: ec2RateLimitsEnv,
     CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
     SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: logLevel,
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.API_TLS_CERT) !== Boolean(c.API_TLS_KEY))
@@ -50,9 +45,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
 
 /** "127.0.0.1:8080" / "[::1]:8080" → host and port. */
 export function splitAddress(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(address.slice(i + 1)) };
+  const parts = splitHostPort(address);
+  if (!parts) throw new Error(`not host:port: ${address}`);
+  return parts;
 }
 
 export function isLoopback(host: string): boolean {
