@@ -16,6 +16,8 @@ export const apiEnv = z
     API_TLS_KEY: z.string().min(1).optional(),
     API_RATE_LIMIT_MAX: envInt(600, { min: 1 }),
     API_RATE_LIMIT_WINDOW_MS: envInt(60_000, { min: 100 }),
+    /** Failed authentications per client IP per window; beyond it the IP gets 429 until the window ends. */
+    API_AUTH_FAILURE_LIMIT: envInt(10, { min: 1 }),
     API_BODY_LIMIT_BYTES: envInt(16_384, { min: 256, max: 10_485_760 }),
     /** How long EC2 reads are reused. */
     API_CACHE_TTL_MS: envInt(3000, { min: 0, max: 600_000 }),
