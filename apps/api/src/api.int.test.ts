@@ -139,10 +139,8 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-  const failed = await deps.queue.getJobs(['failed']);
-  failedJobId = failed.find((j) => j.name === 'create')!.id!;
-  const completed = await deps.queue.getJobs(['completed']);
-  completedJobId = completed.find((j) => j.name === 'create')!.id!;
+  failedJobId = (await deps.jobs.list({ states: ['failed'], operation: 'create' })).items[0]!.id;
+  completedJobId = (await deps.jobs.list({ states: ['completed'], operation: 'create' })).items[0]!.id;
 }, 240_000);
 
 afterAll(async () => {
@@ -415,7 +413,7 @@ describe('jobs', () => {
     const del = await get(`/v1/jobs/${failedJobId}`, OPERATOR, { method: 'DELETE' });
     expect(del).toMatchObject({ status: 200, body: { id: failedJobId, removed: true, state: 'waiting' } });
     expect((await get(`/v1/jobs/${failedJobId}`)).status).toBe(404);
-    expect(await deps.queue.getJob(failedJobId)).toBeUndefined();
+    expect(await deps.jobs.get(failedJobId)).toBeUndefined();
   });
 });
 
