@@ -1,4 +1,4 @@
-import { envBool, envInt, hostPort, logLevel, parseEnv, sharedEnv, z } from '@plinth/config';
+import { envBool, envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort, z } from '@plinth/config';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { quotaOverridesEnv } from '@plinth/capacity';
 
@@ -24,7 +24,13 @@ export const controllerEnv = z.object({
   /** How long a volume's modify job waits for more resize/modify requests to fold into its one ModifyVolume. */
   MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
   SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
-  METRICS_ADDRESS: hostPort().optional(),
+  /** host:port or [::1]:port; handed to metrics.serve as "host:port" without brackets (it splits at the last colon). */
+  METRICS_ADDRESS: hostPort()
+    .optional()
+    .transform((v) => {
+      const parts = v === undefined ? undefined : splitHostPort(v);
+      return parts && `${parts.host}:${parts.port}`;
+    }),
   /** Per-type EBS storage quota overrides in GiB for GetCapacity, as the admin API spells them. */
   CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
   /** How long GetCapacity reuses this cluster's provisioned totals. */
