@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshRedis } from '../../../test/support/ec2.js';
 import { requireStack } from '../../../test/support/stack.js';
 import { Jobs, type JobRecord } from './jobs.js';
+import { defineOperation } from './operation.js';
 import { Operations } from './operations.js';
+import { z } from 'zod';
+
+const keyed = z.object({ key: z.string(), id: z.string().optional() });
+const common = { key: (d: { key: string }) => d.key, locks: () => [], describe: (d: { key: string }) => d.key };
+const okOp = defineOperation<{ key: string; n: number }, { doubled: number }>({ name: 'ok', data: z.object({ key: z.string(), n: z.number() }), ...common });
+const refuseOp = defineOperation<z.infer<typeof keyed>, string>({ name: 'refuse', data: keyed, ...common });
+const brokenOp = defineOperation<z.infer<typeof keyed>, string>({ name: 'broken', data: keyed, ...common });
+const holdOp = defineOperation<z.infer<typeof keyed>, string>({ name: 'hold', data: keyed, ...common });
 
 const log = createLogger({ name: 'test', level: 'silent' });
 let url: string;
@@ -32,10 +41,10 @@ async function only(states: JobRecord['state'][], operation: string): Promise<Jo
 beforeAll(async () => {
   url = await freshRedis(requireStack().redisUrl, 7);
   ops = new Operations({ redisUrl: url, log, attempts: 1 });
-  ops.define<{ n: number }, { doubled: number }>('ok', { locks: () => [], run: (d) => Promise.resolve({ doubled: d.n * 2 }) });
-  ops.define<{ id: string }, string>('refuse', { locks: () => [], run: (d) => Promise.reject(failedPrecondition(`thing ${d.id} is busy`)) });
-  ops.define<{ id: string }, string>('broken', { locks: () => [], run: () => (brokenFixed ? Promise.resolve('fixed') : Promise.reject(unavailable('EC2 is down'))) });
-  ops.define<{ id: string }, string>('hold', { locks: () => [], run: () => new Promise<string>((r) => (release = () => r('released'))) });
+  ops.handle(okOp, (d) => Promise.resolve({ doubled: d.n * 2 }));
+  ops.handle(refuseOp, (d) => Promise.reject(failedPrecondition(`thing ${d.id} is busy`)));
+  ops.handle(brokenOp, () => (brokenFixed ? Promise.resolve('fixed') : Promise.reject(unavailable('EC2 is down'))));
+  ops.handle(holdOp, () => new Promise<string>((r) => (release = () => r('released'))));
   await ops.start();
   jobs = new Jobs({ redisUrl: url });
 }, 30_000);
@@ -48,12 +57,12 @@ afterAll(async () => {
 
 describe('Jobs: the queue read side on real Redis', () => {
   it("shows a completed job with its result, a refused one and a failed one with Plinth's serialized errors", async () => {
-    await ops.run('ok', 'k-ok', { n: 21 }, soon());
-    await expect(ops.run('refuse', 'k-refuse', { id: 'c' }, soon())).rejects.toMatchObject({ kind: 'FailedPrecondition' });
-    await expect(ops.run('broken', 'k-broken', { id: 'b' }, soon())).rejects.toMatchObject({ kind: 'Unavailable' });
+    await ops.run(okOp, { key: 'k-ok', n: 21 }, soon());
+    await expect(ops.run(refuseOp, { key: 'k-refuse', id: 'c' }, soon())).rejects.toMatchObject({ kind: 'FailedPrecondition' });
+    await expect(ops.run(brokenOp, { key: 'k-broken', id: 'b' }, soon())).rejects.toMatchObject({ kind: 'Unavailable' });
 
     const ok = await only(['completed'], 'ok');
-    expect(ok).toMatchObject({ operation: 'ok', key: 'k-ok', state: 'completed', outcome: 'ok', result: { doubled: 42 }, error: null, data: { n: 21 }, attemptsMade: 1, attempts: 1 });
+    expect(ok).toMatchObject({ operation: 'ok', key: 'k-ok', state: 'completed', outcome: 'ok', result: { doubled: 42 }, error: null, data: { key: 'k-ok', n: 21 }, attemptsMade: 1, attempts: 1 });
     expect(ok.startedAt).toBeGreaterThanOrEqual(ok.createdAt);
     expect(ok.finishedAt).toBeGreaterThanOrEqual(ok.startedAt!);
     // Plinth's view only: no queue internals.
@@ -71,7 +80,7 @@ describe('Jobs: the queue read side on real Redis', () => {
   });
 
   it('pages through jobs newest first', async () => {
-    for (let i = 0; i < 5; i++) await ops.run('ok', `page-${i}`, { n: i }, soon());
+    for (let i = 0; i < 5; i++) await ops.run(okOp, { key: `page-${i}`, n: i }, soon());
     const seen: string[] = [];
     let offset: number | null = 0;
     const sizes: number[] = [];
@@ -98,7 +107,7 @@ describe('Jobs: the queue read side on real Redis', () => {
   });
 
   it('cancels a delayed job; refuses to remove a running one; unknown ids are NotFound', async () => {
-    await expect(ops.run('ok', 'later', { n: 1 }, Date.now() + 400, { delayMs: 60_000 })).rejects.toMatchObject({ kind: 'DeadlineExceeded' });
+    await expect(ops.run(okOp, { key: 'later', n: 1 }, Date.now() + 400, { delayMs: 60_000 })).rejects.toMatchObject({ kind: 'DeadlineExceeded' });
     const delayed = await only(['delayed'], 'ok');
     expect(delayed).toMatchObject({ key: 'later', state: 'delayed', outcome: null });
     const removed = await jobs.cancel(delayed.id);
@@ -108,7 +117,7 @@ describe('Jobs: the queue read side on real Redis', () => {
     await expect(jobs.cancel(delayed.id)).rejects.toMatchObject({ kind: 'NotFound' });
     await expect(jobs.retry('999999')).rejects.toMatchObject({ kind: 'NotFound' });
 
-    const held = ops.run('hold', 'held', {}, soon());
+    const held = ops.run(holdOp, { key: 'held' }, soon());
     await until('the held job to run', async () => (await jobs.list({ states: ['active'] })).items.length === 1);
     const active = await only(['active'], 'hold');
     await expect(jobs.cancel(active.id)).rejects.toMatchObject({ kind: 'FailedPrecondition', message: `job ${active.id} is running; it can be removed once it has finished or failed` });

@@ -1,6 +1,7 @@
 import { failedPrecondition, fromSerialized, notFound, type SerializedError } from '@plinth/errors';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './defaults.js';
 
 /** Where a job is: waiting its turn, running, or finished (kept for operators until its retention ends). */
 export type JobState = 'active' | 'waiting' | 'delayed' | 'prioritized' | 'waiting-children' | 'failed' | 'completed';
@@ -157,7 +158,7 @@ export class Jobs {
 
   constructor(opts: JobsOptions) {
     this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-    this.queue = new Queue(opts.queueName ?? 'plinth-ops', { connection: this.redis, prefix: opts.prefix ?? 'plinth' });
+    this.queue = new Queue(opts.queueName ?? DEFAULT_QUEUE_NAME, { connection: this.redis, prefix: opts.prefix ?? DEFAULT_PREFIX });
     const onError = opts.onError ?? (() => undefined);
     this.redis.on('error', onError);
     this.queue.on('error', onError);
