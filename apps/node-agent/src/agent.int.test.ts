@@ -144,7 +144,7 @@ describe('node agent process and services', () => {
 
   it('main: an invalid environment is refused naming the variables', async () => {
     const m = await startMain({ KUBELET_ROOT: 'relative', METADATA_SOURCES: 'gce' }, /invalid configuration/);
-    expect(await m.exited).toBe(1);
+    expect(await m.exited).toBe(2);
     expect(m.output()).toMatch(/METADATA_SOURCES[\s\S]*KUBELET_ROOT|KUBELET_ROOT[\s\S]*METADATA_SOURCES/);
   });
 
