@@ -24,7 +24,7 @@ export const NAMESPACE = 'kube-system';
 export const BASE_HEADER =
   '# Generated from infra/helm/plinth with its default values (release "plinth", namespace kube-system).\n' +
   '# Do not edit: change the chart and run `node --import tsx test/infra/render-base.ts`;\n' +
-  '# test/infra/helm.unit.test.ts fails while this file and the chart differ. Customise with kustomize overlays.\n';
+  '# test/infra/helm.test.ts fails while this file and the chart differ. Customise with kustomize overlays.\n';
 
 function cacheBin(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'plinth', 'bin');

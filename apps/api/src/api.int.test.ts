@@ -139,10 +139,8 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-  const failed = await deps.queue.getJobs(['failed']);
-  failedJobId = failed.find((j) => j.name === 'create')!.id!;
-  const completed = await deps.queue.getJobs(['completed']);
-  completedJobId = completed.find((j) => j.name === 'create')!.id!;
+  failedJobId = (await deps.jobs.list({ states: ['failed'], operation: 'create' })).items[0]!.id;
+  completedJobId = (await deps.jobs.list({ states: ['completed'], operation: 'create' })).items[0]!.id;
 }, 240_000);
 
 afterAll(async () => {
@@ -415,7 +413,7 @@ describe('jobs', () => {
     const del = await get(`/v1/jobs/${failedJobId}`, OPERATOR, { method: 'DELETE' });
     expect(del).toMatchObject({ status: 200, body: { id: failedJobId, removed: true, state: 'waiting' } });
     expect((await get(`/v1/jobs/${failedJobId}`)).status).toBe(404);
-    expect(await deps.queue.getJob(failedJobId)).toBeUndefined();
+    expect(await deps.jobs.get(failedJobId)).toBeUndefined();
   });
 });
 
@@ -441,5 +439,85 @@ describe('limits and errors', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_body');
     for (const r of [nf, bad]) expect(JSON.stringify(r.body)).not.toMatch(/\n\s+at |\.ts:\d+/);
+  });
+});
+
+describe('auth throttling', () => {
+  it('throttles token guessing per client IP: after the failure budget, 429 for wrong and correct tokens alike, other addresses unaffected', async () => {
+    const guarded = await buildApp({ ...deps, config: apiConfig({ API_AUTH_FAILURE_LIMIT: '10', API_RATE_LIMIT_WINDOW_MS: '60000' }) });
+    try {
+      await guarded.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(guarded.server.address() as AddressInfo).port}/v1/zones`;
+      const codes: number[] = [];
+      for (let i = 0; i < 30; i++) codes.push((await fetch(url, { headers: { authorization: `Bearer wrong-token-${i}-0123456789abcdef` } })).status);
+      expect(codes).toEqual([...Array<number>(10).fill(401), ...Array<number>(20).fill(429)]);
+
+      // A correct token from the same address is refused too, so a right guess cannot be told from a wrong one.
+      const right = await fetch(url, { headers: { authorization: `Bearer ${VIEWER}` } });
+      expect(right.status).toBe(429);
+      const body = (await right.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('rate_limited');
+      expect(body.error.message).toMatch(/^too many failed authentications from this address: at most 10 per 1 minute; retry in (\d+) s$/);
+      const retryIn = Number(/retry in (\d+) s/.exec(body.error.message)![1]);
+      expect(retryIn).toBeGreaterThan(50);
+      expect(retryIn).toBeLessThanOrEqual(60);
+      expect(Number(right.headers.get('retry-after'))).toBe(retryIn);
+      expect((await fetch(url)).status).toBe(429);
+
+      // Another client address still gets in; open routes stay open.
+      const other = await guarded.inject({ method: 'GET', url: '/v1/zones', remoteAddress: '10.9.8.7', headers: { authorization: `Bearer ${VIEWER}` } });
+      expect(other.statusCode).toBe(200);
+      expect((await fetch(url.replace('/v1/zones', '/healthz'))).status).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('lets a throttled address in again once the window has ended; successful requests do not spend the failure budget', async () => {
+    const guarded = await buildApp({ ...deps, config: apiConfig({ API_AUTH_FAILURE_LIMIT: '3', API_RATE_LIMIT_WINDOW_MS: '1500' }) });
+    try {
+      const call = async (token: string) => (await guarded.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${token}` } })).statusCode;
+      for (let i = 0; i < 5; i++) expect(await call(VIEWER)).toBe(200);
+      expect([await call('x'.repeat(20)), await call('y'.repeat(20)), await call('z'.repeat(20)), await call(VIEWER)]).toEqual([401, 401, 401, 429]);
+      const r = await guarded.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${VIEWER}` } });
+      expect(r.json().error.message).toContain('at most 3 per 1500 ms');
+      await new Promise((res) => setTimeout(res, 1600));
+      expect(await call(VIEWER)).toBe(200);
+      expect(await call('x'.repeat(20))).toBe(401);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it("names the limiter's window in its 429, not the time left in it", async () => {
+    for (const [windowMs, words] of [
+      ['60000', '1 minute'],
+      ['90000', '90 seconds'],
+    ] as const) {
+      const limited = await buildApp({ ...deps, config: apiConfig({ API_RATE_LIMIT_MAX: '2', API_RATE_LIMIT_WINDOW_MS: windowMs }) });
+      try {
+        const codes: number[] = [];
+        let last: any;
+        for (let i = 0; i < 3; i++) {
+          const r = await limited.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${VIEWER}` } });
+          codes.push(r.statusCode);
+          last = r.json();
+        }
+        expect(codes).toEqual([200, 200, 429]);
+        expect(last.error.message).toMatch(new RegExp(`^too many requests: at most 2 per ${words}; retry in \\d+ s$`));
+      } finally {
+        await limited.close();
+      }
+    }
+  });
+
+  it('answers an unknown route with 404 for every role, and 401 without a token', async () => {
+    for (const token of [VIEWER, OPERATOR])
+      for (const method of ['GET', 'POST', 'DELETE'] as const) {
+        const r = await app.inject({ method, url: '/v1/no-such-route', headers: { authorization: `Bearer ${token}` } });
+        expect([method, r.statusCode, r.json().error.code]).toEqual([method, 404, 'route_not_found']);
+      }
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs/1/nope', headers: { authorization: `Bearer ${VIEWER}` } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/v1/no-such-route' })).statusCode).toBe(401);
   });
 });

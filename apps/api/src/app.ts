@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyHttpOptions } from 'fastify';
 import type { Server } from 'node:http';
-import { allows, bearer } from './auth.js';
+import { allows, bearer, describeWindow } from './auth.js';
 import type { Deps } from './deps.js';
 import { HttpError, toHttp } from './errors.js';
 import { capacityRoutes } from './routes/capacity.js';
@@ -47,24 +47,49 @@ export async function buildApp(deps: Deps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const window = describeWindow(config.API_RATE_LIMIT_WINDOW_MS);
+  const retryIn = (ttlMs: number): string => `retry in ${Math.max(1, Math.ceil(ttlMs / 1000))} s`;
   await app.register(rateLimit, {
     global: true,
     max: config.API_RATE_LIMIT_MAX,
     timeWindow: config.API_RATE_LIMIT_WINDOW_MS,
     keyGenerator: (req) => req.ip,
-    errorResponseBuilder: (_req, ctx) => new HttpError(ctx.statusCode, 'rate_limited', `too many requests: at most ${ctx.max} per ${ctx.after}; retry later`),
+    errorResponseBuilder: (_req, ctx) => new HttpError(ctx.statusCode, 'rate_limited', `too many requests: at most ${ctx.max} per ${window}; ${retryIn(ctx.ttl)}`),
   });
 
+  // Failed authentications per client IP, in a budget of their own: requests
+  // that fail auth never reach the route's limiter, so without it a token
+  // could be guessed at any speed. Once an IP has spent the budget, every
+  // /v1 request from it is 429 until the window ends, a correct token
+  // included: answering a correct token differently would let guessing go on.
+  const authFailures = app.createRateLimit({
+    max: config.API_AUTH_FAILURE_LIMIT,
+    timeWindow: config.API_RATE_LIMIT_WINDOW_MS,
+    keyGenerator: (req) => req.ip,
+  });
+  const throttled = (ttlMs: number) =>
+    new HttpError(429, 'rate_limited', `too many failed authentications from this address: at most ${config.API_AUTH_FAILURE_LIMIT} per ${window}; ${retryIn(ttlMs)}`);
+
   // Auth for /v1: 401 without a known token, 403 when the role is short.
-  app.addHook('onRequest', (req, _reply, done) => {
-    if (!req.url.startsWith('/v1/') && req.url !== '/v1') return done();
+  // An unknown route is 404 for every role (the not-found handler answers it).
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/') && req.url !== '/v1') return;
+    const spent = await authFailures(req, { increment: false });
+    if (!spent.isAllowed && spent.remaining === 0) {
+      void reply.header('retry-after', Math.max(1, Math.ceil(spent.ttl / 1000)));
+      throw throttled(spent.ttl);
+    }
     const token = bearer(req.headers.authorization);
     const role = token === undefined ? undefined : deps.tokens.authenticate(token);
-    if (!role) return done(new HttpError(401, 'unauthenticated', token === undefined ? 'an "Authorization: Bearer <token>" header is required' : 'the token is not valid'));
-    const need = req.routeOptions.config.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
-    if (!allows(role, need)) return done(new HttpError(403, 'forbidden', `this needs the ${need} role; the token has ${role}`));
+    if (!role) {
+      const counted = await authFailures(req);
+      if (!counted.isAllowed && counted.remaining === 0) req.log.warn({ ip: req.ip, limit: config.API_AUTH_FAILURE_LIMIT }, 'failed-authentication budget spent; this address gets 429 until the window ends');
+      throw new HttpError(401, 'unauthenticated', token === undefined ? 'an "Authorization: Bearer <token>" header is required' : 'the token is not valid');
+    }
     req.role = role;
-    done();
+    if (req.is404) return;
+    const need = req.routeOptions.config.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
+    if (!allows(role, need)) throw new HttpError(403, 'forbidden', `this needs the ${need} role; the token has ${role}`);
   });
 
   app.addHook('onResponse', (req, reply, done) => {

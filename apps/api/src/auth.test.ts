@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allows, bearer, loadTokens, parseTokens, TokenStore } from './auth.js';
+import { allows, bearer, describeWindow, loadTokens, parseTokens, TokenStore } from './auth.js';
 
 const V = 'viewer-token-0123456789';
 const O = 'operator-token-0123456789';
@@ -82,5 +82,16 @@ describe('loadTokens', () => {
     expect(text).toMatch(/^operator:\S{32}$/m);
     const again = loadTokens({ API_DEV_TOKENS_FILE: file }, true);
     expect(again.generated?.viewer).toBe(first.generated?.viewer);
+  });
+});
+
+describe('describeWindow', () => {
+  it('names a rate-limit window in the largest whole unit', () => {
+    expect(describeWindow(60_000)).toBe('1 minute');
+    expect(describeWindow(120_000)).toBe('2 minutes');
+    expect(describeWindow(90_000)).toBe('90 seconds');
+    expect(describeWindow(1000)).toBe('1 second');
+    expect(describeWindow(3_600_000)).toBe('1 hour');
+    expect(describeWindow(1500)).toBe('1500 ms');
   });
 });

@@ -80,6 +80,15 @@ export function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** A rate-limit window for messages: "1 minute", "90 seconds", "1500 ms". */
+export function describeWindow(ms: number): string {
+  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  if (ms % 3_600_000 === 0) return unit(ms / 3_600_000, 'hour');
+  if (ms % 60_000 === 0) return unit(ms / 60_000, 'minute');
+  if (ms % 1000 === 0) return unit(ms / 1000, 'second');
+  return `${ms} ms`;
+}
+
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }

@@ -1,16 +1,11 @@
 import { quotaOverridesEnv } from '@plinth/capacity';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
-import { envInt, parseEnv, sharedEnv, z } from '@plinth/config';
-
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8080 or [::1]:8080')
-  .default('127.0.0.1:8080');
+import { envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort, z } from '@plinth/config';
 
 /** Every setting of the admin API, from the environment, validated once at start. */
 export const apiEnv = z
   .object({
-    API_ADDRESS: hostPort,
+    API_ADDRESS: hostPort().default('127.0.0.1:8080'),
     /** "viewer:<token>,operator:<token>" */
     API_TOKENS: z.string().optional(),
     /** A file of role:token lines (a mounted Kubernetes Secret). */
@@ -21,6 +16,8 @@ export const apiEnv = z
     API_TLS_KEY: z.string().min(1).optional(),
     API_RATE_LIMIT_MAX: envInt(600, { min: 1 }),
     API_RATE_LIMIT_WINDOW_MS: envInt(60_000, { min: 100 }),
+    /** Failed authentications per client IP per window; beyond it the IP gets 429 until the window ends. */
+    API_AUTH_FAILURE_LIMIT: envInt(10, { min: 1 }),
     API_BODY_LIMIT_BYTES: envInt(16_384, { min: 256, max: 10_485_760 }),
     /** How long EC2 reads are reused. */
     API_CACHE_TTL_MS: envInt(3000, { min: 0, max: 600_000 }),
@@ -35,7 +32,7 @@ export const apiEnv = z
     EC2_RATE_LIMITS: ec2RateLimitsEnv,
     CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
     SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: logLevel,
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.API_TLS_CERT) !== Boolean(c.API_TLS_KEY))
@@ -50,9 +47,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
 
 /** "127.0.0.1:8080" / "[::1]:8080" → host and port. */
 export function splitAddress(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(address.slice(i + 1)) };
+  const parts = splitHostPort(address);
+  if (!parts) throw new Error(`not host:port: ${address}`);
+  return parts;
 }
 
 export function isLoopback(host: string): boolean {

@@ -1,6 +1,6 @@
 import type { Cloud } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
-import type { Queue } from 'bullmq';
+import type { Jobs } from '@plinth/queue';
 import type { Redis } from 'ioredis';
 import type { TokenStore } from './auth.js';
 import type { CloudView } from './cloud-view.js';
@@ -16,7 +16,8 @@ export interface Deps {
   /** A second Cloud with a short retry budget, for readiness (a probe must answer fast). */
   probeCloud: Cloud;
   redis: Redis;
-  queue: Queue;
+  /** The operation queue's read side. */
+  jobs: Jobs;
   tokens: TokenStore;
   metrics: ApiMetrics;
   kube?: KubeSource | undefined;

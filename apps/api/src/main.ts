@@ -68,7 +68,7 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`plinth-api: ${err.message}`);
-    process.exit(2);
+    process.exit(err.exitCode);
   }
   console.error('plinth-api failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);

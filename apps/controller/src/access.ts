@@ -1,6 +1,6 @@
 import { invalidArgument } from '@plinth/errors';
 import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
-import type { VolumeType } from './params.js';
+import type { VolumeType } from './params/volume-types.js';
 
 const SINGLE_NODE = new Set<Mode>([
   Mode.SINGLE_NODE_WRITER,

@@ -1,4 +1,4 @@
-import { envBool, envInt, parseEnv, sharedEnv, z } from '@plinth/config';
+import { envBool, envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort, z } from '@plinth/config';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { quotaOverridesEnv } from '@plinth/capacity';
 
@@ -6,8 +6,6 @@ const endpoint = z
   .string()
   .regex(/^unix:\/\/\/.+/, 'expected unix:///absolute/path.sock')
   .default('unix:///var/lib/csi/sockets/pluginproxy/csi.sock');
-
-const hostPort = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9808');
 
 /** Every setting of the controller, from the environment, validated once at start. */
 export const controllerEnv = z.object({
@@ -26,12 +24,18 @@ export const controllerEnv = z.object({
   /** How long a volume's modify job waits for more resize/modify requests to fold into its one ModifyVolume. */
   MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
   SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
-  METRICS_ADDRESS: hostPort.optional(),
+  /** host:port or [::1]:port; handed to metrics.serve as "host:port" without brackets (it splits at the last colon). */
+  METRICS_ADDRESS: hostPort()
+    .optional()
+    .transform((v) => {
+      const parts = v === undefined ? undefined : splitHostPort(v);
+      return parts && `${parts.host}:${parts.port}`;
+    }),
   /** Per-type EBS storage quota overrides in GiB for GetCapacity, as the admin API spells them. */
   CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
   /** How long GetCapacity reuses this cluster's provisioned totals. */
   CAPACITY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevel,
 });
 
 export type ControllerConfig = z.infer<typeof controllerEnv>;

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { SnapshotInfo, VolumeInfo } from '@plinth/cloud';
 import type { VolumeGroupSnapshot } from '@plinth/csi';
 import { failedPrecondition, invalidArgument } from '@plinth/errors';
-import { tagSpecification } from './params.js';
-import { toCsiSnapshot } from './snapshots.js';
+import { tagSpecification } from './params/tags.js';
+import { toCsiSnapshot } from './snapshot-view.js';
 
 const GROUP_ID = /^groupsnap-[0-9a-f]{17}$/;
 

@@ -67,7 +67,7 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`plinth-controller: ${err.message}`);
-    process.exit(2);
+    process.exit(err.exitCode);
   }
   console.error('plinth-controller failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);

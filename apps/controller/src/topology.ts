@@ -34,3 +34,23 @@ export function requisiteZones(req: TopologyRequirement | undefined): string[] {
 export function topologyFor(zone: string): { segments: Record<string, string> } {
   return { segments: { [ZONE_KEY]: zone, [LEGACY_ZONE_KEY]: zone } };
 }
+
+/**
+ * The zone of a clone: its source's (EBS copies a volume within its zone).
+ * A requisite topology without that zone is INVALID_ARGUMENT; preferred
+ * zones elsewhere are passed over.
+ */
+export function cloneZone(sourceZone: string, requisite: string[], what: string): string {
+  if (requisite.length > 0 && !requisite.includes(sourceZone))
+    throw invalidArgument(
+      `accessibility_requirements: the source ${what} is in zone ${sourceZone}, outside the requisite zones (${requisite.join(', ')}); a clone is made in its source's zone`,
+    );
+  return sourceZone;
+}
+
+/** Where a new volume goes and where it may be: a clone in its source's zone, any other volume in the zone its topology picks. */
+export function placement(req: TopologyRequirement | undefined, fallback: string, source: { zone?: string | undefined; what: string } | undefined): { zone: string; allowedZones: string[] } {
+  const allowedZones = requisiteZones(req);
+  const zone = source?.zone ? cloneZone(source.zone, allowedZones, source.what) : pickZone(req, fallback);
+  return { zone, allowedZones };
+}

@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createFakeHost, detachAll } from '../../../test/support/nvme.js';
-import { mountCap, newVolumeId, startTestAgent } from '../src/testing/harness.js';
+import { mountCap, newVolumeId, startTestAgent } from '../../../test/support/node-agent.js';
 
 const exec = promisify(execFile);
 const GiB = 1024 * 1024 * 1024;

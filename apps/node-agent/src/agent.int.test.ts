@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeHost, detachAll, type FakeHost } from '../../../test/support/nvme.js';
 import { loadConfig } from './config.js';
 import { resolveMetadata } from './metadata/resolve.js';
-import { csiApi, startTestAgent, TEST_IDENTITY, type TestAgent } from './testing/harness.js';
+import { csiApi, startTestAgent, TEST_IDENTITY, type TestAgent } from '../../../test/support/node-agent.js';
 
 const MAIN = join(import.meta.dirname, 'main.ts');
 const silent = createLogger({ name: 't', level: 'silent' });
@@ -144,7 +144,7 @@ describe('node agent process and services', () => {
 
   it('main: an invalid environment is refused naming the variables', async () => {
     const m = await startMain({ KUBELET_ROOT: 'relative', METADATA_SOURCES: 'gce' }, /invalid configuration/);
-    expect(await m.exited).toBe(1);
+    expect(await m.exited).toBe(2);
     expect(m.output()).toMatch(/METADATA_SOURCES[\s\S]*KUBELET_ROOT|KUBELET_ROOT[\s\S]*METADATA_SOURCES/);
   });
 

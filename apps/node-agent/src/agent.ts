@@ -11,6 +11,7 @@ import { resolveMetadata } from './metadata/resolve.js';
 import { createMetrics, serveMetrics } from './metrics.js';
 import type { NodeContext, NodeIdentity } from './node/context.js';
 import { nodeServices } from './node/service.js';
+import { LinuxOs } from './os/linux.js';
 import { startRegistration, type Registration } from './registration.js';
 import { runClosers, type Closer } from '@plinth/shutdown';
 
@@ -58,7 +59,7 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     driverName: cfg.PLINTH_DRIVER_NAME,
     version: pkg.version,
     kubeletRoot: cfg.KUBELET_ROOT,
-    roots: { sysRoot: cfg.SYSFS_ROOT, devRoot: cfg.DEV_ROOT },
+    os: new LinuxOs({ sysRoot: cfg.SYSFS_ROOT, devRoot: cfg.DEV_ROOT }),
     deviceWaitMs: cfg.DEVICE_WAIT_MS,
     locks: new VolumeLocks(),
     log,

@@ -1,5 +1,5 @@
 import { ec2RateLimitsEnv } from '@plinth/cloud';
-import { envBool, envInt, parseEnv, z } from '@plinth/config';
+import { csiDriverName, envBool, envInt, hostPort, logLevel, parseEnv, splitHostPort, z } from '@plinth/config';
 
 export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
 export type MetadataSourceName = (typeof METADATA_SOURCE_NAMES)[number];
@@ -22,17 +22,13 @@ const absPath = (def: string) =>
       return p.length > 1 ? p.replace(/\/+$/, '') : p;
     });
 
-const hostPort = z
-  .string()
+/** host:port, or :port for every interface; unset or empty: off. */
+const metricsAddress = z
+  .union([z.literal('').transform(() => undefined), hostPort({ allowEmptyHost: true })])
   .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    const m = /^(.*):(\d{1,5})$/.exec(v);
-    if (!m || Number(m[2]) > 65535) {
-      ctx.addIssue({ code: 'custom', message: `expected host:port, got "${v}"` });
-      return z.NEVER;
-    }
-    return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
+  .transform((v) => {
+    const parts = v === undefined ? undefined : splitHostPort(v, { allowEmptyHost: true });
+    return parts && { host: parts.host || '0.0.0.0', port: parts.port };
   });
 
 export const configSchema = z.object({
@@ -40,7 +36,7 @@ export const configSchema = z.object({
     .string()
     .default('unix:///csi/csi.sock')
     .refine((v) => /^unix:\/\/\/.+/.test(v) || v.startsWith('/'), 'expected unix:///path/to/socket'),
-  PLINTH_DRIVER_NAME: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'expected a DNS-style driver name').default('ebs.csi.plinth.dev'),
+  PLINTH_DRIVER_NAME: csiDriverName,
   NODE_ID: optional,
   NODE_ZONE: optional,
   NODE_INSTANCE_TYPE: optional,
@@ -74,8 +70,8 @@ export const configSchema = z.object({
   /** The EC2 rate-limit buckets shared through Redis (as the controller's EC2_RATE_LIMITS). */
   EC2_RATE_LIMITS: ec2RateLimitsEnv,
   AWS_REGION: optional,
-  METRICS_ADDRESS: hostPort,
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  METRICS_ADDRESS: metricsAddress,
+  LOG_LEVEL: logLevel,
 });
 
 export type Config = z.infer<typeof configSchema>;

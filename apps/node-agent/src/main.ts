@@ -21,7 +21,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
-  else console.error('node agent failed to start:', err);
+  if (err instanceof ConfigError) {
+    console.error(`plinth-node-agent: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  console.error('node agent failed to start:', err);
   process.exit(1);
 });

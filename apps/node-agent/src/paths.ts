@@ -1,6 +1,6 @@
-import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, sep } from 'node:path';
 import { invalidArgument, notFound } from '@plinth/errors';
+import type { HostOs } from './os/host-os.js';
 
 /**
  * A staging or target path must be absolute, already normalised (no "..",
@@ -38,12 +38,12 @@ export function volumePathOf(path: string, volumeId: string, kubeletRoot: string
  * root could point elsewhere. Resolves the deepest existing ancestor of `path`
  * and requires it to stay under the (resolved) kubelet root.
  */
-export async function assertNoEscape(field: string, path: string, kubeletRoot: string): Promise<void> {
-  const root = await realpath(kubeletRoot).catch(() => kubeletRoot);
+export async function assertNoEscape(os: HostOs, field: string, path: string, kubeletRoot: string): Promise<void> {
+  const root = await os.realpath(kubeletRoot).catch(() => kubeletRoot);
   let probe = path;
   for (;;) {
     try {
-      const real = await realpath(probe);
+      const real = await os.realpath(probe);
       if (real !== root && !real.startsWith(root + sep)) {
         throw invalidArgument(`${field} "${path}" leads outside the kubelet root through a symlink (${probe} -> ${real})`);
       }

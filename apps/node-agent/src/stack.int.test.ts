@@ -9,7 +9,7 @@ import { createFakeHost, detachAll, type FakeHost } from '../../../test/support/
 import { resolveIdentity } from './agent.js';
 import { loadConfig } from './config.js';
 import { computeAttachLimit } from './limits.js';
-import { startTestAgent } from './testing/harness.js';
+import { startTestAgent } from '../../../test/support/node-agent.js';
 
 /** The paths that need the stack: attach limits from (emulated) EC2, and the Redis registration. */
 describe('node agent against the stack (EC2 emulator + Redis)', () => {

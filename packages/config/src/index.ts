@@ -17,9 +17,57 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv 
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }
 
+/** The exit code of every Plinth process whose configuration is invalid. */
+export const CONFIG_EXIT_CODE = 2;
+
+/** An invalid configuration: the process prints the message and exits with `exitCode` (always CONFIG_EXIT_CODE). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly exitCode = CONFIG_EXIT_CODE;
 }
+
+/**
+ * "127.0.0.1:8080", "metrics.local:9808" or "[::1]:8080" → host (without
+ * brackets) and port; undefined when `address` is not host:port or the port
+ * is above 65535. With `allowEmptyHost`, ":9809" is accepted and has host "".
+ */
+export function splitHostPort(address: string, opts: { allowEmptyHost?: boolean } = {}): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]*)):(\d{1,5})$/.exec(address);
+  if (!m) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  if (host === '' && !opts.allowEmptyHost) return undefined;
+  if (m[1] !== undefined && !m[1].includes(':')) return undefined;
+  return { host, port };
+}
+
+/** A `host:port` (or `[::1]:port`) setting, kept as the string. */
+export const hostPort = (opts: { allowEmptyHost?: boolean } = {}) =>
+  z
+    .string()
+    .refine((v) => splitHostPort(v, opts) !== undefined, {
+      message: `expected host:port with a port up to 65535, e.g. 127.0.0.1:8080 or [::1]:8080${opts.allowEmptyHost ? ' (or :8080 for every interface)' : ''}`,
+    });
+
+/** pino's levels, and "silent". */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL: a pino level, default info. */
+export const logLevel = z.enum(LOG_LEVELS).default('info');
+
+/**
+ * A CSI driver name as the CSI spec has it: at most 63 characters, beginning
+ * and ending with an alphanumeric, with dashes, dots, underscores and
+ * alphanumerics between (ebs.csi.plinth.dev).
+ */
+export const CSI_DRIVER_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+export const csiDriverName = z
+  .string()
+  .regex(CSI_DRIVER_NAME, 'expected a CSI driver name: at most 63 characters, alphanumerics at both ends and dashes, dots, underscores or alphanumerics between (e.g. ebs.csi.plinth.dev)')
+  .default('ebs.csi.plinth.dev');
 
 /** "true"/"false"/"1"/"0"/"yes"/"no" as a boolean. */
 export const envBool = (def: boolean) =>
@@ -45,10 +93,7 @@ export const envInt = (def: number, opts: { min?: number; max?: number } = {}) =
 
 /** Settings every Plinth process that talks to Redis and EC2 spells the same way. */
 export const sharedEnv = {
-  PLINTH_DRIVER_NAME: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, 'expected a DNS-style name such as ebs.csi.plinth.dev')
-    .default('ebs.csi.plinth.dev'),
+  PLINTH_DRIVER_NAME: csiDriverName,
   /** Tagged on every volume; the controller and the admin API must agree on it. */
   PLINTH_CLUSTER_ID: z.string().min(1).max(128).default('plinth'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…'),

@@ -13,6 +13,7 @@ import {
 import type { Logger } from '@plinth/logger';
 import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './defaults.js';
 import { Leases } from './leases.js';
 import type { AnyOperation, Handler, Handlers, Operation } from './operation.js';
 
@@ -76,8 +77,8 @@ export class Operations {
 
   constructor(opts: OperationsOptions) {
     this.opts = {
-      queueName: 'plinth-ops',
-      prefix: 'plinth',
+      queueName: DEFAULT_QUEUE_NAME,
+      prefix: DEFAULT_PREFIX,
       concurrency: 200,
       lockDurationMs: 15_000,
       attempts: 5,

@@ -1,8 +1,9 @@
-import { failedPrecondition, notFound } from '@plinth/errors';
+import { notFound } from '@plinth/errors';
+import { IN_FLIGHT_STATES, JOB_STATES } from '@plinth/queue';
 import { Type } from 'typebox';
 import type { Deps } from '../deps.js';
 import { JobIdParam } from '../ids.js';
-import { depth, IN_FLIGHT, JOB_STATES, jobsIn, jobView } from '../job-view.js';
+import { jobView } from '../job-view.js';
 import { bearerSecurity, Nullable, responses, type App, StringEnum } from '../schemas.js';
 
 export const JobSchema = Type.Object({
@@ -41,9 +42,9 @@ const RetryBody = Type.Object(
 );
 
 async function getJob(deps: Deps, id: string) {
-  const job = await deps.queue.getJob(id);
+  const job = await deps.jobs.get(id);
   if (!job) throw notFound(`job ${id} not found (it may have been removed after its retention period)`);
-  return { job, state: await job.getState() };
+  return job;
 }
 
 export function jobsRoutes(app: App, deps: Deps): void {
@@ -66,19 +67,14 @@ export function jobsRoutes(app: App, deps: Deps): void {
     },
     async (req) => {
       const limit = req.query.limit ?? 50;
-      const states = req.query.state ? [req.query.state] : [...IN_FLIGHT, 'failed'];
-      const [counts, rows, jobs] = await Promise.all([deps.queue.getJobCounts(...JOB_STATES), depth(deps.queue), jobsIn(deps.queue, states, limit)]);
-      const items = jobs
-        .filter((j) => !req.query.operation || j.job.name === req.query.operation)
-        .slice(0, limit)
-        .map((j) => jobView(j.job, j.state));
-      return { counts, depth: rows.filter((r) => !req.query.operation || r.operation === req.query.operation), items };
+      const states = req.query.state ? [req.query.state] : [...IN_FLIGHT_STATES, 'failed' as const];
+      const [counts, rows, page] = await Promise.all([deps.jobs.counts(), deps.jobs.depth(), deps.jobs.list({ states, limit, ...(req.query.operation ? { operation: req.query.operation } : {}) })]);
+      return { counts, depth: rows.filter((r) => !req.query.operation || r.operation === req.query.operation), items: page.items.map(jobView) };
     },
   );
 
   app.get('/v1/jobs/:id', { schema: { tags: ['jobs'], summary: 'One job', params: JobIdParam, security: bearerSecurity, response: responses(JobSchema) } }, async (req) => {
-    const { job, state } = await getJob(deps, req.params.id);
-    return jobView(job, state);
+    return jobView(await getJob(deps, req.params.id));
   });
 
   app.post(
@@ -100,13 +96,9 @@ export function jobsRoutes(app: App, deps: Deps): void {
       },
     },
     async (req) => {
-      const { job, state } = await getJob(deps, req.params.id);
-      if (state !== 'failed') throw failedPrecondition(`job ${req.params.id} is ${state}; only failed jobs can be retried`);
-      const reset = req.body.resetAttempts ?? true;
-      await job.retry('failed', { resetAttemptsMade: reset, resetAttemptsStarted: reset });
-      deps.log.info({ job: job.id, operation: job.name, key: (job.data as { key?: string }).key, role: req.role, reason: req.body.reason }, 'job retried by operator');
-      const again = await getJob(deps, req.params.id);
-      return jobView(again.job, again.state);
+      const job = await deps.jobs.retry(req.params.id, { resetAttempts: req.body.resetAttempts ?? true });
+      deps.log.info({ job: job.id, operation: job.operation, key: job.key, role: req.role, reason: req.body.reason }, 'job retried by operator');
+      return jobView(job);
     },
   );
 
@@ -123,11 +115,9 @@ export function jobsRoutes(app: App, deps: Deps): void {
       },
     },
     async (req) => {
-      const { job, state } = await getJob(deps, req.params.id);
-      if (state === 'active') throw failedPrecondition(`job ${req.params.id} is running; it can be removed once it has finished or failed`);
-      await job.remove();
-      deps.log.info({ job: job.id, operation: job.name, key: (job.data as { key?: string }).key, state, role: req.role }, 'job removed by operator');
-      return { id: req.params.id, removed: true as const, state };
+      const job = await deps.jobs.cancel(req.params.id);
+      deps.log.info({ job: job.id, operation: job.operation, key: job.key, state: job.state, role: req.role }, 'job removed by operator');
+      return { id: req.params.id, removed: true as const, state: job.state };
     },
   );
 }

@@ -1,9 +1,10 @@
 import { VOLUME_TYPES } from '@plinth/cloud';
 import { notFound } from '@plinth/errors';
+import type { JobRecord } from '@plinth/queue';
 import { Type } from 'typebox';
 import type { Deps } from '../deps.js';
 import { INSTANCE_ID, VOLUME_ID, VolumeIdParam, ZONE } from '../ids.js';
-import { jobsIn, JOB_STATES, jobView } from '../job-view.js';
+import { jobView } from '../job-view.js';
 import { bearerSecurity, Nullable, responses, Tags, type App, StringEnum } from '../schemas.js';
 import { page, summary } from '../volume-view.js';
 import { JobSchema } from './jobs.js';
@@ -92,14 +93,12 @@ export function volumesRoutes(app: App, deps: Deps): void {
       const v = await deps.cloud.volume(id);
       if (!v) throw notFound(`volume ${id} is not a volume of cluster ${deps.config.PLINTH_CLUSTER_ID}`);
       const s = summary(v);
-      const [mods, jobs] = await Promise.all([deps.cloud.modifications(id), jobsIn(deps.queue, JOB_STATES, 500)]);
-      const recentJobs = jobs
-        .filter(({ job }) => {
-          const d = job.data as { key?: string; data?: { volumeId?: string; name?: string } };
-          return d.key?.includes(id) || d.data?.volumeId === id || (s.name !== null && (d.key === s.name || d.data?.name === s.name));
-        })
-        .slice(0, 20)
-        .map(({ job, state }) => jobView(job, state));
+      const ofVolume = (job: JobRecord): boolean => {
+        const d = (job.data ?? {}) as { volumeId?: string; name?: string };
+        return job.key.includes(id) || d.volumeId === id || (s.name !== null && (job.key === s.name || d.name === s.name));
+      };
+      const [mods, jobs] = await Promise.all([deps.cloud.modifications(id), deps.jobs.list({ where: ofVolume, limit: 20, scanLimit: 500 })]);
+      const recentJobs = jobs.items.map(jobView);
       return {
         ...s,
         tags: v.tags,

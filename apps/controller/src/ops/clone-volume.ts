@@ -3,7 +3,9 @@ import { causeCode, external, TAG_CLUSTER, type Cloud as CloudApi, type Snapshot
 import { failedPrecondition, invalidArgument, isPlinthError, notFound, unavailable } from '@plinth/errors';
 import type { OpContext } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
-import { TAG_CLONE_FOR } from '../snapshots.js';
+
+/** On the intermediate snapshot of a clone: the CSI name of the volume it is for (how a retried clone finds it, and how it is cleaned up). */
+export const TAG_CLONE_FOR = 'plinth.dev/clone-for';
 
 /** What the controller has learnt of its EC2 endpoint. */
 export interface Cloner {

@@ -3,7 +3,8 @@ import { alreadyExists, failedPrecondition, isPlinthError, notFound } from '@pli
 import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
-import { FAST_RESTORE_ZONES, snapshotParamsSchema, snapshotResult, snapshotTags, toCsiSnapshot, type SnapshotParams, type SnapshotResult } from '../snapshots.js';
+import { FAST_RESTORE_ZONES, snapshotParamsSchema, snapshotTags, type SnapshotParams } from '../params/snapshot-params.js';
+import { snapshotResult, toCsiSnapshot, type SnapshotResult } from '../snapshot-view.js';
 
 export interface CreateSnapshotJob {
   name: string;

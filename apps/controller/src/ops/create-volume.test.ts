@@ -1,7 +1,7 @@
 import type { VolumeInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from '../capacity.js';
-import { parseVolumeParams } from '../params.js';
+import { parseVolumeParams } from '../params/volume-params.js';
 import { clientToken, createVolumeOperation, incompatibility, requestConflicts, sourceOf, type CreateVolumeJob } from './create-volume.js';
 
 const job = (over: Partial<CreateVolumeJob> = {}): CreateVolumeJob => ({

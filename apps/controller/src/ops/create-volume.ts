@@ -5,8 +5,8 @@ import { defineOperation, differingFields, type Handler, type OpContext } from '
 import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 import { GiB } from '../capacity.js';
-import { volumeParamsSchema, type VolumeParams } from '../params.js';
-import { contentSourceSchema, contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../snapshots.js';
+import { volumeParamsSchema, type VolumeParams } from '../params/volume-params.js';
+import { contentSourceSchema, contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../content-source.js';
 import { cloneVolume, removeCloneSnapshots, restoreReady, type Cloner } from './clone-volume.js';
 
 export interface CreateVolumeJob {

@@ -4,7 +4,7 @@ import type { OpContext } from '@plinth/queue';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GiB } from '../capacity.js';
 import { Cloud } from '../cloud.js';
-import { parseVolumeParams } from '../params.js';
+import { parseVolumeParams } from '../params/volume-params.js';
 import { createSnapshotOp } from './create-snapshot.js';
 import { createVolumeOp, type CreateVolumeJob } from './create-volume.js';
 import { removeSnapshot } from './delete-snapshot.js';

@@ -1,7 +1,7 @@
 import { aborted, fromSerialized, type SerializedError } from '@plinth/errors';
 import type { Operations } from '@plinth/queue';
 import type { Redis } from 'ioredis';
-import type { VolumeType } from '../params.js';
+import type { VolumeType } from '../params/volume-types.js';
 import { modifyVolumeOperation } from './modify-volume.js';
 
 /** What one RPC asks of a volume: a size to grow to, a type, IOPS, throughput, tags to add or overwrite. */

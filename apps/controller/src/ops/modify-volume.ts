@@ -4,7 +4,8 @@ import { failedPrecondition, isPlinthError, notFound, resourceExhausted, unavail
 import { defineOperation, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
-import { checkShape, isVolumeType, limitsOf, modifiedShape, type ShapeChange, type VolumeShape } from '../params.js';
+import { checkShape, modifiedShape, type ShapeChange, type VolumeShape } from '../params/shape.js';
+import { isVolumeType, limitsOf } from '../params/volume-types.js';
 import type { ModifyRequests, VolumeChange, VolumeState } from './modify-requests.js';
 
 export interface ModifyJob {

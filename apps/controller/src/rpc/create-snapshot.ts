@@ -3,7 +3,8 @@ import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, CreateSnapshotRequest, CreateSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
 import { createSnapshotOperation, type CreateSnapshotJob } from '../ops/create-snapshot.js';
-import { checkFastRestoreZones, fromSnapshotResult, parseSnapshotParams } from '../snapshots.js';
+import { fromSnapshotResult } from '../snapshot-view.js';
+import { FAST_RESTORE_ZONES, parseSnapshotParams } from '../params/snapshot-params.js';
 import { requireName } from './ids.js';
 
 /**
@@ -21,3 +22,11 @@ export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx
   const res = await deps.ops.run(createSnapshotOperation, job, ctx.deadline);
   return { snapshot: fromSnapshotResult(res) };
 }
+
+/** Fast snapshot restore zones must be zones of the region (INVALID_ARGUMENT naming the others), as aws-ebs-csi-driver checks. */
+async function checkFastRestoreZones(deps: Deps, zones: string[]): Promise<void> {
+  const known = (await deps.cloud.api.zones.list({ all: true })).map((z) => z.name);
+  const unknown = zones.filter((z) => !known.includes(z));
+  if (unknown.length > 0) throw invalidArgument(`parameter ${FAST_RESTORE_ZONES}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not zones' : 'is not a zone'} of this region (${known.join(', ')})`);
+}
+

@@ -1,57 +1,55 @@
-import { invalidArgument } from '@plinth/errors';
 import type { CallContext, CreateVolumeRequest, CreateVolumeResponse } from '@plinth/csi';
 import { checkCapabilities } from '../access.js';
-import { GiB, sizeInGiB } from '../capacity.js';
+import { GiB, newVolumeSizeGiB } from '../capacity.js';
+import { contentSourceFor } from '../content-source.js';
 import type { Deps } from '../deps.js';
-import { createVolumeOperation, type CreateVolumeJob } from '../ops/create-volume.js';
-import { FORMAT_KEYS, limitsOf, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams } from '../params.js';
-import { cloneZone, contentSourceOf, sizeForSource, sourceFacts, toCsiContentSource } from '../snapshots.js';
-import { pickZone, requisiteZones, topologyFor } from '../topology.js';
+import { createVolumeOperation } from '../ops/create-volume.js';
+import { resolveIops } from '../params/iops.js';
+import { parseMutableParams, withMutableParams } from '../params/mutable-params.js';
+import { parseVolumeParams } from '../params/volume-params.js';
+import { placement, topologyFor } from '../topology.js';
+import { requireName } from './ids.js';
 
-const MAX_NAME = 128;
-// CSI forbids these control characters in names.
-// eslint-disable-next-line no-control-regex
-const BANNED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
-
-/** CreateVolume: every argument is validated here, before the queue; the EC2 work runs as a job. */
+/**
+ * CreateVolume: every argument is validated here, before the queue, in the
+ * order a reader follows: name, parameters, capabilities, content source,
+ * size, zone. The EC2 work runs as the `create` job.
+ */
 export async function createVolume(deps: Deps, req: CreateVolumeRequest, ctx: CallContext): Promise<CreateVolumeResponse> {
-  if (!req.name) throw invalidArgument('name is required');
-  if (req.name.length > MAX_NAME || BANNED.test(req.name)) throw invalidArgument(`name must be at most ${MAX_NAME} characters without control characters`);
-  const source = contentSourceOf(req.volumeContentSource);
+  const name = requireName(req.name);
   // A VolumeAttributesClass given at creation (mutable_parameters) overrides the StorageClass.
   const params = withMutableParams(parseVolumeParams(req.parameters), parseMutableParams(req.mutableParameters));
   const { multiAttach } = checkCapabilities(req.volumeCapabilities, params.type);
-  const lim = limitsOf(params.type);
   // A snapshot or volume source must exist (NOT_FOUND) and fit the capacity range (OUT_OF_RANGE); a clone is made in its source's zone.
-  const facts = source ? await sourceFacts(deps, source, req.name) : undefined;
-  const sizeGiB = sizeForSource(req.capacityRange, sizeInGiB(req.capacityRange, lim.minGiB, lim.maxGiB, deps.config.DEFAULT_VOLUME_SIZE_GIB), facts, lim);
-  const iops = resolveIops(params, sizeGiB);
-  const zone = facts?.zone ? cloneZone(facts.zone, requisiteZones(req.accessibilityRequirements), facts.what) : pickZone(req.accessibilityRequirements, deps.defaultZone);
+  const content = await contentSourceFor(deps, req.volumeContentSource, name);
+  const sizeGiB = newVolumeSizeGiB(req.capacityRange, params.type, deps.config.DEFAULT_VOLUME_SIZE_GIB, content?.facts);
+  const { zone, allowedZones } = placement(req.accessibilityRequirements, deps.defaultZone, content?.facts);
 
-  const job: CreateVolumeJob = {
-    name: req.name,
-    sizeGiB,
-    requiredBytes: req.capacityRange?.requiredBytes ?? 0,
-    limitBytes: req.capacityRange?.limitBytes ?? 0,
-    zone,
-    allowedZones: requisiteZones(req.accessibilityRequirements),
-    // EC2 encrypts whatever is made from an encrypted source.
-    params: facts?.encrypted ? { ...params, encrypted: true } : params,
-    iops,
-    multiAttach,
-    source,
-  };
-  const created = await deps.ops.run(createVolumeOperation, job, ctx.deadline);
+  const created = await deps.ops.run(
+    createVolumeOperation,
+    {
+      name,
+      sizeGiB,
+      requiredBytes: req.capacityRange?.requiredBytes ?? 0,
+      limitBytes: req.capacityRange?.limitBytes ?? 0,
+      zone,
+      allowedZones,
+      // EC2 encrypts whatever is made from an encrypted source.
+      params: content?.facts.encrypted ? { ...params, encrypted: true } : params,
+      iops: resolveIops(params, sizeGiB),
+      multiAttach,
+      source: content?.source,
+    },
+    ctx.deadline,
+  );
 
-  const volumeContext: Record<string, string> = {};
-  if (params.fsType) volumeContext.fsType = params.fsType;
-  for (const k of FORMAT_KEYS) if (params.format[k] !== undefined) volumeContext[k] = params.format[k];
   return {
     volume: {
       volumeId: created.volumeId,
       capacityBytes: created.sizeGiB * GiB,
-      volumeContext,
-      contentSource: toCsiContentSource(source),
+      // The node agent formats with these: the filesystem type and the format options, as the class spelled them.
+      volumeContext: { ...params.format, ...(params.fsType ? { fsType: params.fsType } : {}) },
+      contentSource: content ? req.volumeContentSource : undefined,
       accessibleTopology: [topologyFor(created.zone)],
     },
   };

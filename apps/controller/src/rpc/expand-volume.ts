@@ -4,7 +4,7 @@ import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { requestChange } from '../ops/modify-requests.js';
 import { latestModification } from '../ops/modify-volume.js';
-import { isVolumeType, limitsOf } from '../params.js';
+import { isVolumeType, limitsOf } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
 
 /**

@@ -4,7 +4,9 @@ import { VolumeCapability_AccessMode_Mode as Mode, type CallContext, type GetCap
 import { capabilityProblem } from '../access.js';
 import { GiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
-import { limitsOf, parseVolumeParams, resolveIops, type VolumeParams } from '../params.js';
+import { limitsOf } from '../params/volume-types.js';
+import { resolveIops } from '../params/iops.js';
+import { parseVolumeParams, type VolumeParams } from '../params/volume-params.js';
 import { LEGACY_ZONE_KEY, ZONE_KEY } from '../topology.js';
 
 /** Keys Kubernetes reserves in StorageClass parameters (secret references, fstype); external-provisioner strips them before CreateVolume but not here. */

@@ -2,7 +2,7 @@ import { isSnapshotId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, GetSnapshotRequest, GetSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
-import { toCsiSnapshot } from '../snapshots.js';
+import { toCsiSnapshot } from '../snapshot-view.js';
 
 /** GetSnapshot: any snapshot the account can read, by id (a pre-provisioned one too); NOT_FOUND when there is none. */
 export async function getSnapshot(deps: Deps, req: GetSnapshotRequest, ctx: CallContext): Promise<GetSnapshotResponse> {

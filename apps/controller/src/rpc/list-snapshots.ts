@@ -2,7 +2,7 @@ import { isSnapshotId, isVolumeId } from '@plinth/cloud';
 import type { CallContext, ListSnapshotsRequest, ListSnapshotsResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
 import { pageCursor, pageOf } from '../paging.js';
-import { isCsiSnapshot, toCsiSnapshot } from '../snapshots.js';
+import { isCsiSnapshot, toCsiSnapshot } from '../snapshot-view.js';
 
 const none: ListSnapshotsResponse = { entries: [], nextToken: '' };
 

@@ -3,7 +3,9 @@ import type { CallContext, ControllerModifyVolumeRequest, ControllerModifyVolume
 import type { Deps } from '../deps.js';
 import { requestChange, satisfies, type VolumeChange } from '../ops/modify-requests.js';
 import { latestModification, shapeOf, stateOf } from '../ops/modify-volume.js';
-import { checkShape, limitsOf, modifiedShape, parseMutableParams } from '../params.js';
+import { checkShape, modifiedShape } from '../params/shape.js';
+import { limitsOf } from '../params/volume-types.js';
+import { parseMutableParams } from '../params/mutable-params.js';
 import { requireVolumeId } from './ids.js';
 
 /**

@@ -2,7 +2,7 @@ import { invalidArgument, notFound } from '@plinth/errors';
 import type { ValidateVolumeCapabilitiesRequest, ValidateVolumeCapabilitiesResponse } from '@plinth/csi';
 import { capabilityProblem } from '../access.js';
 import type { Deps } from '../deps.js';
-import { isVolumeType } from '../params.js';
+import { isVolumeType } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
 
 export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolumeCapabilitiesRequest): Promise<ValidateVolumeCapabilitiesResponse> {

@@ -1,19 +1,15 @@
-import { realpath, stat } from 'node:fs/promises';
-import { join, normalize } from 'node:path';
+import { normalize } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failedPrecondition, invalidArgument, notFound } from '@plinth/errors';
-import { isEbsModel, majMinOf, serialMatches, serialOf } from './identity.js';
-import { blockEntryByMajMin, listBlockEntries, type BlockEntry } from './sysfs.js';
-
-export interface DeviceRoots {
-  sysRoot: string;
-  devRoot: string;
-}
+import { blockDeviceByMajMin, type HostOs } from '../os/host-os.js';
+import { isEbsModel, serialMatches, serialOf } from './identity.js';
 
 /** A device node whose identity as the volume has been checked. */
 export interface ProvenDevice {
-  /** The device node to touch (under devRoot). */
+  /** The device node to touch (under the dev root). */
   path: string;
+  /** The same node, relative to the dev root (for the re-check). */
+  node: string;
   majMin: string;
   /** Kernel name (sysfs block entry). */
   name: string;
@@ -26,57 +22,41 @@ export interface ProvenDevice {
 
 type Check = { ok: ProvenDevice } | { mismatch: string } | undefined;
 
-/** Maps a publish_context path such as /dev/xvdba into devRoot, rejecting anything outside /dev. */
-export function attachmentPath(devRoot: string, devicePath: string): string {
+/** The name under /dev of a publish_context path such as /dev/xvdba, rejecting anything outside /dev. */
+export function attachmentName(devicePath: string): string {
   const n = normalize(devicePath);
   if (n !== devicePath || !/^\/dev\/[A-Za-z0-9._-]+$/.test(n)) {
     throw invalidArgument(`publish_context devicePath "${devicePath.slice(0, 64)}" is not a device under /dev`);
   }
-  return join(devRoot, n.slice('/dev/'.length));
+  return n.slice('/dev/'.length);
 }
 
-async function blockNode(path: string): Promise<{ real: string; majMin: string } | undefined> {
-  try {
-    const real = await realpath(path);
-    const st = await stat(real, { bigint: true });
-    if (!st.isBlockDevice()) return undefined;
-    return { real, majMin: majMinOf(st.rdev) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Checks one candidate node against sysfs. */
-async function check(roots: DeviceRoots, volumeId: string, path: string, fromAttachmentPath: boolean): Promise<Check> {
-  const node = await blockNode(path);
+/** Checks one candidate node (a name under the dev root) against sysfs. */
+async function check(os: HostOs, volumeId: string, name: string, fromAttachmentPath: boolean): Promise<Check> {
+  const node = await os.deviceNode(name);
   if (!node) return undefined;
-  const entry = await blockEntryByMajMin(roots.sysRoot, node.majMin);
-  if (!entry) return { mismatch: `${path} (${node.majMin}) has no sysfs entry` };
+  const shown = `/dev/${name}`;
+  const entry = await blockDeviceByMajMin(os, node.majMin);
+  if (!entry) return { mismatch: `${shown} (${node.majMin}) has no sysfs entry` };
+  const found = { path: node.path, node: node.name, majMin: node.majMin, name: entry.name };
   if (entry.serial !== undefined) {
-    if (serialMatches(entry.serial, volumeId) && isEbsModel(entry.model ?? '')) {
-      return { ok: { path: node.real, majMin: node.majMin, name: entry.name, proof: 'nvme-serial' } };
-    }
-    return { mismatch: `${path} is ${entry.name} with serial "${entry.serial}" and model "${entry.model ?? ''}", not ${serialOf(volumeId)} / EBS` };
+    if (serialMatches(entry.serial, volumeId) && isEbsModel(entry.model ?? '')) return { ok: { ...found, proof: 'nvme-serial' } };
+    return { mismatch: `${shown} is ${entry.name} with serial "${entry.serial}" and model "${entry.model ?? ''}", not ${serialOf(volumeId)} / EBS` };
   }
-  if (fromAttachmentPath) return { ok: { path: node.real, majMin: node.majMin, name: entry.name, proof: 'attachment-path' } };
-  return { mismatch: `${path} is ${entry.name}, which has no NVMe serial` };
+  if (fromAttachmentPath) return { ok: { ...found, proof: 'attachment-path' } };
+  return { mismatch: `${shown} is ${entry.name}, which has no NVMe serial` };
 }
 
 /** One discovery pass: by-id link, sysfs scan, then the attachment path. */
-async function lookOnce(roots: DeviceRoots, volumeId: string, devicePath: string | undefined): Promise<{ found?: ProvenDevice; mismatches: string[] }> {
+async function lookOnce(os: HostOs, volumeId: string, devicePath: string | undefined): Promise<{ found?: ProvenDevice; mismatches: string[] }> {
   const mismatches: string[] = [];
-  const candidates: { path: string; attach: boolean }[] = [
-    { path: join(roots.devRoot, 'disk', 'by-id', `nvme-Amazon_Elastic_Block_Store_${serialOf(volumeId)}`), attach: false },
-  ];
-  const entries: BlockEntry[] = await listBlockEntries(roots.sysRoot);
-  for (const e of entries) {
-    if (e.serial !== undefined && serialMatches(e.serial, volumeId) && isEbsModel(e.model ?? '')) {
-      candidates.push({ path: join(roots.devRoot, e.name), attach: false });
-    }
+  const candidates: { name: string; attach: boolean }[] = [{ name: `disk/by-id/nvme-Amazon_Elastic_Block_Store_${serialOf(volumeId)}`, attach: false }];
+  for (const e of await os.blockDevices()) {
+    if (e.serial !== undefined && serialMatches(e.serial, volumeId) && isEbsModel(e.model ?? '')) candidates.push({ name: e.name, attach: false });
   }
-  if (devicePath) candidates.push({ path: attachmentPath(roots.devRoot, devicePath), attach: true });
+  if (devicePath) candidates.push({ name: attachmentName(devicePath), attach: true });
   for (const c of candidates) {
-    const r = await check(roots, volumeId, c.path, c.attach);
+    const r = await check(os, volumeId, c.name, c.attach);
     if (r && 'ok' in r) return { found: r.ok, mismatches };
     if (r) mismatches.push(r.mismatch);
   }
@@ -88,18 +68,12 @@ async function lookOnce(roots: DeviceRoots, volumeId: string, devicePath: string
  * to `waitMs` for it to appear. A device that is there but is something else
  * is FAILED_PRECONDITION; nothing at all is NOT_FOUND.
  */
-export async function findDevice(
-  roots: DeviceRoots,
-  volumeId: string,
-  devicePath: string | undefined,
-  waitMs: number,
-  signal?: AbortSignal,
-): Promise<ProvenDevice> {
-  if (devicePath !== undefined && devicePath !== '') attachmentPath(roots.devRoot, devicePath);
+export async function findDevice(os: HostOs, volumeId: string, devicePath: string | undefined, waitMs: number, signal?: AbortSignal): Promise<ProvenDevice> {
+  if (devicePath !== undefined && devicePath !== '') attachmentName(devicePath);
   const deadline = Date.now() + waitMs;
   let delay = 50;
   for (;;) {
-    const { found, mismatches } = await lookOnce(roots, volumeId, devicePath || undefined);
+    const { found, mismatches } = await lookOnce(os, volumeId, devicePath || undefined);
     if (found) return found;
     if (Date.now() >= deadline || signal?.aborted) {
       if (mismatches.length > 0) {
@@ -116,11 +90,11 @@ export async function findDevice(
  * Re-checks a proven device right before a destructive step: the node still
  * has the same major:minor and sysfs still names the same volume there.
  */
-export async function reprove(roots: DeviceRoots, dev: ProvenDevice, volumeId: string): Promise<void> {
-  const node = await blockNode(dev.path);
+export async function reprove(os: HostOs, dev: ProvenDevice, volumeId: string): Promise<void> {
+  const node = await os.deviceNode(dev.node);
   if (!node || node.majMin !== dev.majMin) throw failedPrecondition(`device ${dev.path} of volume ${volumeId} changed under us; left untouched`);
   if (dev.proof === 'nvme-serial') {
-    const entry = await blockEntryByMajMin(roots.sysRoot, dev.majMin);
+    const entry = await blockDeviceByMajMin(os, dev.majMin);
     if (!entry || entry.serial === undefined || !serialMatches(entry.serial, volumeId)) {
       throw failedPrecondition(`device ${dev.path} no longer carries serial ${serialOf(volumeId)}; left untouched`);
     }

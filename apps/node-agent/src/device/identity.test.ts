@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachmentPath } from './find.js';
+import { attachmentName } from './find.js';
 import { isEbsModel, majMinOf, serialMatches, serialOf, validateVolumeId } from './identity.js';
 
 describe('volume identity', () => {
@@ -26,10 +26,10 @@ describe('volume identity', () => {
     expect(majMinOf(dev)).toBe('259:300');
   });
 
-  it('maps a publish_context device path into the dev root, and refuses anything else', () => {
-    expect(attachmentPath('/tmp/host/dev', '/dev/xvdba')).toBe('/tmp/host/dev/xvdba');
+  it('takes the name under /dev of a publish_context device path, and refuses anything else', () => {
+    expect(attachmentName('/dev/xvdba')).toBe('xvdba');
     for (const p of ['/dev/../etc/passwd', '/etc/xvdba', 'xvdba', '/dev/disk/by-id/x']) {
-      expect(() => attachmentPath('/dev', p)).toThrow(/devicePath/);
+      expect(() => attachmentName(p)).toThrow(/devicePath/);
     }
   });
 });

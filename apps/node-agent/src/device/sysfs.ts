@@ -18,7 +18,7 @@ async function readTrim(path: string): Promise<string | undefined> {
   }
 }
 
-export async function readBlockEntry(sysRoot: string, name: string): Promise<BlockEntry | undefined> {
+async function readBlockEntry(sysRoot: string, name: string): Promise<BlockEntry | undefined> {
   const dir = join(sysRoot, 'block', name);
   const majMin = await readTrim(join(dir, 'dev'));
   if (!majMin) return undefined;
@@ -39,8 +39,4 @@ export async function listBlockEntries(sysRoot: string): Promise<BlockEntry[]> {
   }
   const entries = await Promise.all(names.map((n) => readBlockEntry(sysRoot, n)));
   return entries.filter((e): e is BlockEntry => e !== undefined);
-}
-
-export async function blockEntryByMajMin(sysRoot: string, majMin: string): Promise<BlockEntry | undefined> {
-  return (await listBlockEntries(sysRoot)).find((e) => e.majMin === majMin);
 }

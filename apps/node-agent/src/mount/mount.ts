@@ -24,11 +24,7 @@ export async function bindMount(source: string, target: string, readOnly: boolea
   }
 }
 
-/** Unmounts every mount stacked at `target`; no-op when nothing is mounted there. */
-export async function unmountAll(target: string): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    if (!(await mountAt(target))) return;
-    await run('umount', [target], { timeoutMs: MOUNT_TIMEOUT_MS, onError: (m) => failedPrecondition(m) });
-  }
-  throw failedPrecondition(`${target} is still mounted after 8 unmounts`);
+/** Unmounts the top-most mount at `target`; "not mounted" is a failure like any other. */
+export async function unmount(target: string): Promise<void> {
+  await run('umount', [target], { timeoutMs: MOUNT_TIMEOUT_MS, onError: (m) => failedPrecondition(m) });
 }

@@ -59,9 +59,3 @@ export async function growOffline(device: string): Promise<void> {
   });
   await run('resize2fs', [device], { timeoutMs: 10 * 60_000 });
 }
-
-/** Whether the device has grown beyond its filesystem. */
-export async function needsGrow(fsType: string, device: string, mountPoint?: string): Promise<boolean> {
-  const [dev, fs] = await Promise.all([deviceSize(device), filesystemSize(fsType, device, mountPoint)]);
-  return dev - fs > GROW_SLACK_BYTES;
-}

@@ -1,6 +1,6 @@
 import type { Logger } from '@plinth/logger';
-import type { DeviceRoots } from '../device/find.js';
 import type { VolumeLocks } from '../locks.js';
+import type { HostOs } from '../os/host-os.js';
 
 /** What this node is, as reported by NodeGetInfo. */
 export interface NodeIdentity {
@@ -15,7 +15,8 @@ export interface NodeContext {
   driverName: string;
   version: string;
   kubeletRoot: string;
-  roots: DeviceRoots;
+  /** The OS: devices, filesystems, mounts, paths (LinuxOs; FakeOs in unit tests). */
+  os: HostOs;
   deviceWaitMs: number;
   locks: VolumeLocks;
   log: Logger;

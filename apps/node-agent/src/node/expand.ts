@@ -1,10 +1,9 @@
-import { lstat } from 'node:fs/promises';
 import { failedPrecondition, invalidArgument, notFound } from '@plinth/errors';
 import type { NodeExpandVolumeRequest, NodeExpandVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
 import { requireExistingVolumeId } from '../device/identity.js';
-import { mountAt } from '../mount/mountinfo.js';
-import { deviceSize, filesystemSize, growOnline, GROW_SLACK_BYTES } from '../mount/resize.js';
+import { GROW_SLACK_BYTES } from '../mount/resize.js';
+import { mountAt } from '../os/host-os.js';
 import { validatePath, volumePathOf } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
@@ -22,24 +21,25 @@ export async function nodeExpandVolume(ctx: NodeContext, req: NodeExpandVolumeRe
   const access = req.volumeCapability ? parseCapability(req.volumeCapability) : undefined;
   const required = req.capacityRange?.requiredBytes ?? 0;
 
+  const os = ctx.os;
   return ctx.locks.with(req.volumeId, 'NodeExpandVolume', async () => {
-    const st = await lstat(path).catch(() => undefined);
+    const st = await os.pathInfo(path).catch(() => undefined);
     if (!st) throw notFound(`volume_path ${path} does not exist for volume ${req.volumeId}`);
-    const dev = await findDevice(ctx.roots, req.volumeId, undefined, ctx.deviceWaitMs, signal);
-    const size = await deviceSize(dev.path);
+    const dev = await findDevice(os, req.volumeId, undefined, ctx.deviceWaitMs, signal);
+    const size = await os.deviceSize(dev.path);
     if (required > 0 && size < required) {
       throw failedPrecondition(`device ${dev.path} of volume ${req.volumeId} is ${size} bytes, less than the required ${required}; the resize is not visible on this node yet`);
     }
-    if (access?.kind === 'block' || !st.isDirectory()) return { capacityBytes: size };
+    if (access?.kind === 'block' || st.kind !== 'directory') return { capacityBytes: size };
 
-    const mount = await mountAt(path);
+    const mount = await mountAt(os, path);
     if (!mount) throw failedPrecondition(`volume ${req.volumeId} is not mounted at ${path}`);
     if (mount.majMin !== dev.majMin) {
       throw failedPrecondition(`${path} is mounted from ${mount.source} (${mount.majMin}), not from volume ${req.volumeId} (${dev.path}, ${dev.majMin})`);
     }
-    const before = await filesystemSize(mount.fsType, dev.path, path);
+    const before = await os.filesystemSize(mount.fsType, dev.path, path);
     if (size - before > GROW_SLACK_BYTES) {
-      await growOnline(mount.fsType, dev.path, path);
+      await os.growOnline(mount.fsType, dev.path, path);
       ctx.log.info({ volumeId: req.volumeId, from: before, to: size, fsType: mount.fsType }, 'filesystem grown');
     }
     return { capacityBytes: size };

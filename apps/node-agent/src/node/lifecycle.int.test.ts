@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeHost, detachAll, type FakeHost } from '../../../../test/support/nvme.js';
 import { mountAt } from '../mount/mountinfo.js';
-import { blockCap, checksum, grpcError, mountCap, newVolumeId, startTestAgent, type TestAgent } from '../testing/harness.js';
+import { blockCap, checksum, grpcError, mountCap, newVolumeId, startTestAgent, type TestAgent } from '../../../../test/support/node-agent.js';
 
 const exec = promisify(execFile);
 const MiB = 1024 * 1024;

@@ -1,11 +1,10 @@
-import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument } from '@plinth/errors';
 import type { NodePublishVolumeRequest, NodePublishVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
-import { majMinOf, validateVolumeId } from '../device/identity.js';
-import { bindMount } from '../mount/mount.js';
-import { mountAt, type MountEntry } from '../mount/mountinfo.js';
+import { validateVolumeId } from '../device/identity.js';
+import type { MountEntry } from '../mount/mountinfo.js';
+import { mountAt } from '../os/host-os.js';
 import { assertNoEscape, validatePath } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
@@ -20,6 +19,7 @@ function checkExisting(existing: MountEntry, majMin: string, readOnly: boolean, 
 }
 
 export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolumeRequest, signal?: AbortSignal): Promise<NodePublishVolumeResponse> {
+  const os = ctx.os;
   validateVolumeId(req.volumeId);
   const target = validatePath('target_path', req.targetPath, ctx.kubeletRoot);
   const access = parseCapability(req.volumeCapability);
@@ -28,37 +28,37 @@ export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolume
     throw invalidArgument(`target_path ${target} must not be inside staging_target_path ${staging}`);
   }
   const readOnly = req.readonly;
-  await assertNoEscape('target_path', target, ctx.kubeletRoot);
-  if (staging !== undefined) await assertNoEscape('staging_target_path', staging, ctx.kubeletRoot);
+  await assertNoEscape(os, 'target_path', target, ctx.kubeletRoot);
+  if (staging !== undefined) await assertNoEscape(os, 'staging_target_path', staging, ctx.kubeletRoot);
 
   return ctx.locks.with(req.volumeId, 'NodePublishVolume', async () => {
     const log = ctx.log.child({ volumeId: req.volumeId, target });
     if (access.kind === 'block') {
-      const dev = await findDevice(ctx.roots, req.volumeId, req.publishContext.devicePath, ctx.deviceWaitMs, signal);
-      const existing = await mountAt(target);
+      const dev = await findDevice(os, req.volumeId, req.publishContext.devicePath, ctx.deviceWaitMs, signal);
+      const existing = await mountAt(os, target);
       if (existing) {
         // A bind of a device node: mountinfo shows the /dev filesystem; the node's rdev is the device.
-        const st = await stat(target, { bigint: true });
-        checkExisting({ ...existing, majMin: st.isBlockDevice() ? majMinOf(st.rdev) : 'none' }, dev.majMin, readOnly, req);
+        const st = await os.pathInfo(target);
+        checkExisting({ ...existing, majMin: st?.kind === 'block' && st.majMin !== undefined ? st.majMin : 'none' }, dev.majMin, readOnly, req);
         return {};
       }
-      await mkdir(dirname(target), { recursive: true });
-      await (await open(target, 'a')).close();
-      await bindMount(dev.path, target, readOnly);
+      await os.mkdir(dirname(target));
+      await os.createFile(target);
+      await os.bindMount(dev.path, target, readOnly, []);
       log.info({ device: dev.path, readOnly }, 'published block device');
       return {};
     }
 
-    const staged = await mountAt(staging!);
+    const staged = await mountAt(os, staging!);
     if (!staged) throw failedPrecondition(`volume ${req.volumeId} is not staged at ${staging}; call NodeStageVolume first`);
-    const existing = await mountAt(target);
+    const existing = await mountAt(os, target);
     if (existing) {
       checkExisting(existing, staged.majMin, readOnly, req);
       return {};
     }
-    await mkdir(target, { recursive: true });
+    await os.mkdir(target);
     const extra = access.mountFlags.filter((f) => f !== 'ro' && f !== 'rw' && f !== 'defaults');
-    await bindMount(staging!, target, readOnly || access.mountFlags.includes('ro'), extra);
+    await os.bindMount(staging!, target, readOnly || access.mountFlags.includes('ro'), extra);
     log.info({ staging, readOnly }, 'published');
     return {};
   });

@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { VolumeUsage_Unit } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeHost, detachAll, type FakeHost } from '../../../../test/support/nvme.js';
-import { blockCap, grpcError, mountCap, newVolumeId, startTestAgent, type TestAgent } from '../testing/harness.js';
+import { blockCap, grpcError, mountCap, newVolumeId, startTestAgent, type TestAgent } from '../../../../test/support/node-agent.js';
 
 const exec = promisify(execFile);
 const MiB = 1024 * 1024;

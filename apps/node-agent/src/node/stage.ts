@@ -1,13 +1,11 @@
-import { mkdir } from 'node:fs/promises';
 import { alreadyExists, failedPrecondition } from '@plinth/errors';
 import type { NodeStageVolumeRequest, NodeStageVolumeResponse } from '@plinth/csi';
 import { findDevice, reprove } from '../device/find.js';
 import { validateVolumeId } from '../device/identity.js';
-import { isBlank, probe } from '../mount/blkid.js';
-import { mkfs, parseFormatOptions } from '../mount/mkfs.js';
-import { mountDevice } from '../mount/mount.js';
-import { mountAt } from '../mount/mountinfo.js';
-import { growOffline, growOnline, needsGrow } from '../mount/resize.js';
+import { isBlank } from '../mount/blkid.js';
+import { parseFormatOptions } from '../mount/mkfs.js';
+import { GROW_SLACK_BYTES } from '../mount/resize.js';
+import { mountAt, type HostOs } from '../os/host-os.js';
 import { assertNoEscape, validatePath } from '../paths.js';
 import { parseCapability } from './capability.js';
 import type { NodeContext } from './context.js';
@@ -19,21 +17,28 @@ export function stageMountOptions(fsType: string, flags: string[]): string[] {
   return opts;
 }
 
+/** Whether the device has grown beyond its filesystem. */
+async function needsGrow(os: HostOs, fsType: string, device: string, mountPoint?: string): Promise<boolean> {
+  const [dev, fs] = await Promise.all([os.deviceSize(device), os.filesystemSize(fsType, device, mountPoint)]);
+  return dev - fs > GROW_SLACK_BYTES;
+}
+
 export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequest, signal?: AbortSignal): Promise<NodeStageVolumeResponse> {
+  const os = ctx.os;
   validateVolumeId(req.volumeId);
   const staging = validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
   const access = parseCapability(req.volumeCapability);
   const format = access.kind === 'mount' ? parseFormatOptions(access.fsType, req.volumeContext) : {};
   const devicePath = req.publishContext.devicePath;
 
-  await assertNoEscape('staging_target_path', staging, ctx.kubeletRoot);
+  await assertNoEscape(os, 'staging_target_path', staging, ctx.kubeletRoot);
 
   return ctx.locks.with(req.volumeId, 'NodeStageVolume', async () => {
     // Raw block volumes are not staged: publish binds the device itself.
     if (access.kind === 'block') return {};
 
-    const existing = await mountAt(staging);
-    const dev = await findDevice(ctx.roots, req.volumeId, devicePath, ctx.deviceWaitMs, signal);
+    const existing = await mountAt(os, staging);
+    const dev = await findDevice(os, req.volumeId, devicePath, ctx.deviceWaitMs, signal);
     const log = ctx.log.child({ volumeId: req.volumeId, device: dev.path, proof: dev.proof });
     if (dev.proof === 'attachment-path') log.warn('non-NVMe device: identity rests on the attachment path only (no serial to check)');
 
@@ -48,29 +53,29 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
       return {};
     }
 
-    const found = await probe(dev.path);
+    const found = await os.probe(dev.path);
     if (isBlank(found)) {
-      await reprove(ctx.roots, dev, req.volumeId);
+      await reprove(os, dev, req.volumeId);
       log.info({ fsType: access.fsType, format }, 'blank device: formatting');
-      await mkfs(access.fsType, dev.path, format);
+      await os.mkfs(access.fsType, dev.path, format);
     } else if (found.type !== access.fsType) {
       const what = found.type || `a ${found.ptType} partition table`;
       throw failedPrecondition(`volume ${req.volumeId} already contains ${what}, not ${access.fsType}; refusing to reformat it`);
-    } else if (access.fsType !== 'xfs' && (await needsGrow(access.fsType, dev.path))) {
+    } else if (access.fsType !== 'xfs' && (await needsGrow(os, access.fsType, dev.path))) {
       // The volume was resized while not staged: grow ext* before mounting (no online-resize privilege needed).
-      await reprove(ctx.roots, dev, req.volumeId);
-      await growOffline(dev.path);
+      await reprove(os, dev, req.volumeId);
+      await os.growOffline(dev.path);
       log.info('filesystem was smaller than the device: grown before mounting');
     }
 
-    await mkdir(staging, { recursive: true });
-    await reprove(ctx.roots, dev, req.volumeId);
-    await mountDevice(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags));
+    await os.mkdir(staging);
+    await reprove(os, dev, req.volumeId);
+    await os.mount(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags));
     if (access.fsType === 'xfs') {
       try {
         // xfs only grows mounted.
-        if (await needsGrow('xfs', dev.path, staging)) {
-          await growOnline('xfs', dev.path, staging);
+        if (await needsGrow(os, 'xfs', dev.path, staging)) {
+          await os.growOnline('xfs', dev.path, staging);
           log.info('filesystem was smaller than the device: grown');
         }
       } catch (err) {

@@ -1,10 +1,7 @@
-import { lstat, stat, statfs } from 'node:fs/promises';
 import { invalidArgument, notFound } from '@plinth/errors';
 import { VolumeUsage_Unit, type NodeGetVolumeStatsRequest, type NodeGetVolumeStatsResponse, type VolumeCondition } from '@plinth/csi';
-import { majMinOf, requireExistingVolumeId } from '../device/identity.js';
-import { blockEntryByMajMin } from '../device/sysfs.js';
-import { mountAt } from '../mount/mountinfo.js';
-import { deviceSize } from '../mount/resize.js';
+import { requireExistingVolumeId } from '../device/identity.js';
+import { blockDeviceByMajMin, mountAt, type FsStats } from '../os/host-os.js';
 import { validatePath, volumePathOf } from '../paths.js';
 import type { NodeContext } from './context.js';
 
@@ -13,7 +10,7 @@ const abnormal = (message: string): VolumeCondition => ({ abnormal: true, messag
 
 /** Whether a device (major:minor) still exists in sysfs. */
 async function deviceGone(ctx: NodeContext, majMin: string): Promise<boolean> {
-  return (await blockEntryByMajMin(ctx.roots.sysRoot, majMin)) === undefined;
+  return (await blockDeviceByMajMin(ctx.os, majMin)) === undefined;
 }
 
 export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeStatsRequest): Promise<NodeGetVolumeStatsResponse> {
@@ -23,30 +20,30 @@ export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeSta
   if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
 
   // Stats are read-only: no per-volume lock, so kubelet's polling never blocks a stage or publish.
-  const st = await lstat(path).catch(() => undefined);
+  const st = await ctx.os.pathInfo(path).catch(() => undefined);
   if (!st) throw notFound(`volume_path ${path} does not exist for volume ${req.volumeId}`);
-  const mount = await mountAt(path);
+  const mount = await mountAt(ctx.os, path);
   if (!mount) {
     return { usage: [], volumeCondition: abnormal(`volume ${req.volumeId} is not mounted at ${path} (the mount is gone)`) };
   }
 
-  if (!st.isDirectory()) {
+  if (st.kind !== 'directory') {
     // Block volume: the device node is bind-mounted onto a file.
     let size: number;
     try {
-      size = await deviceSize(path);
+      size = await ctx.os.deviceSize(path);
     } catch {
       return { usage: [], volumeCondition: abnormal(`the block device of volume ${req.volumeId} cannot be read at ${path}`) };
     }
     // A bind of a device node: the node's rdev is the device (mountinfo shows the /dev filesystem).
-    const majMin = majMinOf((await stat(path, { bigint: true })).rdev);
+    const majMin = st.majMin ?? 'none';
     const cond = (await deviceGone(ctx, majMin)) ? abnormal(`the device of volume ${req.volumeId} (${majMin}) has vanished`) : healthy;
     return { usage: [{ unit: VolumeUsage_Unit.BYTES, total: size, used: 0, available: 0 }], volumeCondition: cond };
   }
 
-  let fs: Awaited<ReturnType<typeof statfs>>;
+  let fs: FsStats;
   try {
-    fs = await statfs(path);
+    fs = await ctx.os.statfs(path);
   } catch (err) {
     // EIO and friends: the filesystem is there but cannot answer.
     return { usage: [], volumeCondition: abnormal(`the filesystem of volume ${req.volumeId} at ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`) };

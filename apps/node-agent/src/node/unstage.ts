@@ -1,6 +1,6 @@
 import type { NodeUnstageVolumeRequest, NodeUnstageVolumeResponse } from '@plinth/csi';
 import { validateVolumeId } from '../device/identity.js';
-import { unmountAll } from '../mount/mount.js';
+import { unmountAll } from '../os/host-os.js';
 import { assertNoEscape, validatePath } from '../paths.js';
 import type { NodeContext } from './context.js';
 
@@ -8,9 +8,9 @@ import type { NodeContext } from './context.js';
 export async function nodeUnstageVolume(ctx: NodeContext, req: NodeUnstageVolumeRequest): Promise<NodeUnstageVolumeResponse> {
   validateVolumeId(req.volumeId);
   const staging = validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
-  await assertNoEscape('staging_target_path', staging, ctx.kubeletRoot);
+  await assertNoEscape(ctx.os, 'staging_target_path', staging, ctx.kubeletRoot);
   return ctx.locks.with(req.volumeId, 'NodeUnstageVolume', async () => {
-    await unmountAll(staging);
+    await unmountAll(ctx.os, staging);
     ctx.log.info({ volumeId: req.volumeId, staging }, 'unstaged');
     return {};
   });

@@ -1,6 +1,6 @@
 /**
- * Starts the node agent in-process on a temp socket against a fake host
- * (test/support/nvme.ts) and gives typed promise clients for it. Used by the
+ * Starts the node agent in-process on a temp socket against an emulated host
+ * (./nvme.ts) and gives typed promise clients for it. Used by the
  * integration tests and the benchmark.
  */
 import { createHash } from 'node:crypto';
@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { credentials, Metadata, type CallOptions, type Client, type ServiceError } from '@grpc/grpc-js';
 import { IdentityClient, NodeClient, VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
-import { startAgent, type Agent } from '../agent.js';
-import { loadConfig } from '../config.js';
-import type { NodeIdentity } from '../node/context.js';
+import { startAgent, type Agent } from '../../apps/node-agent/src/agent.js';
+import { loadConfig } from '../../apps/node-agent/src/config.js';
+import type { NodeIdentity } from '../../apps/node-agent/src/node/context.js';
 
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiEnv } from '../../apps/api/src/config.js';
 import { controllerEnv } from '../../apps/controller/src/config.js';
-import { parseVolumeParams } from '../../apps/controller/src/params.js';
+import { parseVolumeParams } from '../../apps/controller/src/params/volume-params.js';
 import { configSchema as nodeEnv } from '../../apps/node-agent/src/config.js';
 import {
   container,

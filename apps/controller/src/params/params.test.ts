@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkShape, modifiedShape, parseMutableParams, parseVolumeParams, resolveIops, withMutableParams, type ShapeChange, type VolumeShape } from './params.js';
+import { checkShape, modifiedShape, type ShapeChange, type VolumeShape } from './shape.js';
+import { parseMutableParams, withMutableParams } from './mutable-params.js';
+import { resolveIops } from './iops.js';
+import { parseVolumeParams } from './volume-params.js';
 
 const kindOf = (fn: () => unknown): string | undefined => {
   try {

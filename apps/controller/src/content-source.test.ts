@@ -1,18 +1,11 @@
 import type { SnapshotInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from './capacity.js';
-import {
-  cloneZone,
-  contentSourceOf,
-  contentSourceTag,
-  fromSnapshotResult,
-  parseSnapshotParams,
-  sizeForSource,
-  snapshotResult,
-  snapshotTags,
-  toCsiContentSource,
-  toCsiSnapshot,
-} from './snapshots.js';
+import { cloneZone } from './topology.js';
+import { contentSourceOf, contentSourceTag, toCsiContentSource } from './content-source.js';
+import { fromSnapshotResult, snapshotResult, toCsiSnapshot } from './snapshot-view.js';
+import { parseSnapshotParams, snapshotTags } from './params/snapshot-params.js';
+import { sizeForSource } from './capacity.js';
 
 const kindOf = (fn: () => unknown): string | undefined => {
   try {

@@ -1,0 +1,69 @@
+import { TAG_CLUSTER, TAG_SNAPSHOT_NAME, type Tags } from '@plinth/cloud';
+import { invalidArgument } from '@plinth/errors';
+import { z } from 'zod';
+import { tagSpecification } from './tags.js';
+
+/** What external-snapshotter's --extra-create-metadata adds, and the tags Plinth makes of them (aws-ebs-csi-driver's `kubernetes.io/created-for/…` style). */
+export const SNAPSHOT_METADATA = {
+  'csi.storage.k8s.io/volumesnapshot/name': 'kubernetes.io/created-for/volumesnapshot/name',
+  'csi.storage.k8s.io/volumesnapshot/namespace': 'kubernetes.io/created-for/volumesnapshot/namespace',
+  'csi.storage.k8s.io/volumesnapshotcontent/name': 'kubernetes.io/created-for/volumesnapshotcontent/name',
+} as const;
+
+export const FAST_RESTORE_ZONES = 'fastSnapshotRestoreAvailabilityZones';
+
+/** SnapshotParams as a job carries them through Redis. */
+export const snapshotParamsSchema: z.ZodType<SnapshotParams> = z.object({
+  tags: z.record(z.string(), z.string()),
+  fastRestoreZones: z.array(z.string()),
+  metadataTags: z.record(z.string(), z.string()),
+});
+
+export interface SnapshotParams {
+  /** User tags from tagSpecification_N. */
+  tags: Record<string, string>;
+  /** Zones to enable fast snapshot restore in (empty: none). */
+  fastRestoreZones: string[];
+  /** The Kubernetes objects the snapshot is for, tag key → value. */
+  metadataTags: Record<string, string>;
+}
+
+const ZONE_NAME = /^[a-z]{2}-[a-z0-9-]+$/;
+
+/**
+ * Parses VolumeSnapshotClass parameters as aws-ebs-csi-driver spells them
+ * (keys matched case-insensitively): tagSpecification_N,
+ * fastSnapshotRestoreAvailabilityZones (comma-separated zones) and the
+ * snapshotter's metadata. Any other key is INVALID_ARGUMENT naming it.
+ */
+export function parseSnapshotParams(params: Record<string, string>): SnapshotParams {
+  const out: SnapshotParams = { tags: {}, fastRestoreZones: [], metadataTags: {} };
+  for (const [rawKey, value] of Object.entries(params)) {
+    const tag = tagSpecification(rawKey, value);
+    if (tag) {
+      if (tag[0] === TAG_SNAPSHOT_NAME) throw invalidArgument(`parameter ${rawKey}: tag key "${tag[0]}" is reserved by Plinth`);
+      if (tag[1].length > 256) throw invalidArgument(`parameter ${rawKey}: tag value longer than 256 characters`);
+      out.tags[tag[0]] = tag[1];
+      continue;
+    }
+    const key = rawKey.toLowerCase();
+    const meta = Object.entries(SNAPSHOT_METADATA).find(([k]) => k === key);
+    if (meta) {
+      out.metadataTags[meta[1]] = value;
+    } else if (key === FAST_RESTORE_ZONES.toLowerCase()) {
+      const zones = value.split(',').map((z) => z.trim());
+      const bad = zones.find((z) => !ZONE_NAME.test(z));
+      if (bad !== undefined) throw invalidArgument(`parameter ${rawKey}: expected comma-separated availability zone names such as us-east-1a, got "${bad}"`);
+      out.fastRestoreZones = [...new Set(zones)];
+    } else {
+      throw invalidArgument(`unknown snapshot parameter "${rawKey}"; a VolumeSnapshotClass may set tagSpecification_N and ${FAST_RESTORE_ZONES}`);
+    }
+  }
+  return out;
+}
+
+/** The tags a CSI snapshot is created with (in the CreateSnapshot call itself). */
+export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tags {
+  return { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
+}
+

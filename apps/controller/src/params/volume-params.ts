@@ -1,0 +1,128 @@
+import { invalidArgument } from '@plinth/errors';
+import { z } from 'zod';
+import { tagSpecification } from './tags.js';
+import { bool, parseType, positiveInt } from './values.js';
+import { limitsOf, VOLUME_TYPES, type VolumeType } from './volume-types.js';
+
+/** Node-side format options carried to the node agent in the volume context. */
+export const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
+
+export const PVC_NAME = 'csi.storage.k8s.io/pvc/name';
+export const PVC_NAMESPACE = 'csi.storage.k8s.io/pvc/namespace';
+export const PV_NAME = 'csi.storage.k8s.io/pv/name';
+export const FS_TYPE = 'csi.storage.k8s.io/fstype';
+
+export interface VolumeParams {
+  type: VolumeType;
+  iops?: number;
+  iopsPerGB?: number;
+  allowAutoIopsPerGbIncrease: boolean;
+  throughput?: number;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  fsType?: string;
+  /** User tags from tagSpecification_N. */
+  tags: Record<string, string>;
+  pvcName?: string;
+  pvcNamespace?: string;
+  pvName?: string;
+  /** Passed through to the node agent in the volume context, with the canonical key spelling. */
+  format: Partial<Record<(typeof FORMAT_KEYS)[number], string>>;
+}
+
+/** VolumeParams as a job carries them through Redis. */
+export const volumeParamsSchema: z.ZodType<VolumeParams> = z.object({
+  type: z.enum(VOLUME_TYPES),
+  iops: z.number().optional(),
+  iopsPerGB: z.number().optional(),
+  allowAutoIopsPerGbIncrease: z.boolean(),
+  throughput: z.number().optional(),
+  encrypted: z.boolean(),
+  kmsKeyId: z.string().optional(),
+  fsType: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  pvcName: z.string().optional(),
+  pvcNamespace: z.string().optional(),
+  pvName: z.string().optional(),
+  format: z.partialRecord(z.enum(FORMAT_KEYS), z.string()),
+});
+
+const FS_TYPES = new Set(['ext4', 'ext3', 'xfs']);
+
+/**
+ * Parses StorageClass parameters, spelled as aws-ebs-csi-driver spells them
+ * (keys are matched case-insensitively, as there). An unknown key is
+ * INVALID_ARGUMENT naming the key.
+ */
+export function parseVolumeParams(params: Record<string, string>): VolumeParams {
+  const out: VolumeParams = { type: 'gp3', allowAutoIopsPerGbIncrease: false, encrypted: false, tags: {}, format: {} };
+  for (const [rawKey, value] of Object.entries(params)) {
+    const key = rawKey.toLowerCase();
+    const tag = tagSpecification(rawKey, value);
+    if (tag) {
+      out.tags[tag[0]] = tag[1];
+      continue;
+    }
+    const formatKey = FORMAT_KEYS.find((k) => k.toLowerCase() === key);
+    if (formatKey) {
+      out.format[formatKey] = value;
+      continue;
+    }
+    switch (key) {
+      case 'type':
+        out.type = parseType(value);
+        break;
+      case 'iops':
+        out.iops = positiveInt(rawKey, value);
+        break;
+      case 'iopspergb':
+        out.iopsPerGB = positiveInt(rawKey, value);
+        break;
+      case 'allowautoiopspergbincrease':
+        out.allowAutoIopsPerGbIncrease = bool(rawKey, value);
+        break;
+      case 'throughput':
+        out.throughput = positiveInt(rawKey, value);
+        break;
+      case 'encrypted':
+        out.encrypted = bool(rawKey, value);
+        break;
+      case 'kmskeyid':
+        if (!value.trim()) throw invalidArgument('parameter kmsKeyId: must not be empty');
+        out.kmsKeyId = value.trim();
+        break;
+      case 'fstype':
+      case FS_TYPE: {
+        const fs = value.trim().toLowerCase();
+        if (!FS_TYPES.has(fs)) throw invalidArgument(`parameter ${rawKey}: unsupported filesystem "${value}"; one of ext4, ext3, xfs`);
+        out.fsType = fs;
+        break;
+      }
+      case PVC_NAME:
+        out.pvcName = value;
+        break;
+      case PVC_NAMESPACE:
+        out.pvcNamespace = value;
+        break;
+      case PV_NAME:
+        out.pvName = value;
+        break;
+      default:
+        throw invalidArgument(`unknown parameter "${rawKey}"`);
+    }
+  }
+  checkVolumeParams(out);
+  return out;
+}
+
+/** The checks between parameters (each one alone is checked as it is parsed). */
+export function checkVolumeParams(out: VolumeParams): void {
+  const lim = limitsOf(out.type);
+  if (out.iops !== undefined && out.iopsPerGB !== undefined) throw invalidArgument('parameters iops and iopsPerGB are mutually exclusive; set one');
+  if ((out.iops !== undefined || out.iopsPerGB !== undefined) && !lim.iops) throw invalidArgument(`parameter iops: volume type ${out.type} does not take an IOPS setting`);
+  if (out.throughput !== undefined && !lim.throughput) throw invalidArgument(`parameter throughput: only gp3 takes a throughput setting, not ${out.type}`);
+  if (lim.throughput && out.throughput !== undefined && (out.throughput < lim.throughput.min || out.throughput > lim.throughput.max))
+    throw invalidArgument(`parameter throughput: ${out.throughput} MiB/s is outside ${lim.throughput.min}-${lim.throughput.max} for ${out.type}`);
+  if (lim.iopsRequired && out.iops === undefined && out.iopsPerGB === undefined) throw invalidArgument(`parameter iops or iopsPerGB is required for volume type ${out.type}`);
+  if (out.kmsKeyId && !out.encrypted) throw invalidArgument('parameter kmsKeyId needs encrypted "true"');
+}

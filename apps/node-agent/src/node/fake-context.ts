@@ -1,0 +1,37 @@
+/** A NodeContext on a FakeOs, and request builders, for the node service's unit tests. */
+import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
+import { createLogger } from '@plinth/logger';
+import { VolumeLocks } from '../locks.js';
+import { FakeOs } from '../os/fake.js';
+import type { NodeContext } from './context.js';
+
+export const KUBELET_ROOT = '/var/lib/kubelet';
+export const DEVICE_WAIT_MS = 120;
+
+export function fakeContext(os = new FakeOs()): { ctx: NodeContext; os: FakeOs } {
+  os.addDir(KUBELET_ROOT);
+  const ctx: NodeContext = {
+    driverName: 'ebs.csi.plinth.dev',
+    version: '0.0.0-test',
+    kubeletRoot: KUBELET_ROOT,
+    os,
+    deviceWaitMs: DEVICE_WAIT_MS,
+    locks: new VolumeLocks(),
+    log: createLogger({ name: 'node-agent-unit', level: 'silent' }),
+    identity: { nodeId: 'i-0123456789abcdef0', zone: 'us-east-1a', instanceType: 'm5.large', maxVolumesPerNode: 25 },
+  };
+  return { ctx, os };
+}
+
+export const mountCap = (fsType = 'ext4', mountFlags: string[] = [], mode = Mode.SINGLE_NODE_WRITER): VolumeCapability => ({
+  mount: { fsType, mountFlags, volumeMountGroup: '' },
+  accessMode: { mode },
+});
+export const blockCap = (mode = Mode.SINGLE_NODE_WRITER): VolumeCapability => ({ block: {}, accessMode: { mode } });
+
+export const stagingOf = (volumeId: string): string => `${KUBELET_ROOT}/plugins/kubernetes.io/csi/ebs.csi.plinth.dev/${volumeId}/globalmount`;
+export const targetOf = (volumeId: string): string => `${KUBELET_ROOT}/pods/pod-1/volumes/kubernetes.io~csi/${volumeId}/mount`;
+export const blockTargetOf = (volumeId: string): string => `${KUBELET_ROOT}/plugins/kubernetes.io/csi/volumeDevices/publish/${volumeId}/pod-1`;
+
+export const VOL = 'vol-0123456789abcdef0';
+export const OTHER = 'vol-0fedcba9876543210';

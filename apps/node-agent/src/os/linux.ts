@@ -1,0 +1,114 @@
+import { lstat, mkdir, open, realpath, rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { majMinOf } from '../device/identity.js';
+import { listBlockEntries, type BlockEntry } from '../device/sysfs.js';
+import { probe, type Probe } from '../mount/blkid.js';
+import { mkfs, type FormatOptions, type FsType } from '../mount/mkfs.js';
+import { bindMount, mountDevice, unmount } from '../mount/mount.js';
+import { readMounts, type MountEntry } from '../mount/mountinfo.js';
+import { deviceSize, filesystemSize, growOffline, growOnline } from '../mount/resize.js';
+import type { DeviceNode, FsStats, HostOs, PathInfo } from './host-os.js';
+
+/** Where sysfs and /dev are (a fake tree in tests and the emulated Nitro host). */
+export interface DeviceRoots {
+  sysRoot: string;
+  devRoot: string;
+}
+
+/** The real host: node:fs, sysfs under `sysRoot`, device nodes under `devRoot`, util-linux / e2fsprogs / xfsprogs through execFile. */
+export class LinuxOs implements HostOs {
+  constructor(private readonly roots: DeviceRoots) {}
+
+  blockDevices(): Promise<BlockEntry[]> {
+    return listBlockEntries(this.roots.sysRoot);
+  }
+
+  async deviceNode(name: string): Promise<DeviceNode | undefined> {
+    try {
+      const real = await realpath(join(this.roots.devRoot, name));
+      const st = await stat(real, { bigint: true });
+      if (!st.isBlockDevice()) return undefined;
+      return { path: real, name: relative(this.roots.devRoot, real), majMin: majMinOf(st.rdev) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  deviceSize(device: string): Promise<number> {
+    return deviceSize(device);
+  }
+
+  probe(device: string): Promise<Probe> {
+    return probe(device);
+  }
+
+  mkfs(fs: FsType, device: string, options: FormatOptions): Promise<void> {
+    return mkfs(fs, device, options);
+  }
+
+  filesystemSize(fsType: string, device: string, mountPoint?: string): Promise<number> {
+    return filesystemSize(fsType, device, mountPoint);
+  }
+
+  growOnline(fsType: string, device: string, mountPoint: string): Promise<void> {
+    return growOnline(fsType, device, mountPoint);
+  }
+
+  growOffline(device: string): Promise<void> {
+    return growOffline(device);
+  }
+
+  mounts(): Promise<MountEntry[]> {
+    return readMounts();
+  }
+
+  mount(device: string, target: string, fsType: string, options: string[]): Promise<void> {
+    return mountDevice(device, target, fsType, options);
+  }
+
+  bindMount(source: string, target: string, readOnly: boolean, extra: string[]): Promise<void> {
+    return bindMount(source, target, readOnly, extra);
+  }
+
+  unmount(target: string): Promise<void> {
+    return unmount(target);
+  }
+
+  async pathInfo(path: string): Promise<PathInfo | undefined> {
+    const st = await lstat(path, { bigint: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (!st) return undefined;
+    const size = Number(st.size);
+    if (st.isDirectory()) return { kind: 'directory', size };
+    if (st.isFile()) return { kind: 'file', size };
+    if (st.isBlockDevice()) return { kind: 'block', size, majMin: majMinOf(st.rdev) };
+    return { kind: 'other', size };
+  }
+
+  realpath(path: string): Promise<string> {
+    return realpath(path);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await mkdir(path, { recursive: true });
+  }
+
+  async createFile(path: string): Promise<void> {
+    await (await open(path, 'a')).close();
+  }
+
+  removeDir(path: string): Promise<void> {
+    return rmdir(path);
+  }
+
+  removeFile(path: string): Promise<void> {
+    return rm(path);
+  }
+
+  async statfs(path: string): Promise<FsStats> {
+    const s = await statfs(path);
+    return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+  }
+}
