@@ -9,6 +9,9 @@ import { createSnapshotOp } from './create-snapshot.js';
 import { createVolumeOp, type CreateVolumeJob } from './create-volume.js';
 import { removeSnapshot } from './delete-snapshot.js';
 import { deleteVolumeOp } from './delete-volume.js';
+import { MemoryDeviceNames } from '../devices.js';
+import { publishOp } from './publish.js';
+import { unpublishOp } from './unpublish.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });
 const ctx = (): OpContext => ({ signal: new AbortController().signal, jobId: 'j', attempt: 1, log });
@@ -69,5 +72,56 @@ describe('operations on the in-memory cloud', () => {
     await expect(removeSnapshot(cloud, first.snapshotId, ctx().signal)).rejects.toMatchObject({ kind: 'Unavailable' });
     await removeSnapshot(cloud, first.snapshotId, ctx().signal);
     expect((await api.snapshots.get([first.snapshotId])).size).toBe(0);
+  });
+
+  const publishing = (cloud: Cloud, limit = 0) => {
+    const devices = new MemoryDeviceNames();
+    return { devices, publish: publishOp(cloud, devices, () => Promise.resolve(limit)), unpublish: unpublishOp(cloud, devices) };
+  };
+  const pub = (volumeId: string, nodeId: string) => ({ volumeId, nodeId, accessMode: '1', readonly: false });
+
+  it('attaches under a name the node does not use, waits until attached, and answers the same device again', async () => {
+    const { api, cloud } = setup();
+    const node = api.addInstance({ rootDevice: '/dev/xvdaa' });
+    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { publish, devices } = publishing(cloud);
+    const first = await publish(pub(volumeId, node.id), ctx());
+    expect(first).toEqual({ devicePath: '/dev/xvdab' });
+    expect((await api.volumes.get([volumeId])).get(volumeId)?.attachments).toEqual([expect.objectContaining({ instanceId: node.id, device: '/dev/xvdab', state: 'attached' })]);
+    expect(await publish(pub(volumeId, node.id), ctx())).toEqual(first);
+    expect(await devices.held(node.id)).toEqual(new Map([['/dev/xvdab', volumeId]]));
+  });
+
+  it('refuses a volume attached elsewhere, one in another zone, an unknown node or volume, and a node at its attach limit', async () => {
+    const { api, cloud } = setup();
+    const a = api.addInstance();
+    const b = api.addInstance();
+    const far = api.addInstance({ zone: 'us-east-1b' });
+    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { publish } = publishing(cloud);
+    await publish(pub(volumeId, a.id), ctx());
+    await expect(publish(pub(volumeId, b.id), ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining(`attached to node ${a.id}`) as unknown });
+    const other = await createVolumeOp(cloud)(job({ name: 'pvc-2' }), ctx());
+    await expect(publish(pub(other.volumeId, far.id), ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('zone us-east-1b') as unknown });
+    await expect(publish(pub(other.volumeId, 'i-0123456789abcdef0'), ctx())).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('node i-0123456789abcdef0') as unknown });
+    await expect(publish(pub('vol-0123456789abcdef0', a.id), ctx())).rejects.toMatchObject({ kind: 'NotFound' });
+    const full = publishing(cloud, 1);
+    await full.publish(pub(other.volumeId, b.id), ctx());
+    const third = await createVolumeOp(cloud)(job({ name: 'pvc-3' }), ctx());
+    await expect(full.publish(pub(third.volumeId, b.id), ctx())).rejects.toMatchObject({ kind: 'ResourceExhausted' });
+    expect((await api.volumes.get([third.volumeId])).get(third.volumeId)?.attachments).toEqual([]);
+  });
+
+  it('detaches, waits until detached and frees the name; a volume already detached or a node gone is success', async () => {
+    const { api, cloud } = setup();
+    const node = api.addInstance();
+    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { publish, unpublish, devices } = publishing(cloud);
+    await publish(pub(volumeId, node.id), ctx());
+    await expect(unpublish({ volumeId, nodeId: node.id }, ctx())).resolves.toEqual({});
+    expect((await api.volumes.get([volumeId])).get(volumeId)).toMatchObject({ state: 'available', attachments: [] });
+    expect((await devices.held(node.id)).size).toBe(0);
+    await expect(unpublish({ volumeId, nodeId: node.id }, ctx())).resolves.toEqual({});
+    await expect(unpublish({ volumeId, nodeId: 'i-0123456789abcdef0' }, ctx())).resolves.toEqual({});
   });
 });

@@ -3,7 +3,7 @@ import { failedPrecondition, isPlinthError, notFound, unavailable } from '@plint
 import { defineOperation, differingFields, type Handler } from '@plinth/queue';
 import { z } from 'zod';
 import { attachmentTo, type Cloud } from '../cloud.js';
-import { normalise, type DeviceAllocator } from '../devices.js';
+import { normalise, type DeviceNames } from '../devices.js';
 
 export interface PublishJob {
   volumeId: string;
@@ -39,7 +39,7 @@ const STALE_ALLOCATION_MS = 15 * 60_000;
 
 export function publishOp(
   cloud: Cloud,
-  devices: DeviceAllocator,
+  devices: DeviceNames,
   attachLimitOf: (nodeId: string) => Promise<number>,
   onAttached: (seconds: number) => void = () => undefined,
 ): Handler<PublishJob, Published> {
