@@ -3,9 +3,9 @@ import { CapacityReader, quotasGiB } from '@plinth/capacity';
 import { createEc2Client, Ec2, measureExternal, RedisRateLimiter, VolumeStatuses } from '@plinth/cloud';
 import { ConfigError } from '@plinth/config';
 import { serveUnix } from '@plinth/csi';
-import { createLogger, redactUrl } from '@plinth/logger';
+import { createLogger } from '@plinth/logger';
 import { Operations } from '@plinth/queue';
-import { Redis } from 'ioredis';
+import { connectRedis, describeRedis, redisSettings } from '@plinth/redis';
 import { Cloud } from './cloud.js';
 import { loadConfig, type ControllerConfig } from './config.js';
 import { DeviceAllocator } from './devices.js';
@@ -19,12 +19,14 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 async function main(config: ControllerConfig): Promise<void> {
   const log = createLogger({ name: 'plinth-controller', level: config.LOG_LEVEL });
+  // The config's refinement guarantees REDIS_URL or REDIS_SENTINELS.
+  const redisConn = redisSettings(config)!;
   log.info(
-    { driver: config.PLINTH_DRIVER_NAME, version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: redactUrl(config.REDIS_URL), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws' },
+    { driver: config.PLINTH_DRIVER_NAME, version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: describeRedis(redisConn), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws' },
     'starting controller',
   );
   const metrics = new Metrics();
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const redis = connectRedis(redisConn, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const limiter = config.EC2_RATE_LIMIT_DISABLED ? undefined : new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
   const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
@@ -35,7 +37,7 @@ async function main(config: ControllerConfig): Promise<void> {
   const modifyRequests = new ModifyRequests(redis);
 
   const ops = new Operations({
-    redisUrl: config.REDIS_URL,
+    redisUrl: redisConn,
     log,
     concurrency: config.QUEUE_CONCURRENCY,
     lockDurationMs: config.QUEUE_LOCK_MS,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { serveUnix, type UnixServer } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
+import { redisSettings } from '@plinth/redis';
 import type { Config } from './config.js';
 import { describeNode, regionOfZone } from './ec2.js';
 import { computeAttachLimit } from './limits.js';
@@ -70,9 +71,10 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     closers.push({ name: 'metrics', run: () => new Promise<void>((resolve) => s.close(() => resolve())) });
   }
   let registration: Registration | undefined;
-  if (cfg.REDIS_URL) {
+  const redisConn = redisSettings(cfg);
+  if (redisConn) {
     registration = await startRegistration(
-      cfg.REDIS_URL,
+      redisConn,
       { instanceId: id.nodeId, zone: id.zone, instanceType: id.instanceType, attachLimit: id.maxVolumesPerNode, driverName: ctx.driverName, startedAt: Date.now() },
       cfg.HEARTBEAT_INTERVAL_MS,
       log,

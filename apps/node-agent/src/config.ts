@@ -1,4 +1,5 @@
 import { csiDriverName, envBool, envInt, hostPort, logLevel, parseEnv, splitHostPort, z } from '@plinth/config';
+import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
 
 export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
 export type MetadataSourceName = (typeof METADATA_SOURCE_NAMES)[number];
@@ -63,13 +64,13 @@ export const configSchema = z.object({
   DEV_ROOT: absPath('/dev'),
   DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
   MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
-  REDIS_URL: optional,
+  ...redisEnv,
   HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
   EC2_ENDPOINT: optional,
   AWS_REGION: optional,
   METRICS_ADDRESS: metricsAddress,
   LOG_LEVEL: logLevel,
-});
+}).superRefine((c, ctx) => refineRedisEnv(c, ctx, { required: false }), alwaysCheck);
 
 export type Config = z.infer<typeof configSchema>;
 

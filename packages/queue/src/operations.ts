@@ -12,7 +12,8 @@ import {
 } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
 import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from '@plinth/redis';
+import type { Redis } from 'ioredis';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './defaults.js';
 import { Leases } from './leases.js';
 import type { AnyOperation, Handler, Handlers, Operation } from './operation.js';
@@ -26,7 +27,8 @@ interface JobData {
 }
 
 export interface OperationsOptions {
-  redisUrl: string;
+  /** A redis:// or rediss:// URL, or settings from @plinth/redis (Sentinel, TLS, ACL user). */
+  redisUrl: RedisConnection;
   log: Logger;
   queueName?: string;
   /** Redis key prefix for BullMQ (default "plinth"). */
@@ -54,8 +56,8 @@ export interface OperationsOptions {
 /** Errors worth another attempt: the cloud or Redis was unavailable, or something unexpected happened. */
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
 
-function redisFor(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+function redisFor(conn: RedisConnection): Redis {
+  return connectRedis(conn, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
 }
 
 /**
