@@ -158,6 +158,14 @@ describe('the Helm chart', () => {
     }, 60_000);
   });
 
+  it('probes the controller for liveness through Probe (/healthz) and for readiness on /readyz (Redis and EC2), only while the metrics server is on', async () => {
+    const on = container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller') as Container & { livenessProbe?: unknown; readinessProbe?: unknown };
+    expect(on.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'healthz' } });
+    expect(on.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
+    const off = container(podSpec(find(await render({ 'controller.metrics.enabled': false }), 'Deployment', 'plinth-controller')), 'controller') as Container & { readinessProbe?: unknown };
+    expect(off.readinessProbe).toBeUndefined();
+  }, 60_000);
+
   it('renders ServiceMonitors selecting the metrics Services when serviceMonitor.enabled', async () => {
     const docs = await render({ 'serviceMonitor.enabled': true, 'serviceMonitor.labels': { release: 'prom' } });
     for (const component of ['controller', 'node']) {

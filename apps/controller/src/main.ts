@@ -12,6 +12,7 @@ import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
 import { ModifyRequests } from './ops/modify-requests.js';
 import { OPERATIONS, operationHandlers } from './ops/index.js';
+import { Readiness } from './readiness.js';
 import { controllerServices } from './server.js';
 import { onShutdown } from '@plinth/shutdown';
 
@@ -53,8 +54,9 @@ async function main(config: ControllerConfig): Promise<void> {
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
   const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, statuses, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
-  const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS) : undefined;
-  if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics');
+  const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.ec2.ping(signal) });
+  const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;
+  if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics, liveness on /healthz, readiness (Redis, EC2) on /readyz');
 
   onShutdown(log, config.SHUTDOWN_GRACE_MS, [
     { name: 'grpc', run: (ms) => server.close(Math.min(ms, 5000)) },

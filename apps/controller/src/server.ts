@@ -15,7 +15,7 @@ import { groupControllerGetCapabilities } from './rpc/group/capabilities.js';
 import { createVolumeGroupSnapshot } from './rpc/group/create-group-snapshot.js';
 import { deleteVolumeGroupSnapshot } from './rpc/group/delete-group-snapshot.js';
 import { getVolumeGroupSnapshot } from './rpc/group/get-group-snapshot.js';
-import { getPluginCapabilities, getPluginInfo, probe, Readiness } from './rpc/identity.js';
+import { getPluginCapabilities, getPluginInfo, probe } from './rpc/identity.js';
 import { listSnapshots } from './rpc/list-snapshots.js';
 import { listVolumes } from './rpc/list-volumes.js';
 import { controllerModifyVolume } from './rpc/modify-volume.js';
@@ -25,13 +25,12 @@ import { validateVolumeCapabilities } from './rpc/validate.js';
 
 /** The Identity, Controller and GroupController services, each RPC wired to its handler in rpc/. */
 export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): ServiceBinding[] {
-  const readiness = new Readiness(deps);
   const u = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) => unary(method, fn, log, metrics.observeRpc);
 
   const identity: IdentityServer = {
     getPluginInfo: u('GetPluginInfo', () => Promise.resolve(getPluginInfo(deps))),
     getPluginCapabilities: u('GetPluginCapabilities', () => Promise.resolve(getPluginCapabilities())),
-    probe: u('Probe', () => probe(readiness)),
+    probe: u('Probe', () => Promise.resolve(probe())),
   };
 
   const controller: ControllerServer = {
