@@ -9,7 +9,7 @@ import { BASE_FILE, ensureHelm, renderBase, renderChart } from './helm.js';
 import { apiEnv } from '../../apps/api/src/config.js';
 import { controllerEnv } from '../../apps/controller/src/config.js';
 import { configSchema as nodeEnv } from '../../apps/node-agent/src/config.js';
-import { container, effectiveEnv, env, find, parseManifests, podSpec, type Container, type Manifest } from './manifests.js';
+import { container, effectiveEnv, env, find, parseManifests, podSpec, type Container, type Manifest, type PodSpec } from './manifests.js';
 
 let helm = '';
 beforeAll(async () => {
@@ -164,6 +164,24 @@ describe('the Helm chart', () => {
     expect(on.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
     const off = container(podSpec(find(await render({ 'controller.metrics.enabled': false }), 'Deployment', 'plinth-controller')), 'controller') as Container & { readinessProbe?: unknown };
     expect(off.readinessProbe).toBeUndefined();
+  }, 60_000);
+
+  it('gives the node agent a preStop hook that waits for its VolumeAttachments, bounded under the grace period, with the RBAC to watch them', async () => {
+    const docs = await render({ 'node.terminationGracePeriodSeconds': 60 });
+    const ds = podSpec(find(docs, 'DaemonSet', 'plinth-node')) as PodSpec & { terminationGracePeriodSeconds?: number };
+    const agent = container(ds, 'node-agent') as Container & { lifecycle?: { preStop?: { exec?: { command?: string[] } } } };
+    const command = agent.lifecycle?.preStop?.exec?.command;
+    expect(command).toEqual(['node', '/app/dist/node-agent.mjs', 'pre-stop']);
+    // The bundle the image runs: WORKDIR /app and dist/node-agent.mjs in infra/docker/node-agent.Dockerfile.
+    const dockerfile = await readFile(new URL('../../infra/docker/node-agent.Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toMatch(/WORKDIR \/app\n[\s\S]*COPY --from=build \/src\/dist\/node-agent\.mjs dist\/node-agent\.mjs/);
+    expect(ds.terminationGracePeriodSeconds).toBe(60);
+    expect(env(agent, 'PRE_STOP_TIMEOUT_MS')?.value).toBe('55000');
+    expect(env(agent, 'KUBE_NODE_NAME')?.valueFrom?.fieldRef).toEqual({ fieldPath: 'spec.nodeName' });
+    const rules = find(docs, 'ClusterRole', 'plinth-node').rules!;
+    expect(rules).toContainEqual({ apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] });
+    expect(rules).toContainEqual({ apiGroups: [''], resources: ['nodes'], verbs: ['get'] });
+    expect(find(docs, 'ClusterRoleBinding', 'plinth-node').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-node', namespace: 'kube-system' }]);
   }, 60_000);
 
   it('renders ServiceMonitors selecting the metrics Services when serviceMonitor.enabled', async () => {

@@ -31,6 +31,9 @@ const metricsAddress = z
     return parts && { host: parts.host || '0.0.0.0', port: parts.port };
   });
 
+/** How long the preStop hook waits at most; below the pod's terminationGracePeriodSeconds, which bounds it anyway. */
+const preStopTimeout = envInt(25_000, { min: 0, max: 3_600_000 });
+
 export const configSchema = z.object({
   CSI_ENDPOINT: z
     .string()
@@ -65,6 +68,8 @@ export const configSchema = z.object({
   DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
   MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
   ...redisEnv,
+  /** Read by the `pre-stop` subcommand (the DaemonSet's preStop hook). */
+  PRE_STOP_TIMEOUT_MS: preStopTimeout,
   HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
   EC2_ENDPOINT: optional,
   AWS_REGION: optional,
@@ -80,4 +85,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 export function socketPathOf(endpoint: string): string {
   return endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
+}
+
+/** The preStop hook's settings (`pre-stop` subcommand): the node, the driver, and how long to wait at most. */
+export const preStopSchema = z.object({
+  KUBE_NODE_NAME: z.string().min(1, 'KUBE_NODE_NAME is required for pre-stop (the downward API spec.nodeName)'),
+  PLINTH_DRIVER_NAME: csiDriverName,
+  PRE_STOP_TIMEOUT_MS: preStopTimeout,
+  LOG_LEVEL: logLevel,
+});
+
+export function loadPreStopConfig(env: NodeJS.ProcessEnv = process.env): z.infer<typeof preStopSchema> {
+  return parseEnv(preStopSchema, env);
 }
