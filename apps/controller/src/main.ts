@@ -53,8 +53,8 @@ async function main(config: ControllerConfig): Promise<void> {
   metrics.watchQueue(ops);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
-  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, statuses, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
   const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.ec2.ping(signal) });
+  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, statuses, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics, readiness), log);
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;
   if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics, liveness on /healthz, readiness (Redis, EC2) on /readyz');
 

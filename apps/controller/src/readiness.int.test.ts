@@ -54,13 +54,13 @@ describe('liveness vs readiness', () => {
       expect((await get(metricsPort, '/healthz')).status).toBe(200);
       const r = await get(metricsPort, '/readyz');
       expect(r.status, r.body).toBe(200);
-      expect(JSON.parse(r.body)).toEqual({ ready: true, reasons: [], checks: { redis: 'ok', ec2: 'ok' } });
+      expect(JSON.parse(r.body)).toMatchObject({ ready: true, reasons: [], checks: { redis: 'ok', ec2: 'ok' } });
     } finally {
       await ctl.stop();
     }
   });
 
-  it('with EC2 unreachable (a closed port): Probe still ready, /healthz 200, /readyz 503 naming EC2 only', async () => {
+  it('with EC2 unreachable (a closed port): Probe still ready, /healthz 200, /readyz 503 naming EC2 only, CreateVolume UNAVAILABLE naming EC2 at once', async () => {
     const closed = await freePort();
     const { ctl, metricsPort } = await start({ EC2_ENDPOINT: `http://127.0.0.1:${closed}`, EC2_RETRY_BUDGET_MS: '1000' });
     try {
@@ -72,29 +72,41 @@ describe('liveness vs readiness', () => {
       expect(body.checks).toEqual({ redis: 'ok', ec2: 'unreachable' });
       expect(body.reasons).toHaveLength(1);
       expect(body.reasons[0]).toMatch(/^EC2 is unreachable/);
+      // Meanwhile a mutating call is refused at once, naming EC2, instead of retrying EC2 until the caller's deadline.
+      const t0 = performance.now();
+      const got = await codeOf(callUnary(ctl.controller, 'createVolume', createReq('pvc-ready-ec2-down'), { timeoutMs: 60_000 }));
+      expect(got.code).toBe(status.UNAVAILABLE);
+      expect(got.details).toMatch(/^CreateVolume refused: EC2 is unreachable/);
+      expect((performance.now() - t0) / 1000).toBeLessThan(5);
     } finally {
       await ctl.stop();
     }
   });
 
-  it('with Redis gone: Probe still ready, /readyz 503 naming Redis, and CreateVolume UNAVAILABLE naming Redis in seconds', async () => {
+  it('with Redis gone: CreateVolume UNAVAILABLE naming Redis in seconds, Probe still ready, /readyz 503 naming Redis, then mutating calls refused at once', async () => {
     const { ctl, metricsPort } = await start({});
     try {
       expect((await get(metricsPort, '/readyz')).status).toBe(200);
       await redis.stop();
+      // Before any readiness check has seen the outage: the queue's enqueue timeout answers, in seconds, though
+      // the caller allows 60 s as external-provisioner does.
+      let t0 = performance.now();
+      let got = await codeOf(callUnary(ctl.controller, 'createVolume', createReq('pvc-ready-redis-down'), { timeoutMs: 60_000 }));
+      expect(got.code).toBe(status.UNAVAILABLE);
+      expect(got.details).toMatch(/^Redis is unavailable: the operation queue did not accept create/);
+      expect((performance.now() - t0) / 1000).toBeLessThan(15);
       expect((await callUnary(ctl.identity, 'probe', {}, { timeoutMs: 10_000 })).ready).toBe(true);
       const r = await get(metricsPort, '/readyz');
       expect(r.status).toBe(503);
       const body = JSON.parse(r.body) as Ready;
       expect(body.checks).toEqual({ redis: 'unreachable', ec2: 'ok' });
       expect(body.reasons[0]).toMatch(/^Redis is unreachable/);
-      // The caller allows 60 s, as external-provisioner does; the answer comes in seconds.
-      const t0 = performance.now();
-      const got = await codeOf(callUnary(ctl.controller, 'createVolume', createReq('pvc-ready-redis-down'), { timeoutMs: 60_000 }));
-      const seconds = (performance.now() - t0) / 1000;
+      // Once readiness has seen it, mutating calls are refused at once.
+      t0 = performance.now();
+      got = await codeOf(callUnary(ctl.controller, 'deleteVolume', { volumeId: 'vol-0123456789abcdef0', secrets: {} }, { timeoutMs: 60_000 }));
       expect(got.code).toBe(status.UNAVAILABLE);
-      expect(got.details).toMatch(/^Redis is unavailable/);
-      expect(seconds).toBeLessThan(15);
+      expect(got.details).toMatch(/^DeleteVolume refused: Redis is unreachable/);
+      expect((performance.now() - t0) / 1000).toBeLessThan(5);
     } finally {
       await ctl.kill();
     }
