@@ -4,7 +4,7 @@
 //   node scripts/run.mjs test         everything CI runs (npm test, .ci/run)
 //   node scripts/run.mjs integration  throwaway stack + integration tier only
 //   node scripts/run.mjs stack        throwaway stack, prints `export` lines
-//   node scripts/run.mjs sanity|bench|chaos [args]   one stand-alone tier on a throwaway stack
+//   node scripts/run.mjs sanity|bench|chaos|soak [args]   one stand-alone tier on a throwaway stack
 //   node scripts/run.mjs e2e:k8s [args]  builds (once, cached) a Kubernetes control plane + CSI sidecars, then
 //                                        the end-to-end flows through it on a throwaway stack (test/k8s/)
 // Node builtins only at import time: node_modules may not exist yet.
@@ -51,6 +51,8 @@ const ALONE = {
     { name: 'bench-node', cmd: ['npm', 'run', 'bench', '-w', '@plinth/node-agent'] },
   ],
   chaos: [{ name: 'chaos', stack: true, cmd: tsx('test/chaos/run.ts', ...process.argv.slice(3)) }],
+  // Not in `npm test`: even a short soak says little, and the tiers already take long on 2 cores.
+  soak: [{ name: 'soak', stack: true, cmd: tsx('test/soak/run.ts', ...process.argv.slice(3)) }],
 };
 
 // What `dev` starts when the entry file exists. Env on top of the stack's.
@@ -300,6 +302,7 @@ const modes = {
   sanity: () => runTiers(ALONE.sanity),
   bench: () => runTiers(ALONE.bench),
   chaos: () => runTiers(ALONE.chaos),
+  soak: () => runTiers(ALONE.soak),
   'e2e:k8s': () => runTiers(ALONE['e2e:k8s']),
 };
 

@@ -19,8 +19,8 @@ export async function ensureDeps() {
   }
 }
 
-const TOOLS = ['redis-server', 'mkfs.xfs', 'mkfs.ext4', 'losetup', 'blkid', 'resize2fs', 'xfs_growfs'];
-const APT_PACKAGES = ['redis-server', 'xfsprogs', 'e2fsprogs', 'util-linux'];
+const TOOLS = ['redis-server', 'redis-sentinel', 'mkfs.xfs', 'mkfs.ext4', 'losetup', 'blkid', 'resize2fs', 'xfs_growfs'];
+const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'xfsprogs', 'e2fsprogs', 'util-linux'];
 
 export async function ensureSystemPackages() {
   const missing = TOOLS.filter((t) => !which(t));

@@ -23,7 +23,7 @@ export async function runLifecycles(
   nodeId: string,
   n: number,
   c: number,
-  opts: { deadlineMs?: number; createFanout?: number } = {},
+  opts: { deadlineMs?: number; createFanout?: number; onCall?: (startedAt: number, endedAt: number, ok: boolean) => void } = {},
 ): Promise<LifecycleStats> {
   const deadlineMs = opts.deadlineMs ?? 600_000;
   const fanout = opts.createFanout ?? 1;
@@ -31,9 +31,13 @@ export async function runLifecycles(
   const until = Date.now() + deadlineMs;
   const retrying = async <T>(fn: () => Promise<T>): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
+      const startedAt = performance.now();
       try {
-        return await fn();
+        const out = await fn();
+        opts.onCall?.(startedAt, performance.now(), true);
+        return out;
       } catch (e) {
+        opts.onCall?.(startedAt, performance.now(), false);
         const code = (e as ServiceError).code;
         if (!RETRYABLE.has(code) || Date.now() > until) throw e;
         const name = status[code] ?? String(code);

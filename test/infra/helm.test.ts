@@ -6,7 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BASE_FILE, ensureHelm, renderBase, renderChart } from './helm.js';
-import { container, env, find, parseManifests, podSpec, type Manifest } from './manifests.js';
+import { apiEnv } from '../../apps/api/src/config.js';
+import { controllerEnv } from '../../apps/controller/src/config.js';
+import { configSchema as nodeEnv } from '../../apps/node-agent/src/config.js';
+import { container, effectiveEnv, env, find, parseManifests, podSpec, type Container, type Manifest, type PodSpec } from './manifests.js';
 
 let helm = '';
 beforeAll(async () => {
@@ -99,6 +102,86 @@ describe('the Helm chart', () => {
   it('writes the bundled Redis’s Secret from a password, URL-encoded into the URL', async () => {
     const docs = await render({ 'redis.password': 'p@ss/word' });
     expect(find(docs, 'Secret', 'plinth-redis').stringData).toEqual({ url: 'redis://:p%40ss%2Fword@plinth-redis.kube-system.svc:6379/0', password: 'p@ss/word' });
+  }, 60_000);
+
+  describe('Redis Sentinel and a managed Redis with TLS and an ACL user', () => {
+    const components = (docs: Manifest[]): [Container, { safeParse: (v: unknown) => { success: boolean; error?: unknown } }][] => {
+      const ctl = podSpec(find(docs, 'Deployment', 'plinth-controller'));
+      return [
+        [container(ctl, 'controller'), controllerEnv],
+        [container(ctl, 'api'), apiEnv],
+        [container(podSpec(find(docs, 'DaemonSet', 'plinth-node')), 'node-agent'), nodeEnv],
+      ];
+    };
+
+    it('hands every component the sentinels, the name and both passwords from the Secret, never REDIS_URL, and each app accepts them', async () => {
+      const docs = await render({
+        'redis.bundled': false,
+        'redis.sentinel.enabled': true,
+        'redis.sentinel.hosts': ['redis-sentinel-0.redis:26379', 'redis-sentinel-1.redis:26379', 'redis-sentinel-2.redis:26379'],
+        'redis.sentinel.masterName': 'plinth',
+        'redis.sentinel.passwordKey': 'sentinel-password',
+        'redis.auth.passwordKey': 'password',
+      });
+      expect(docs.filter((d) => d.kind === 'StatefulSet')).toEqual([]);
+      for (const [c, schema] of components(docs)) {
+        expect(env(c, 'REDIS_URL'), c.name).toBeUndefined();
+        expect(env(c, 'REDIS_SENTINELS')?.value, c.name).toBe('redis-sentinel-0.redis:26379,redis-sentinel-1.redis:26379,redis-sentinel-2.redis:26379');
+        expect(env(c, 'REDIS_SENTINEL_NAME')?.value, c.name).toBe('plinth');
+        expect(env(c, 'REDIS_SENTINEL_PASSWORD')?.valueFrom?.secretKeyRef, c.name).toEqual({ name: 'plinth-redis', key: 'sentinel-password' });
+        expect(env(c, 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef, c.name).toEqual({ name: 'plinth-redis', key: 'password' });
+        const parsed = schema.safeParse(effectiveEnv(c));
+        expect(parsed.success, `${c.name}: ${JSON.stringify(parsed.error)}`).toBe(true);
+      }
+    }, 60_000);
+
+    it('mounts the CA bundle and names the ACL user for a rediss:// URL, and each app accepts it', async () => {
+      const docs = await render({ 'redis.bundled': false, 'redis.auth.username': 'plinth', 'redis.auth.passwordKey': 'password', 'redis.tls.caSecret': 'redis-ca', 'redis.tls.servername': 'redis.example.com' });
+      for (const [c, schema] of components(docs)) {
+        expect(env(c, 'REDIS_URL')?.valueFrom?.secretKeyRef, c.name).toEqual({ name: 'plinth-redis', key: 'url' });
+        expect(env(c, 'REDIS_USERNAME')?.value, c.name).toBe('plinth');
+        expect(env(c, 'REDIS_CA_FILE')?.value, c.name).toBe('/etc/plinth/redis-ca/ca.crt');
+        expect(env(c, 'REDIS_TLS_SERVERNAME')?.value, c.name).toBe('redis.example.com');
+        expect(env(c, 'REDIS_TLS'), `${c.name}: TLS comes from the rediss:// URL`).toBeUndefined();
+        expect(c.volumeMounts?.find((m) => m.name === 'redis-ca'), c.name).toMatchObject({ mountPath: '/etc/plinth/redis-ca', readOnly: true });
+        const parsed = schema.safeParse({ ...effectiveEnv(c), REDIS_URL: 'rediss://redis.example.com:6380/0' });
+        expect(parsed.success, `${c.name}: ${JSON.stringify(parsed.error)}`).toBe(true);
+      }
+      for (const [kind, name] of [['Deployment', 'plinth-controller'], ['DaemonSet', 'plinth-node']] as const) {
+        expect(podSpec(find(docs, kind, name)).volumes?.find((v) => v.name === 'redis-ca')).toEqual({ name: 'redis-ca', secret: { secretName: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      }
+    }, 60_000);
+
+    it('refuses Sentinel with the bundled Redis, and Sentinel without hosts', async () => {
+      await expect(render({ 'redis.sentinel.enabled': true, 'redis.sentinel.hosts': ['s:26379'] })).rejects.toThrow(/redis.sentinel.enabled needs redis.bundled=false/);
+      await expect(render({ 'redis.bundled': false, 'redis.sentinel.enabled': true })).rejects.toThrow(/redis.sentinel.hosts is required/);
+    }, 60_000);
+  });
+
+  it('probes the controller for liveness through Probe (/healthz) and for readiness on /readyz (Redis and EC2), only while the metrics server is on', async () => {
+    const on = container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller') as Container & { livenessProbe?: unknown; readinessProbe?: unknown };
+    expect(on.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'healthz' } });
+    expect(on.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
+    const off = container(podSpec(find(await render({ 'controller.metrics.enabled': false }), 'Deployment', 'plinth-controller')), 'controller') as Container & { readinessProbe?: unknown };
+    expect(off.readinessProbe).toBeUndefined();
+  }, 60_000);
+
+  it('gives the node agent a preStop hook that waits for its VolumeAttachments, bounded under the grace period, with the RBAC to watch them', async () => {
+    const docs = await render({ 'node.terminationGracePeriodSeconds': 60 });
+    const ds = podSpec(find(docs, 'DaemonSet', 'plinth-node')) as PodSpec & { terminationGracePeriodSeconds?: number };
+    const agent = container(ds, 'node-agent') as Container & { lifecycle?: { preStop?: { exec?: { command?: string[] } } } };
+    const command = agent.lifecycle?.preStop?.exec?.command;
+    expect(command).toEqual(['node', '/app/dist/node-agent.mjs', 'pre-stop']);
+    // The bundle the image runs: WORKDIR /app and dist/node-agent.mjs in infra/docker/node-agent.Dockerfile.
+    const dockerfile = await readFile(new URL('../../infra/docker/node-agent.Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toMatch(/WORKDIR \/app\n[\s\S]*COPY --from=build \/src\/dist\/node-agent\.mjs dist\/node-agent\.mjs/);
+    expect(ds.terminationGracePeriodSeconds).toBe(60);
+    expect(env(agent, 'PRE_STOP_TIMEOUT_MS')?.value).toBe('55000');
+    expect(env(agent, 'KUBE_NODE_NAME')?.valueFrom?.fieldRef).toEqual({ fieldPath: 'spec.nodeName' });
+    const rules = find(docs, 'ClusterRole', 'plinth-node').rules!;
+    expect(rules).toContainEqual({ apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] });
+    expect(rules).toContainEqual({ apiGroups: [''], resources: ['nodes'], verbs: ['get'] });
+    expect(find(docs, 'ClusterRoleBinding', 'plinth-node').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-node', namespace: 'kube-system' }]);
   }, 60_000);
 
   it('renders ServiceMonitors selecting the metrics Services when serviceMonitor.enabled', async () => {

@@ -325,7 +325,8 @@ describe('the base manifests', () => {
         '/pods': ['get'],
         'apps/replicasets': ['get'],
       },
-      'node-agent': { '/nodes': ['get'] },
+      // Its own Node (metadata, drain state); VolumeAttachments for the preStop hook's wait.
+      'node-agent': { '/nodes': ['get'], 'storage.k8s.io/volumeattachments': ['get', 'list', 'watch'] },
     };
     const union = (...parts: string[]): Record<string, string[]> => {
       const out: Record<string, Set<string>> = {};
@@ -361,7 +362,7 @@ describe('the base manifests', () => {
       expect(leases.map((d) => `${d.kind}/${d.metadata.namespace}`)).toEqual([`Role/${NS}`]);
     });
 
-    it('the node ServiceAccount may only get Nodes', () => {
+    it('the node ServiceAccount may only get Nodes and read VolumeAttachments (preStop)', () => {
       expect(node.serviceAccountName).toBe('plinth-node');
       expect(grants(base, 'plinth-node')).toEqual(union('node-agent'));
     });

@@ -1,6 +1,7 @@
 import { quotaOverridesEnv } from '@plinth/capacity';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort, z } from '@plinth/config';
+import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
 
 /** Every setting of the admin API, from the environment, validated once at start. */
 export const apiEnv = z
@@ -29,11 +30,13 @@ export const apiEnv = z
     API_KUBERNETES: z.enum(['auto', 'on', 'off']).default('auto'),
     KUBECONFIG: z.string().optional(),
     ...sharedEnv,
+    ...redisEnv,
     EC2_RATE_LIMITS: ec2RateLimitsEnv,
     CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
     SHUTDOWN_GRACE_MS: envInt(10_000, { min: 0 }),
     LOG_LEVEL: logLevel,
   })
+  .superRefine((c, ctx) => refineRedisEnv(c, ctx), alwaysCheck)
   .superRefine((c, ctx) => {
     if (Boolean(c.API_TLS_CERT) !== Boolean(c.API_TLS_KEY))
       ctx.addIssue({ code: 'custom', path: [c.API_TLS_CERT ? 'API_TLS_KEY' : 'API_TLS_CERT'], message: 'API_TLS_CERT and API_TLS_KEY go together; set both or neither' });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@plinth/config';
-import { createLogger, redactUrl } from '@plinth/logger';
+import { createLogger } from '@plinth/logger';
+import { describeRedis, redisSettings } from '@plinth/redis';
 import { buildApp } from './app.js';
 import { loadTokens, TokenStore } from './auth.js';
 import { isLoopback, loadConfig, splitAddress, type ApiConfig } from './config.js';
@@ -15,7 +16,7 @@ async function main(config: ApiConfig): Promise<void> {
   const loaded = loadTokens(config, isLoopback(host));
   const tokens = new TokenStore(loaded.specs);
   log.info(
-    { version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: redactUrl(config.REDIS_URL), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws', tokens: tokens.size, tls: Boolean(config.API_TLS_CERT) },
+    { version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: describeRedis(redisSettings(config)!), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws', tokens: tokens.size, tls: Boolean(config.API_TLS_CERT) },
     'starting admin API',
   );
 

@@ -1,6 +1,7 @@
 import { envBool, envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort, z } from '@plinth/config';
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { quotaOverridesEnv } from '@plinth/capacity';
+import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
 
 const endpoint = z
   .string()
@@ -8,35 +9,38 @@ const endpoint = z
   .default('unix:///var/lib/csi/sockets/pluginproxy/csi.sock');
 
 /** Every setting of the controller, from the environment, validated once at start. */
-export const controllerEnv = z.object({
-  CSI_ENDPOINT: endpoint,
-  ...sharedEnv,
-  DEFAULT_ZONE: z.string().optional(),
-  DEFAULT_VOLUME_SIZE_GIB: envInt(100, { min: 1, max: 65536 }),
-  EC2_RATE_LIMITS: ec2RateLimitsEnv,
-  EC2_RATE_LIMIT_DISABLED: envBool(false),
-  EC2_POLL_INTERVAL_MS: envInt(1000, { min: 50, max: 60_000 }),
-  EC2_RETRY_BUDGET_MS: envInt(60_000, { min: 0, max: 3_600_000 }),
-  QUEUE_CONCURRENCY: envInt(200, { min: 1, max: 10_000 }),
-  QUEUE_LOCK_MS: envInt(15_000, { min: 1000, max: 600_000 }),
-  QUEUE_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
-  OPERATION_TIMEOUT_MS: envInt(600_000, { min: 1000 }),
-  /** How long a volume's modify job waits for more resize/modify requests to fold into its one ModifyVolume. */
-  MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
-  SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
-  /** host:port or [::1]:port; handed to metrics.serve as "host:port" without brackets (it splits at the last colon). */
-  METRICS_ADDRESS: hostPort()
-    .optional()
-    .transform((v) => {
-      const parts = v === undefined ? undefined : splitHostPort(v);
-      return parts && `${parts.host}:${parts.port}`;
-    }),
-  /** Per-type EBS storage quota overrides in GiB for GetCapacity, as the admin API spells them. */
-  CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
-  /** How long GetCapacity reuses this cluster's provisioned totals. */
-  CAPACITY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
-  LOG_LEVEL: logLevel,
-});
+export const controllerEnv = z
+  .object({
+    CSI_ENDPOINT: endpoint,
+    ...sharedEnv,
+    ...redisEnv,
+    DEFAULT_ZONE: z.string().optional(),
+    DEFAULT_VOLUME_SIZE_GIB: envInt(100, { min: 1, max: 65536 }),
+    EC2_RATE_LIMITS: ec2RateLimitsEnv,
+    EC2_RATE_LIMIT_DISABLED: envBool(false),
+    EC2_POLL_INTERVAL_MS: envInt(1000, { min: 50, max: 60_000 }),
+    EC2_RETRY_BUDGET_MS: envInt(60_000, { min: 0, max: 3_600_000 }),
+    QUEUE_CONCURRENCY: envInt(200, { min: 1, max: 10_000 }),
+    QUEUE_LOCK_MS: envInt(15_000, { min: 1000, max: 600_000 }),
+    QUEUE_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
+    OPERATION_TIMEOUT_MS: envInt(600_000, { min: 1000 }),
+    /** How long a volume's modify job waits for more resize/modify requests to fold into its one ModifyVolume. */
+    MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
+    SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),
+    /** host:port or [::1]:port; handed to metrics.serve as "host:port" without brackets (it splits at the last colon). */
+    METRICS_ADDRESS: hostPort()
+      .optional()
+      .transform((v) => {
+        const parts = v === undefined ? undefined : splitHostPort(v);
+        return parts && `${parts.host}:${parts.port}`;
+      }),
+    /** Per-type EBS storage quota overrides in GiB for GetCapacity, as the admin API spells them. */
+    CAPACITY_QUOTAS_GIB: quotaOverridesEnv,
+    /** How long GetCapacity reuses this cluster's provisioned totals. */
+    CAPACITY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
+    LOG_LEVEL: logLevel,
+  })
+  .superRefine((c, ctx) => refineRedisEnv(c, ctx), alwaysCheck);
 
 export type ControllerConfig = z.infer<typeof controllerEnv>;
 

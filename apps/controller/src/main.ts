@@ -3,15 +3,16 @@ import { CapacityReader, quotasGiB } from '@plinth/capacity';
 import { createAwsCloud, measureExternal, RedisRateLimiter } from '@plinth/cloud';
 import { ConfigError } from '@plinth/config';
 import { serveUnix } from '@plinth/csi';
-import { createLogger, redactUrl } from '@plinth/logger';
+import { createLogger } from '@plinth/logger';
 import { Operations } from '@plinth/queue';
-import { Redis } from 'ioredis';
+import { connectRedis, describeRedis, redisSettings } from '@plinth/redis';
 import { Cloud } from './cloud.js';
 import { loadConfig, type ControllerConfig } from './config.js';
 import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
 import { ModifyRequests } from './ops/modify-requests.js';
 import { OPERATIONS, operationHandlers } from './ops/index.js';
+import { Readiness } from './readiness.js';
 import { controllerServices } from './server.js';
 import { onShutdown } from '@plinth/shutdown';
 
@@ -19,12 +20,14 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 async function main(config: ControllerConfig): Promise<void> {
   const log = createLogger({ name: 'plinth-controller', level: config.LOG_LEVEL });
+  // The config's refinement guarantees REDIS_URL or REDIS_SENTINELS.
+  const redisConn = redisSettings(config)!;
   log.info(
-    { driver: config.PLINTH_DRIVER_NAME, version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: redactUrl(config.REDIS_URL), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws' },
+    { driver: config.PLINTH_DRIVER_NAME, version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: describeRedis(redisConn), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws' },
     'starting controller',
   );
   const metrics = new Metrics();
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const redis = connectRedis(redisConn, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const limiter = config.EC2_RATE_LIMIT_DISABLED ? undefined : new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
   const api = createAwsCloud({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT, log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
@@ -34,7 +37,7 @@ async function main(config: ControllerConfig): Promise<void> {
   const modifyRequests = new ModifyRequests(redis);
 
   const ops = new Operations({
-    redisUrl: config.REDIS_URL,
+    redisUrl: redisConn,
     log,
     concurrency: config.QUEUE_CONCURRENCY,
     lockDurationMs: config.QUEUE_LOCK_MS,
@@ -49,9 +52,10 @@ async function main(config: ControllerConfig): Promise<void> {
   metrics.watchQueue(ops);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
-  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
-  const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS) : undefined;
-  if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics');
+  const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.api.ping(signal) });
+  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics, readiness), log);
+  const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;
+  if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics, liveness on /healthz, readiness (Redis, EC2) on /readyz');
 
   onShutdown(log, config.SHUTDOWN_GRACE_MS, [
     { name: 'grpc', run: (ms) => server.close(Math.min(ms, 5000)) },

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { RpcObserver } from '@plinth/csi';
+import type { Readiness } from './readiness.js';
 import type { Operations } from '@plinth/queue';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -74,10 +75,24 @@ export class Metrics {
 
   readonly onJobDone = (operation: string, outcome: string, seconds: number): void => this.jobs.observe({ operation, outcome }, seconds);
 
-  /** Serves /metrics on host:port. */
-  async serve(address: string): Promise<Server> {
+  /**
+   * Serves /metrics on host:port, with /healthz (liveness: the process answers) and, given `readiness`,
+   * /readyz: 200 when Redis and EC2 answer, else 503 with the reasons naming each unreachable dependency.
+   */
+  async serve(address: string, readiness?: Readiness): Promise<Server> {
     const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
     const server = createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      }
+      if (req.url === '/readyz' && readiness) {
+        readiness.check().then(
+          (r) => res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r)),
+          (e: unknown) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: false, reasons: [String(e)] })),
+        );
+        return;
+      }
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
         return;

@@ -2,6 +2,7 @@ import { ControllerService, GroupControllerService, IdentityService, unary, type
 import type { Logger } from '@plinth/logger';
 import type { Deps } from './deps.js';
 import type { Metrics } from './metrics.js';
+import type { Readiness } from './readiness.js';
 import { controllerGetCapabilities } from './rpc/capabilities.js';
 import { createSnapshot } from './rpc/create-snapshot.js';
 import { createVolume } from './rpc/create-volume.js';
@@ -15,7 +16,7 @@ import { groupControllerGetCapabilities } from './rpc/group/capabilities.js';
 import { createVolumeGroupSnapshot } from './rpc/group/create-group-snapshot.js';
 import { deleteVolumeGroupSnapshot } from './rpc/group/delete-group-snapshot.js';
 import { getVolumeGroupSnapshot } from './rpc/group/get-group-snapshot.js';
-import { getPluginCapabilities, getPluginInfo, probe, Readiness } from './rpc/identity.js';
+import { getPluginCapabilities, getPluginInfo, probe } from './rpc/identity.js';
 import { listSnapshots } from './rpc/list-snapshots.js';
 import { listVolumes } from './rpc/list-volumes.js';
 import { controllerModifyVolume } from './rpc/modify-volume.js';
@@ -24,38 +25,43 @@ import { controllerUnpublishVolume } from './rpc/unpublish.js';
 import { validateVolumeCapabilities } from './rpc/validate.js';
 
 /** The Identity, Controller and GroupController services, each RPC wired to its handler in rpc/. */
-export function controllerServices(deps: Deps, log: Logger, metrics: Metrics): ServiceBinding[] {
-  const readiness = new Readiness(deps);
+export function controllerServices(deps: Deps, log: Logger, metrics: Metrics, readiness?: Readiness): ServiceBinding[] {
   const u = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) => unary(method, fn, log, metrics.observeRpc);
+  /** A mutating RPC: refused at once with UNAVAILABLE while the last readiness check found Redis or EC2 unreachable. */
+  const m = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) =>
+    u<Req, Res>(method, async (req, ctx) => {
+      readiness?.assertReachable(method);
+      return fn(req, ctx);
+    });
 
   const identity: IdentityServer = {
     getPluginInfo: u('GetPluginInfo', () => Promise.resolve(getPluginInfo(deps))),
     getPluginCapabilities: u('GetPluginCapabilities', () => Promise.resolve(getPluginCapabilities())),
-    probe: u('Probe', () => probe(readiness)),
+    probe: u('Probe', () => Promise.resolve(probe())),
   };
 
   const controller: ControllerServer = {
-    createVolume: u('CreateVolume', (req, ctx) => createVolume(deps, req, ctx)),
-    deleteVolume: u('DeleteVolume', (req, ctx) => deleteVolume(deps, req, ctx)),
-    controllerPublishVolume: u('ControllerPublishVolume', (req, ctx) => controllerPublishVolume(deps, req, ctx)),
-    controllerUnpublishVolume: u('ControllerUnpublishVolume', (req, ctx) => controllerUnpublishVolume(deps, req, ctx)),
+    createVolume: m('CreateVolume', (req, ctx) => createVolume(deps, req, ctx)),
+    deleteVolume: m('DeleteVolume', (req, ctx) => deleteVolume(deps, req, ctx)),
+    controllerPublishVolume: m('ControllerPublishVolume', (req, ctx) => controllerPublishVolume(deps, req, ctx)),
+    controllerUnpublishVolume: m('ControllerUnpublishVolume', (req, ctx) => controllerUnpublishVolume(deps, req, ctx)),
     validateVolumeCapabilities: u('ValidateVolumeCapabilities', (req) => validateVolumeCapabilities(deps, req)),
     controllerGetCapabilities: u('ControllerGetCapabilities', () => Promise.resolve(controllerGetCapabilities())),
     listVolumes: u('ListVolumes', (req, ctx) => listVolumes(deps, req, ctx)),
     getCapacity: u('GetCapacity', (req, ctx) => getCapacity(deps, req, ctx)),
-    createSnapshot: u('CreateSnapshot', (req, ctx) => createSnapshot(deps, req, ctx)),
-    deleteSnapshot: u('DeleteSnapshot', (req, ctx) => deleteSnapshot(deps, req, ctx)),
+    createSnapshot: m('CreateSnapshot', (req, ctx) => createSnapshot(deps, req, ctx)),
+    deleteSnapshot: m('DeleteSnapshot', (req, ctx) => deleteSnapshot(deps, req, ctx)),
     listSnapshots: u('ListSnapshots', (req, ctx) => listSnapshots(deps, req, ctx)),
     getSnapshot: u('GetSnapshot', (req, ctx) => getSnapshot(deps, req, ctx)),
-    controllerExpandVolume: u('ControllerExpandVolume', (req, ctx) => controllerExpandVolume(deps, req, ctx)),
+    controllerExpandVolume: m('ControllerExpandVolume', (req, ctx) => controllerExpandVolume(deps, req, ctx)),
     controllerGetVolume: u('ControllerGetVolume', (req, ctx) => controllerGetVolume(deps, req, ctx)),
-    controllerModifyVolume: u('ControllerModifyVolume', (req, ctx) => controllerModifyVolume(deps, req, ctx)),
+    controllerModifyVolume: m('ControllerModifyVolume', (req, ctx) => controllerModifyVolume(deps, req, ctx)),
   };
 
   const group: GroupControllerServer = {
     groupControllerGetCapabilities: u('GroupControllerGetCapabilities', () => Promise.resolve(groupControllerGetCapabilities())),
-    createVolumeGroupSnapshot: u('CreateVolumeGroupSnapshot', (req, ctx) => createVolumeGroupSnapshot(deps, req, ctx)),
-    deleteVolumeGroupSnapshot: u('DeleteVolumeGroupSnapshot', (req, ctx) => deleteVolumeGroupSnapshot(deps, req, ctx)),
+    createVolumeGroupSnapshot: m('CreateVolumeGroupSnapshot', (req, ctx) => createVolumeGroupSnapshot(deps, req, ctx)),
+    deleteVolumeGroupSnapshot: m('DeleteVolumeGroupSnapshot', (req, ctx) => deleteVolumeGroupSnapshot(deps, req, ctx)),
     getVolumeGroupSnapshot: u('GetVolumeGroupSnapshot', (req) => getVolumeGroupSnapshot(deps, req)),
   };
 

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { serveUnix, type UnixServer } from '@plinth/csi';
 import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
+import { redisSettings } from '@plinth/redis';
 import type { Config } from './config.js';
 import { describeNode, nodeCloud, regionOfZone } from './ec2.js';
 import { computeAttachLimit } from './limits.js';
@@ -37,7 +38,7 @@ export async function resolveIdentity(cfg: Config, log: Logger, observer?: Ec2Ob
   if (cfg.MAX_VOLUMES_PER_NODE === undefined || !instanceType) {
     const region = cfg.AWS_REGION ?? regionOfZone(md.zone);
     try {
-      const ec2 = nodeCloud({ region, endpoint: cfg.EC2_ENDPOINT, redisUrl: cfg.REDIS_URL, rateLimits: cfg.EC2_RATE_LIMITS, log, observer, retryBudgetMs: EC2_TIMEOUT_MS });
+      const ec2 = nodeCloud({ region, endpoint: cfg.EC2_ENDPOINT, redis: redisSettings(cfg), rateLimits: cfg.EC2_RATE_LIMITS, log, observer, retryBudgetMs: EC2_TIMEOUT_MS });
       const facts = await describeNode(ec2.cloud, cfg.EC2_ENDPOINT ?? `EC2 in ${region}`, md.instanceId, instanceType, AbortSignal.timeout(EC2_TIMEOUT_MS)).finally(ec2.close);
       instanceType ??= facts.instanceTypeName;
       limitInputs = { ...limitInputs, instance: facts.instance, instanceType: facts.instanceType };
@@ -75,9 +76,10 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     closers.push({ name: 'metrics', run: () => new Promise<void>((resolve) => s.close(() => resolve())) });
   }
   let registration: Registration | undefined;
-  if (cfg.REDIS_URL) {
+  const redisConn = redisSettings(cfg);
+  if (redisConn) {
     registration = await startRegistration(
-      cfg.REDIS_URL,
+      redisConn,
       { instanceId: id.nodeId, zone: id.zone, instanceType: id.instanceType, attachLimit: id.maxVolumesPerNode, driverName: ctx.driverName, startedAt: Date.now() },
       cfg.HEARTBEAT_INTERVAL_MS,
       log,

@@ -1,5 +1,6 @@
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { csiDriverName, envBool, envInt, hostPort, logLevel, parseEnv, splitHostPort, z } from '@plinth/config';
+import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
 
 export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
 export type MetadataSourceName = (typeof METADATA_SOURCE_NAMES)[number];
@@ -30,6 +31,9 @@ const metricsAddress = z
     const parts = v === undefined ? undefined : splitHostPort(v, { allowEmptyHost: true });
     return parts && { host: parts.host || '0.0.0.0', port: parts.port };
   });
+
+/** How long the preStop hook waits at most; below the pod's terminationGracePeriodSeconds, which bounds it anyway. */
+const preStopTimeout = envInt(25_000, { min: 0, max: 3_600_000 });
 
 export const configSchema = z.object({
   CSI_ENDPOINT: z
@@ -64,7 +68,9 @@ export const configSchema = z.object({
   DEV_ROOT: absPath('/dev'),
   DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
   MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
-  REDIS_URL: optional,
+  ...redisEnv,
+  /** Read by the `pre-stop` subcommand (the DaemonSet's preStop hook). */
+  PRE_STOP_TIMEOUT_MS: preStopTimeout,
   HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
   EC2_ENDPOINT: optional,
   /** The EC2 rate-limit buckets shared through Redis (as the controller's EC2_RATE_LIMITS). */
@@ -72,7 +78,7 @@ export const configSchema = z.object({
   AWS_REGION: optional,
   METRICS_ADDRESS: metricsAddress,
   LOG_LEVEL: logLevel,
-});
+}).superRefine((c, ctx) => refineRedisEnv(c, ctx, { required: false }), alwaysCheck);
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -82,4 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 export function socketPathOf(endpoint: string): string {
   return endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
+}
+
+/** The preStop hook's settings (`pre-stop` subcommand): the node, the driver, and how long to wait at most. */
+export const preStopSchema = z.object({
+  KUBE_NODE_NAME: z.string().min(1, 'KUBE_NODE_NAME is required for pre-stop (the downward API spec.nodeName)'),
+  PLINTH_DRIVER_NAME: csiDriverName,
+  PRE_STOP_TIMEOUT_MS: preStopTimeout,
+  LOG_LEVEL: logLevel,
+});
+
+export function loadPreStopConfig(env: NodeJS.ProcessEnv = process.env): z.infer<typeof preStopSchema> {
+  return parseEnv(preStopSchema, env);
 }

@@ -1,7 +1,7 @@
 import { createAwsCloud, RedisRateLimiter, type BucketSpec, type Cloud, type Ec2Observer, type InstanceInfo, type InstanceTypeInfo } from '@plinth/cloud';
 import { unavailable } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from '@plinth/redis';
 
 export interface Ec2Facts {
   instance?: InstanceInfo | undefined;
@@ -19,7 +19,7 @@ export interface NodeCloudOptions {
   region: string;
   endpoint?: string | undefined;
   /** With Redis, the calls draw from the rate-limit buckets the controller and the API share. */
-  redisUrl?: string | undefined;
+  redis?: RedisConnection | undefined;
   rateLimits?: Record<string, BucketSpec> | undefined;
   log: Logger;
   observer?: Ec2Observer | undefined;
@@ -28,7 +28,7 @@ export interface NodeCloudOptions {
 
 /** The agent's Cloud for its start-up look-ups (shared rate limiter, retries, error mapping, metrics); `close` frees it. */
 export function nodeCloud(opts: NodeCloudOptions): { cloud: Cloud; close: () => void } {
-  const redis = opts.redisUrl ? new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true }) : undefined;
+  const redis = opts.redis ? connectRedis(opts.redis, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true }) : undefined;
   redis?.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error (EC2 rate limiter)'));
   const limiter = redis ? new RedisRateLimiter(redis, opts.rateLimits) : undefined;
   const cloud = createAwsCloud({ region: opts.region, endpoint: opts.endpoint, log: opts.log, limiter, observer: opts.observer, retryBudgetMs: opts.retryBudgetMs });

@@ -2,10 +2,20 @@ import { ConfigError } from '@plinth/config';
 import { isPlinthError } from '@plinth/errors';
 import { createLogger } from '@plinth/logger';
 import { startAgent } from './agent.js';
-import { loadConfig } from './config.js';
+import { loadConfig, loadPreStopConfig } from './config.js';
+import { kubernetesSource, preStop } from './pre-stop.js';
 import { onShutdown } from '@plinth/shutdown';
 
 async function main(): Promise<void> {
+  // The DaemonSet's preStop hook: `node dist/node-agent.mjs pre-stop`.
+  if (process.argv[2] === 'pre-stop') {
+    const cfg = loadPreStopConfig();
+    const log = createLogger({ name: 'node-agent-pre-stop', level: cfg.LOG_LEVEL });
+    const result = await preStop(await kubernetesSource(cfg.KUBE_NODE_NAME, cfg.PLINTH_DRIVER_NAME), { timeoutMs: cfg.PRE_STOP_TIMEOUT_MS, log });
+    log.info(result, 'pre-stop done');
+    // Time running out is not a failure of the hook: kubelet stops the pod either way.
+    process.exit(0);
+  }
   const cfg = loadConfig();
   const log = createLogger({ name: 'node-agent', level: cfg.LOG_LEVEL });
   try {

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { redactUrl, type Logger } from '@plinth/logger';
+import type { Logger } from '@plinth/logger';
+import { connectRedis, describeRedis, type RedisConnection } from '@plinth/redis';
 import { heartbeat, registerNode, type NodeRegistration } from '@plinth/nodes';
 
 export interface Registration {
@@ -10,17 +10,17 @@ export interface Registration {
  * Registers the node in Redis and refreshes its heartbeat. Redis being down
  * never stops the CSI service: failures are logged and retried on the next beat.
  */
-export async function startRegistration(url: string, reg: Omit<NodeRegistration, 'heartbeatAt'>, intervalMs: number, log: Logger): Promise<Registration> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
+export async function startRegistration(conn: RedisConnection, reg: Omit<NodeRegistration, 'heartbeatAt'>, intervalMs: number, log: Logger): Promise<Registration> {
+  const redis = connectRedis(conn, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
   const ttlSeconds = Math.max(3, Math.ceil((intervalMs * 3) / 1000));
   const register = () => registerNode(redis, { ...reg, heartbeatAt: Date.now() }, { ttlSeconds });
   try {
     await redis.connect();
     await register();
-    log.info({ redis: redactUrl(url), instanceId: reg.instanceId, ttlSeconds }, 'registered in Redis');
+    log.info({ redis: describeRedis(conn), instanceId: reg.instanceId, ttlSeconds }, 'registered in Redis');
   } catch (err) {
-    log.warn({ redis: redactUrl(url), err: (err as Error).message }, 'could not register in Redis yet; will retry');
+    log.warn({ redis: describeRedis(conn), err: (err as Error).message }, 'could not register in Redis yet; will retry');
   }
   let beating: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {

@@ -91,12 +91,11 @@ export const envInt = (def: number, opts: { min?: number; max?: number } = {}) =
       return n;
     });
 
-/** Settings every Plinth process that talks to Redis and EC2 spells the same way. */
+/** Settings every Plinth process that talks to EC2 spells the same way (Redis: @plinth/redis's redisEnv). */
 export const sharedEnv = {
   PLINTH_DRIVER_NAME: csiDriverName,
   /** Tagged on every volume; the controller and the admin API must agree on it. */
   PLINTH_CLUSTER_ID: z.string().min(1).max(128).default('plinth'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…'),
   AWS_REGION: z.string().min(1, 'AWS_REGION is required (e.g. us-east-1)'),
   EC2_ENDPOINT: z.url().optional(),
 };

@@ -1,6 +1,7 @@
 import { failedPrecondition, fromSerialized, notFound, type SerializedError } from '@plinth/errors';
 import { Queue, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from '@plinth/redis';
+import type { Redis } from 'ioredis';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './defaults.js';
 
 /** Where a job is: waiting its turn, running, or finished (kept for operators until its retention ends). */
@@ -117,7 +118,8 @@ export function toRecord(job: StoredJob, state: JobState): JobRecord {
 }
 
 export interface JobsOptions {
-  redisUrl: string;
+  /** A redis:// or rediss:// URL, or settings from @plinth/redis (Sentinel, TLS, ACL user). */
+  redisUrl: RedisConnection;
   /** The queue Operations runs (default "plinth-ops"). */
   queueName?: string;
   /** Its Redis key prefix (default "plinth"). */
@@ -157,7 +159,7 @@ export class Jobs {
   private readonly redis: Redis;
 
   constructor(opts: JobsOptions) {
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
+    this.redis = connectRedis(opts.redisUrl, { maxRetriesPerRequest: null });
     this.queue = new Queue(opts.queueName ?? DEFAULT_QUEUE_NAME, { connection: this.redis, prefix: opts.prefix ?? DEFAULT_PREFIX });
     const onError = opts.onError ?? (() => undefined);
     this.redis.on('error', onError);

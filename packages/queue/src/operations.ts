@@ -12,7 +12,8 @@ import {
 } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
 import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisConnection } from '@plinth/redis';
+import type { Redis } from 'ioredis';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './defaults.js';
 import { Leases } from './leases.js';
 import type { AnyOperation, Handler, Handlers, Operation } from './operation.js';
@@ -26,7 +27,8 @@ interface JobData {
 }
 
 export interface OperationsOptions {
-  redisUrl: string;
+  /** A redis:// or rediss:// URL, or settings from @plinth/redis (Sentinel, TLS, ACL user). */
+  redisUrl: RedisConnection;
   log: Logger;
   queueName?: string;
   /** Redis key prefix for BullMQ (default "plinth"). */
@@ -42,6 +44,8 @@ export interface OperationsOptions {
   /** Finished jobs kept for operators: at most this many seconds / records. */
   keepCompleted?: { age: number; count: number };
   keepFailed?: { age: number; count: number };
+  /** How long a call waits for Redis to accept its job before failing UNAVAILABLE (default 5 s): seconds, not the caller's deadline. */
+  enqueueTimeoutMs?: number;
   /** Run no worker in this process (an API-only client of the queue). */
   noWorker?: boolean;
   onJobDone?: (op: string, outcome: 'ok' | 'error' | 'failed', seconds: number) => void;
@@ -54,8 +58,8 @@ export interface OperationsOptions {
 /** Errors worth another attempt: the cloud or Redis was unavailable, or something unexpected happened. */
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
 
-function redisFor(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+function redisFor(conn: RedisConnection): Redis {
+  return connectRedis(conn, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
 }
 
 /**
@@ -86,6 +90,7 @@ export class Operations {
       keepCompleted: { age: 3600, count: 2000 },
       keepFailed: { age: 7 * 24 * 3600, count: 5000 },
       noWorker: false,
+      enqueueTimeoutMs: 5000,
       ...opts,
     };
     const connection = (): ConnectionOptions => redisFor(this.opts.redisUrl);
@@ -144,11 +149,13 @@ export class Operations {
       removeOnComplete: this.opts.keepCompleted,
       removeOnFail: this.opts.keepFailed,
     });
-    const enqueueBudget = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now() - 250) : 30_000;
-    const job = await withTimeout(enqueue, Math.min(enqueueBudget, 30_000), () =>
-      unavailable(`the operation queue (Redis) did not accept ${name} ${key} in time; retry`),
+    // During a Redis outage ioredis queues the command offline: fail in seconds, naming Redis, not at the caller's deadline.
+    const enqueueBudget = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now() - 250) : this.opts.enqueueTimeoutMs;
+    const enqueueMs = Math.min(enqueueBudget, this.opts.enqueueTimeoutMs);
+    const job = await withTimeout(enqueue, enqueueMs, () =>
+      unavailable(`Redis is unavailable: the operation queue did not accept ${name} ${key} within ${Math.round(enqueueMs / 100) / 10} s; retry`),
     ).catch((err: unknown) => {
-      throw isPlinthError(err) ? err : unavailable(`the operation queue (Redis) is unavailable for ${name} ${key}; retry`, { cause: err });
+      throw isPlinthError(err) ? err : unavailable(`Redis is unavailable: the operation queue refused ${name} ${key}; retry`, { cause: err });
     });
     // Deduplicated: BullMQ answered with the in-flight job's id instead of ours.
     if (job.id !== ownId) await this.checkJoin(op, data, job.id);

@@ -9,36 +9,11 @@ export function getPluginCapabilities(): GetPluginCapabilitiesResponse {
   return pluginCapabilities();
 }
 
-/** Caches the EC2 reachability check so a chatty liveness probe cannot spend the API budget. */
-export class Readiness {
-  private ec2CheckedAt = 0;
-  private ec2Ok = false;
-
-  constructor(
-    private readonly deps: Deps,
-    private readonly ec2TtlMs = 15_000,
-  ) {}
-
-  async check(): Promise<{ ready: boolean; reasons: string[] }> {
-    const reasons: string[] = [];
-    const redis = this.deps.ops.ping().then(
-      () => true,
-      () => false,
-    );
-    if (Date.now() - this.ec2CheckedAt > this.ec2TtlMs) {
-      this.ec2Ok = await this.deps.cloud.api.ping(AbortSignal.timeout(5000)).then(
-        () => true,
-        () => false,
-      );
-      this.ec2CheckedAt = Date.now();
-    }
-    if (!(await redis)) reasons.push('Redis is unreachable');
-    if (!this.ec2Ok) reasons.push('EC2 is unreachable');
-    return { ready: reasons.length === 0, reasons };
-  }
-}
-
-export async function probe(readiness: Readiness): Promise<ProbeResponse> {
-  const { ready } = await readiness.check();
-  return { ready };
+/**
+ * Liveness: answering at all means the process serves gRPC, so Probe says ready. Redis and EC2 reachability is
+ * readiness (GET /readyz, see readiness.ts): the livenessprobe sidecar calls Probe, and failing it during an
+ * outage would only get healthy pods restarted.
+ */
+export function probe(): ProbeResponse {
+  return { ready: true };
 }

@@ -23,13 +23,70 @@ app.kubernetes.io/part-of: plinth
 {{/* The node agent's socket inside its pod; on the host it is <kubeletPath>/plugins/<driverName>/csi.sock. */}}
 {{- define "plinth.nodeSocketDir" -}}/csi{{- end -}}
 
-{{/* REDIS_URL from the Secret, for every component. */}}
+{{/* Where Redis is, for every component: REDIS_URL from the Secret, or the sentinels; credentials and TLS. */}}
 {{- define "plinth.redisEnv" -}}
+{{- $r := .Values.redis -}}
+{{- if $r.sentinel.enabled -}}
+{{- if $r.bundled }}{{ fail "redis.sentinel.enabled needs redis.bundled=false: the bundled Redis is one replica without sentinels" }}{{ end }}
+- name: REDIS_SENTINELS
+  value: {{ required "redis.sentinel.hosts is required with redis.sentinel.enabled (host:port of each sentinel)" ($r.sentinel.hosts | join ",") | quote }}
+- name: REDIS_SENTINEL_NAME
+  value: {{ required "redis.sentinel.masterName is required with redis.sentinel.enabled" $r.sentinel.masterName | quote }}
+{{- with $r.sentinel.passwordKey }}
+- name: REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.secretName }}
+      key: {{ . }}
+{{- end }}
+{{- if $r.sentinel.tls }}
+- name: REDIS_SENTINEL_TLS
+  value: "true"
+{{- end }}
+{{- else -}}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.redis.secretName }}
+      name: {{ $r.secretName }}
       key: url
+{{- end }}
+{{- with $r.auth.username }}
+- name: REDIS_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- with $r.auth.passwordKey }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.secretName }}
+      key: {{ . }}
+{{- end }}
+{{- if and $r.tls.enabled $r.sentinel.enabled }}
+- name: REDIS_TLS
+  value: "true"
+{{- end }}
+{{- if $r.tls.caSecret }}
+- name: REDIS_CA_FILE
+  value: /etc/plinth/redis-ca/{{ $r.tls.caKey }}
+{{- end }}
+{{- with $r.tls.servername }}
+- name: REDIS_TLS_SERVERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The Redis CA bundle's mount and volume, when redis.tls.caSecret names one. */}}
+{{- define "plinth.redisCaMount" -}}
+- name: redis-ca
+  mountPath: /etc/plinth/redis-ca
+  readOnly: true
+{{- end -}}
+{{- define "plinth.redisCaVolume" -}}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.redis.tls.caSecret }}
+    items:
+      - {key: {{ .Values.redis.tls.caKey }}, path: {{ .Values.redis.tls.caKey }}}
 {{- end -}}
 
 {{/* Settings the controller, the API and the node agent share. */}}
