@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statS
 import { join } from 'node:path';
 import { ROOT, boxed, freePort, httpGet, log, portInUse, run, sleep, tailOf, waitFor, which } from './util.mjs';
 
-export const LOCALSTACK_VERSION = '4.14.0';
+const LOCALSTACK_VERSION = '4.14.0';
 const VENV = join(ROOT, '.plinth', 'venv');
 const PY = join(VENV, 'bin', 'python');
 // `localstack` on PyPI is only the CLI (it drives Docker); the runtime that
@@ -41,7 +41,7 @@ async function withLock(dir, fn) {
   }
 }
 
-export async function ensureLocalStack(logDir) {
+async function ensureLocalStack(logDir) {
   const stampFile = join(VENV, '.plinth-stamp');
   const want = installStamp();
   const ok = () => existsSync(PY) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === want;

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { maskUrl, log, portInUse, waitFor, which } from './util.mjs';
 
 /** Sends a raw RESP PING (with AUTH when the URL has a password) and expects PONG. */
-export function ping(url, timeoutMs = 2000) {
+function ping(url, timeoutMs = 2000) {
   const u = new URL(url);
   const host = u.hostname || '127.0.0.1';
   const port = Number(u.port || 6379);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, log, sleep } from './util.mjs';
 
-export const NODE_NAME_TAG = 'plinth-dev-node';
+const NODE_NAME_TAG = 'plinth-dev-node';
 
 async function loadEc2Sdk() {
   // The SDK is a dependency of packages/cloud, not of the root; resolve it

@@ -7,8 +7,8 @@ import { startEc2 } from './ec2.mjs';
 import { startRedis } from './redis.mjs';
 import { ROOT, freePort } from './util.mjs';
 
-export const DEV_PORTS = { redis: Number(process.env.PLINTH_REDIS_PORT ?? 6379), ec2: Number(process.env.PLINTH_EC2_PORT ?? 4566) };
-export const TEST_PORTS = { ec2: Number(process.env.PLINTH_TEST_EC2_PORT ?? 4599) };
+const DEV_PORTS = { redis: Number(process.env.PLINTH_REDIS_PORT ?? 6379), ec2: Number(process.env.PLINTH_EC2_PORT ?? 4566) };
+const TEST_PORTS = { ec2: Number(process.env.PLINTH_TEST_EC2_PORT ?? 4599) };
 
 /**
  * Starts Redis, the EC2 emulator and seeds the node. Returns { env, info,

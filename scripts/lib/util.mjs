@@ -59,18 +59,6 @@ export function run(cmd, args, { env = process.env, cwd = ROOT, timeoutMs = 30 *
   });
 }
 
-/** Same as run() but captures stdout+stderr into a string (for short commands). */
-export function capture(cmd, args, { env = process.env, timeoutMs = 60_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let out = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (out += b));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
-
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -28,7 +28,7 @@ export interface FaultConfig {
   modifyCooldownMs: number;
 }
 
-export type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
+type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
 
 export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 }, volumeStatus: false, volumeState: {}, modifyCooldownMs: 0 };
 /** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */

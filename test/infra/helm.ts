@@ -12,16 +12,16 @@ import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 
-export const HELM_MODULE = 'helm.sh/helm/v3';
-export const HELM_VERSION = 'v3.22.0';
+const HELM_MODULE = 'helm.sh/helm/v3';
+const HELM_VERSION = 'v3.22.0';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART_DIR = join(REPO_ROOT, 'infra/helm/plinth');
 export const BASE_FILE = join(REPO_ROOT, 'infra/kubernetes/base/plinth.yaml');
 /** The release name and namespace the plain manifests are rendered with. */
-export const RELEASE = 'plinth';
-export const NAMESPACE = 'kube-system';
-export const BASE_HEADER =
+const RELEASE = 'plinth';
+const NAMESPACE = 'kube-system';
+const BASE_HEADER =
   '# Generated from infra/helm/plinth with its default values (release "plinth", namespace kube-system).\n' +
   '# Do not edit: change the chart and run `node --import tsx test/infra/render-base.ts`;\n' +
   '# test/infra/helm.test.ts fails while this file and the chart differ. Customise with kustomize overlays.\n';

@@ -9,13 +9,13 @@ export interface EnvVar {
   value?: string;
   valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
 }
-export interface VolumeMount {
+interface VolumeMount {
   name: string;
   mountPath: string;
   mountPropagation?: string;
   readOnly?: boolean;
 }
-export interface Probe {
+interface Probe {
   httpGet?: { path: string; port: string | number };
   exec?: { command: string[] };
   timeoutSeconds?: number;
@@ -31,7 +31,7 @@ export interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
 }
-export interface Volume {
+interface Volume {
   name: string;
   hostPath?: { path: string; type?: string };
   emptyDir?: object;
@@ -47,7 +47,7 @@ export interface PodSpec {
   containers: Container[];
   volumes?: Volume[];
 }
-export interface Rule {
+interface Rule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];

@@ -10,9 +10,9 @@ import { makePki, writeKubeconfig, type Pki } from './pki.js';
 import { assertRunning, freePort, startProc, type Proc } from './procs.js';
 
 /** storage.k8s.io/v1beta1 VolumeAttributesClass is off by default in 1.33. */
-export const FEATURE_GATES = 'VolumeAttributesClass=true';
-export const RUNTIME_CONFIG = 'storage.k8s.io/v1beta1=true';
-export const KCM_CONTROLLERS = ['persistentvolume-binder-controller', 'persistentvolume-expander-controller', 'persistentvolume-protection-controller', 'persistentvolumeclaim-protection-controller'];
+const FEATURE_GATES = 'VolumeAttributesClass=true';
+const RUNTIME_CONFIG = 'storage.k8s.io/v1beta1=true';
+const KCM_CONTROLLERS = ['persistentvolume-binder-controller', 'persistentvolume-expander-controller', 'persistentvolume-protection-controller', 'persistentvolumeclaim-protection-controller'];
 
 export interface ControlPlane {
   server: string;

@@ -12,7 +12,7 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export class KubeError extends Error {
+class KubeError extends Error {
   constructor(
     readonly status: number,
     readonly method: string,
@@ -34,7 +34,7 @@ interface ResourceInfo {
   namespaced: boolean;
 }
 
-export const FIELD_MANAGER = 'plinth-e2e';
+const FIELD_MANAGER = 'plinth-e2e';
 
 export class Kube {
   private readonly agent: Agent;

@@ -44,7 +44,7 @@ export interface NitroOptions {
   log?: (msg: string) => void;
 }
 
-export interface Attached {
+interface Attached {
   volumeId: string;
   device: PresentedDevice;
   /** The attachment's device name link under devRoot, e.g. <dev>/xvdaa. */

@@ -11,10 +11,10 @@ import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 
-export const CSI_SANITY_MODULE = 'github.com/kubernetes-csi/csi-test/v5';
-export const CSI_SANITY_VERSION = 'v5.4.0';
+const CSI_SANITY_MODULE = 'github.com/kubernetes-csi/csi-test/v5';
+const CSI_SANITY_VERSION = 'v5.4.0';
 
-export function cacheBin(env: NodeJS.ProcessEnv = process.env): string {
+function cacheBin(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'plinth', 'bin');
 }
 

@@ -16,7 +16,7 @@ export async function deleteClusterSnapshots(ec2: EC2Client, clusterId: string):
   return left.map((s) => s.SnapshotId!);
 }
 
-export async function clusterVolumes(ec2: EC2Client, clusterId: string): Promise<Volume[]> {
+async function clusterVolumes(ec2: EC2Client, clusterId: string): Promise<Volume[]> {
   const res = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }] }));
   return (res.Volumes ?? []).filter(live);
 }

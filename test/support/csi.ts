@@ -4,7 +4,6 @@ import { VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, typ
 export const GiB = 1024 ** 3;
 
 export const mountCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
-export const blockCap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, block: {} };
 
 /** The gRPC code and message a call failed with; throws if it succeeded. */
 export async function codeOf(p: Promise<unknown>): Promise<{ code: number; details: string }> {

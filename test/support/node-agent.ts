@@ -16,7 +16,7 @@ import type { NodeIdentity } from '../../apps/node-agent/src/node/context.js';
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
 /** A unary client method as a promise with a deadline (the last overload of ts-proto's methods). */
-export function promised<Req, Res>(client: Client, method: Unary<Req, Res>, timeoutMs = 60_000): (req: Req) => Promise<Res> {
+function promised<Req, Res>(client: Client, method: Unary<Req, Res>, timeoutMs = 60_000): (req: Req) => Promise<Res> {
   return (req) =>
     new Promise<Res>((resolve, reject) => {
       method.call(client, req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res)));
@@ -39,7 +39,7 @@ export function csiApi(node: NodeClient, identity: IdentityClient) {
     probe: promised(identity, identity.probe.bind(identity)),
   };
 }
-export type CsiApi = ReturnType<typeof csiApi>;
+type CsiApi = ReturnType<typeof csiApi>;
 
 export interface TestAgent {
   agent: Agent;

@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 const run = async (cmd: string, args: string[]): Promise<string> => (await exec(cmd, args, { timeout: 60_000 })).stdout;
 
-export const EBS_MODEL = 'Amazon Elastic Block Store';
+const EBS_MODEL = 'Amazon Elastic Block Store';
 
 export interface LoopDevice {
   /** /dev/loopN */
@@ -42,7 +42,7 @@ export interface LoopDevice {
 const liveLoops = new Set<LoopDevice>();
 
 /** A sparse file of `bytes` behind a fresh loop device. */
-export async function createLoopDevice(bytes: number, dir?: string): Promise<LoopDevice> {
+async function createLoopDevice(bytes: number, dir?: string): Promise<LoopDevice> {
   const base = dir ?? (await mkdtemp(join(tmpdir(), 'plinth-loop-')));
   const backingFile = join(base, `disk-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.img`);
   await writeFile(backingFile, '');
@@ -77,7 +77,7 @@ export async function detachAll(): Promise<void> {
   for (const l of [...liveLoops]) await l.detach();
 }
 
-export interface PresentOptions {
+interface PresentOptions {
   volumeId: string;
   /** What sysfs reports as the serial; defaults to the volume id without its dash. Set it to lie. */
   serial?: string;

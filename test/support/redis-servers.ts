@@ -95,7 +95,7 @@ export class RedisProcess {
 }
 
 /** Self-signed CA and a server certificate for localhost/127.0.0.1, made with openssl in a temp dir. */
-export async function makeTlsFiles(): Promise<{ dir: string; ca: string; cert: string; key: string }> {
+async function makeTlsFiles(): Promise<{ dir: string; ca: string; cert: string; key: string }> {
   requireBinary('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'plinth-redis-tls-'));
   const f = (n: string) => join(dir, n);

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { dirname } from 'node:path';
 
 export type Role = 'viewer' | 'operator';
-export const ROLES: readonly Role[] = ['viewer', 'operator'];
+const ROLES: readonly Role[] = ['viewer', 'operator'];
 
 export interface TokenSpec {
   role: Role;
@@ -11,7 +11,7 @@ export interface TokenSpec {
 }
 
 /** Shortest token accepted: guessing must be hopeless. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 /**
  * Parses "viewer:abc,operator:def" or one "role:token" per line (# starts a
@@ -89,7 +89,7 @@ export function describeWindow(ms: number): string {
   return `${ms} ms`;
 }
 
-export function newToken(): string {
+function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 

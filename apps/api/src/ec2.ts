@@ -9,7 +9,7 @@ import type { ApiMetrics } from './metrics.js';
  * small bucket first (so a busy dashboard can use only a slice of the
  * account's Describe budget), then from the buckets the controller shares.
  */
-export class ApiRateLimiter extends RedisRateLimiter {
+class ApiRateLimiter extends RedisRateLimiter {
   constructor(
     redis: Redis,
     own: BucketSpec,
@@ -24,7 +24,7 @@ export class ApiRateLimiter extends RedisRateLimiter {
   }
 }
 
-export function parseSpec(spec: string): BucketSpec {
+function parseSpec(spec: string): BucketSpec {
   const [capacity, refill] = spec.split(':').map(Number);
   return { capacity: capacity ?? 10, refillPerSecond: refill ?? 2 };
 }

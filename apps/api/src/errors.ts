@@ -50,7 +50,7 @@ interface FastifyLikeError {
 const CONTEXT: Record<string, string> = { querystring: 'query', params: 'params', body: 'body', headers: 'headers' };
 
 /** "query.limit", "params.id", "body.resetAttempts" from an Ajv error. */
-export function fieldOf(context: string | undefined, v: ValidationItem): string {
+function fieldOf(context: string | undefined, v: ValidationItem): string {
   const parts = [CONTEXT[context ?? ''] ?? context ?? 'request'];
   const path = (v.instancePath ?? '').split('/').filter(Boolean);
   parts.push(...path);

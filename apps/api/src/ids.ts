@@ -1,9 +1,9 @@
 import { INSTANCE_ID, SNAPSHOT_ID, VOLUME_ID } from '@plinth/cloud';
 import { Type } from 'typebox';
 
-export { INSTANCE_ID, isInstanceId, isSnapshotId, isVolumeId, SNAPSHOT_ID, VOLUME_ID } from '@plinth/cloud';
+export { INSTANCE_ID, isInstanceId, isSnapshotId, isVolumeId, VOLUME_ID } from '@plinth/cloud';
 /** BullMQ job ids: the controller's are numeric; custom ids stay within this set. */
-export const JOB_ID = '^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$';
+const JOB_ID = '^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$';
 export const ZONE = '^[a-z]{2}(?:-gov)?-[a-z]+-\\d+(?:-[a-z]+-\\d+)?[a-z]$';
 
 export const isJobId = (s: string): boolean => new RegExp(JOB_ID).test(s);

@@ -21,13 +21,13 @@ export interface KubeSource {
 }
 
 /** "aws:///us-east-1a/i-0123456789abcdef0" → zone and instance id. */
-export function parseProviderId(providerId: string | undefined): { zone?: string; instanceId: string } | undefined {
+function parseProviderId(providerId: string | undefined): { zone?: string; instanceId: string } | undefined {
   const m = /^aws:\/\/\/(?:([a-z0-9-]+)\/)?(i-[0-9a-f]+)$/.exec(providerId ?? '');
   if (!m?.[2]) return undefined;
   return m[1] ? { zone: m[1], instanceId: m[2] } : { instanceId: m[2] };
 }
 
-export function hasKubeconfig(env: NodeJS.ProcessEnv = process.env): boolean {
+function hasKubeconfig(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.KUBECONFIG || env.KUBERNETES_SERVICE_HOST || existsSync(join(homedir(), '.kube', 'config')));
 }
 

@@ -18,8 +18,8 @@ export interface LimitBreakdown {
   assumed: boolean;
 }
 
-export const FALLBACK_NITRO_LIMIT = 28;
-export const FALLBACK_XEN_LIMIT = 39;
+const FALLBACK_NITRO_LIMIT = 28;
+const FALLBACK_XEN_LIMIT = 39;
 
 export function limitBreakdown(instance: InstanceInfo | undefined, type: InstanceTypeInfo | undefined): LimitBreakdown {
   let typeLimit = type?.maxEbsAttachments;

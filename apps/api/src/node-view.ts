@@ -3,7 +3,7 @@ import type { NodeRegistration } from '@plinth/nodes';
 import type { KubeNode } from './kube.js';
 import { limitBreakdown, type LimitBreakdown } from './limits.js';
 
-export interface AttachmentView {
+interface AttachmentView {
   volumeId: string;
   device: string | null;
   state: string;
@@ -11,7 +11,7 @@ export interface AttachmentView {
   csi: boolean;
 }
 
-export interface Disagreement {
+interface Disagreement {
   field: string;
   message: string;
   values: Record<string, string | number | null>;

@@ -1,8 +1,8 @@
 import { TAG_CSI_NAME, type VolumeInfo } from '@plinth/cloud';
 
-export const PVC_NAME_TAG = 'kubernetes.io/created-for/pvc/name';
-export const PVC_NAMESPACE_TAG = 'kubernetes.io/created-for/pvc/namespace';
-export const PV_NAME_TAG = 'kubernetes.io/created-for/pv/name';
+const PVC_NAME_TAG = 'kubernetes.io/created-for/pvc/name';
+const PVC_NAMESPACE_TAG = 'kubernetes.io/created-for/pvc/namespace';
+const PV_NAME_TAG = 'kubernetes.io/created-for/pv/name';
 
 export interface VolumeSummary {
   id: string;

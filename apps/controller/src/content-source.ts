@@ -61,7 +61,7 @@ export interface SourceFacts {
  * source was deleted since must still find its volume). A failed snapshot is
  * FAILED_PRECONDITION.
  */
-export async function sourceFacts(deps: Deps, src: ContentSource, name: string): Promise<SourceFacts> {
+async function sourceFacts(deps: Deps, src: ContentSource, name: string): Promise<SourceFacts> {
   if ('snapshotId' in src) {
     const what = `snapshot ${src.snapshotId}`;
     const snap = (await deps.cloud.api.snapshots.get([src.snapshotId])).get(src.snapshotId);

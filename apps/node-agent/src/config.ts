@@ -2,8 +2,8 @@ import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { csiDriverName, envBool, envInt, hostPort, logLevel, parseEnv, splitHostPort, z } from '@plinth/config';
 import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
 
-export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
-export type MetadataSourceName = (typeof METADATA_SOURCE_NAMES)[number];
+const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
+type MetadataSourceName = (typeof METADATA_SOURCE_NAMES)[number];
 
 const optional = z
   .string()
@@ -84,10 +84,6 @@ export type Config = z.infer<typeof configSchema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseEnv(configSchema, env);
-}
-
-export function socketPathOf(endpoint: string): string {
-  return endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
 }
 
 /** The preStop hook's settings (`pre-stop` subcommand): the node, the driver, and how long to wait at most. */

@@ -22,8 +22,8 @@ export interface AttachLimit {
  * Attachment limit when EC2 does not report one (older APIs, emulators):
  * the documented Nitro shared limit, or the Xen per-instance limit.
  */
-export const FALLBACK_NITRO_LIMIT = 28;
-export const FALLBACK_XEN_LIMIT = 39;
+const FALLBACK_NITRO_LIMIT = 28;
+const FALLBACK_XEN_LIMIT = 39;
 
 /**
  * Block devices that are not CSI volumes: the root device and every mapping

@@ -8,7 +8,7 @@
 import type { Logger } from '@plinth/logger';
 
 /** Taints that mean "this node is going away" (kubectl drain cordons; Karpenter and cluster-autoscaler taint). */
-export const DRAIN_TAINTS: readonly string[] = ['node.kubernetes.io/unschedulable', 'karpenter.sh/disruption', 'ToBeDeletedByClusterAutoscaler'];
+const DRAIN_TAINTS: readonly string[] = ['node.kubernetes.io/unschedulable', 'karpenter.sh/disruption', 'ToBeDeletedByClusterAutoscaler'];
 
 export interface NodeState {
   unschedulable?: boolean;

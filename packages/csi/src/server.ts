@@ -26,7 +26,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   }
 }
 
-export function parseEndpoint(endpoint: string): string {
+function parseEndpoint(endpoint: string): string {
   return endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : endpoint;
 }
 

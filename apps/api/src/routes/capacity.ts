@@ -5,7 +5,7 @@ import type { Deps } from '../deps.js';
 import { ZONE } from '../ids.js';
 import { bearerSecurity, Nullable, responses, type App, StringEnum } from '../schemas.js';
 
-export const CapacityEntrySchema = Type.Object({
+const CapacityEntrySchema = Type.Object({
   zone: Type.String(),
   type: Type.String(),
   provisionedGiB: Type.Integer({ description: "GiB of this cluster's volumes of the type in the zone" }),
@@ -33,7 +33,7 @@ const Body = Type.Object({
 });
 
 /** Zones to report: the region's available zones plus any zone holding a volume. */
-export async function capacityZones(deps: Deps): Promise<string[]> {
+async function capacityZones(deps: Deps): Promise<string[]> {
   const zones = await deps.cloud.zones();
   return zones.filter((z) => z.zoneType === undefined || z.zoneType === 'availability-zone').map((z) => z.name).filter(Boolean);
 }

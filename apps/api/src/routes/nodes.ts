@@ -17,7 +17,7 @@ const Breakdown = Type.Object({
   assumed: Type.Boolean({ description: 'EC2 reported no limit for the type; a default was assumed' }),
 });
 
-export const NodeSchema = Type.Object({
+const NodeSchema = Type.Object({
   instanceId: Type.String(),
   kubernetesName: Nullable(Type.String()),
   instanceType: Nullable(Type.String()),
@@ -46,7 +46,7 @@ async function kubeNodes(deps: Deps): Promise<KubeNode[] | undefined> {
 }
 
 /** Views of the given nodes (or all known ones). */
-export async function loadNodes(deps: Deps, only?: string): Promise<NodeView[]> {
+async function loadNodes(deps: Deps, only?: string): Promise<NodeView[]> {
   const [regs, kube, volumes] = await Promise.all([listNodes(deps.redis), kubeNodes(deps), deps.cloud.volumes()]);
   const ids = new Set<string>();
   for (const r of regs) ids.add(r.instanceId);

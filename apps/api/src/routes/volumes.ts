@@ -9,7 +9,7 @@ import { bearerSecurity, Nullable, responses, Tags, type App, StringEnum } from 
 import { page, summary } from '../volume-view.js';
 import { JobSchema } from './jobs.js';
 
-export const VolumeSchema = Type.Object({
+const VolumeSchema = Type.Object({
   id: Type.String(),
   name: Nullable(Type.String({ description: 'CSI volume name (tag CSIVolumeName)' })),
   zone: Type.String(),

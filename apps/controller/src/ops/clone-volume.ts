@@ -5,7 +5,7 @@ import type { OpContext } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
 
 /** On the intermediate snapshot of a clone: the CSI name of the volume it is for (how a retried clone finds it, and how it is cleaned up). */
-export const TAG_CLONE_FOR = 'plinth.dev/clone-for';
+const TAG_CLONE_FOR = 'plinth.dev/clone-for';
 
 /** What the controller has learnt of its EC2 endpoint. */
 export interface Cloner {

@@ -22,7 +22,7 @@ export const modifyVolumeOperation = defineOperation<ModifyJob, VolumeState>({
 });
 
 /** EC2's documented wait between two modifications of one volume. */
-export const COOLDOWN_MS = 6 * 3600_000;
+const COOLDOWN_MS = 6 * 3600_000;
 const MODIFY_TIMEOUT_MS = 5 * 60_000;
 /** Failures BullMQ retries: the requests stay for the next attempt. */
 const RETRIED: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { tagSpecification } from './tags.js';
 
 /** What external-snapshotter's --extra-create-metadata adds, and the tags Plinth makes of them (aws-ebs-csi-driver's `kubernetes.io/created-for/…` style). */
-export const SNAPSHOT_METADATA = {
+const SNAPSHOT_METADATA = {
   'csi.storage.k8s.io/volumesnapshot/name': 'kubernetes.io/created-for/volumesnapshot/name',
   'csi.storage.k8s.io/volumesnapshot/namespace': 'kubernetes.io/created-for/volumesnapshot/namespace',
   'csi.storage.k8s.io/volumesnapshotcontent/name': 'kubernetes.io/created-for/volumesnapshotcontent/name',

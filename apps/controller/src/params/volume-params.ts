@@ -5,12 +5,12 @@ import { bool, parseType, positiveInt } from './values.js';
 import { limitsOf, VOLUME_TYPES, type VolumeType } from './volume-types.js';
 
 /** Node-side format options carried to the node agent in the volume context. */
-export const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
+const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
 
 export const PVC_NAME = 'csi.storage.k8s.io/pvc/name';
 export const PVC_NAMESPACE = 'csi.storage.k8s.io/pvc/namespace';
 export const PV_NAME = 'csi.storage.k8s.io/pv/name';
-export const FS_TYPE = 'csi.storage.k8s.io/fstype';
+const FS_TYPE = 'csi.storage.k8s.io/fstype';
 
 export interface VolumeParams {
   type: VolumeType;

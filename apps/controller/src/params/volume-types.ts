@@ -1,8 +1,5 @@
-import { VOLUME_TYPE_LIMITS } from '@plinth/cloud';
-
 /** EC2's limits per EBS volume type: @plinth/cloud's one table. */
 export { isVolumeType, limitsOf, VOLUME_TYPES, type VolumeType } from '@plinth/cloud';
-export { VOLUME_TYPE_LIMITS };
 
 /**
  * The most IOPS a volume of `sizeGiB` may have: the per-GiB ratio, but never

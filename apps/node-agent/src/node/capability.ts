@@ -4,7 +4,7 @@ import { isSupportedFs, SUPPORTED_FS, type FsType } from '../mount/mkfs.js';
 
 export type Access = { kind: 'block'; mode: Mode } | { kind: 'mount'; mode: Mode; fsType: FsType; mountFlags: string[] };
 
-export const DEFAULT_FS: FsType = 'ext4';
+const DEFAULT_FS: FsType = 'ext4';
 
 /** EBS volumes attach to one node; multi-attach (io2) is only offered for raw block. */
 const SINGLE_NODE = new Set([Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_READER_ONLY, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER]);

@@ -26,7 +26,7 @@ import type {
 
 export const tagList = (tags: Tags): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-export const tagMap = (tags: Tag[] | undefined): Tags => Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
+const tagMap = (tags: Tag[] | undefined): Tags => Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
 
 export function toAttachment(a: VolumeAttachment): AttachmentInfo {
   return { instanceId: a.InstanceId ?? '', device: a.Device ?? '', state: a.State ?? 'unknown', attachedAt: a.AttachTime };
