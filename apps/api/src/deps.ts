@@ -1,4 +1,4 @@
-import type { Ec2 } from '@plinth/cloud';
+import type { Cloud } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
 import type { Jobs } from '@plinth/queue';
 import type { Redis } from 'ioredis';
@@ -13,8 +13,8 @@ export interface Deps {
   config: ApiConfig;
   log: Logger;
   cloud: CloudView;
-  /** A second adapter with a short retry budget, for readiness (a probe must answer fast). */
-  probeEc2: Ec2;
+  /** A second Cloud with a short retry budget, for readiness (a probe must answer fast). */
+  probeCloud: Cloud;
   redis: Redis;
   /** The operation queue's read side. */
   jobs: Jobs;

@@ -1,4 +1,4 @@
-import { createEc2Client, Ec2, RedisRateLimiter, type BucketSpec } from '@plinth/cloud';
+import { createAwsCloud, RedisRateLimiter, type BucketSpec, type Cloud } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.js';
@@ -29,12 +29,10 @@ export function parseSpec(spec: string): BucketSpec {
   return { capacity: capacity ?? 10, refillPerSecond: refill ?? 2 };
 }
 
-/** The adapter for reads (long retry budget) and one for readiness (answers within seconds). */
-export function createEc2(config: ApiConfig, redis: Redis, log: Logger, metrics: ApiMetrics): { ec2: Ec2; probe: Ec2 } {
+/** The Cloud for reads (long retry budget) and one for readiness (answers within seconds). */
+export function createClouds(config: ApiConfig, redis: Redis, log: Logger, metrics: ApiMetrics): { cloud: Cloud; probe: Cloud } {
   const shared = new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
   const limiter = new ApiRateLimiter(redis, parseSpec(config.API_EC2_DESCRIBE_LIMIT), shared);
-  const client = createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT });
-  const ec2 = new Ec2(client, { log, limiter, observer: metrics.ec2Observer, retryBudgetMs: 10_000 });
-  const probe = new Ec2(client, { log, observer: metrics.ec2Observer, retryBudgetMs: 1_000 });
-  return { ec2, probe };
+  const endpoint = { region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT, log, observer: metrics.ec2Observer };
+  return { cloud: createAwsCloud({ ...endpoint, limiter, retryBudgetMs: 10_000 }), probe: createAwsCloud({ ...endpoint, retryBudgetMs: 1_000 }) };
 }

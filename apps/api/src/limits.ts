@@ -1,5 +1,4 @@
-import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
-import type { Instance } from '@plinth/cloud';
+import type { InstanceInfo, InstanceTypeInfo } from '@plinth/cloud';
 
 /** EC2's EBS attachment limit for an instance and what takes slots from it, as the node agent computes it. */
 export interface LimitBreakdown {
@@ -22,27 +21,25 @@ export interface LimitBreakdown {
 export const FALLBACK_NITRO_LIMIT = 28;
 export const FALLBACK_XEN_LIMIT = 39;
 
-export function limitBreakdown(instance: Instance | undefined, type: InstanceTypeInfo | undefined): LimitBreakdown {
-  let typeLimit = type?.EbsInfo?.MaximumEbsAttachments;
-  let limitType: 'shared' | 'dedicated' = type?.EbsInfo?.AttachmentLimitType === 'dedicated' ? 'dedicated' : 'shared';
+export function limitBreakdown(instance: InstanceInfo | undefined, type: InstanceTypeInfo | undefined): LimitBreakdown {
+  let typeLimit = type?.maxEbsAttachments;
+  let limitType: 'shared' | 'dedicated' = type?.attachmentLimitType === 'dedicated' ? 'dedicated' : 'shared';
   let assumed = false;
   if (typeLimit === undefined || typeLimit <= 0) {
-    const nitro = type?.Hypervisor !== 'xen';
+    const nitro = type?.hypervisor !== 'xen';
     typeLimit = nitro ? FALLBACK_NITRO_LIMIT : FALLBACK_XEN_LIMIT;
     limitType = nitro ? 'shared' : 'dedicated';
     assumed = true;
   }
   const nonCsiDevices: string[] = [];
-  for (const m of instance?.BlockDeviceMappings ?? []) {
-    const name = m.DeviceName ?? m.Ebs?.VolumeId ?? '?';
-    if (name === instance?.RootDeviceName || m.Ebs?.DeleteOnTermination === true) nonCsiDevices.push(name);
+  for (const m of instance?.blockDevices ?? []) {
+    const name = m.device || m.volumeId || '?';
+    if (name === instance?.rootDevice || m.deleteOnTermination) nonCsiDevices.push(name);
   }
-  if (instance?.RootDeviceName && !nonCsiDevices.includes(instance.RootDeviceName)) nonCsiDevices.unshift(instance.RootDeviceName);
+  if (instance?.rootDevice && !nonCsiDevices.includes(instance.rootDevice)) nonCsiDevices.unshift(instance.rootDevice);
   const shared = limitType === 'shared';
-  const extraNetworkInterfaces = shared ? Math.max(0, (instance?.NetworkInterfaces?.length ?? 1) - 1) : 0;
-  const store = type?.InstanceStorageInfo;
-  const instanceStoreDevices =
-    shared && store?.NvmeSupport && store.NvmeSupport !== 'unsupported' ? (store.Disks ?? []).reduce((n, d) => n + (d.Count ?? 0), 0) : 0;
+  const extraNetworkInterfaces = shared ? Math.max(0, (instance?.networkInterfaceCount ?? 1) - 1) : 0;
+  const instanceStoreDevices = shared ? (type?.nvmeInstanceStoreDisks ?? 0) : 0;
   const computedLimit = Math.max(1, typeLimit - nonCsiDevices.length - extraNetworkInterfaces - instanceStoreDevices);
   return { typeLimit, limitType, nonCsiDevices, extraNetworkInterfaces, instanceStoreDevices, computedLimit, assumed };
 }

@@ -1,26 +1,27 @@
-import type { Instance } from '@plinth/cloud';
+import type { InstanceInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { nodeView, type NodeInputs } from './node-view.js';
 
 const ID = 'i-0123456789abcdef0';
 const reg = { instanceId: ID, zone: 'us-east-1a', instanceType: 'm5.large', attachLimit: 25, driverName: 'ebs.csi.plinth.dev', startedAt: 0, heartbeatAt: 1000 };
-const instance = {
-  InstanceId: ID,
-  InstanceType: 'm5.large',
-  Placement: { AvailabilityZone: 'us-east-1a' },
-  RootDeviceName: '/dev/xvda',
-  BlockDeviceMappings: [
-    { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-root', DeleteOnTermination: true, Status: 'attached' } },
-    { DeviceName: '/dev/xvdaa', Ebs: { VolumeId: 'vol-a', DeleteOnTermination: false, Status: 'attached' } },
+const instance: InstanceInfo = {
+  id: ID,
+  type: 'm5.large',
+  zone: 'us-east-1a',
+  state: 'running',
+  rootDevice: '/dev/xvda',
+  blockDevices: [
+    { device: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: true, state: 'attached' },
+    { device: '/dev/xvdaa', volumeId: 'vol-a', deleteOnTermination: false, state: 'attached' },
   ],
-  NetworkInterfaces: [{}],
-} as Instance;
+  networkInterfaceCount: 1,
+};
 const volumes = [
-  { VolumeId: 'vol-a', Attachments: [{ InstanceId: ID, Device: '/dev/xvdaa', State: 'attached' as const }] },
-  { VolumeId: 'vol-b', Attachments: [{ InstanceId: ID, Device: '/dev/xvdab', State: 'attaching' as const }] },
-  { VolumeId: 'vol-c', Attachments: [{ InstanceId: 'i-other', Device: '/dev/xvdaa', State: 'attached' as const }] },
+  { id: 'vol-a', attachments: [{ instanceId: ID, device: '/dev/xvdaa', state: 'attached' }] },
+  { id: 'vol-b', attachments: [{ instanceId: ID, device: '/dev/xvdab', state: 'attaching' }] },
+  { id: 'vol-c', attachments: [{ instanceId: 'i-other', device: '/dev/xvdaa', state: 'attached' }] },
 ];
-const base: NodeInputs = { instanceId: ID, registration: reg, kubeEnabled: false, instance, instanceType: { EbsInfo: { MaximumEbsAttachments: 26, AttachmentLimitType: 'shared' } }, volumes, reservedSlots: 2 };
+const base: NodeInputs = { instanceId: ID, registration: reg, kubeEnabled: false, instance, instanceType: { name: 'm5.large', maxEbsAttachments: 26, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 }, volumes, reservedSlots: 2 };
 
 describe('nodeView', () => {
   it('counts CSI attachments, lists every device and agrees when the sources agree', () => {

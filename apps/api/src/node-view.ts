@@ -1,5 +1,4 @@
-import type { InstanceTypeInfo } from '@aws-sdk/client-ec2';
-import type { Instance, Volume } from '@plinth/cloud';
+import type { InstanceInfo, InstanceTypeInfo, VolumeInfo } from '@plinth/cloud';
 import type { NodeRegistration } from '@plinth/nodes';
 import type { KubeNode } from './kube.js';
 import { limitBreakdown, type LimitBreakdown } from './limits.js';
@@ -45,10 +44,10 @@ export interface NodeInputs {
   kube?: KubeNode | undefined;
   /** Whether Kubernetes is a source at all (so absence from it is news). */
   kubeEnabled: boolean;
-  instance?: Instance | undefined;
+  instance?: InstanceInfo | undefined;
   instanceType?: InstanceTypeInfo | undefined;
   /** This cluster's volumes. */
-  volumes: readonly Volume[];
+  volumes: readonly Pick<VolumeInfo, 'id' | 'attachments'>[];
   reservedSlots: number;
 }
 
@@ -66,16 +65,16 @@ function differ(field: string, values: Record<string, string | number | null | u
  */
 export function nodeView(n: NodeInputs): NodeView {
   const { registration: reg, kube, instance } = n;
-  const clusterIds = new Set(n.volumes.map((v) => v.VolumeId));
+  const clusterIds = new Set(n.volumes.map((v) => v.id));
   const attachments = new Map<string, AttachmentView>();
-  for (const m of instance?.BlockDeviceMappings ?? []) {
-    const id = m.Ebs?.VolumeId;
-    if (id) attachments.set(id, { volumeId: id, device: m.DeviceName ?? null, state: m.Ebs?.Status ?? 'attached', csi: clusterIds.has(id) });
+  for (const m of instance?.blockDevices ?? []) {
+    const id = m.volumeId;
+    if (id) attachments.set(id, { volumeId: id, device: m.device || null, state: m.state ?? 'attached', csi: clusterIds.has(id) });
   }
   for (const v of n.volumes) {
-    for (const a of v.Attachments ?? []) {
-      if (a.InstanceId !== n.instanceId || a.State === 'detached' || !v.VolumeId) continue;
-      attachments.set(v.VolumeId, { volumeId: v.VolumeId, device: a.Device ?? attachments.get(v.VolumeId)?.device ?? null, state: a.State ?? 'unknown', csi: true });
+    for (const a of v.attachments) {
+      if (a.instanceId !== n.instanceId || a.state === 'detached') continue;
+      attachments.set(v.id, { volumeId: v.id, device: a.device || attachments.get(v.id)?.device || null, state: a.state, csi: true });
     }
   }
   const list = [...attachments.values()].sort((a, b) => (a.device ?? '').localeCompare(b.device ?? ''));
@@ -94,8 +93,8 @@ export function nodeView(n: NodeInputs): NodeView {
   if (reg && !instance) disagreements.push({ field: 'instance', message: `registered in Redis but EC2 has no running instance ${n.instanceId}`, values: { redis: n.instanceId, ec2: null } });
   if (n.kubeEnabled && reg && !kube) disagreements.push({ field: 'kubernetes', message: 'registered in Redis but no Kubernetes Node has this instance id', values: { redis: n.instanceId, kubernetes: null } });
   if (kube && !reg) disagreements.push({ field: 'registration', message: `Kubernetes node ${kube.name} has no node agent registration in Redis`, values: { kubernetes: kube.name, redis: null } });
-  push(differ('zone', { redis: reg?.zone, ec2: instance?.Placement?.AvailabilityZone, kubernetes: kube?.zone }, 'zone'));
-  push(differ('instanceType', { redis: reg?.instanceType, ec2: instance?.InstanceType, kubernetes: kube?.instanceType }, 'instance type'));
+  push(differ('zone', { redis: reg?.zone, ec2: instance?.zone, kubernetes: kube?.zone }, 'zone'));
+  push(differ('instanceType', { redis: reg?.instanceType, ec2: instance?.type, kubernetes: kube?.instanceType }, 'instance type'));
   push(differ('attachLimit', { redis: reg?.attachLimit, kubernetes: kube?.allocatable, ec2: limit?.computedLimit }, 'attach limit'));
   if (kube) {
     const k8sAttached = new Set(kube.attachments.filter((a) => a.attached && a.volumeId).map((a) => a.volumeId!));
@@ -113,8 +112,8 @@ export function nodeView(n: NodeInputs): NodeView {
   return {
     instanceId: n.instanceId,
     kubernetesName: kube?.name ?? null,
-    instanceType: reg?.instanceType || instance?.InstanceType || kube?.instanceType || null,
-    zone: reg?.zone || instance?.Placement?.AvailabilityZone || kube?.zone || null,
+    instanceType: reg?.instanceType || instance?.type || kube?.instanceType || null,
+    zone: reg?.zone || instance?.zone || kube?.zone || null,
     sources: { redis: Boolean(reg), kubernetes: Boolean(kube), ec2: Boolean(instance) },
     registration: reg ? { attachLimit: reg.attachLimit, driverName: reg.driverName, startedAt: iso(reg.startedAt), heartbeatAt: iso(reg.heartbeatAt) } : null,
     attachLimit,

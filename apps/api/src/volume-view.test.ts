@@ -1,20 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { matches, page, summary } from './volume-view.js';
 
-const vol = (n: number, over: Record<string, unknown> = {}) =>
+const vol = (n: number) =>
   summary({
-    VolumeId: `vol-${n.toString(16).padStart(17, '0')}`,
-    AvailabilityZone: n % 2 ? 'us-east-1a' : 'us-east-1b',
-    VolumeType: 'gp3',
-    Size: n,
-    State: n % 3 ? 'available' : 'in-use',
-    Tags: [
-      { Key: 'CSIVolumeName', Value: `pvc-${n}` },
-      { Key: 'kubernetes.io/created-for/pvc/namespace', Value: n < 5 ? 'db' : 'web' },
-      { Key: 'kubernetes.io/created-for/pvc/name', Value: `data-${n}` },
-    ],
-    Attachments: n % 3 ? [] : [{ InstanceId: 'i-0123456789abcdef0', Device: '/dev/xvdaa', State: 'attached' }],
-    ...over,
+    id: `vol-${n.toString(16).padStart(17, '0')}`,
+    zone: n % 2 ? 'us-east-1a' : 'us-east-1b',
+    type: 'gp3',
+    sizeGiB: n,
+    state: n % 3 ? 'available' : 'in-use',
+    encrypted: false,
+    multiAttach: false,
+    tags: { CSIVolumeName: `pvc-${n}`, 'kubernetes.io/created-for/pvc/namespace': n < 5 ? 'db' : 'web', 'kubernetes.io/created-for/pvc/name': `data-${n}` },
+    attachments: n % 3 ? [] : [{ instanceId: 'i-0123456789abcdef0', device: '/dev/xvdaa', state: 'attached' }],
   });
 
 describe('volume summaries and filters', () => {

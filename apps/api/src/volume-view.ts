@@ -1,4 +1,4 @@
-import { TAG_CLUSTER, TAG_CSI_NAME, type Volume } from '@plinth/cloud';
+import { TAG_CSI_NAME, type VolumeInfo } from '@plinth/cloud';
 
 export const PVC_NAME_TAG = 'kubernetes.io/created-for/pvc/name';
 export const PVC_NAMESPACE_TAG = 'kubernetes.io/created-for/pvc/namespace';
@@ -29,30 +29,27 @@ export interface VolumeFilter {
   pvcName?: string | undefined;
 }
 
-export function tagsOf(v: Volume): Record<string, string> {
-  return Object.fromEntries((v.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
-}
+const iso = (d: Date | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
-export function summary(v: Volume): VolumeSummary {
-  const tags = tagsOf(v);
-  const ns = tags[PVC_NAMESPACE_TAG];
-  const pvc = tags[PVC_NAME_TAG];
+export function summary(v: VolumeInfo): VolumeSummary {
+  const ns = v.tags[PVC_NAMESPACE_TAG];
+  const pvc = v.tags[PVC_NAME_TAG];
   return {
-    id: v.VolumeId ?? '',
-    name: tags[TAG_CSI_NAME] ?? null,
-    zone: v.AvailabilityZone ?? '',
-    type: v.VolumeType ?? '',
-    sizeGiB: v.Size ?? 0,
-    iops: v.Iops ?? null,
-    throughput: v.Throughput ?? null,
-    state: v.State ?? 'unknown',
-    encrypted: v.Encrypted ?? false,
-    createdAt: v.CreateTime ? new Date(v.CreateTime).toISOString() : null,
+    id: v.id,
+    name: v.tags[TAG_CSI_NAME] ?? null,
+    zone: v.zone,
+    type: v.type,
+    sizeGiB: v.sizeGiB,
+    iops: v.iops ?? null,
+    throughput: v.throughput ?? null,
+    state: v.state,
+    encrypted: v.encrypted,
+    createdAt: iso(v.createdAt),
     pvc: ns !== undefined && pvc !== undefined ? { namespace: ns, name: pvc } : null,
-    pvName: tags[PV_NAME_TAG] ?? null,
-    attachments: (v.Attachments ?? [])
-      .filter((a) => a.State !== 'detached')
-      .map((a) => ({ instanceId: a.InstanceId ?? '', device: a.Device ?? null, state: a.State ?? 'unknown', attachedAt: a.AttachTime ? new Date(a.AttachTime).toISOString() : null })),
+    pvName: v.tags[PV_NAME_TAG] ?? null,
+    attachments: v.attachments
+      .filter((a) => a.state !== 'detached')
+      .map((a) => ({ instanceId: a.instanceId, device: a.device || null, state: a.state, attachedAt: iso(a.attachedAt) })),
   };
 }
 
@@ -77,9 +74,4 @@ export function page(all: readonly VolumeSummary[], f: VolumeFilter, limit: numb
   const items = rest.slice(0, limit);
   const more = rest.length > limit;
   return { items, total: matching.length, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null };
-}
-
-/** Whether the volume carries this cluster's tag. */
-export function ofCluster(v: Volume, clusterId: string): boolean {
-  return tagsOf(v)[TAG_CLUSTER] === clusterId;
 }

@@ -6,7 +6,7 @@ import type { TokenStore } from './auth.js';
 import { CloudView } from './cloud-view.js';
 import type { ApiConfig } from './config.js';
 import type { Deps } from './deps.js';
-import { createEc2 } from './ec2.js';
+import { createClouds } from './ec2.js';
 import { createKubeSource } from './kube.js';
 import { ApiMetrics } from './metrics.js';
 
@@ -17,16 +17,17 @@ export async function createDeps(config: ApiConfig, log: Logger, tokens: TokenSt
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   // The controller's queue, with Operations' default name and prefix.
   const jobs = new Jobs({ redisUrl: config.REDIS_URL, onError: (err) => log.warn({ err: err.message }, 'queue connection error') });
-  const { ec2, probe } = createEc2(config, redis, log, metrics);
-  const cloud = new CloudView(ec2, config.PLINTH_CLUSTER_ID, config.API_CACHE_TTL_MS);
+  const clouds = createClouds(config, redis, log, metrics);
+  const cloud = new CloudView(clouds.cloud, config.PLINTH_CLUSTER_ID, config.API_CACHE_TTL_MS);
   const kube = await createKubeSource(config.API_KUBERNETES, config.PLINTH_DRIVER_NAME, Math.max(config.API_CACHE_TTL_MS, 1000));
   metrics.watch({ queueDepth: () => jobs.depth(), cache: () => cloud.cacheStats });
-  const deps: Deps = { config, log, cloud, probeEc2: probe, redis, jobs, tokens, metrics, kube, quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), version };
+  const deps: Deps = { config, log, cloud, probeCloud: clouds.probe, redis, jobs, tokens, metrics, kube, quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), version };
   return {
     deps,
     async close() {
       await Promise.allSettled([jobs.close(), redis.quit()]);
-      ec2.client.destroy();
+      clouds.cloud.close();
+      clouds.probe.close();
     },
   };
 }

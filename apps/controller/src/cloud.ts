@@ -1,34 +1,34 @@
-import { Batcher, Ec2, VolumeWatcher, type Instance, type Volume } from '@plinth/cloud';
+import { Batcher, VolumeWatcher, type AttachmentInfo, type Cloud as CloudApi, type InstanceInfo, type VolumeInfo } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
 import { nodeKey } from '@plinth/nodes';
 import type { Redis } from 'ioredis';
 
 /**
- * The EC2 view the controller's operations share: look-ups arriving close
- * together are coalesced into one Describe call, and every state wait in the
- * process is served by one DescribeVolumes per tick.
+ * The cloud as the controller's operations share it: `api` is @plinth/cloud's
+ * Cloud; look-ups arriving close together are coalesced into one Describe
+ * call, and every state wait in the process is served by one DescribeVolumes
+ * per tick.
  */
 export class Cloud {
-  readonly volumes: Batcher<string, Volume>;
-  private readonly instances: Batcher<string, Instance>;
-  private readonly instanceCache = new Map<string, { at: number; value: Instance }>();
-  readonly byName: Batcher<string, Volume[]>;
+  readonly volumes: Batcher<string, VolumeInfo>;
+  private readonly instances: Batcher<string, InstanceInfo>;
+  private readonly instanceCache = new Map<string, { at: number; value: InstanceInfo }>();
+  readonly byName: Batcher<string, VolumeInfo[]>;
   readonly watcher: VolumeWatcher;
+  private readonly instanceTtlMs: number;
 
   constructor(
-    readonly ec2: Ec2,
+    readonly api: CloudApi,
     readonly clusterId: string,
     opts: { pollIntervalMs: number; log: Logger; instanceTtlMs?: number },
   ) {
     const batch = { windowMs: 20, maxBatch: 200 };
-    this.volumes = new Batcher((ids) => ec2.describeVolumes(ids), batch);
-    this.instances = new Batcher((ids) => ec2.describeInstances(ids), batch);
-    this.byName = new Batcher((names) => ec2.findVolumesByName(clusterId, names), batch);
-    this.watcher = new VolumeWatcher((ids) => ec2.describeVolumes(ids), { intervalMs: opts.pollIntervalMs, log: opts.log });
+    this.volumes = new Batcher((ids) => api.volumes.get(ids), batch);
+    this.instances = new Batcher((ids) => api.instances.get(ids), batch);
+    this.byName = new Batcher((names) => api.volumes.findByName(clusterId, names), batch);
+    this.watcher = new VolumeWatcher((ids) => api.volumes.get(ids), { intervalMs: opts.pollIntervalMs, log: opts.log });
     this.instanceTtlMs = opts.instanceTtlMs ?? 10_000;
   }
-
-  private readonly instanceTtlMs: number;
 
   /**
    * An instance, as EC2 described it at most `instanceTtlMs` ago. Instances
@@ -36,7 +36,7 @@ export class Cloud {
    * cache saves one DescribeInstances per ControllerPublish when publishes
    * arrive one by one (as they do under EC2's rate limits).
    */
-  async instance(id: string): Promise<Instance | undefined> {
+  async instance(id: string): Promise<InstanceInfo | undefined> {
     const hit = this.instanceCache.get(id);
     if (hit && Date.now() - hit.at < this.instanceTtlMs) return hit.value;
     const value = await this.instances.get(id);
@@ -48,8 +48,8 @@ export class Cloud {
 }
 
 /** The attachment of `volume` to `instanceId`, if any. */
-export function attachmentTo(volume: Volume | undefined, instanceId: string) {
-  return volume?.Attachments?.find((a) => a.InstanceId === instanceId && a.State !== 'detached');
+export function attachmentTo(volume: VolumeInfo | undefined, instanceId: string): AttachmentInfo | undefined {
+  return volume?.attachments.find((a) => a.instanceId === instanceId && a.state !== 'detached');
 }
 
 /** The attach limit the node's agent registered in Redis (its max_volumes_per_node); 0 when it has not registered. */

@@ -1,4 +1,4 @@
-import type { Ec2Snapshot } from '@plinth/cloud';
+import type { SnapshotInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from './capacity.js';
 import { cloneZone } from './topology.js';
@@ -54,7 +54,7 @@ describe('VolumeSnapshotClass parameters', () => {
 
   it('tags a snapshot with its CSI name, the cluster, the user tags and the metadata; Plinth’s own keys win', () => {
     const tags = snapshotTags('snapshot-1', 'c1', parseSnapshotParams({ tagSpecification_1: 'Name=mine', 'csi.storage.k8s.io/volumesnapshot/name': 'vs' }));
-    expect(Object.fromEntries(tags.map((t) => [t.Key, t.Value]))).toEqual({
+    expect(tags).toEqual({
       CSIVolumeSnapshotName: 'snapshot-1',
       'plinth.dev/cluster-id': 'c1',
       Name: 'snapshot-1',
@@ -64,7 +64,7 @@ describe('VolumeSnapshotClass parameters', () => {
 });
 
 describe('EC2 snapshot → CSI Snapshot', () => {
-  const snap: Ec2Snapshot = { SnapshotId: 'snap-0123456789abcdef0', VolumeId: 'vol-0123456789abcdef0', VolumeSize: 8, StartTime: new Date('2026-01-02T03:04:05Z'), State: 'pending' };
+  const snap: SnapshotInfo = { id: 'snap-0123456789abcdef0', volumeId: 'vol-0123456789abcdef0', sizeGiB: 8, startedAt: new Date('2026-01-02T03:04:05Z'), state: 'pending', encrypted: false, tags: {} };
 
   it('is ready to use only once completed, with the size in bytes and the start time', () => {
     expect(toCsiSnapshot(snap)).toEqual({
@@ -75,9 +75,9 @@ describe('EC2 snapshot → CSI Snapshot', () => {
       readyToUse: false,
       groupSnapshotId: '',
     });
-    expect(toCsiSnapshot({ ...snap, State: 'completed' }).readyToUse).toBe(true);
-    expect(toCsiSnapshot({ ...snap, State: 'error' }).readyToUse).toBe(false);
-    expect(toCsiSnapshot({ ...snap, Tags: [{ Key: 'plinth.dev/group-snapshot-id', Value: 'groupsnap-1' }] }).groupSnapshotId).toBe('groupsnap-1');
+    expect(toCsiSnapshot({ ...snap, state: 'completed' }).readyToUse).toBe(true);
+    expect(toCsiSnapshot({ ...snap, state: 'error' }).readyToUse).toBe(false);
+    expect(toCsiSnapshot({ ...snap, tags: { 'plinth.dev/group-snapshot-id': 'groupsnap-1' } }).groupSnapshotId).toBe('groupsnap-1');
   });
 
   it('survives a job result (JSON) unchanged', () => {

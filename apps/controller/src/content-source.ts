@@ -1,4 +1,4 @@
-import { describeSnapshots, isSnapshotId, isVolumeId } from '@plinth/cloud';
+import { isSnapshotId, isVolumeId } from '@plinth/cloud';
 import type { VolumeContentSource } from '@plinth/csi';
 import { failedPrecondition, invalidArgument, notFound } from '@plinth/errors';
 import { z } from 'zod';
@@ -64,23 +64,22 @@ export interface SourceFacts {
 export async function sourceFacts(deps: Deps, src: ContentSource, name: string): Promise<SourceFacts> {
   if ('snapshotId' in src) {
     const what = `snapshot ${src.snapshotId}`;
-    const snap = (await describeSnapshots(deps.cloud.ec2, [src.snapshotId])).get(src.snapshotId);
-    if (snap?.State === 'error') throw failedPrecondition(`source ${what} failed in EC2 (state error); it cannot be restored`);
-    if (snap) return { sizeGiB: snap.VolumeSize ?? 0, encrypted: Boolean(snap.Encrypted), what };
+    const snap = (await deps.cloud.api.snapshots.get([src.snapshotId])).get(src.snapshotId);
+    if (snap?.state === 'error') throw failedPrecondition(`source ${what} failed in EC2 (state error); it cannot be restored`);
+    if (snap) return { sizeGiB: snap.sizeGiB ?? 0, encrypted: snap.encrypted, what };
     return madeAlready(deps, src, name, what);
   }
   const what = `volume ${src.volumeId}`;
   const vol = await deps.cloud.volumes.get(src.volumeId);
-  if (vol && vol.State !== 'deleting' && vol.State !== 'deleted' && vol.State !== 'error')
-    return { sizeGiB: vol.Size ?? 0, encrypted: Boolean(vol.Encrypted), zone: vol.AvailabilityZone, what };
+  if (vol && vol.state !== 'deleting' && vol.state !== 'deleted' && vol.state !== 'error') return { sizeGiB: vol.sizeGiB, encrypted: vol.encrypted, zone: vol.zone, what };
   return madeAlready(deps, src, name, what);
 }
 
 async function madeAlready(deps: Deps, src: ContentSource, name: string, what: string): Promise<SourceFacts> {
   const tag = contentSourceTag(src);
-  const made = ((await deps.cloud.byName.get(name)) ?? []).find((v) => v.State !== 'deleting' && v.State !== 'deleted' && v.Tags?.some((t) => t.Key === TAG_CONTENT_SOURCE && t.Value === tag));
+  const made = ((await deps.cloud.byName.get(name)) ?? []).find((v) => v.state !== 'deleting' && v.state !== 'deleted' && v.tags[TAG_CONTENT_SOURCE] === tag);
   if (!made) throw notFound(`source ${what} not found`);
-  return { sizeGiB: 0, encrypted: Boolean(made.Encrypted), zone: 'volumeId' in src ? made.AvailabilityZone : undefined, what };
+  return { sizeGiB: 0, encrypted: made.encrypted, zone: 'volumeId' in src ? made.zone : undefined, what };
 }
 
 

@@ -1,5 +1,4 @@
 import type { CapacityReader } from '@plinth/capacity';
-import type { VolumeStatuses } from '@plinth/cloud';
 import type { Operations } from '@plinth/queue';
 import type { Cloud } from './cloud.js';
 import type { ControllerConfig } from './config.js';
@@ -10,8 +9,6 @@ export interface Deps {
   config: ControllerConfig;
   ops: Operations;
   cloud: Cloud;
-  /** EC2 volume status checks, for volume conditions. */
-  statuses: VolumeStatuses;
   /** Provisioned totals and quotas, for GetCapacity. */
   capacity: CapacityReader;
   /** Resize/modify requests per volume, merged in Redis for the modify job. */

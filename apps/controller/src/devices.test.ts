@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deviceNames, normalise } from './devices.js';
+import { deviceNamesContract } from './devices-contract.js';
+import { deviceNames, MemoryDeviceNames, normalise } from './devices.js';
 
 describe('device names', () => {
   it('runs /dev/xvdaa … /dev/xvdzz without repeats', () => {
@@ -15,4 +16,8 @@ describe('device names', () => {
     expect(normalise('/dev/sdaa')).toBe('/dev/xvdaa');
     expect(normalise('/dev/xvdab')).toBe('/dev/xvdab');
   });
+});
+
+describe('device names in memory (the unit tests’ allocator)', () => {
+  deviceNamesContract(() => new MemoryDeviceNames());
 });

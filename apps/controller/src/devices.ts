@@ -35,11 +35,36 @@ return false
 
 type DeviceRedis = Redis & { plinthAllocateDevice(key: string, volumeId: string, now: number, limit: number, ...candidates: string[]): Promise<string | null> };
 
+/** Device-name allocation per instance: what ControllerPublish and Unpublish need of it. */
+export interface DeviceNames {
+  /**
+   * The volume's name on the instance: the one it holds already, else the
+   * first free name not in `inUse` (names the instance already has: root
+   * disk, other attachments). `limit`: the node's CSI attach limit (its
+   * agent's max_volumes_per_node), 0 when unknown; RESOURCE_EXHAUSTED at it.
+   */
+  allocate(instanceId: string, volumeId: string, inUse: Iterable<string>, limit?: number): Promise<string>;
+  /**
+   * Drops entries for volumes that are not attached to the instance and were
+   * recorded more than `olderThanMs` ago (an attach that failed while its
+   * controller died), so they stop counting against the node's slots.
+   */
+  reclaim(instanceId: string, attachedVolumeIds: ReadonlySet<string>, olderThanMs: number, now?: number): Promise<number>;
+  /** Releases the volume's name on the instance (after detach, or a failed attach). */
+  release(instanceId: string, volumeId: string): Promise<void>;
+  /** Names recorded for the instance, name → volume. */
+  held(instanceId: string): Promise<Map<string, string>>;
+}
+
+const full = (instanceId: string, volumeId: string, limit: number) =>
+  resourceExhausted(`node ${instanceId} has all ${limit} volume attachment slots in use; volume ${volumeId} cannot be attached there`);
+const noName = (instanceId: string, volumeId: string) => resourceExhausted(`node ${instanceId} has no free device name for volume ${volumeId}`);
+
 /**
  * Device-name allocation per instance, held in Redis so that every controller
  * replica agrees on which names are taken.
  */
-export class DeviceAllocator {
+export class DeviceAllocator implements DeviceNames {
   private readonly redis: DeviceRedis;
 
   constructor(redis: Redis, private readonly prefix = 'plinth:devices:') {
@@ -47,24 +72,15 @@ export class DeviceAllocator {
     this.redis = redis as DeviceRedis;
   }
 
-  /**
-   * `inUse`: device names the instance already has (root disk, other attachments).
-   * `limit`: the node's CSI attach limit (its agent's max_volumes_per_node), 0 when unknown.
-   */
   async allocate(instanceId: string, volumeId: string, inUse: Iterable<string>, limit = 0): Promise<string> {
     const busy = new Set([...inUse].map(normalise));
     const candidates = NAMES.filter((n) => !busy.has(n));
     const name = await this.redis.plinthAllocateDevice(this.prefix + instanceId, volumeId, Date.now(), limit, ...candidates);
-    if (name === '!full') throw resourceExhausted(`node ${instanceId} has all ${limit} volume attachment slots in use; volume ${volumeId} cannot be attached there`);
-    if (!name) throw resourceExhausted(`node ${instanceId} has no free device name for volume ${volumeId}`);
+    if (name === '!full') throw full(instanceId, volumeId, limit);
+    if (!name) throw noName(instanceId, volumeId);
     return name;
   }
 
-  /**
-   * Drops entries for volumes that are not attached to the instance and were
-   * recorded more than `olderThanMs` ago (an attach that failed while its
-   * controller died), so they stop counting against the node's slots.
-   */
   async reclaim(instanceId: string, attachedVolumeIds: ReadonlySet<string>, olderThanMs: number, now = Date.now()): Promise<number> {
     const all = await this.redis.hgetall(this.prefix + instanceId);
     const stale = Object.entries(all)
@@ -77,7 +93,6 @@ export class DeviceAllocator {
     return stale.length;
   }
 
-  /** Releases the volume's name on the instance (after detach, or a failed attach). */
   async release(instanceId: string, volumeId: string): Promise<void> {
     const all = await this.redis.hgetall(this.prefix + instanceId);
     const mine = Object.entries(all)
@@ -86,10 +101,48 @@ export class DeviceAllocator {
     if (mine.length > 0) await this.redis.hdel(this.prefix + instanceId, ...mine);
   }
 
-  /** Names recorded for the instance, name → volume. */
   async held(instanceId: string): Promise<Map<string, string>> {
     const all = await this.redis.hgetall(this.prefix + instanceId);
     return new Map(Object.entries(all).map(([k, v]) => [k, v.split('|')[0] ?? '']));
+  }
+}
+
+/** The same allocation in memory, for unit tests of the operations (held to DeviceAllocator by devices-contract.ts). */
+export class MemoryDeviceNames implements DeviceNames {
+  private readonly byInstance = new Map<string, Map<string, { volumeId: string; at: number }>>();
+
+  private names(instanceId: string): Map<string, { volumeId: string; at: number }> {
+    let m = this.byInstance.get(instanceId);
+    if (!m) this.byInstance.set(instanceId, (m = new Map<string, { volumeId: string; at: number }>()));
+    return m;
+  }
+
+  allocate(instanceId: string, volumeId: string, inUse: Iterable<string>, limit = 0): Promise<string> {
+    const names = this.names(instanceId);
+    for (const [name, e] of names) if (e.volumeId === volumeId) return Promise.resolve(name);
+    if (limit > 0 && names.size >= limit) return Promise.reject(full(instanceId, volumeId, limit));
+    const busy = new Set([...inUse].map(normalise));
+    const name = NAMES.find((n) => !busy.has(n) && !names.has(n));
+    if (!name) return Promise.reject(noName(instanceId, volumeId));
+    names.set(name, { volumeId, at: Date.now() });
+    return Promise.resolve(name);
+  }
+
+  reclaim(instanceId: string, attachedVolumeIds: ReadonlySet<string>, olderThanMs: number, now = Date.now()): Promise<number> {
+    const names = this.names(instanceId);
+    const stale = [...names].filter(([, e]) => !attachedVolumeIds.has(e.volumeId) && now - e.at > olderThanMs).map(([n]) => n);
+    for (const n of stale) names.delete(n);
+    return Promise.resolve(stale.length);
+  }
+
+  release(instanceId: string, volumeId: string): Promise<void> {
+    const names = this.names(instanceId);
+    for (const [n, e] of names) if (e.volumeId === volumeId) names.delete(n);
+    return Promise.resolve();
+  }
+
+  held(instanceId: string): Promise<Map<string, string>> {
+    return Promise.resolve(new Map([...this.names(instanceId)].map(([n, e]) => [n, e.volumeId])));
   }
 }
 

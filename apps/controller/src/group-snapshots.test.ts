@@ -1,9 +1,10 @@
-import type { Ec2Snapshot as Snapshot, Volume } from '@plinth/cloud';
+import type { SnapshotInfo, VolumeInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { groupSnapshotId, isGroupSnapshotId, parseGroupParams, planGroup, toGroupSnapshot } from './group-snapshots.js';
 
-const vol = (id: string, ...instances: string[]): Volume => ({ VolumeId: id, Attachments: instances.map((i) => ({ InstanceId: i, State: 'attached' })) });
-const snap = (id: string, volumeId: string, state: string, start: string): Snapshot => ({ SnapshotId: id, VolumeId: volumeId, State: state as Snapshot['State'], StartTime: new Date(start), VolumeSize: 2 });
+const base: VolumeInfo = { id: '', sizeGiB: 1, type: 'gp3', encrypted: false, zone: 'us-east-1a', state: 'in-use', attachments: [], tags: {}, multiAttach: false };
+const vol = (id: string, ...instances: string[]): VolumeInfo => ({ ...base, id, attachments: instances.map((i) => ({ instanceId: i, device: '/dev/xvdba', state: 'attached' })) });
+const snap = (id: string, volumeId: string, state: string, start: string): SnapshotInfo => ({ id, volumeId, state, startedAt: new Date(start), sizeGiB: 2, encrypted: false, tags: {} });
 
 describe('group snapshot ids', () => {
   it('are derived from cluster and name, distinct per cluster, and recognisable', () => {
@@ -27,7 +28,7 @@ describe('planGroup', () => {
   });
 
   it('ignores detached attachment records', () => {
-    const v: Volume = { VolumeId: 'vol-a', Attachments: [{ InstanceId: 'i-9', State: 'detached' }] };
+    const v: VolumeInfo = { ...base, id: 'vol-a', attachments: [{ instanceId: 'i-9', device: '/dev/xvdba', state: 'detached' }] };
     expect(planGroup([v, vol('vol-b', 'i-1')])).toEqual({ instanceId: 'i-1', attached: ['vol-b'], detached: ['vol-a'] });
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Ec2Snapshot as Snapshot, Volume } from '@plinth/cloud';
+import type { SnapshotInfo, VolumeInfo } from '@plinth/cloud';
 import type { VolumeGroupSnapshot } from '@plinth/csi';
 import { failedPrecondition, invalidArgument } from '@plinth/errors';
 import { tagSpecification } from './params/tags.js';
@@ -24,7 +24,7 @@ export interface GroupPlan {
   detached: string[];
 }
 
-const liveAttachments = (v: Volume) => (v.Attachments ?? []).filter((a) => a.InstanceId && a.State !== 'detached');
+const liveAttachments = (v: VolumeInfo) => v.attachments.filter((a) => a.instanceId && a.state !== 'detached');
 
 /**
  * Plans a crash-consistent group snapshot. EC2 CreateSnapshots takes one
@@ -32,14 +32,14 @@ const liveAttachments = (v: Volume) => (v.Attachments ?? []).filter((a) => a.Ins
  * volumes written by different instances cannot be snapshotted together:
  * that is refused rather than faked with snapshots at different moments.
  */
-export function planGroup(volumes: Volume[]): GroupPlan {
+export function planGroup(volumes: VolumeInfo[]): GroupPlan {
   const detached: string[] = [];
   const byInstance = new Map<string, string[]>();
   for (const v of volumes) {
-    const on = liveAttachments(v).map((a) => a.InstanceId!);
-    if (on.length === 0) detached.push(v.VolumeId!);
+    const on = liveAttachments(v).map((a) => a.instanceId);
+    if (on.length === 0) detached.push(v.id);
     // A Multi-Attach volume counts for every instance it is attached to; any one of them can snapshot it.
-    for (const i of on) byInstance.set(i, [...(byInstance.get(i) ?? []), v.VolumeId!]);
+    for (const i of on) byInstance.set(i, [...(byInstance.get(i) ?? []), v.id]);
   }
   const attachedCount = volumes.length - detached.length;
   if (attachedCount === 0) return { attached: [], detached };
@@ -47,7 +47,7 @@ export function planGroup(volumes: Volume[]): GroupPlan {
   if (!common) {
     const where = volumes
       .filter((v) => liveAttachments(v).length > 0)
-      .map((v) => `${v.VolumeId} on ${liveAttachments(v).map((a) => a.InstanceId).join('+')}`)
+      .map((v) => `${v.id} on ${liveAttachments(v).map((a) => a.instanceId).join('+')}`)
       .join(', ');
     throw failedPrecondition(
       `source_volume_ids: the volumes are attached to different instances (${where}); EC2 takes crash-consistent multi-volume snapshots of one instance's volumes at a time, so group them by node`,
@@ -57,7 +57,7 @@ export function planGroup(volumes: Volume[]): GroupPlan {
 }
 
 /** The CSI view of a group: ready when every member is, taken when its first member was. */
-export function toGroupSnapshot(groupId: string, members: Snapshot[]): VolumeGroupSnapshot {
+export function toGroupSnapshot(groupId: string, members: SnapshotInfo[]): VolumeGroupSnapshot {
   const snapshots = members.map((m) => ({ ...toCsiSnapshot(m), groupSnapshotId: groupId })).sort((a, b) => a.sourceVolumeId.localeCompare(b.sourceVolumeId));
   const times = snapshots.map((s) => s.creationTime?.getTime() ?? Date.now());
   return {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CapacityReader, quotasGiB } from '@plinth/capacity';
-import { createEc2Client, Ec2, measureExternal, RedisRateLimiter, VolumeStatuses } from '@plinth/cloud';
+import { createAwsCloud, measureExternal, RedisRateLimiter } from '@plinth/cloud';
 import { ConfigError } from '@plinth/config';
 import { serveUnix } from '@plinth/csi';
 import { createLogger, redactUrl } from '@plinth/logger';
@@ -27,11 +27,10 @@ async function main(config: ControllerConfig): Promise<void> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const limiter = config.EC2_RATE_LIMIT_DISABLED ? undefined : new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
-  const ec2 = new Ec2(createEc2Client({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT }), { log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
-  const cloud = new Cloud(ec2, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
+  const api = createAwsCloud({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT, log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
+  const cloud = new Cloud(api, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
   const devices = new DeviceAllocator(redis);
-  const statuses = new VolumeStatuses(ec2);
-  const capacity = new CapacityReader(ec2, config.PLINTH_CLUSTER_ID, { quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), ttlMs: config.CAPACITY_CACHE_TTL_MS });
+  const capacity = new CapacityReader(api, config.PLINTH_CLUSTER_ID, { quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), ttlMs: config.CAPACITY_CACHE_TTL_MS });
   const modifyRequests = new ModifyRequests(redis);
 
   const ops = new Operations({
@@ -50,7 +49,7 @@ async function main(config: ControllerConfig): Promise<void> {
   metrics.watchQueue(ops);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
-  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, statuses, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
+  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics), log);
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS) : undefined;
   if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics');
 

@@ -1,17 +1,22 @@
-import { TAG_GROUP_ID, type Ec2Snapshot } from '@plinth/cloud';
+import { TAG_GROUP_ID, TAG_SNAPSHOT_NAME, type SnapshotInfo } from '@plinth/cloud';
 import type { Snapshot as CsiSnapshot } from '@plinth/csi';
 import { GiB } from './capacity.js';
 
 /** An EC2 snapshot as a CSI Snapshot: ready to use once EC2 reports it `completed`; a member of a group snapshot names its group. */
-export function toCsiSnapshot(s: Ec2Snapshot): CsiSnapshot {
+export function toCsiSnapshot(s: SnapshotInfo): CsiSnapshot {
   return {
-    snapshotId: s.SnapshotId ?? '',
-    sourceVolumeId: s.VolumeId ?? '',
-    sizeBytes: (s.VolumeSize ?? 0) * GiB,
-    creationTime: s.StartTime ? new Date(s.StartTime) : undefined,
-    readyToUse: s.State === 'completed',
-    groupSnapshotId: s.Tags?.find((t) => t.Key === TAG_GROUP_ID)?.Value ?? '',
+    snapshotId: s.id,
+    sourceVolumeId: s.volumeId ?? '',
+    sizeBytes: (s.sizeGiB ?? 0) * GiB,
+    creationTime: s.startedAt ? new Date(s.startedAt) : undefined,
+    readyToUse: s.state === 'completed',
+    groupSnapshotId: s.tags[TAG_GROUP_ID] ?? '',
   };
+}
+
+/** This cluster's CSI snapshots: those carrying a CSI snapshot name, or members of a group snapshot. */
+export function isCsiSnapshot(s: SnapshotInfo): boolean {
+  return s.tags[TAG_SNAPSHOT_NAME] !== undefined || s.tags[TAG_GROUP_ID] !== undefined;
 }
 
 /** A CSI Snapshot as a job result carries it (JSON: the time as epoch ms). */

@@ -1,11 +1,25 @@
-import type { Volume, VolumeStatusItem } from '@plinth/cloud';
+import type { VolumeInfo, VolumeStatusInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { publishedNodeIds, volumeCondition } from './volume-condition.js';
 
-const vol = (State: Volume['State'], over: Partial<Volume> = {}): Volume => ({ VolumeId: 'vol-0123456789abcdef0', State, ...over });
-const checks = (Status: string, details: [string, string][] = [], more: Partial<VolumeStatusItem> = {}): VolumeStatusItem => ({
-  VolumeId: 'vol-0123456789abcdef0',
-  VolumeStatus: { Status: Status as never, Details: details.map(([Name, S]) => ({ Name: Name as never, Status: S })) },
+const vol = (state: string, over: Partial<VolumeInfo> = {}): VolumeInfo => ({
+  id: 'vol-0123456789abcdef0',
+  state,
+  sizeGiB: 1,
+  type: 'gp3',
+  encrypted: false,
+  zone: 'us-east-1a',
+  attachments: [],
+  tags: {},
+  multiAttach: false,
+  ...over,
+});
+const checks = (status: string, details: [string, string][] = [], more: Partial<VolumeStatusInfo> = {}): VolumeStatusInfo => ({
+  volumeId: 'vol-0123456789abcdef0',
+  status,
+  details: details.map(([name, s]) => ({ name, status: s })),
+  events: [],
+  actions: [],
   ...more,
 });
 
@@ -19,8 +33,8 @@ describe('volumeCondition', () => {
     const c = volumeCondition(
       vol('in-use'),
       checks('impaired', [['io-enabled', 'failed']], {
-        Events: [{ EventType: 'potential-data-inconsistency', Description: 'THIS IS AN AUTOMATED EVENT. I/O disabled.' }],
-        Actions: [{ Code: 'enable-volume-io', Description: 'Enable volume I/O' }],
+        events: [{ type: 'potential-data-inconsistency', description: 'THIS IS AN AUTOMATED EVENT. I/O disabled.' }],
+        actions: [{ code: 'enable-volume-io', description: 'Enable volume I/O' }],
       }),
     );
     expect(c.abnormal).toBe(true);
@@ -61,12 +75,12 @@ describe('volumeCondition', () => {
 describe('publishedNodeIds', () => {
   it('lists every instance the volume is attached to, attaching to or detaching from, once', () => {
     const v = vol('in-use', {
-      Attachments: [
-        { InstanceId: 'i-1', State: 'attached' },
-        { InstanceId: 'i-2', State: 'attaching' },
-        { InstanceId: 'i-3', State: 'detaching' },
-        { InstanceId: 'i-4', State: 'detached' },
-        { InstanceId: 'i-1', State: 'attached' },
+      attachments: [
+        { instanceId: 'i-1', device: '/dev/xvdba', state: 'attached' },
+        { instanceId: 'i-2', device: '/dev/xvdbb', state: 'attaching' },
+        { instanceId: 'i-3', device: '/dev/xvdbc', state: 'detaching' },
+        { instanceId: 'i-4', device: '/dev/xvdbd', state: 'detached' },
+        { instanceId: 'i-1', device: '/dev/xvdba', state: 'attached' },
       ],
     });
     expect(publishedNodeIds(v)).toEqual(['i-1', 'i-2', 'i-3']);

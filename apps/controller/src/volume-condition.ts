@@ -1,21 +1,21 @@
-import type { Volume, VolumeStatusItem } from '@plinth/cloud';
+import type { VolumeInfo, VolumeStatusInfo } from '@plinth/cloud';
 import type { Volume as CsiVolume, VolumeCondition } from '@plinth/csi';
 import { GiB } from './capacity.js';
 import { topologyFor } from './topology.js';
 
 /** What is known of a volume's EC2 status checks: the item, or that the endpoint has none (`unavailable`). */
-export type StatusChecks = VolumeStatusItem | undefined | 'unavailable';
+export type StatusChecks = VolumeStatusInfo | undefined | 'unavailable';
 
 /** "io-enabled failed, io-performance stalled": the details that are not fine. */
-function badDetails(s: VolumeStatusItem): string[] {
+function badDetails(s: VolumeStatusInfo): string[] {
   const fine = new Set(['passed', 'normal', 'not-applicable']);
-  return (s.VolumeStatus?.Details ?? []).filter((d) => d.Status && !fine.has(d.Status)).map((d) => `${d.Name} ${d.Status}`);
+  return s.details.filter((d) => d.status && !fine.has(d.status)).map((d) => `${d.name} ${d.status}`);
 }
 
 /** Scheduled events and the actions EC2 suggests, e.g. "event potential-data-inconsistency: …; action enable-volume-io: …". */
-function eventsAndActions(s: VolumeStatusItem): string[] {
-  const events = (s.Events ?? []).map((e) => `event ${e.EventType}${e.Description ? `: ${e.Description}` : ''}`);
-  const actions = (s.Actions ?? []).map((a) => `action ${a.Code}${a.Description ? `: ${a.Description}` : ''}`);
+function eventsAndActions(s: VolumeStatusInfo): string[] {
+  const events = s.events.map((e) => `event ${e.type}${e.description ? `: ${e.description}` : ''}`);
+  const actions = s.actions.map((a) => `action ${a.code}${a.description ? `: ${a.description}` : ''}`);
   return [...events, ...actions];
 }
 
@@ -29,9 +29,9 @@ const joined = (parts: string[]) => (parts.length > 0 ? ` (${parts.join('; ')})`
  * degraded), or any failed check detail. `insufficient-data` (checks still
  * running) and a volume being created are normal.
  */
-export function volumeCondition(v: Volume, checks: StatusChecks): VolumeCondition {
-  const id = v.VolumeId ?? 'volume';
-  const state = v.State ?? 'unknown';
+export function volumeCondition(v: VolumeInfo, checks: StatusChecks): VolumeCondition {
+  const id = v.id || 'volume';
+  const state = v.state;
   if (state === 'error')
     return { abnormal: true, message: `EC2 reports ${id} in the error state: the volume cannot be used and its data may be lost; restore it from a snapshot` };
   if (state === 'deleting' || state === 'deleted') return { abnormal: true, message: `${id} is being deleted` };
@@ -39,7 +39,7 @@ export function volumeCondition(v: Volume, checks: StatusChecks): VolumeConditio
   if (checks === 'unavailable') return { abnormal: false, message: `${id} is ${state} (this EC2 endpoint has no volume status checks)` };
   if (!checks) return { abnormal: false, message: `${id} is ${state}${state === 'creating' ? '' : '; EC2 has reported no status checks for it yet'}` };
 
-  const status = checks.VolumeStatus?.Status ?? 'unknown';
+  const status = checks.status;
   const details = badDetails(checks);
   const extra = joined([...details, ...eventsAndActions(checks)]);
   if (status === 'impaired') return { abnormal: true, message: `EC2 status check of ${id}: impaired${extra}` };
@@ -50,8 +50,8 @@ export function volumeCondition(v: Volume, checks: StatusChecks): VolumeConditio
 }
 
 /** The nodes a volume is attached to (or attaching to, or detaching from): every attachment not yet detached. */
-export function publishedNodeIds(v: Volume): string[] {
-  return [...new Set((v.Attachments ?? []).filter((a) => a.InstanceId && a.State !== 'detached').map((a) => a.InstanceId!))];
+export function publishedNodeIds(v: VolumeInfo): string[] {
+  return [...new Set(v.attachments.filter((a) => a.instanceId && a.state !== 'detached').map((a) => a.instanceId))];
 }
 
 /**
@@ -59,14 +59,14 @@ export function publishedNodeIds(v: Volume): string[] {
  * the nodes it is published on and its condition. The volume context is
  * empty: CreateVolume's (fsType, format options) is not stored in EC2.
  */
-export function volumeEntry(v: Volume, checks: StatusChecks): { volume: CsiVolume; status: { publishedNodeIds: string[]; volumeCondition: VolumeCondition } } {
+export function volumeEntry(v: VolumeInfo, checks: StatusChecks): { volume: CsiVolume; status: { publishedNodeIds: string[]; volumeCondition: VolumeCondition } } {
   return {
     volume: {
-      volumeId: v.VolumeId ?? '',
-      capacityBytes: (v.Size ?? 0) * GiB,
+      volumeId: v.id,
+      capacityBytes: v.sizeGiB * GiB,
       volumeContext: {},
       contentSource: undefined,
-      accessibleTopology: v.AvailabilityZone ? [topologyFor(v.AvailabilityZone)] : [],
+      accessibleTopology: v.zone ? [topologyFor(v.zone)] : [],
     },
     status: { publishedNodeIds: publishedNodeIds(v), volumeCondition: volumeCondition(v, checks) },
   };

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { serveUnix, type UnixServer } from '@plinth/csi';
+import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
 import type { Config } from './config.js';
-import { describeNode, regionOfZone } from './ec2.js';
+import { describeNode, nodeCloud, regionOfZone } from './ec2.js';
 import { computeAttachLimit } from './limits.js';
 import { VolumeLocks } from './locks.js';
 import { resolveMetadata } from './metadata/resolve.js';
@@ -25,15 +26,19 @@ export interface Agent {
   close(): Promise<void>;
 }
 
-/** Node id, zone, instance type and the attach limit, with the computation explained in the log. */
-export async function resolveIdentity(cfg: Config, log: Logger): Promise<NodeIdentity> {
+/** How long the start-up EC2 look-ups may take, retries included. */
+const EC2_TIMEOUT_MS = 15_000;
+
+/** Node id, zone, instance type and the attach limit, with the computation explained in the log; EC2 calls are seen by `observer`. */
+export async function resolveIdentity(cfg: Config, log: Logger, observer?: Ec2Observer): Promise<NodeIdentity> {
   const md = await resolveMetadata(cfg, log);
   let instanceType = md.instanceType;
   let limitInputs: Parameters<typeof computeAttachLimit>[0] = { override: cfg.MAX_VOLUMES_PER_NODE };
   if (cfg.MAX_VOLUMES_PER_NODE === undefined || !instanceType) {
     const region = cfg.AWS_REGION ?? regionOfZone(md.zone);
     try {
-      const facts = await describeNode({ region, endpoint: cfg.EC2_ENDPOINT, instanceId: md.instanceId, instanceType });
+      const ec2 = nodeCloud({ region, endpoint: cfg.EC2_ENDPOINT, redisUrl: cfg.REDIS_URL, rateLimits: cfg.EC2_RATE_LIMITS, log, observer, retryBudgetMs: EC2_TIMEOUT_MS });
+      const facts = await describeNode(ec2.cloud, cfg.EC2_ENDPOINT ?? `EC2 in ${region}`, md.instanceId, instanceType, AbortSignal.timeout(EC2_TIMEOUT_MS)).finally(ec2.close);
       instanceType ??= facts.instanceTypeName;
       limitInputs = { ...limitInputs, instance: facts.instance, instanceType: facts.instanceType };
     } catch (err) {
@@ -48,7 +53,8 @@ export async function resolveIdentity(cfg: Config, log: Logger): Promise<NodeIde
 
 /** Resolves identity, then serves CSI Identity + Node on the socket, metrics and Redis registration when configured. */
 export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdentity): Promise<Agent> {
-  const id = identity ?? (await resolveIdentity(cfg, log));
+  const metrics = createMetrics();
+  const id = identity ?? (await resolveIdentity(cfg, log, ec2Metrics(metrics.registry)));
   const ctx: NodeContext = {
     driverName: cfg.PLINTH_DRIVER_NAME,
     version: pkg.version,
@@ -59,7 +65,6 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     log,
     identity: id,
   };
-  const metrics = createMetrics();
   metrics.attachLimit({ node: cfg.KUBE_NODE_NAME ?? id.nodeId, instanceId: id.nodeId }, id.maxVolumesPerNode);
   const server = await serveUnix(cfg.CSI_ENDPOINT, nodeServices(ctx, metrics.observe), log);
   const closers: Closer[] = [{ name: 'csi', run: (ms) => server.close(Math.min(ms, 10_000)) }];

@@ -1,3 +1,4 @@
+import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { csiDriverName, envBool, envInt, hostPort, logLevel, parseEnv, splitHostPort, z } from '@plinth/config';
 
 export const METADATA_SOURCE_NAMES = ['imds', 'kubernetes', 'env'] as const;
@@ -66,6 +67,8 @@ export const configSchema = z.object({
   REDIS_URL: optional,
   HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
   EC2_ENDPOINT: optional,
+  /** The EC2 rate-limit buckets shared through Redis (as the controller's EC2_RATE_LIMITS). */
+  EC2_RATE_LIMITS: ec2RateLimitsEnv,
   AWS_REGION: optional,
   METRICS_ADDRESS: metricsAddress,
   LOG_LEVEL: logLevel,

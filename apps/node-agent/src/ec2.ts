@@ -1,11 +1,11 @@
-import { DescribeInstancesCommand, DescribeInstanceTypesCommand, type _InstanceType } from '@aws-sdk/client-ec2';
-import { createEc2Client } from '@plinth/cloud';
+import { createAwsCloud, RedisRateLimiter, type BucketSpec, type Cloud, type Ec2Observer, type InstanceInfo, type InstanceTypeInfo } from '@plinth/cloud';
 import { unavailable } from '@plinth/errors';
-import type { InstanceShape, InstanceTypeShape } from './limits.js';
+import type { Logger } from '@plinth/logger';
+import { Redis } from 'ioredis';
 
 export interface Ec2Facts {
-  instance?: InstanceShape | undefined;
-  instanceType?: InstanceTypeShape | undefined;
+  instance?: InstanceInfo | undefined;
+  instanceType?: InstanceTypeInfo | undefined;
   instanceTypeName?: string | undefined;
 }
 
@@ -15,28 +15,43 @@ export function regionOfZone(zone: string): string {
   return m?.[1] ?? zone.replace(/[a-z]$/, '');
 }
 
+export interface NodeCloudOptions {
+  region: string;
+  endpoint?: string | undefined;
+  /** With Redis, the calls draw from the rate-limit buckets the controller and the API share. */
+  redisUrl?: string | undefined;
+  rateLimits?: Record<string, BucketSpec> | undefined;
+  log: Logger;
+  observer?: Ec2Observer | undefined;
+  retryBudgetMs: number;
+}
+
+/** The agent's Cloud for its start-up look-ups (shared rate limiter, retries, error mapping, metrics); `close` frees it. */
+export function nodeCloud(opts: NodeCloudOptions): { cloud: Cloud; close: () => void } {
+  const redis = opts.redisUrl ? new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true }) : undefined;
+  redis?.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error (EC2 rate limiter)'));
+  const limiter = redis ? new RedisRateLimiter(redis, opts.rateLimits) : undefined;
+  const cloud = createAwsCloud({ region: opts.region, endpoint: opts.endpoint, log: opts.log, limiter, observer: opts.observer, retryBudgetMs: opts.retryBudgetMs });
+  return {
+    cloud,
+    close: () => {
+      cloud.close();
+      redis?.disconnect();
+    },
+  };
+}
+
 /**
- * DescribeInstances for this instance and DescribeInstanceTypes for its type:
- * the inputs of the attach-limit computation. Failures are UNAVAILABLE with
- * the endpoint named.
+ * This instance and its type: the inputs of the attach-limit computation.
+ * Failures are UNAVAILABLE naming `where` (the endpoint).
  */
-export async function describeNode(opts: { region: string; endpoint?: string | undefined; instanceId: string; instanceType?: string | undefined; timeoutMs?: number }): Promise<Ec2Facts> {
-  const ec2 = createEc2Client({ region: opts.region, endpoint: opts.endpoint, maxAttempts: 3 });
-  const where = opts.endpoint ?? `EC2 in ${opts.region}`;
-  const signal = AbortSignal.timeout(opts.timeoutMs ?? 15_000);
+export async function describeNode(cloud: Cloud, where: string, instanceId: string, instanceType: string | undefined, signal?: AbortSignal): Promise<Ec2Facts> {
   try {
-    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [opts.instanceId] }), { abortSignal: signal });
-    const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === opts.instanceId);
-    const typeName = opts.instanceType ?? instance?.InstanceType;
-    let instanceType: InstanceTypeShape | undefined;
-    if (typeName) {
-      const t = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [typeName as _InstanceType] }), { abortSignal: signal });
-      instanceType = t.InstanceTypes?.[0] ?? { InstanceType: typeName };
-    }
-    return { instance, instanceType, instanceTypeName: typeName };
+    const instance = (await cloud.instances.get([instanceId], signal)).get(instanceId);
+    const typeName = instanceType ?? instance?.type;
+    const type = typeName ? ((await cloud.instances.types([typeName], signal)).get(typeName) ?? { name: typeName, nvmeInstanceStoreDisks: 0 }) : undefined;
+    return { instance, instanceType: type, instanceTypeName: typeName };
   } catch (err) {
-    throw unavailable(`EC2 (${where}) did not describe instance ${opts.instanceId}: ${(err as Error).message.split('\n')[0]}; set MAX_VOLUMES_PER_NODE to start without EC2`);
-  } finally {
-    ec2.destroy();
+    throw unavailable(`EC2 (${where}) did not describe instance ${instanceId}: ${(err as Error).message.split('\n')[0]}; set MAX_VOLUMES_PER_NODE to start without EC2`);
   }
 }

@@ -1,20 +1,18 @@
+import type { InstanceInfo, InstanceTypeInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { computeAttachLimit, nonCsiBlockDevices } from './limits.js';
 
-const m5 = {
-  InstanceType: 'm5.large',
-  Hypervisor: 'nitro',
-  EbsInfo: { MaximumEbsAttachments: 28, AttachmentLimitType: 'shared' },
-  NetworkInfo: { MaximumNetworkInterfaces: 3 },
-};
-const root = { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-root', DeleteOnTermination: true } };
-const csi = { DeviceName: '/dev/xvdba', Ebs: { VolumeId: 'vol-csi', DeleteOnTermination: false } };
+const m5: InstanceTypeInfo = { name: 'm5.large', hypervisor: 'nitro', maxEbsAttachments: 28, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 };
+const type = (o: Partial<InstanceTypeInfo> & { name: string }): InstanceTypeInfo => ({ nvmeInstanceStoreDisks: 0, ...o });
+const root = { device: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: true };
+const csi = { device: '/dev/xvdba', volumeId: 'vol-csi', deleteOnTermination: false };
+const instance = (o: Partial<InstanceInfo>): InstanceInfo => ({ id: 'i-1', type: 'm5.large', zone: 'z', state: 'running', blockDevices: [], networkInterfaceCount: 1, ...o });
 
 describe('computeAttachLimit', () => {
   it('subtracts root, extra ENIs and instance-store NVMe on a shared limit', () => {
     const r = computeAttachLimit({
-      instanceType: { ...m5, InstanceType: 'm5d.large', InstanceStorageInfo: { NvmeSupport: 'required', Disks: [{ Count: 1 }] } },
-      instance: { RootDeviceName: '/dev/xvda', BlockDeviceMappings: [root, csi], NetworkInterfaces: [{}, {}] },
+      instanceType: { ...m5, name: 'm5d.large', nvmeInstanceStoreDisks: 1 },
+      instance: instance({ rootDevice: '/dev/xvda', blockDevices: [root, csi], networkInterfaceCount: 2 }),
     });
     // 28 - root - 1 extra ENI - 1 instance store; the CSI volume does not count against itself.
     expect(r.limit).toBe(25);
@@ -22,37 +20,37 @@ describe('computeAttachLimit', () => {
   });
 
   it('counts launch-time data volumes (DeleteOnTermination) as non-CSI', () => {
-    const data = { DeviceName: '/dev/xvdb', Ebs: { VolumeId: 'vol-data', DeleteOnTermination: true } };
-    expect(nonCsiBlockDevices({ RootDeviceName: '/dev/xvda', BlockDeviceMappings: [root, data, csi] })).toEqual(['/dev/xvda', '/dev/xvdb']);
-    expect(computeAttachLimit({ instanceType: m5, instance: { RootDeviceName: '/dev/xvda', BlockDeviceMappings: [root, data, csi], NetworkInterfaces: [{}] } }).limit).toBe(26);
+    const data = { device: '/dev/xvdb', volumeId: 'vol-data', deleteOnTermination: true };
+    expect(nonCsiBlockDevices(instance({ rootDevice: '/dev/xvda', blockDevices: [root, data, csi] }))).toEqual(['/dev/xvda', '/dev/xvdb']);
+    expect(computeAttachLimit({ instanceType: m5, instance: instance({ rootDevice: '/dev/xvda', blockDevices: [root, data, csi] }) }).limit).toBe(26);
   });
 
   it('on a dedicated limit only EBS devices count', () => {
     const r = computeAttachLimit({
-      instanceType: { InstanceType: 'm7i.48xlarge', EbsInfo: { MaximumEbsAttachments: 128, AttachmentLimitType: 'dedicated' }, InstanceStorageInfo: { NvmeSupport: 'required', Disks: [{ Count: 2 }] } },
-      instance: { RootDeviceName: '/dev/xvda', BlockDeviceMappings: [root], NetworkInterfaces: [{}, {}, {}] },
+      instanceType: { name: 'm7i.48xlarge', maxEbsAttachments: 128, attachmentLimitType: 'dedicated', nvmeInstanceStoreDisks: 2 },
+      instance: instance({ rootDevice: '/dev/xvda', blockDevices: [root], networkInterfaceCount: 3 }),
     });
     expect(r.limit).toBe(127);
   });
 
   it('counts the root device even when its mapping is missing', () => {
-    expect(computeAttachLimit({ instanceType: m5, instance: { RootDeviceName: '/dev/sda1', BlockDeviceMappings: [], NetworkInterfaces: [{}] } }).limit).toBe(27);
+    expect(computeAttachLimit({ instanceType: m5, instance: instance({ rootDevice: '/dev/sda1' }) }).limit).toBe(27);
   });
 
   it('never goes below 1', () => {
     const r = computeAttachLimit({
-      instanceType: { InstanceType: 'tiny', EbsInfo: { MaximumEbsAttachments: 3, AttachmentLimitType: 'shared' } },
-      instance: { RootDeviceName: '/dev/xvda', BlockDeviceMappings: [root], NetworkInterfaces: [{}, {}, {}, {}] },
+      instanceType: type({ name: 'tiny', maxEbsAttachments: 3, attachmentLimitType: 'shared' }),
+      instance: instance({ rootDevice: '/dev/xvda', blockDevices: [root], networkInterfaceCount: 4 }),
     });
     expect(r.limit).toBe(1);
     expect(r.explanation.at(-1)).toMatch(/raised to the minimum of 1/);
   });
 
   it('falls back to the Nitro or Xen default when EC2 reports no limit, and says so', () => {
-    const nitro = computeAttachLimit({ instanceType: { InstanceType: 't3.micro', Hypervisor: 'nitro' }, instance: { RootDeviceName: '/dev/xvda', NetworkInterfaces: [{}] } });
+    const nitro = computeAttachLimit({ instanceType: type({ name: 't3.micro', hypervisor: 'nitro' }), instance: instance({ rootDevice: '/dev/xvda' }) });
     expect(nitro.limit).toBe(27);
     expect(nitro.explanation[0]).toMatch(/no EBS attachment limit; assuming 28/);
-    expect(computeAttachLimit({ instanceType: { InstanceType: 'm4.large', Hypervisor: 'xen' }, instance: { RootDeviceName: '/dev/xvda', NetworkInterfaces: [{}, {}] } }).limit).toBe(38);
+    expect(computeAttachLimit({ instanceType: type({ name: 'm4.large', hypervisor: 'xen' }), instance: instance({ rootDevice: '/dev/xvda', networkInterfaceCount: 2 }) }).limit).toBe(38);
   });
 
   it('an override wins', () => {

@@ -1,28 +1,13 @@
+import type { InstanceInfo, InstanceTypeInfo } from '@plinth/cloud';
+
 /**
  * max_volumes_per_node, computed from what EC2 says about this instance type
- * and this instance. Pure: the inputs are DescribeInstanceTypes- and
- * DescribeInstances-shaped, so it is unit-tested without EC2.
+ * and this instance. Pure, so it is unit-tested without EC2.
  */
 
-export interface InstanceTypeShape {
-  InstanceType?: string | undefined;
-  Hypervisor?: string | undefined;
-  EbsInfo?: { MaximumEbsAttachments?: number | undefined; AttachmentLimitType?: string | undefined } | undefined;
-  NetworkInfo?: { MaximumNetworkInterfaces?: number | undefined } | undefined;
-  InstanceStorageSupported?: boolean | undefined;
-  InstanceStorageInfo?: { NvmeSupport?: string | undefined; Disks?: { Count?: number | undefined }[] | undefined } | undefined;
-}
-
-export interface InstanceShape {
-  InstanceId?: string | undefined;
-  RootDeviceName?: string | undefined;
-  BlockDeviceMappings?: { DeviceName?: string | undefined; Ebs?: { VolumeId?: string | undefined; DeleteOnTermination?: boolean | undefined } | undefined }[] | undefined;
-  NetworkInterfaces?: unknown[] | undefined;
-}
-
 export interface LimitInputs {
-  instanceType?: InstanceTypeShape | undefined;
-  instance?: InstanceShape | undefined;
+  instanceType?: InstanceTypeInfo | undefined;
+  instance?: InstanceInfo | undefined;
   /** MAX_VOLUMES_PER_NODE; wins over everything. */
   override?: number | undefined;
 }
@@ -45,14 +30,14 @@ export const FALLBACK_XEN_LIMIT = 39;
  * that was created with the instance (DeleteOnTermination true). Volumes the
  * controller attaches keep DeleteOnTermination false.
  */
-export function nonCsiBlockDevices(instance: InstanceShape | undefined): string[] {
+export function nonCsiBlockDevices(instance: InstanceInfo | undefined): string[] {
   const out: string[] = [];
-  for (const m of instance?.BlockDeviceMappings ?? []) {
-    const name = m.DeviceName ?? m.Ebs?.VolumeId ?? '?';
-    if (name === instance?.RootDeviceName || m.Ebs?.DeleteOnTermination === true) out.push(name);
+  for (const m of instance?.blockDevices ?? []) {
+    const name = m.device || m.volumeId || '?';
+    if (name === instance?.rootDevice || m.deleteOnTermination) out.push(name);
   }
   // The root device always takes a slot, even if the mapping is not listed.
-  if (instance?.RootDeviceName && !out.includes(instance.RootDeviceName)) out.unshift(instance.RootDeviceName);
+  if (instance?.rootDevice && !out.includes(instance.rootDevice)) out.unshift(instance.rootDevice);
   return out;
 }
 
@@ -64,11 +49,11 @@ export function computeAttachLimit(inputs: LimitInputs): AttachLimit {
     return { limit, explanation };
   }
   const t = inputs.instanceType;
-  const typeName = t?.InstanceType ?? 'unknown type';
-  let max = t?.EbsInfo?.MaximumEbsAttachments;
-  let limitType = t?.EbsInfo?.AttachmentLimitType;
+  const typeName = t?.name ?? 'unknown type';
+  let max = t?.maxEbsAttachments;
+  let limitType = t?.attachmentLimitType;
   if (max === undefined || max <= 0) {
-    const nitro = t?.Hypervisor !== 'xen';
+    const nitro = t?.hypervisor !== 'xen';
     max = nitro ? FALLBACK_NITRO_LIMIT : FALLBACK_XEN_LIMIT;
     limitType = nitro ? 'shared' : 'dedicated';
     explanation.push(`${typeName}: EC2 reported no EBS attachment limit; assuming ${max} (${nitro ? 'Nitro shared' : 'Xen'} default)`);
@@ -84,18 +69,15 @@ export function computeAttachLimit(inputs: LimitInputs): AttachLimit {
     explanation.push(`- ${nonCsi.length} non-CSI block device(s): ${nonCsi.join(', ')}`);
   }
   if (shared) {
-    const enis = Math.max(0, (inputs.instance?.NetworkInterfaces?.length ?? 1) - 1);
+    const enis = Math.max(0, (inputs.instance?.networkInterfaceCount ?? 1) - 1);
     if (enis > 0) {
       limit -= enis;
       explanation.push(`- ${enis} network interface(s) beyond the first (shared limit)`);
     }
-    const store = t?.InstanceStorageInfo;
-    if (store?.NvmeSupport && store.NvmeSupport !== 'unsupported') {
-      const disks = (store.Disks ?? []).reduce((n, d) => n + (d.Count ?? 0), 0);
-      if (disks > 0) {
-        limit -= disks;
-        explanation.push(`- ${disks} NVMe instance-store device(s) (shared limit)`);
-      }
+    const disks = t?.nvmeInstanceStoreDisks ?? 0;
+    if (disks > 0) {
+      limit -= disks;
+      explanation.push(`- ${disks} NVMe instance-store device(s) (shared limit)`);
     }
   } else {
     explanation.push('dedicated EBS limit: network interfaces and instance store do not count');

@@ -1,9 +1,9 @@
 import { DescribeInstancesCommand, DescribeInstanceTypesCommand, type _InstanceType } from '@aws-sdk/client-ec2';
-import { createEc2Client } from '@plinth/cloud';
 import { createLogger } from '@plinth/logger';
 import { listNodes } from '@plinth/nodes';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ec2Of } from '../../../test/support/ec2.js';
 import { requireStack, type Stack } from '../../../test/support/stack.js';
 import { createFakeHost, detachAll, type FakeHost } from '../../../test/support/nvme.js';
 import { resolveIdentity } from './agent.js';
@@ -35,11 +35,30 @@ describe('node agent against the stack (EC2 emulator + Redis)', () => {
     expect(id).toMatchObject({ nodeId: stack.nodeId, zone: stack.zone, instanceType: stack.instanceType });
 
     // The same inputs, read independently, give the same number through the pure function.
-    const ec2 = createEc2Client({ region: stack.region, endpoint: stack.ec2Endpoint });
+    const ec2 = ec2Of(stack);
     const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [stack.nodeId] }))).Reservations?.[0]?.Instances?.[0];
     const type = (await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [stack.instanceType as _InstanceType] }))).InstanceTypes?.[0];
     ec2.destroy();
-    expect(id.maxVolumesPerNode).toBe(computeAttachLimit({ instance: inst, instanceType: type }).limit);
+    const store = type?.InstanceStorageInfo;
+    const limit = computeAttachLimit({
+      instance: {
+        id: stack.nodeId,
+        type: stack.instanceType,
+        zone: stack.zone,
+        state: 'running',
+        rootDevice: inst?.RootDeviceName,
+        blockDevices: (inst?.BlockDeviceMappings ?? []).map((m) => ({ device: m.DeviceName ?? '', volumeId: m.Ebs?.VolumeId, deleteOnTermination: m.Ebs?.DeleteOnTermination ?? false })),
+        networkInterfaceCount: inst?.NetworkInterfaces?.length ?? 1,
+      },
+      instanceType: {
+        name: stack.instanceType,
+        hypervisor: type?.Hypervisor,
+        maxEbsAttachments: type?.EbsInfo?.MaximumEbsAttachments,
+        attachmentLimitType: type?.EbsInfo?.AttachmentLimitType,
+        nvmeInstanceStoreDisks: store?.NvmeSupport && store.NvmeSupport !== 'unsupported' ? (store.Disks ?? []).reduce((n, d) => n + (d.Count ?? 0), 0) : 0,
+      },
+    }).limit;
+    expect(id.maxVolumesPerNode).toBe(limit);
     expect(id.maxVolumesPerNode).toBeGreaterThanOrEqual(1);
     expect(lines.join('')).toMatch(/attach limit: .*EBS attachment limit|attach limit: .*no EBS attachment limit/);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { capacityOf, computeCapacity, filterCapacity, largestVolumeGiB, parseQuotaOverrides, quotasGiB, WHOLE_REGION, type VolumeLike } from './index.js';
 
-const vol = (zone: string, type: string, size: number, state = 'available'): VolumeLike => ({ AvailabilityZone: zone, VolumeType: type, Size: size, State: state });
+const vol = (zone: string, type: string, size: number, state = 'available'): VolumeLike => ({ zone, type, sizeGiB: size, state });
 
 describe('quotas', () => {
   it("defaults to EC2's regional EBS storage quotas in GiB", () => {

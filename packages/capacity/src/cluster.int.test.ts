@@ -1,5 +1,5 @@
 import { CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
-import { createEc2Client, Ec2, TAG_CLUSTER } from '@plinth/cloud';
+import { createAwsCloud, TAG_CLUSTER } from '@plinth/cloud';
 import { createLogger } from '@plinth/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Of, uniqueCluster } from '../../../test/support/ec2.js';
@@ -33,8 +33,8 @@ afterAll(async () => {
 
 describe('clusterCapacity against EC2', () => {
   it("counts only this cluster's tagged volumes, per zone and type, against the quota", async () => {
-    const ec2 = new Ec2(createEc2Client({ region: stack.region, endpoint: stack.ec2Endpoint }), { log: createLogger({ name: 'test', level: 'silent' }) });
-    const entries = await clusterCapacity(ec2, cluster, { quotasGiB: { gp3: 10, st1: 1000 }, types: ['gp3', 'st1'] });
+    const cloud = createAwsCloud({ region: stack.region, endpoint: stack.ec2Endpoint, log: createLogger({ name: 'test', level: 'silent' }) });
+    const entries = await clusterCapacity(cloud, cluster, { quotasGiB: { gp3: 10, st1: 1000 }, types: ['gp3', 'st1'] });
     expect(entries).toEqual([
       { zone: stack.zone, type: 'gp3', provisionedGiB: 8, volumeCount: 2, quotaGiB: 10, regionProvisionedGiB: 8, availableGiB: 2, minVolumeGiB: 1, maxVolumeGiB: 65536, largestVolumeGiB: 2 },
       { zone: stack.zone, type: 'st1', provisionedGiB: 125, volumeCount: 1, quotaGiB: 1000, regionProvisionedGiB: 125, availableGiB: 875, minVolumeGiB: 125, maxVolumeGiB: 16384, largestVolumeGiB: 875 },

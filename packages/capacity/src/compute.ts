@@ -1,14 +1,7 @@
-import { VOLUME_TYPE_SIZES, VOLUME_TYPES } from './types.js';
+import { isVolumeType, VOLUME_TYPE_LIMITS, VOLUME_TYPES, type VolumeInfo } from '@plinth/cloud';
 
-/** The fields of an EC2 Volume that capacity needs. */
-export interface VolumeLike {
-  VolumeId?: string | undefined;
-  AvailabilityZone?: string | undefined;
-  VolumeType?: string | undefined;
-  /** GiB */
-  Size?: number | undefined;
-  State?: string | undefined;
-}
+/** The fields of a volume that capacity needs. */
+export type VolumeLike = Pick<VolumeInfo, 'zone' | 'type' | 'sizeGiB' | 'state'>;
 
 export interface CapacityEntry {
   zone: string;
@@ -44,7 +37,7 @@ export interface CapacityFilter {
 
 /** Volumes that occupy quota: everything but deleted ones. */
 export function countsAgainstQuota(v: VolumeLike): boolean {
-  return v.State !== 'deleted';
+  return v.state !== 'deleted';
 }
 
 /**
@@ -57,16 +50,16 @@ export function computeCapacity(volumes: readonly VolumeLike[], opts: CapacityOp
   const cell = new Map<string, { gib: number; count: number }>();
   const regionGiB = new Map<string, number>();
   for (const v of volumes) {
-    if (!countsAgainstQuota(v) || !v.AvailabilityZone || !v.VolumeType) continue;
-    const size = v.Size ?? 0;
-    zones.add(v.AvailabilityZone);
-    types.add(v.VolumeType);
-    const key = `${v.AvailabilityZone}\u0000${v.VolumeType}`;
+    if (!countsAgainstQuota(v) || !v.zone || !v.type) continue;
+    const size = v.sizeGiB;
+    zones.add(v.zone);
+    types.add(v.type);
+    const key = `${v.zone}\u0000${v.type}`;
     const c = cell.get(key) ?? { gib: 0, count: 0 };
     c.gib += size;
     c.count += 1;
     cell.set(key, c);
-    regionGiB.set(v.VolumeType, (regionGiB.get(v.VolumeType) ?? 0) + size);
+    regionGiB.set(v.type, (regionGiB.get(v.type) ?? 0) + size);
   }
   const out: CapacityEntry[] = [];
   for (const zone of [...zones].sort()) {
@@ -75,7 +68,7 @@ export function computeCapacity(volumes: readonly VolumeLike[], opts: CapacityOp
       const quota = Object.hasOwn(opts.quotasGiB, type) ? opts.quotasGiB[type]! : null;
       const region = regionGiB.get(type) ?? 0;
       const available = quota === null ? null : Math.max(0, quota - region);
-      const sizes = Object.hasOwn(VOLUME_TYPE_SIZES, type) ? VOLUME_TYPE_SIZES[type]! : undefined;
+      const sizes = isVolumeType(type) ? VOLUME_TYPE_LIMITS[type] : undefined;
       const largest = sizes && available !== null ? largestVolumeGiB(available, sizes.minGiB, sizes.maxGiB) : null;
       out.push({
         zone,
@@ -110,7 +103,7 @@ export const WHOLE_REGION = '*';
  */
 export function capacityOf(volumes: readonly VolumeLike[], opts: { quotasGiB: Readonly<Record<string, number>>; type: string; zone?: string | undefined }): CapacityEntry {
   const zone = opts.zone ?? WHOLE_REGION;
-  const scoped = opts.zone === undefined ? volumes.map((v) => ({ ...v, AvailabilityZone: v.AvailabilityZone && WHOLE_REGION })) : volumes;
+  const scoped = opts.zone === undefined ? volumes.map((v) => ({ ...v, zone: v.zone && WHOLE_REGION })) : volumes;
   const entry = computeCapacity(scoped, { quotasGiB: opts.quotasGiB, zones: [zone], types: [opts.type] }).find((e) => e.zone === zone && e.type === opts.type);
   return entry!;
 }

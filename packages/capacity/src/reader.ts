@@ -1,4 +1,4 @@
-import { describeZones, type AvailabilityZone, type Ec2 } from '@plinth/cloud';
+import type { Cloud, ZoneInfo } from '@plinth/cloud';
 import { capacityOf, type CapacityEntry, type VolumeLike } from './compute.js';
 import { listCapacityVolumes } from './cluster.js';
 
@@ -57,21 +57,21 @@ export interface CapacityReaderOptions {
  */
 export class CapacityReader {
   private readonly volumes: Cached<VolumeLike[]>;
-  private readonly zoneList: Cached<AvailabilityZone[]>;
+  private readonly zoneList: Cached<ZoneInfo[]>;
 
   constructor(
-    ec2: Ec2,
+    cloud: Cloud,
     clusterId: string,
     private readonly opts: CapacityReaderOptions,
   ) {
     this.volumes = new Cached(opts.ttlMs, async () =>
-      (await listCapacityVolumes(ec2, clusterId)).map(({ VolumeId, AvailabilityZone, VolumeType, Size, State }) => ({ VolumeId, AvailabilityZone, VolumeType, Size, State })),
+      (await listCapacityVolumes(cloud, clusterId)).map(({ zone, type, sizeGiB, state }) => ({ zone, type, sizeGiB, state })),
     );
-    this.zoneList = new Cached(opts.zonesTtlMs ?? 3_600_000, () => describeZones(ec2));
+    this.zoneList = new Cached(opts.zonesTtlMs ?? 3_600_000, () => cloud.zones.list());
   }
 
   /** The region's zones. */
-  zones(signal?: AbortSignal): Promise<AvailabilityZone[]> {
+  zones(signal?: AbortSignal): Promise<ZoneInfo[]> {
     return until(this.zoneList.get(), signal);
   }
 

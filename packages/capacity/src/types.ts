@@ -1,15 +1,4 @@
-/** EBS volume types with EC2's size limits (GiB) for one volume. */
-export const VOLUME_TYPE_SIZES: Readonly<Record<string, { minGiB: number; maxGiB: number }>> = {
-  gp3: { minGiB: 1, maxGiB: 65536 },
-  gp2: { minGiB: 1, maxGiB: 16384 },
-  io1: { minGiB: 4, maxGiB: 16384 },
-  io2: { minGiB: 4, maxGiB: 65536 },
-  st1: { minGiB: 125, maxGiB: 16384 },
-  sc1: { minGiB: 125, maxGiB: 16384 },
-  standard: { minGiB: 1, maxGiB: 1024 },
-};
-
-export const VOLUME_TYPES = Object.keys(VOLUME_TYPE_SIZES);
+import { isVolumeType, VOLUME_TYPES } from '@plinth/cloud';
 
 /**
  * EC2's default Service Quotas for EBS storage per account and region, in TiB
@@ -48,7 +37,7 @@ export function parseQuotaOverrides(spec: string | undefined): Record<string, nu
     const m = /^([a-z0-9]+)=(\d+)$/.exec(part);
     if (!m) throw new Error(`bad quota "${part}": expected type=GiB, e.g. gp3=102400`);
     const type = m[1]!;
-    if (!Object.hasOwn(VOLUME_TYPE_SIZES, type)) throw new Error(`bad quota "${part}": unknown volume type "${type}"; one of ${VOLUME_TYPES.join(', ')}`);
+    if (!isVolumeType(type)) throw new Error(`bad quota "${part}": unknown volume type "${type}"; one of ${VOLUME_TYPES.join(', ')}`);
     const gib = Number(m[2]);
     if (!Number.isSafeInteger(gib)) throw new Error(`bad quota "${part}": GiB out of range`);
     out[type] = gib;

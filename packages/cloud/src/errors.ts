@@ -8,7 +8,9 @@ import {
   PlinthError,
   resourceExhausted,
   unavailable,
+  unimplemented,
 } from '@plinth/errors';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 /** The error code EC2 put on a failed call (`Code` in the XML body), if any. */
 export function ec2Code(err: unknown): string | undefined {
@@ -18,29 +20,21 @@ export function ec2Code(err: unknown): string | undefined {
   return undefined;
 }
 
-function httpStatus(err: unknown): number | undefined {
-  const meta = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
-  return meta?.httpStatusCode;
-}
+type SdkError = Parameters<typeof isThrottlingError>[0];
 
-const THROTTLE_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout', 'socket hang up']);
+/** A thrown value the SDK's error classification can judge (SDK service errors, Node network errors, the in-memory cloud's faults). */
+const asSdkError = (err: unknown): SdkError | undefined => (err instanceof Error && !isPlinthError(err) ? (err as SdkError) : undefined);
 
+/** Throttling, as the SDK classifies it (RequestLimitExceeded, HTTP 429, …). */
 export function isThrottle(err: unknown): boolean {
-  const code = ec2Code(err);
-  return code !== undefined && THROTTLE_CODES.has(code);
+  const e = asSdkError(err);
+  return e !== undefined && isThrottlingError(e);
 }
 
-/** Worth retrying at the call level: throttling, 5xx, dropped connections. */
+/** Worth retrying at the call level, as the SDK's own retry strategy judges it: throttling, 5xx, timeouts, dropped connections. */
 export function isTransient(err: unknown): boolean {
-  if (isPlinthError(err)) return false;
-  if (isThrottle(err)) return true;
-  const code = ec2Code(err);
-  if (code !== undefined && (NETWORK_CODES.has(code) || code === 'InternalError' || code === 'ServiceUnavailable' || code === 'Unavailable')) return true;
-  const st = httpStatus(err);
-  if (st !== undefined && st >= 500) return true;
-  const msg = err instanceof Error ? err.message : '';
-  return /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE|ETIMEDOUT/.test(msg);
+  const e = asSdkError(err);
+  return e !== undefined && (isThrottlingError(e) || isTransientError(e) || isServerError(e));
 }
 
 /**
@@ -96,4 +90,37 @@ export function mapEc2Error(err: unknown, action: string, what: string): PlinthE
 /** The EC2 error code behind a mapped domain error, if it came from EC2. */
 export function causeCode(err: unknown): string | undefined {
   return ec2Code((err as { cause?: unknown } | null)?.cause);
+}
+
+/**
+ * True when EC2 (or an emulator) does not offer the action at all: AWS answers
+ * InvalidAction / UnsupportedOperation, LocalStack 501 "not implemented".
+ */
+export function isUnsupportedAction(err: unknown): boolean {
+  const code = ec2Code(err);
+  if (code === 'InvalidAction' || code === 'UnsupportedOperation' || code === 'NotImplemented') return true;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status === 501 || (err instanceof Error && /not (been )?implemented/i.test(err.message));
+}
+
+/** Sends `call`; an action the endpoint does not offer becomes UNIMPLEMENTED at once (never retried as a 5xx). */
+export function unsupportedAsUnimplemented<T>(action: string, call: () => Promise<T>): Promise<T> {
+  return call().catch((err: unknown) => {
+    if (isUnsupportedAction(err)) throw unimplemented(`this EC2 endpoint does not offer ${action}`, { cause: err });
+    throw err;
+  });
+}
+
+/**
+ * An EC2 error answer as the in-memory cloud raises it: the code where the
+ * SDK puts it (`name`) and the HTTP status, so it is classified and mapped
+ * exactly as a real one.
+ */
+export class Ec2Fault extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  constructor(code: string, message: string, status = 400) {
+    super(message);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+  }
 }

@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Ec2Observer } from './ec2.js';
+import type { Ec2Observer } from './call.js';
 
 /**
  * EC2 request metrics, the same names in every Plinth process that calls EC2

@@ -1,11 +1,11 @@
-import type { Volume } from '@aws-sdk/client-ec2';
 import { deadlineExceeded } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
 import { external } from './timing.js';
+import type { VolumeInfo } from './types.js';
 
 interface Waiter {
-  until: (v: Volume | undefined) => boolean;
-  resolve: (v: Volume | undefined) => void;
+  until: (v: VolumeInfo | undefined) => boolean;
+  resolve: (v: VolumeInfo | undefined) => void;
   reject: (e: unknown) => void;
   expires: number;
 }
@@ -26,7 +26,7 @@ export class VolumeWatcher {
   private running = false;
 
   constructor(
-    private readonly describe: (ids: string[]) => Promise<Map<string, Volume>>,
+    private readonly describe: (ids: string[]) => Promise<Map<string, VolumeInfo>>,
     private readonly opts: WatcherOptions,
   ) {}
 
@@ -34,11 +34,11 @@ export class VolumeWatcher {
    * Resolves with the volume (or undefined when it is gone) once `until`
    * holds; rejects with DeadlineExceeded after `timeoutMs`.
    */
-  waitFor(volumeId: string, until: (v: Volume | undefined) => boolean, timeoutMs: number): Promise<Volume | undefined> {
+  waitFor(volumeId: string, until: (v: VolumeInfo | undefined) => boolean, timeoutMs: number): Promise<VolumeInfo | undefined> {
     return external(() => this.enqueue(volumeId, until, timeoutMs));
   }
 
-  private enqueue(volumeId: string, until: (v: Volume | undefined) => boolean, timeoutMs: number): Promise<Volume | undefined> {
+  private enqueue(volumeId: string, until: (v: VolumeInfo | undefined) => boolean, timeoutMs: number): Promise<VolumeInfo | undefined> {
     return new Promise((resolve, reject) => {
       const set = this.waiters.get(volumeId) ?? new Set();
       set.add({ until, resolve, reject, expires: Date.now() + timeoutMs });
@@ -73,7 +73,7 @@ export class VolumeWatcher {
             w.resolve(vol);
           } else if (now > w.expires) {
             set.delete(w);
-            w.reject(deadlineExceeded(`timed out waiting for volume ${id} (state ${vol?.State ?? 'gone'})`));
+            w.reject(deadlineExceeded(`timed out waiting for volume ${id} (state ${vol?.state ?? 'gone'})`));
           }
         }
         if (set.size === 0) this.waiters.delete(id);

@@ -1,4 +1,5 @@
-import { computeCapacity, filterCapacity, VOLUME_TYPES } from '@plinth/capacity';
+import { computeCapacity, filterCapacity } from '@plinth/capacity';
+import { VOLUME_TYPES } from '@plinth/cloud';
 import { Type } from 'typebox';
 import type { Deps } from '../deps.js';
 import { ZONE } from '../ids.js';
@@ -34,7 +35,7 @@ const Body = Type.Object({
 /** Zones to report: the region's available zones plus any zone holding a volume. */
 export async function capacityZones(deps: Deps): Promise<string[]> {
   const zones = await deps.cloud.zones();
-  return zones.filter((z) => z.ZoneType === undefined || z.ZoneType === 'availability-zone').map((z) => z.ZoneName ?? '').filter(Boolean);
+  return zones.filter((z) => z.zoneType === undefined || z.zoneType === 'availability-zone').map((z) => z.name).filter(Boolean);
 }
 
 export function capacityRoutes(app: App, deps: Deps): void {

@@ -38,7 +38,7 @@ export function healthRoutes(app: App, deps: Deps): void {
     async (_req, reply) => {
       const checks = await Promise.all([
         check('redis', () => deps.redis.ping(), 2000),
-        check('ec2', () => deps.probeEc2.ping(AbortSignal.timeout(3000)), 3500),
+        check('ec2', () => deps.probeCloud.ping(AbortSignal.timeout(3000)), 3500),
       ]);
       const ready = checks.every((c) => c.ok);
       return reply.code(ready ? 200 : 503).send({ ready, checks });

@@ -59,7 +59,7 @@ export async function loadNodes(deps: Deps, only?: string): Promise<NodeView[]> 
     wanted.map(async (instanceId, i) => {
       const registration = regs.find((r) => r.instanceId === instanceId);
       const instance = await deps.cloud.instance(instanceId);
-      const typeName = instance?.InstanceType ?? registration?.instanceType;
+      const typeName = instance?.type ?? registration?.instanceType;
       const instanceType = typeName ? await deps.cloud.instanceType(typeName) : undefined;
       const reserved = counts[i]?.[1];
       return nodeView({

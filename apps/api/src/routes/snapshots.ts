@@ -1,5 +1,4 @@
-import type { Snapshot } from '@aws-sdk/client-ec2';
-import { TAG_CSI_NAME } from '@plinth/cloud';
+import { TAG_CSI_NAME, type SnapshotInfo } from '@plinth/cloud';
 import { notFound } from '@plinth/errors';
 import { Type } from 'typebox';
 import type { Deps } from '../deps.js';
@@ -19,19 +18,18 @@ const SnapshotSchema = Type.Object({
   tags: Tags,
 });
 
-function view(s: Snapshot) {
-  const tags = Object.fromEntries((s.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
+function view(s: SnapshotInfo) {
   return {
-    id: s.SnapshotId ?? '',
-    name: tags[TAG_CSI_NAME] ?? null,
-    volumeId: s.VolumeId ?? null,
-    state: s.State ?? 'unknown',
-    progress: s.Progress ?? null,
-    sizeGiB: s.VolumeSize ?? null,
-    startedAt: s.StartTime ? new Date(s.StartTime).toISOString() : null,
-    description: s.Description ?? null,
-    encrypted: s.Encrypted ?? false,
-    tags,
+    id: s.id,
+    name: s.tags[TAG_CSI_NAME] ?? null,
+    volumeId: s.volumeId ?? null,
+    state: s.state,
+    progress: s.progress ?? null,
+    sizeGiB: s.sizeGiB ?? null,
+    startedAt: s.startedAt ? new Date(s.startedAt).toISOString() : null,
+    description: s.description ?? null,
+    encrypted: s.encrypted,
+    tags: s.tags,
   };
 }
 
@@ -64,7 +62,7 @@ export function snapshotsRoutes(app: App, deps: Deps): void {
     '/v1/snapshots/:id',
     { schema: { tags: ['snapshots'], summary: 'One snapshot', params: SnapshotIdParam, security: bearerSecurity, response: responses(SnapshotSchema) } },
     async (req) => {
-      const s = (await deps.cloud.snapshots()).find((x) => x.SnapshotId === req.params.id);
+      const s = (await deps.cloud.snapshots()).find((x) => x.id === req.params.id);
       if (!s) throw notFound(`snapshot ${req.params.id} is not a snapshot of cluster ${deps.config.PLINTH_CLUSTER_ID}`);
       return view(s);
     },

@@ -1,4 +1,4 @@
-import { VOLUME_TYPES } from '@plinth/capacity';
+import { VOLUME_TYPES } from '@plinth/cloud';
 import { notFound } from '@plinth/errors';
 import type { JobRecord } from '@plinth/queue';
 import { Type } from 'typebox';
@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 import { INSTANCE_ID, VOLUME_ID, VolumeIdParam, ZONE } from '../ids.js';
 import { jobView } from '../job-view.js';
 import { bearerSecurity, Nullable, responses, Tags, type App, StringEnum } from '../schemas.js';
-import { page, summary, tagsOf } from '../volume-view.js';
+import { page, summary } from '../volume-view.js';
 import { JobSchema } from './jobs.js';
 
 export const VolumeSchema = Type.Object({
@@ -101,20 +101,20 @@ export function volumesRoutes(app: App, deps: Deps): void {
       const recentJobs = jobs.items.map(jobView);
       return {
         ...s,
-        tags: tagsOf(v),
+        tags: v.tags,
         modifications:
           mods?.map((m) => ({
-            state: m.ModificationState ?? null,
-            progress: m.Progress ?? null,
-            message: m.StatusMessage ?? null,
-            startedAt: iso(m.StartTime),
-            endedAt: iso(m.EndTime),
-            originalSizeGiB: m.OriginalSize ?? null,
-            targetSizeGiB: m.TargetSize ?? null,
-            originalType: m.OriginalVolumeType ?? null,
-            targetType: m.TargetVolumeType ?? null,
-            originalIops: m.OriginalIops ?? null,
-            targetIops: m.TargetIops ?? null,
+            state: m.state,
+            progress: m.progress ?? null,
+            message: m.message ?? null,
+            startedAt: iso(m.startedAt),
+            endedAt: iso(m.endedAt),
+            originalSizeGiB: m.originalSizeGiB ?? null,
+            targetSizeGiB: m.targetSizeGiB ?? null,
+            originalType: m.originalType ?? null,
+            targetType: m.targetType ?? null,
+            originalIops: m.originalIops ?? null,
+            targetIops: m.targetIops ?? null,
           })) ?? null,
         recentJobs,
       };

@@ -44,18 +44,18 @@ export function zonesRoutes(app: App, deps: Deps): void {
         }
         return r;
       };
-      for (const z of azs) if (z.ZoneName) row(z.ZoneName, z.ZoneId ?? '', z.State ?? 'unknown', true);
+      for (const z of azs) if (z.name) row(z.name, z.id, z.state, true);
       for (const n of nodes) row(n.zone || 'unknown').nodes.push({ instanceId: n.instanceId, instanceType: n.instanceType, attachLimit: n.attachLimit, source: 'redis' });
       const registered = new Set(nodes.map((n) => n.instanceId));
       for (const k of kube ?? [])
         if (k.instanceId && !registered.has(k.instanceId))
           row(k.zone ?? 'unknown').nodes.push({ instanceId: k.instanceId, instanceType: k.instanceType ?? '', attachLimit: k.allocatable ?? 0, source: 'kubernetes' });
       for (const v of volumes) {
-        const r = row(v.AvailabilityZone ?? 'unknown');
-        const size = v.Size ?? 0;
+        const r = row(v.zone || 'unknown');
+        const size = v.sizeGiB;
         r.volumeCount++;
         r.provisionedGiB += size;
-        const type = v.VolumeType ?? 'unknown';
+        const type = v.type || 'unknown';
         let t = r.byType.find((x) => x.type === type);
         if (!t) r.byType.push((t = { type, volumeCount: 0, provisionedGiB: 0 }));
         t.volumeCount++;

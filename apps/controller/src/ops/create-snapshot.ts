@@ -1,4 +1,4 @@
-import { causeCode, createSnapshot, deleteSnapshot, enableFastRestores, fastRestoreZones, findSnapshotsByTag, TAG_SNAPSHOT_NAME, type Ec2Snapshot } from '@plinth/cloud';
+import { causeCode, TAG_SNAPSHOT_NAME, type SnapshotInfo } from '@plinth/cloud';
 import { alreadyExists, failedPrecondition, isPlinthError, notFound } from '@plinth/errors';
 import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
@@ -33,7 +33,7 @@ function fastRestoreError(err: unknown, outcome: string): unknown {
 }
 
 async function removeQuietly(cloud: Cloud, snapshotId: string, ctx: OpContext): Promise<void> {
-  await deleteSnapshot(cloud.ec2, snapshotId, ctx.signal).catch((err: unknown) => {
+  await cloud.api.snapshots.delete(snapshotId, ctx.signal).catch((err: unknown) => {
     if (causeCode(err) !== 'InvalidSnapshot.NotFound') ctx.log.warn({ snapshotId, err }, 'could not delete a snapshot; it is left in EC2');
   });
 }
@@ -49,50 +49,48 @@ async function removeQuietly(cloud: Cloud, snapshotId: string, ctx: OpContext): 
 export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, SnapshotResult> {
   return async (job, ctx) => {
     const zones = job.params.fastRestoreZones;
-    const named = ((await findSnapshotsByTag(cloud.ec2, cloud.clusterId, TAG_SNAPSHOT_NAME, [job.name], ctx.signal)).get(job.name) ?? []).sort(
-      (a, b) => (a.StartTime?.getTime() ?? 0) - (b.StartTime?.getTime() ?? 0),
+    const named = ((await cloud.api.snapshots.findByTag(cloud.clusterId, TAG_SNAPSHOT_NAME, [job.name], ctx.signal)).get(job.name) ?? []).sort(
+      (a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0),
     );
-    let found: Ec2Snapshot | undefined;
+    let found: SnapshotInfo | undefined;
     for (const s of named) {
-      if (s.State === 'error') {
+      if (s.state === 'error') {
         // A failed snapshot is of no use; it is replaced by a new one.
-        ctx.log.warn({ snapshotId: s.SnapshotId, name: job.name }, 'snapshot failed in EC2; deleting it and taking another');
-        await removeQuietly(cloud, s.SnapshotId!, ctx);
+        ctx.log.warn({ snapshotId: s.id, name: job.name }, 'snapshot failed in EC2; deleting it and taking another');
+        await removeQuietly(cloud, s.id, ctx);
       } else found ??= s;
     }
     if (found) {
-      if (found.VolumeId !== job.sourceVolumeId)
-        throw alreadyExists(`snapshot "${job.name}" already exists as ${found.SnapshotId} of volume ${found.VolumeId}, not of ${job.sourceVolumeId}`);
+      if (found.volumeId !== job.sourceVolumeId)
+        throw alreadyExists(`snapshot "${job.name}" already exists as ${found.id} of volume ${found.volumeId}, not of ${job.sourceVolumeId}`);
       if (zones.length > 0) {
         try {
-          const have = await fastRestoreZones(cloud.ec2, found.SnapshotId!, ctx.signal);
+          const have = await cloud.api.snapshots.fastRestoreZones(found.id, ctx.signal);
           const missing = zones.filter((z) => !have.includes(z));
-          if (missing.length > 0) await enableFastRestores(cloud.ec2, found.SnapshotId!, missing, ctx.signal);
+          if (missing.length > 0) await cloud.api.snapshots.enableFastRestores(found.id, missing, ctx.signal);
         } catch (err) {
-          throw fastRestoreError(err, `snapshot ${found.SnapshotId} exists without it`);
+          throw fastRestoreError(err, `snapshot ${found.id} exists without it`);
         }
       }
       return snapshotResult(toCsiSnapshot(found));
     }
 
-    const created = await createSnapshot(
-      cloud.ec2,
+    const created = await cloud.api.snapshots.create(
       {
-        VolumeId: job.sourceVolumeId,
-        Description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(job.name, cloud.clusterId, job.params) }],
+        volumeId: job.sourceVolumeId,
+        description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
+        tags: snapshotTags(job.name, cloud.clusterId, job.params),
       },
-      `snapshot "${job.name}" of volume ${job.sourceVolumeId}`,
       ctx.signal,
     ).catch((err: unknown) => {
       if (causeCode(err) === 'InvalidVolume.NotFound') throw notFound(`source volume ${job.sourceVolumeId} not found`);
       throw err;
     });
-    const snapshotId = created.SnapshotId!;
-    ctx.log.info({ snapshotId, name: job.name, sourceVolumeId: job.sourceVolumeId, state: created.State }, 'snapshot started');
+    const snapshotId = created.id;
+    ctx.log.info({ snapshotId, name: job.name, sourceVolumeId: job.sourceVolumeId, state: created.state }, 'snapshot started');
     if (zones.length > 0) {
       try {
-        await enableFastRestores(cloud.ec2, snapshotId, zones, ctx.signal);
+        await cloud.api.snapshots.enableFastRestores(snapshotId, zones, ctx.signal);
       } catch (err) {
         // As aws-ebs-csi-driver does: a snapshot without the fast restore the class asks for is not kept.
         await removeQuietly(cloud, snapshotId, ctx);

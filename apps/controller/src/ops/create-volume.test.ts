@@ -1,4 +1,4 @@
-import type { Volume } from '@plinth/cloud';
+import type { VolumeInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from '../capacity.js';
 import { parseVolumeParams } from '../params/volume-params.js';
@@ -16,7 +16,7 @@ const job = (over: Partial<CreateVolumeJob> = {}): CreateVolumeJob => ({
   multiAttach: false,
   ...over,
 });
-const vol = (over: Partial<Volume> = {}): Volume => ({ VolumeId: 'vol-1', Size: 10, VolumeType: 'gp3', Encrypted: false, AvailabilityZone: 'us-east-1a', ...over });
+const vol = (over: Partial<VolumeInfo> = {}): VolumeInfo => ({ id: 'vol-1', sizeGiB: 10, type: 'gp3', encrypted: false, zone: 'us-east-1a', state: 'available', attachments: [], tags: {}, multiAttach: false, ...over });
 
 describe('existing volume compatibility', () => {
   it('accepts a volume that matches the request', () => {
@@ -24,17 +24,17 @@ describe('existing volume compatibility', () => {
   });
 
   it.each([
-    [vol({ Size: 5 }), job(), 'size 5 GiB'],
-    [vol({ Size: 20 }), job({ limitBytes: 15 * GiB }), 'size 20 GiB'],
-    [vol({ VolumeType: 'gp2' }), job(), 'type is gp2'],
-    [vol({ Encrypted: true }), job(), 'encrypted'],
-    [vol({ Iops: 3000 }), job({ iops: 4000 }), 'IOPS are 3000'],
-    [vol({ AvailabilityZone: 'us-east-1b' }), job({ allowedZones: ['us-east-1a'] }), 'zone us-east-1b'],
+    [vol({ sizeGiB: 5 }), job(), 'size 5 GiB'],
+    [vol({ sizeGiB: 20 }), job({ limitBytes: 15 * GiB }), 'size 20 GiB'],
+    [vol({ type: 'gp2' }), job(), 'type is gp2'],
+    [vol({ encrypted: true }), job(), 'encrypted'],
+    [vol({ iops: 3000 }), job({ iops: 4000 }), 'IOPS are 3000'],
+    [vol({ zone: 'us-east-1b' }), job({ allowedZones: ['us-east-1a'] }), 'zone us-east-1b'],
   ])('names what differs', (v, j, text) => {
     expect(incompatibility(v, j)).toContain(text);
   });
 
-  const tagged = (value: string) => vol({ Tags: [{ Key: 'plinth.dev/content-source', Value: value }] });
+  const tagged = (value: string) => vol({ tags: { 'plinth.dev/content-source': value } });
   it('compares content sources: same source matches, another one, or one against none, does not', () => {
     expect(incompatibility(tagged('snapshot:snap-1'), job({ source: { snapshotId: 'snap-1' } }))).toBeUndefined();
     expect(incompatibility(tagged('volume:vol-9'), job({ source: { volumeId: 'vol-9' } }))).toBeUndefined();
@@ -45,11 +45,11 @@ describe('existing volume compatibility', () => {
   });
 
   it('reads the source of a volume made before the tag from EC2’s own fields, the tag first', () => {
-    expect(sourceOf(vol({ SnapshotId: 'snap-1' }))).toBe('snapshot:snap-1');
-    expect(sourceOf(vol({ SourceVolumeId: 'vol-9' }))).toBe('volume:vol-9');
-    expect(sourceOf(vol({ SnapshotId: '' }))).toBeUndefined();
+    expect(sourceOf(vol({ snapshotId: 'snap-1' }))).toBe('snapshot:snap-1');
+    expect(sourceOf(vol({ sourceVolumeId: 'vol-9' }))).toBe('volume:vol-9');
+    expect(sourceOf(vol({ snapshotId: '' }))).toBeUndefined();
     // A clone made through an intermediate snapshot: the tag names the volume, not that snapshot.
-    expect(sourceOf({ ...tagged('volume:vol-9'), SnapshotId: 'snap-tmp' })).toBe('volume:vol-9');
+    expect(sourceOf({ ...tagged('volume:vol-9'), snapshotId: 'snap-tmp' })).toBe('volume:vol-9');
   });
 });
 

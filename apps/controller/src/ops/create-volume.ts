@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Tag, Volume } from '@plinth/cloud';
-import { causeCode, TAG_CLUSTER, TAG_CSI_NAME } from '@plinth/cloud';
+import { causeCode, TAG_CLUSTER, TAG_CSI_NAME, type Tags, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
 import { alreadyExists, notFound, unavailable } from '@plinth/errors';
 import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
@@ -8,7 +7,7 @@ import type { Cloud } from '../cloud.js';
 import { GiB } from '../capacity.js';
 import { volumeParamsSchema, type VolumeParams } from '../params/volume-params.js';
 import { contentSourceSchema, contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../content-source.js';
-import { cloneVolume, removeCloneSnapshots, restoreReady, type Cloner, type VolumeInput } from './clone-volume.js';
+import { cloneVolume, removeCloneSnapshots, restoreReady, type Cloner } from './clone-volume.js';
 
 export interface CreateVolumeJob {
   name: string;
@@ -73,7 +72,7 @@ export function clientToken(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 64);
 }
 
-function tagsFor(job: CreateVolumeJob, clusterId: string): Tag[] {
+function tagsFor(job: CreateVolumeJob, clusterId: string): Tags {
   const tags: Record<string, string> = {
     ...job.params.tags,
     [TAG_CSI_NAME]: job.name,
@@ -84,18 +83,18 @@ function tagsFor(job: CreateVolumeJob, clusterId: string): Tag[] {
   if (job.params.pvcName) tags['kubernetes.io/created-for/pvc/name'] = job.params.pvcName;
   if (job.params.pvcNamespace) tags['kubernetes.io/created-for/pvc/namespace'] = job.params.pvcNamespace;
   if (job.params.pvName) tags['kubernetes.io/created-for/pv/name'] = job.params.pvName;
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  return tags;
 }
 
 /** Why an existing volume of this name does not match the request, or undefined when it does. */
-export function incompatibility(v: Volume, job: CreateVolumeJob): string | undefined {
-  const size = (v.Size ?? 0) * GiB;
-  if (size < job.requiredBytes || (job.limitBytes > 0 && size > job.limitBytes)) return `its size ${v.Size} GiB is outside the requested capacity range`;
-  if (v.VolumeType !== job.params.type) return `its type is ${v.VolumeType}, not ${job.params.type}`;
-  if (job.iops !== undefined && v.Iops !== job.iops) return `its IOPS are ${v.Iops}, not ${job.iops}`;
-  if (job.params.throughput !== undefined && v.Throughput !== job.params.throughput) return `its throughput is ${v.Throughput}, not ${job.params.throughput}`;
-  if (Boolean(v.Encrypted) !== job.params.encrypted) return `it is ${v.Encrypted ? '' : 'not '}encrypted`;
-  if (job.allowedZones.length > 0 && !job.allowedZones.includes(v.AvailabilityZone ?? '')) return `it is in zone ${v.AvailabilityZone}, outside the requested topology`;
+export function incompatibility(v: VolumeInfo, job: CreateVolumeJob): string | undefined {
+  const size = v.sizeGiB * GiB;
+  if (size < job.requiredBytes || (job.limitBytes > 0 && size > job.limitBytes)) return `its size ${v.sizeGiB} GiB is outside the requested capacity range`;
+  if (v.type !== job.params.type) return `its type is ${v.type}, not ${job.params.type}`;
+  if (job.iops !== undefined && v.iops !== job.iops) return `its IOPS are ${v.iops}, not ${job.iops}`;
+  if (job.params.throughput !== undefined && v.throughput !== job.params.throughput) return `its throughput is ${v.throughput}, not ${job.params.throughput}`;
+  if (v.encrypted !== job.params.encrypted) return `it is ${v.encrypted ? '' : 'not '}encrypted`;
+  if (job.allowedZones.length > 0 && !job.allowedZones.includes(v.zone)) return `it is in zone ${v.zone}, outside the requested topology`;
   const had = sourceOf(v);
   const wanted = job.source ? contentSourceTag(job.source) : undefined;
   const say = (src: string | undefined) => (src ? src.replace(':', ' ') : 'no content source');
@@ -104,25 +103,25 @@ export function incompatibility(v: Volume, job: CreateVolumeJob): string | undef
 }
 
 /** The content source a volume was made from, as TAG_CONTENT_SOURCE spells it (volumes made before the tag: from EC2's own fields). */
-export function sourceOf(v: Volume): string | undefined {
-  const tagged = v.Tags?.find((t) => t.Key === TAG_CONTENT_SOURCE)?.Value;
+export function sourceOf(v: VolumeInfo): string | undefined {
+  const tagged = v.tags[TAG_CONTENT_SOURCE];
   if (tagged) return tagged;
-  if (v.SourceVolumeId) return `volume:${v.SourceVolumeId}`;
-  if (v.SnapshotId) return `snapshot:${v.SnapshotId}`;
+  if (v.sourceVolumeId) return `volume:${v.sourceVolumeId}`;
+  if (v.snapshotId) return `snapshot:${v.snapshotId}`;
   return undefined;
 }
 
-const settled = (v: Volume | undefined) => v === undefined || v.State !== 'creating';
+const settled = (v: VolumeInfo | undefined) => v === undefined || v.state !== 'creating';
 
-async function awaitAvailable(cloud: Cloud, volumeId: string, ctx: OpContext): Promise<Volume> {
+async function awaitAvailable(cloud: Cloud, volumeId: string, ctx: OpContext): Promise<VolumeInfo> {
   const v = await cloud.watcher.waitFor(volumeId, settled, 5 * 60_000);
-  if (v?.State === 'available' || v?.State === 'in-use') return v;
+  if (v?.state === 'available' || v?.state === 'in-use') return v;
   // A volume that failed to create is of no use to anyone: remove it so the retry starts clean.
-  if (v?.State === 'error') {
+  if (v?.state === 'error') {
     ctx.log.warn({ volumeId }, 'volume entered the error state; deleting it');
-    await cloud.ec2.deleteVolume(volumeId, ctx.signal).catch(() => undefined);
+    await cloud.api.volumes.delete(volumeId, ctx.signal).catch(() => undefined);
   }
-  throw unavailable(`volume ${volumeId} ended in state ${v?.State ?? 'gone'} while being created; retrying`);
+  throw unavailable(`volume ${volumeId} ended in state ${v?.state ?? 'gone'} while being created; retrying`);
 }
 
 /**
@@ -135,52 +134,50 @@ export function createVolumeOp(cloud: Cloud): Handler<CreateVolumeJob, CreatedVo
   // Whether this EC2 endpoint offers CopyVolumes, learnt on the first clone.
   const cloner: Cloner = { copyVolumes: true };
   return async (job, ctx) => {
-    const existing = ((await cloud.byName.get(job.name)) ?? []).filter(
-      (v) => v.State !== 'deleting' && v.State !== 'deleted' && v.State !== 'error',
-    );
-    if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.VolumeId) }, 'several volumes carry one CSI name; using the oldest');
-    existing.sort((a, b) => (a.CreateTime?.getTime() ?? 0) - (b.CreateTime?.getTime() ?? 0));
+    const existing = ((await cloud.byName.get(job.name)) ?? []).filter((v) => v.state !== 'deleting' && v.state !== 'deleted' && v.state !== 'error');
+    if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.id) }, 'several volumes carry one CSI name; using the oldest');
+    existing.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
     const found = existing[0];
-    if (found?.VolumeId) {
+    if (found) {
       const why = incompatibility(found, job);
-      if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.VolumeId} and ${why}`);
-      const ready = found.State === 'creating' ? await awaitAvailable(cloud, found.VolumeId, ctx) : found;
+      if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.id} and ${why}`);
+      const ready = found.state === 'creating' ? await awaitAvailable(cloud, found.id, ctx) : found;
       // A clone interrupted after its volume was made may have left its intermediate snapshot.
       if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
-      return { volumeId: found.VolumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
+      return { volumeId: found.id, sizeGiB: ready.sizeGiB, zone: ready.zone || job.zone };
     }
-    const input = createInput(job, cloud.clusterId);
-    let created: Volume;
+    const spec = volumeSpec(job, cloud.clusterId);
+    let created: VolumeInfo;
     if (job.source && 'volumeId' in job.source) {
-      created = await cloneVolume(cloud, cloner, job.source.volumeId, input, ctx);
+      created = await cloneVolume(cloud, cloner, job.source.volumeId, spec, ctx);
     } else {
       const snapshotId = job.source?.snapshotId;
       if (snapshotId) await restoreReady(cloud, snapshotId, ctx);
-      created = await cloud.ec2.createVolume({ ...input, ...(snapshotId ? { SnapshotId: snapshotId } : {}) }, `volume "${job.name}"`, ctx.signal).catch((err: unknown) => {
+      created = await cloud.api.volumes.create({ ...spec, snapshotId }, ctx.signal).catch((err: unknown) => {
         if (snapshotId && causeCode(err) === 'InvalidSnapshot.NotFound') throw notFound(`source snapshot ${snapshotId} not found`);
         throw err;
       });
     }
-    const volumeId = created.VolumeId!;
+    const volumeId = created.id;
     ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB, source: job.source }, 'volume created');
-    const ready = created.State === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
+    const ready = created.state === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
     if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
-    return { volumeId, sizeGiB: ready.Size ?? job.sizeGiB, zone: ready.AvailabilityZone ?? job.zone };
+    return { volumeId, sizeGiB: ready.sizeGiB || job.sizeGiB, zone: ready.zone || job.zone };
   };
 }
 
 /** The CreateVolume request for a job: tags in the same call, so a crash cannot leave an untagged volume behind. */
-function createInput(job: CreateVolumeJob, clusterId: string): VolumeInput {
+function volumeSpec(job: CreateVolumeJob, clusterId: string): VolumeSpec {
   return {
-    AvailabilityZone: job.zone,
-    Size: job.sizeGiB,
-    VolumeType: job.params.type,
-    ...(job.iops !== undefined ? { Iops: job.iops } : {}),
-    ...(job.params.throughput !== undefined ? { Throughput: job.params.throughput } : {}),
-    Encrypted: job.params.encrypted,
-    ...(job.params.kmsKeyId ? { KmsKeyId: job.params.kmsKeyId } : {}),
-    ...(job.multiAttach ? { MultiAttachEnabled: true } : {}),
-    ClientToken: clientToken(job.name),
-    TagSpecifications: [{ ResourceType: 'volume', Tags: tagsFor(job, clusterId) }],
+    zone: job.zone,
+    sizeGiB: job.sizeGiB,
+    type: job.params.type,
+    iops: job.iops,
+    throughput: job.params.throughput,
+    encrypted: job.params.encrypted,
+    kmsKeyId: job.params.kmsKeyId,
+    multiAttach: job.multiAttach,
+    clientToken: clientToken(job.name),
+    tags: tagsFor(job, clusterId),
   };
 }

@@ -1,4 +1,4 @@
-import { causeCode, deleteSnapshot, volumesFromSnapshot } from '@plinth/cloud';
+import { causeCode } from '@plinth/cloud';
 import { failedPrecondition } from '@plinth/errors';
 import { defineOperation, type Handler } from '@plinth/queue';
 import { z } from 'zod';
@@ -15,10 +15,10 @@ export interface DeleteSnapshotJob {
  * reports in use (by an AMI).
  */
 export async function removeSnapshot(cloud: Cloud, snapshotId: string, signal: AbortSignal): Promise<void> {
-  const restoring = (await volumesFromSnapshot(cloud.ec2, snapshotId, signal)).filter((v) => v.State === 'creating').map((v) => v.VolumeId);
+  const restoring = (await cloud.api.volumes.fromSnapshot(snapshotId, signal)).filter((v) => v.state === 'creating').map((v) => v.id);
   if (restoring.length > 0) throw failedPrecondition(`snapshot ${snapshotId} is in use: volume ${restoring.join(', ')} is being created from it; delete it once the volume is available`);
   try {
-    await deleteSnapshot(cloud.ec2, snapshotId, signal);
+    await cloud.api.snapshots.delete(snapshotId, signal);
   } catch (err) {
     const code = causeCode(err);
     if (code === 'InvalidSnapshot.NotFound' || code === 'InvalidSnapshotID.Malformed') return;

@@ -20,13 +20,13 @@ export const deleteVolumeOperation = defineOperation<DeleteVolumeJob, Record<str
 export function deleteVolumeOp(cloud: Cloud): Handler<DeleteVolumeJob, Record<string, never>> {
   return async (job, ctx) => {
     try {
-      await cloud.ec2.deleteVolume(job.volumeId, ctx.signal);
+      await cloud.api.volumes.delete(job.volumeId, ctx.signal);
     } catch (err) {
       const code = causeCode(err);
       if (code === 'InvalidVolume.NotFound') return {};
       if (code === 'VolumeInUse' || (isPlinthError(err) && err.kind === 'FailedPrecondition')) {
         const v = await cloud.volumes.get(job.volumeId);
-        const nodes = (v?.Attachments ?? []).map((a) => a.InstanceId).join(', ');
+        const nodes = (v?.attachments ?? []).map((a) => a.instanceId).join(', ');
         throw failedPrecondition(`volume ${job.volumeId} is attached${nodes ? ` to ${nodes}` : ''}; unpublish it before deleting`);
       }
       throw err;

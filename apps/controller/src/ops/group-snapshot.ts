@@ -1,4 +1,4 @@
-import { createInstanceSnapshots, createSnapshot, findSnapshotsByTag, TAG_CLUSTER, TAG_GROUP_ID, TAG_GROUP_NAME, type Ec2Snapshot as Snapshot } from '@plinth/cloud';
+import { TAG_CLUSTER, TAG_GROUP_ID, TAG_GROUP_NAME, type SnapshotInfo as Snapshot, type Tags } from '@plinth/cloud';
 import { alreadyExists, invalidArgument, notFound } from '@plinth/errors';
 import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
@@ -41,10 +41,10 @@ export const deleteGroupSnapshotOperation = defineOperation<DeleteGroupSnapshotJ
 
 /** The member snapshots of a group in this cluster. */
 export async function groupMembers(cloud: Cloud, groupId: string, signal?: AbortSignal): Promise<Snapshot[]> {
-  return (await findSnapshotsByTag(cloud.ec2, cloud.clusterId, TAG_GROUP_ID, [groupId], signal)).get(groupId) ?? [];
+  return (await cloud.api.snapshots.findByTag(cloud.clusterId, TAG_GROUP_ID, [groupId], signal)).get(groupId) ?? [];
 }
 
-const sources = (snaps: Snapshot[]) => new Set(snaps.map((s) => s.VolumeId ?? ''));
+const sources = (snaps: Snapshot[]) => new Set(snaps.map((s) => s.volumeId ?? ''));
 
 /**
  * CreateVolumeGroupSnapshot's EC2 work. The group is its tag: a retry finds
@@ -62,40 +62,39 @@ export function createGroupSnapshotOp(cloud: Cloud): Handler<CreateGroupSnapshot
     const missing = job.volumeIds.filter((v) => !have.has(v));
     if (missing.length === 0) return existing;
 
-    const found = await cloud.ec2.describeVolumes(missing, ctx.signal);
+    const found = await cloud.api.volumes.get(missing, ctx.signal);
     const unknown = missing.filter((v) => !found.has(v));
     if (unknown.length > 0) throw notFound(`source volume ${unknown.join(', ')} not found`);
     const plan = planGroup([...found.values()]);
-    const tags = Object.entries({ ...job.tags, [TAG_CLUSTER]: cloud.clusterId, [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name }).map(([Key, Value]) => ({ Key, Value }));
+    const tags = { ...job.tags, [TAG_CLUSTER]: cloud.clusterId, [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name };
     const description = `Created by Plinth for group snapshot ${job.name}`;
     const taken: Snapshot[] = [...existing];
     if (plan.instanceId) taken.push(...(await snapshotInstance(cloud, plan.instanceId, plan.attached, tags, description, ctx)));
-    for (const volumeId of plan.detached)
-      taken.push(await createSnapshot(cloud.ec2, { VolumeId: volumeId, Description: description, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }, `snapshot of volume ${volumeId}`, ctx.signal));
-    ctx.log.info({ groupId: job.groupId, snapshots: taken.map((s) => s.SnapshotId), instanceId: plan.instanceId }, 'group snapshot taken');
+    for (const volumeId of plan.detached) taken.push(await cloud.api.snapshots.create({ volumeId, description, tags }, ctx.signal));
+    ctx.log.info({ groupId: job.groupId, snapshots: taken.map((s) => s.id), instanceId: plan.instanceId }, 'group snapshot taken');
     return taken;
   };
 }
 
 /** One CreateSnapshots of `volumeIds` on `instanceId`, excluding the instance's other volumes. */
-async function snapshotInstance(cloud: Cloud, instanceId: string, volumeIds: string[], tags: { Key: string; Value: string }[], description: string, ctx: OpContext): Promise<Snapshot[]> {
+async function snapshotInstance(cloud: Cloud, instanceId: string, volumeIds: string[], tags: Tags, description: string, ctx: OpContext): Promise<Snapshot[]> {
   // Fresh, not cached: the exclusion list must name every volume attached right now.
-  const instance = (await cloud.ec2.describeInstances([instanceId], ctx.signal)).get(instanceId);
+  const instance = (await cloud.api.instances.get([instanceId], ctx.signal)).get(instanceId);
   if (!instance) throw notFound(`instance ${instanceId}, to which the source volumes are attached, not found`);
-  const mappings = instance.BlockDeviceMappings ?? [];
-  const boot = mappings.find((m) => m.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
+  const mappings = instance.blockDevices;
+  const boot = mappings.find((m) => m.device === instance.rootDevice)?.volumeId;
   const inGroup = new Set(volumeIds);
-  const others = mappings.map((m) => m.Ebs?.VolumeId).filter((v): v is string => !!v && v !== boot && !inGroup.has(v));
-  const infos = await createInstanceSnapshots(cloud.ec2, { instanceId, excludeDataVolumeIds: others, excludeBootVolume: !(boot && inGroup.has(boot)), tags, description }, ctx.signal);
+  const others = mappings.map((m) => m.volumeId).filter((v): v is string => !!v && v !== boot && !inGroup.has(v));
+  const infos = await cloud.api.snapshots.createForInstance({ instanceId, excludeVolumeIds: others, excludeBootVolume: !(boot && inGroup.has(boot)), tags, description }, ctx.signal);
   // Anything beyond the group (a volume attached since the Describe, or an EC2 API that ignored the exclusions) is removed at once.
-  const extra = infos.filter((i) => !inGroup.has(i.VolumeId ?? ''));
-  for (const e of extra) if (e.SnapshotId) await removeSnapshot(cloud, e.SnapshotId, ctx.signal);
-  if (extra.length > 0) ctx.log.warn({ instanceId, removed: extra.map((e) => e.SnapshotId) }, 'CreateSnapshots returned snapshots of volumes outside the group; deleted them');
-  const taken = infos.filter((i) => inGroup.has(i.VolumeId ?? ''));
-  const missed = volumeIds.filter((v) => !taken.some((t) => t.VolumeId === v));
+  const extra = infos.filter((i) => !inGroup.has(i.volumeId ?? ''));
+  for (const e of extra) await removeSnapshot(cloud, e.id, ctx.signal);
+  if (extra.length > 0) ctx.log.warn({ instanceId, removed: extra.map((e) => e.id) }, 'CreateSnapshots returned snapshots of volumes outside the group; deleted them');
+  const taken = infos.filter((i) => inGroup.has(i.volumeId ?? ''));
+  const missed = volumeIds.filter((v) => !taken.some((t) => t.volumeId === v));
   // A volume detached between the Describe and CreateSnapshots: fail, and let the retry re-plan.
   if (missed.length > 0) throw notFound(`volume ${missed.join(', ')} is no longer attached to ${instanceId}; retrying the group snapshot`);
-  return taken.map((i) => ({ SnapshotId: i.SnapshotId, VolumeId: i.VolumeId, VolumeSize: i.VolumeSize, StartTime: i.StartTime, State: i.State, Tags: i.Tags }));
+  return taken;
 }
 
 /** DeleteVolumeGroupSnapshot's EC2 work: every member deleted; members already gone are success. */
@@ -104,11 +103,11 @@ export function deleteGroupSnapshotOp(cloud: Cloud): Handler<DeleteGroupSnapshot
     const members = await groupMembers(cloud, job.groupId, ctx.signal);
     if (job.snapshotIds.length > 0) {
       const listed = new Set(job.snapshotIds);
-      const unlisted = members.filter((m) => !listed.has(m.SnapshotId ?? ''));
-      if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.SnapshotId).join(', ')}`);
+      const unlisted = members.filter((m) => !listed.has(m.id));
+      if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.id).join(', ')}`);
     }
-    for (const m of members) if (m.SnapshotId) await removeSnapshot(cloud, m.SnapshotId, ctx.signal);
-    ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.SnapshotId) }, 'group snapshot deleted');
+    for (const m of members) await removeSnapshot(cloud, m.id, ctx.signal);
+    ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.id) }, 'group snapshot deleted');
     return {};
   };
 }

@@ -1,7 +1,7 @@
 import type { Handlers } from '@plinth/queue';
 import type { Redis } from 'ioredis';
 import { attachLimitOf, type Cloud } from '../cloud.js';
-import type { DeviceAllocator } from '../devices.js';
+import type { DeviceNames } from '../devices.js';
 import type { Metrics } from '../metrics.js';
 import { createSnapshotOp, createSnapshotOperation } from './create-snapshot.js';
 import { createVolumeOp, createVolumeOperation } from './create-volume.js';
@@ -28,7 +28,7 @@ export const OPERATIONS = {
 
 export interface HandlerDeps {
   cloud: Cloud;
-  devices: DeviceAllocator;
+  devices: DeviceNames;
   redis: Redis;
   modifyRequests: ModifyRequests;
   metrics: Pick<Metrics, 'pending'>;

@@ -1,23 +1,25 @@
-import type { Volume, VolumeModification } from '@plinth/cloud';
+import type { VolumeInfo, VolumeModificationInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { satisfies, wasRefused, type VolumeState } from './modify-requests.js';
 import { cooldownMessage, inProgressMessage, nextModificationAt, shapeDiff, shapeOf, stateOf, tagDiff } from './modify-volume.js';
 
-const vol: Volume = {
-  VolumeId: 'vol-1',
-  VolumeType: 'gp2',
-  Size: 10,
-  Iops: 100,
-  Tags: [
-    { Key: 'CSIVolumeName', Value: 'pvc-1' },
-    { Key: 'tier', Value: 'silver' },
-  ],
+const vol: VolumeInfo = {
+  id: 'vol-1',
+  type: 'gp2',
+  sizeGiB: 10,
+  iops: 100,
+  encrypted: false,
+  zone: 'us-east-1a',
+  state: 'available',
+  attachments: [],
+  multiAttach: false,
+  tags: { CSIVolumeName: 'pvc-1', tier: 'silver' },
 };
 
 describe('what a modify job sends', () => {
   it('ignores the IOPS EC2 reports for types that take no setting', () => {
     expect(shapeOf(vol)).toEqual({ type: 'gp2', sizeGiB: 10, iops: undefined, throughput: undefined });
-    expect(() => shapeOf({ ...vol, VolumeType: 'gp9' as Volume['VolumeType'] })).toThrow(/type gp9/);
+    expect(() => shapeOf({ ...vol, type: 'gp9' })).toThrow(/type gp9/);
   });
 
   it('sends only what differs, but carries the asked IOPS and throughput with a new type', () => {
@@ -54,11 +56,11 @@ describe('what a modify job sends', () => {
 describe("EC2's modification limit", () => {
   const start = new Date('2026-01-10T08:00:00Z');
   const end = new Date('2026-01-10T08:20:00Z');
-  const last: VolumeModification = { VolumeId: 'vol-1', ModificationState: 'completed', StartTime: start, EndTime: end, Progress: 100 };
+  const last: VolumeModificationInfo = { volumeId: 'vol-1', state: 'completed', startedAt: start, endedAt: end, progress: 100 };
 
   it('ends 6 hours after the last modification started, and not before it completed', () => {
     expect(nextModificationAt(last)?.toISOString()).toBe('2026-01-10T14:00:00.000Z');
-    expect(nextModificationAt({ ...last, EndTime: new Date('2026-01-10T15:00:00Z') })?.toISOString()).toBe('2026-01-10T15:00:00.000Z');
+    expect(nextModificationAt({ ...last, endedAt: new Date('2026-01-10T15:00:00Z') })?.toISOString()).toBe('2026-01-10T15:00:00.000Z');
     expect(nextModificationAt(undefined)).toBeUndefined();
   });
 
@@ -71,7 +73,7 @@ describe("EC2's modification limit", () => {
   });
 
   it('says a modification is still optimizing, how far along, and the earliest next one', () => {
-    const msg = inProgressMessage('vol-1', { ...last, ModificationState: 'optimizing', Progress: 40, EndTime: undefined }, 'IncorrectModificationState: busy');
+    const msg = inProgressMessage('vol-1', { ...last, state: 'optimizing', progress: 40, endedAt: undefined }, 'IncorrectModificationState: busy');
     expect(msg).toContain('(optimizing, 40% done, started at 2026-01-10T08:00:00.000Z)');
     expect(msg).toContain('not before 2026-01-10T14:00:00.000Z');
   });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { causeCode, type Volume, type VolumeModification } from '@plinth/cloud';
+import { causeCode, type Cloud as CloudApi, type VolumeInfo, type VolumeModificationInfo } from '@plinth/cloud';
 import { failedPrecondition, isPlinthError, notFound, resourceExhausted, unavailable, type ErrorKind } from '@plinth/errors';
 import { defineOperation, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
@@ -28,17 +28,22 @@ const MODIFY_TIMEOUT_MS = 5 * 60_000;
 const RETRIED: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
 
 /** The volume's type, size and performance; IOPS only for types that take a setting (EC2 reports gp2's baseline too). */
-export function shapeOf(vol: Volume): VolumeShape {
-  const type = vol.VolumeType;
-  if (!isVolumeType(type)) throw failedPrecondition(`volume ${vol.VolumeId} has type ${type ?? 'unknown'}, which Plinth does not modify`);
+export function shapeOf(vol: VolumeInfo): VolumeShape {
+  const type = vol.type;
+  if (!isVolumeType(type)) throw failedPrecondition(`volume ${vol.id} has type ${type || 'unknown'}, which Plinth does not modify`);
   const lim = limitsOf(type);
-  return { type, sizeGiB: vol.Size ?? 0, iops: lim.iops ? vol.Iops : undefined, throughput: lim.throughput ? vol.Throughput : undefined };
+  return { type, sizeGiB: vol.sizeGiB, iops: lim.iops ? vol.iops : undefined, throughput: lim.throughput ? vol.throughput : undefined };
 }
 
-export function stateOf(vol: Volume): VolumeState {
-  const tags: Record<string, string> = {};
-  for (const t of vol.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
-  return { sizeGiB: vol.Size ?? 0, type: vol.VolumeType ?? '', iops: vol.Iops, throughput: vol.Throughput, tags };
+export function stateOf(vol: VolumeInfo): VolumeState {
+  return { sizeGiB: vol.sizeGiB, type: vol.type, iops: vol.iops, throughput: vol.throughput, tags: { ...vol.tags } };
+}
+
+/** The latest modification of a volume (by start time; EC2 reports only the latest, some emulators all), or undefined if it was never modified. */
+export async function latestModification(api: CloudApi, volumeId: string, signal?: AbortSignal): Promise<VolumeModificationInfo | undefined> {
+  let latest: VolumeModificationInfo | undefined;
+  for (const m of await api.volumes.modifications(volumeId, signal)) if (!latest || (m.startedAt?.getTime() ?? 0) >= (latest.startedAt?.getTime() ?? 0)) latest = m;
+  return latest;
 }
 
 /**
@@ -57,34 +62,34 @@ export function shapeDiff(current: VolumeShape, wanted: VolumeChange): ShapeChan
 }
 
 /** Tags `wanted` adds or changes. */
-export function tagDiff(vol: Volume, wanted: VolumeChange): Record<string, string> {
+export function tagDiff(vol: VolumeInfo, wanted: VolumeChange): Record<string, string> {
   const have = stateOf(vol).tags;
   return Object.fromEntries(Object.entries(wanted.tags ?? {}).filter(([k, v]) => have[k] !== v));
 }
 
-const done = (m: VolumeModification | undefined): boolean => m?.ModificationState === 'optimizing' || m?.ModificationState === 'completed';
+const done = (m: VolumeModificationInfo | undefined): boolean => m?.state === 'optimizing' || m?.state === 'completed';
 const iso = (d: Date | undefined): string => (d ? d.toISOString() : 'an unknown time');
 
 /** When EC2 takes the next modification by its documented rule: 6 hours after the last one started, and not before that one completed. */
-export function nextModificationAt(last: VolumeModification | undefined): Date | undefined {
-  if (!last?.StartTime) return undefined;
-  return new Date(Math.max(last.StartTime.getTime() + COOLDOWN_MS, last.EndTime?.getTime() ?? 0));
+export function nextModificationAt(last: VolumeModificationInfo | undefined): Date | undefined {
+  if (!last?.startedAt) return undefined;
+  return new Date(Math.max(last.startedAt.getTime() + COOLDOWN_MS, last.endedAt?.getTime() ?? 0));
 }
 
 /** The RESOURCE_EXHAUSTED message for EC2's per-volume modification limit, with when the wait ends. */
-export function cooldownMessage(volumeId: string, last: VolumeModification | undefined, ec2: string): string {
+export function cooldownMessage(volumeId: string, last: VolumeModificationInfo | undefined, ec2: string): string {
   const next = nextModificationAt(last);
-  const when = last?.StartTime
-    ? ` Its last modification started at ${iso(last.StartTime)}${last.EndTime ? ` and completed at ${iso(last.EndTime)}` : ` and is ${last.ModificationState ?? 'in progress'}`}; by EC2's 6-hour rule the next one is possible from ${iso(next)}. Retry after that time.`
+  const when = last?.startedAt
+    ? ` Its last modification started at ${iso(last.startedAt)}${last.endedAt ? ` and completed at ${iso(last.endedAt)}` : ` and is ${last.state}`}; by EC2's 6-hour rule the next one is possible from ${iso(next)}. Retry after that time.`
     : ' Retry in 6 hours.';
   return `volume ${volumeId} cannot be modified again yet: EC2 limits how often one volume may be modified (${ec2}).${when}`;
 }
 
 /** The RESOURCE_EXHAUSTED message for a modification EC2 is still applying (optimizing): no other is taken until it completes. */
-export function inProgressMessage(volumeId: string, last: VolumeModification | undefined, ec2: string): string {
-  const progress = last?.Progress !== undefined ? `, ${last.Progress}% done` : '';
+export function inProgressMessage(volumeId: string, last: VolumeModificationInfo | undefined, ec2: string): string {
+  const progress = last?.progress !== undefined ? `, ${last.progress}% done` : '';
   return (
-    `volume ${volumeId} is still applying its last modification (${last?.ModificationState ?? 'in progress'}${progress}, started at ${iso(last?.StartTime)}); ` +
+    `volume ${volumeId} is still applying its last modification (${last?.state ?? 'in progress'}${progress}, started at ${iso(last?.startedAt)}); ` +
     `EC2 takes another only once it completes, and by its 6-hour rule not before ${iso(nextModificationAt(last))} (${ec2}). Retry after that time.`
   );
 }
@@ -97,18 +102,18 @@ export function inProgressMessage(volumeId: string, last: VolumeModification | u
  * sent again (EC2 counts even a no-op ModifyVolume as a modification).
  */
 export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { pollIntervalMs: number }): Handler<ModifyJob, VolumeState> {
-  const latest = (volumeId: string, signal: AbortSignal) => cloud.ec2.latestVolumeModification(volumeId, signal);
+  const latest = (volumeId: string, signal: AbortSignal) => latestModification(cloud.api, volumeId, signal);
 
   /** Waits while the volume's latest modification is `modifying`; `failed` is refused. */
-  async function settle(volumeId: string, ctx: OpContext, mod: VolumeModification | undefined): Promise<void> {
+  async function settle(volumeId: string, ctx: OpContext, mod: VolumeModificationInfo | undefined): Promise<void> {
     const until = Date.now() + MODIFY_TIMEOUT_MS;
     let m = mod;
-    while (m?.ModificationState === 'modifying') {
+    while (m?.state === 'modifying') {
       if (Date.now() > until) throw unavailable(`volume ${volumeId} is still being modified after ${MODIFY_TIMEOUT_MS / 60_000} minutes; retrying`);
       await sleep(opts.pollIntervalMs, undefined, { signal: ctx.signal });
       m = await latest(volumeId, ctx.signal);
     }
-    if (m?.ModificationState === 'failed') throw failedPrecondition(`EC2 could not modify volume ${volumeId}: ${m.StatusMessage ?? 'modification failed'}`);
+    if (m?.state === 'failed') throw failedPrecondition(`EC2 could not modify volume ${volumeId}: ${m.message ?? 'modification failed'}`);
   }
 
   /** EC2's refusals of a ModifyVolume, as errors that say when to retry. */
@@ -118,7 +123,7 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
     if (code === 'VolumeModificationRateExceeded') return resourceExhausted(cooldownMessage(volumeId, await latest(volumeId, ctx.signal), ec2), { cause: err });
     if (code === 'IncorrectModificationState') {
       const last = await latest(volumeId, ctx.signal);
-      if (last?.ModificationState === 'modifying') return unavailable(`volume ${volumeId} is being modified already; retrying`, { cause: err });
+      if (last?.state === 'modifying') return unavailable(`volume ${volumeId} is being modified already; retrying`, { cause: err });
       return resourceExhausted(inProgressMessage(volumeId, last, ec2), { cause: err });
     }
     if (code === 'VolumeModificationSizeLimitExceeded') return resourceExhausted(`volume ${volumeId}: the account's limit on storage being modified at once is reached (${ec2}); retry later`, { cause: err });
@@ -129,7 +134,7 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
     let vol = await cloud.volumes.get(volumeId);
     if (!vol) throw notFound(`volume ${volumeId} not found`);
     const last = await latest(volumeId, ctx.signal);
-    if (last?.ModificationState === 'modifying') {
+    if (last?.state === 'modifying') {
       // Ours from a crashed attempt, or someone else's: let it reach optimizing first.
       await settle(volumeId, ctx, last);
       vol = await cloud.volumes.get(volumeId);
@@ -150,9 +155,9 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
       diff = grow;
     }
     if (Object.keys(diff).length > 0) {
-      let mod: VolumeModification | undefined;
+      let mod: VolumeModificationInfo | undefined;
       try {
-        mod = await cloud.ec2.modifyVolume(volumeId, diff, ctx.signal);
+        mod = await cloud.api.volumes.modify(volumeId, diff, ctx.signal);
       } catch (err) {
         throw await refusal(volumeId, err, ctx);
       }
@@ -160,7 +165,7 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
       if (!done(mod)) await settle(volumeId, ctx, await latest(volumeId, ctx.signal));
     }
     if (Object.keys(tags).length > 0) {
-      await cloud.ec2.createTags(volumeId, tags, ctx.signal);
+      await cloud.api.volumes.tag(volumeId, tags, ctx.signal);
       ctx.log.info({ volumeId, tags: Object.keys(tags) }, 'volume tags set');
     }
     if (Object.keys(diff).length > 0) {

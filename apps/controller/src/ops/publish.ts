@@ -3,7 +3,7 @@ import { failedPrecondition, isPlinthError, notFound, unavailable } from '@plint
 import { defineOperation, differingFields, type Handler } from '@plinth/queue';
 import { z } from 'zod';
 import { attachmentTo, type Cloud } from '../cloud.js';
-import { normalise, type DeviceAllocator } from '../devices.js';
+import { normalise, type DeviceNames } from '../devices.js';
 
 export interface PublishJob {
   volumeId: string;
@@ -39,7 +39,7 @@ const STALE_ALLOCATION_MS = 15 * 60_000;
 
 export function publishOp(
   cloud: Cloud,
-  devices: DeviceAllocator,
+  devices: DeviceNames,
   attachLimitOf: (nodeId: string) => Promise<number>,
   onAttached: (seconds: number) => void = () => undefined,
 ): Handler<PublishJob, Published> {
@@ -49,25 +49,25 @@ export function publishOp(
     if (!instance) throw notFound(`node ${nodeId} not found (no running EC2 instance with that id)`);
 
     const mine = attachmentTo(volume, nodeId);
-    if (mine?.State === 'attached' && mine.Device) return { devicePath: mine.Device };
-    const others = (volume.Attachments ?? []).filter((a) => a.InstanceId !== nodeId && a.State !== 'detached');
-    if (others.length > 0 && !volume.MultiAttachEnabled)
-      throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.InstanceId).join(', ')}; it must be unpublished there first`);
-    const volZone = volume.AvailabilityZone;
-    const nodeZone = instance.Placement?.AvailabilityZone;
+    if (mine?.state === 'attached' && mine.device) return { devicePath: mine.device };
+    const others = volume.attachments.filter((a) => a.instanceId !== nodeId && a.state !== 'detached');
+    if (others.length > 0 && !volume.multiAttach)
+      throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.instanceId).join(', ')}; it must be unpublished there first`);
+    const volZone = volume.zone;
+    const nodeZone = instance.zone;
     if (volZone && nodeZone && volZone !== nodeZone)
       throw failedPrecondition(`volume ${volumeId} is in zone ${volZone} but node ${nodeId} is in zone ${nodeZone}`);
 
-    let device = mine?.Device;
+    let device = mine?.device || undefined;
     const pendingSince = performance.now();
     if (!device) {
-      const mappings = instance.BlockDeviceMappings ?? [];
-      const inUse = mappings.map((m) => m.DeviceName ?? '').filter(Boolean);
-      if (instance.RootDeviceName) inUse.push(instance.RootDeviceName);
-      await devices.reclaim(nodeId, new Set(mappings.map((m) => m.Ebs?.VolumeId ?? '')), STALE_ALLOCATION_MS);
+      const mappings = instance.blockDevices;
+      const inUse = mappings.map((m) => m.device).filter(Boolean);
+      if (instance.rootDevice) inUse.push(instance.rootDevice);
+      await devices.reclaim(nodeId, new Set(mappings.map((m) => m.volumeId ?? '')), STALE_ALLOCATION_MS);
       device = await devices.allocate(nodeId, volumeId, inUse.map(normalise), await attachLimitOf(nodeId));
       try {
-        await cloud.ec2.attachVolume(volumeId, nodeId, device, ctx.signal);
+        await cloud.api.attachments.attach(volumeId, nodeId, device, ctx.signal);
       } catch (err) {
         const code = causeCode(err);
         // Attached already (a retry after a crash): carry on and wait for it.
@@ -82,16 +82,16 @@ export function publishOp(
     }
     const done = await cloud.watcher.waitFor(
       volumeId,
-      (v) => !v || attachmentTo(v, nodeId)?.State === 'attached',
+      (v) => !v || attachmentTo(v, nodeId)?.state === 'attached',
       ATTACH_TIMEOUT_MS,
     );
     const att = attachmentTo(done, nodeId);
-    if (att?.State !== 'attached') {
+    if (att?.state !== 'attached') {
       await devices.release(nodeId, volumeId);
-      throw unavailable(`volume ${volumeId} did not attach to node ${nodeId} (state ${att?.State ?? 'not attached'}); retrying`);
+      throw unavailable(`volume ${volumeId} did not attach to node ${nodeId} (state ${att?.state ?? 'not attached'}); retrying`);
     }
     onAttached((performance.now() - pendingSince) / 1000);
-    ctx.log.info({ volumeId, nodeId, device: att.Device ?? device }, 'volume attached');
-    return { devicePath: att.Device ?? device };
+    ctx.log.info({ volumeId, nodeId, device: att.device || device }, 'volume attached');
+    return { devicePath: att.device || device };
   };
 }

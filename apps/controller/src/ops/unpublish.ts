@@ -3,7 +3,7 @@ import { unavailable } from '@plinth/errors';
 import { defineOperation, type Handler } from '@plinth/queue';
 import { z } from 'zod';
 import { attachmentTo, type Cloud } from '../cloud.js';
-import type { DeviceAllocator } from '../devices.js';
+import type { DeviceNames } from '../devices.js';
 
 export interface UnpublishJob {
   volumeId: string;
@@ -24,11 +24,11 @@ const NOTHING_TO_DETACH = new Set(['InvalidVolume.NotFound', 'InvalidInstanceID.
 const DETACH_TIMEOUT_MS = 5 * 60_000;
 
 /** ControllerUnpublishVolume's EC2 work: detach, wait until detached, free the device name. Already detached or node gone is success. */
-export function unpublishOp(cloud: Cloud, devices: DeviceAllocator, onDetached: (seconds: number) => void = () => undefined): Handler<UnpublishJob, Record<string, never>> {
+export function unpublishOp(cloud: Cloud, devices: DeviceNames, onDetached: (seconds: number) => void = () => undefined): Handler<UnpublishJob, Record<string, never>> {
   return async ({ volumeId, nodeId }, ctx) => {
     const pendingSince = performance.now();
     try {
-      await cloud.ec2.detachVolume(volumeId, nodeId, ctx.signal);
+      await cloud.api.attachments.detach(volumeId, nodeId, ctx.signal);
     } catch (err) {
       if (!NOTHING_TO_DETACH.has(causeCode(err) ?? '')) throw err;
       await devices.release(nodeId, volumeId);

@@ -1,4 +1,4 @@
-import { TAG_CLUSTER, TAG_SNAPSHOT_NAME, type Tag } from '@plinth/cloud';
+import { TAG_CLUSTER, TAG_SNAPSHOT_NAME, type Tags } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import { z } from 'zod';
 import { tagSpecification } from './tags.js';
@@ -63,8 +63,7 @@ export function parseSnapshotParams(params: Record<string, string>): SnapshotPar
 }
 
 /** The tags a CSI snapshot is created with (in the CreateSnapshot call itself). */
-export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tag[] {
-  const tags: Record<string, string> = { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tags {
+  return { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
 }
 

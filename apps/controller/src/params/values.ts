@@ -19,7 +19,7 @@ export function bool(key: string, value: string): boolean {
 
 export function parseType(value: string): VolumeType {
   const t = value.trim().toLowerCase();
-  if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${Object.keys(VOLUME_TYPES).join(', ')}`);
+  if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${VOLUME_TYPES.join(', ')}`);
   return t;
 }
 

@@ -32,7 +32,7 @@ export interface VolumeParams {
 
 /** VolumeParams as a job carries them through Redis. */
 export const volumeParamsSchema: z.ZodType<VolumeParams> = z.object({
-  type: z.enum(Object.keys(VOLUME_TYPES) as [VolumeType, ...VolumeType[]]),
+  type: z.enum(VOLUME_TYPES),
   iops: z.number().optional(),
   iopsPerGB: z.number().optional(),
   allowAutoIopsPerGbIncrease: z.boolean(),

@@ -1,4 +1,4 @@
-import { isVolumeId, regionZones } from '@plinth/cloud';
+import { isVolumeId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, CreateSnapshotRequest, CreateSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
@@ -25,7 +25,7 @@ export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx
 
 /** Fast snapshot restore zones must be zones of the region (INVALID_ARGUMENT naming the others), as aws-ebs-csi-driver checks. */
 async function checkFastRestoreZones(deps: Deps, zones: string[]): Promise<void> {
-  const known = await regionZones(deps.cloud.ec2);
+  const known = (await deps.cloud.api.zones.list({ all: true })).map((z) => z.name);
   const unknown = zones.filter((z) => !known.includes(z));
   if (unknown.length > 0) throw invalidArgument(`parameter ${FAST_RESTORE_ZONES}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not zones' : 'is not a zone'} of this region (${known.join(', ')})`);
 }

@@ -3,6 +3,7 @@ import type { CallContext, ControllerExpandVolumeRequest, ControllerExpandVolume
 import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { requestChange } from '../ops/modify-requests.js';
+import { latestModification } from '../ops/modify-volume.js';
 import { isVolumeType, limitsOf } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
 
@@ -20,14 +21,14 @@ export async function controllerExpandVolume(deps: Deps, req: ControllerExpandVo
   if (!range || (range.requiredBytes <= 0 && range.limitBytes <= 0)) throw invalidArgument('capacity_range is required');
   const vol = await deps.cloud.volumes.get(volumeId);
   if (!vol) throw notFound(`volume ${volumeId} not found`);
-  const current = vol.Size ?? 0;
+  const current = vol.sizeGiB;
   if (range.limitBytes > 0 && current * GiB > range.limitBytes)
     throw outOfRange(`capacity_range: volume ${volumeId} is already ${current} GiB, more than limit_bytes ${range.limitBytes}; EBS volumes cannot shrink`);
-  const lim = limitsOf(isVolumeType(vol.VolumeType) ? vol.VolumeType : 'gp3');
+  const lim = limitsOf(isVolumeType(vol.type) ? vol.type : 'gp3');
   const sizeGiB = sizeInGiB(range, lim.minGiB, lim.maxGiB, current);
   const nodeExpansionRequired = !req.volumeCapability?.block;
   // Big enough already, and no modification still under way: nothing to do.
-  if (sizeGiB <= current && (await deps.cloud.ec2.latestVolumeModification(volumeId))?.ModificationState !== 'modifying')
+  if (sizeGiB <= current && (await latestModification(deps.cloud.api, volumeId))?.state !== 'modifying')
     return { capacityBytes: current * GiB, nodeExpansionRequired };
   const state = await requestChange(deps, volumeId, { sizeGiB }, ctx.deadline, deps.config.MODIFY_COALESCE_WINDOW_MS);
   return { capacityBytes: state.sizeGiB * GiB, nodeExpansionRequired };

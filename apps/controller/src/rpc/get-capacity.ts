@@ -82,9 +82,9 @@ export async function getCapacity(deps: Deps, req: GetCapacityRequest, ctx: Call
   const zone = zoneOf(req.accessibleTopology);
   if (zone !== undefined) {
     const zones = await deps.capacity.zones(ctx.signal);
-    const found = zones.find((z) => z.ZoneName === zone);
-    if (!found) throw invalidArgument(`accessible_topology: zone "${zone}" is not a zone of ${deps.config.AWS_REGION} (${zones.map((z) => z.ZoneName).join(', ')})`);
-    if (found.State !== undefined && found.State !== 'available') return { availableCapacity: 0, maximumVolumeSize: 0, minimumVolumeSize: minGiB * GiB };
+    const found = zones.find((z) => z.name === zone);
+    if (!found) throw invalidArgument(`accessible_topology: zone "${zone}" is not a zone of ${deps.config.AWS_REGION} (${zones.map((z) => z.name).join(', ')})`);
+    if (found.state !== 'available') return { availableCapacity: 0, maximumVolumeSize: 0, minimumVolumeSize: minGiB * GiB };
   }
   const entry = await deps.capacity.entry(zone, params.type, ctx.signal);
   const available = entry.availableGiB ?? 0;

@@ -1,4 +1,4 @@
-import { describeSnapshots, isSnapshotId } from '@plinth/cloud';
+import { isSnapshotId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, GetSnapshotRequest, GetSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
@@ -8,7 +8,7 @@ import { toCsiSnapshot } from '../snapshot-view.js';
 export async function getSnapshot(deps: Deps, req: GetSnapshotRequest, ctx: CallContext): Promise<GetSnapshotResponse> {
   if (!req.snapshotId) throw invalidArgument('snapshot_id is required');
   if (!isSnapshotId(req.snapshotId)) throw notFound(`snapshot ${req.snapshotId} not found (not an EBS snapshot id)`);
-  const snap = (await describeSnapshots(deps.cloud.ec2, [req.snapshotId], ctx.signal)).get(req.snapshotId);
+  const snap = (await deps.cloud.api.snapshots.get([req.snapshotId], ctx.signal)).get(req.snapshotId);
   if (!snap) throw notFound(`snapshot ${req.snapshotId} not found`);
   return { snapshot: toCsiSnapshot(snap) };
 }

@@ -13,7 +13,7 @@ import { requireVolumeId } from './ids.js';
 export async function controllerGetVolume(deps: Deps, req: ControllerGetVolumeRequest, ctx: CallContext): Promise<ControllerGetVolumeResponse> {
   const volumeId = requireVolumeId(req.volumeId);
   const v = await deps.cloud.volumes.get(volumeId);
-  if (!v || v.State === 'deleted') throw notFound(`volume ${volumeId} not found`);
-  const statuses = await deps.statuses.get([volumeId], ctx.signal);
+  if (!v || v.state === 'deleted') throw notFound(`volume ${volumeId} not found`);
+  const statuses = await deps.cloud.api.volumes.status([volumeId], ctx.signal);
   return volumeEntry(v, statuses ? statuses.get(volumeId) : 'unavailable');
 }

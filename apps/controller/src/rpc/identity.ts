@@ -26,7 +26,7 @@ export class Readiness {
       () => false,
     );
     if (Date.now() - this.ec2CheckedAt > this.ec2TtlMs) {
-      this.ec2Ok = await this.deps.cloud.ec2.ping(AbortSignal.timeout(5000)).then(
+      this.ec2Ok = await this.deps.cloud.api.ping(AbortSignal.timeout(5000)).then(
         () => true,
         () => false,
       );

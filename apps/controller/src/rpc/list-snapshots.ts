@@ -1,8 +1,8 @@
-import { describeSnapshots, isSnapshotId, isVolumeId, listClusterSnapshots } from '@plinth/cloud';
+import { isSnapshotId, isVolumeId } from '@plinth/cloud';
 import type { CallContext, ListSnapshotsRequest, ListSnapshotsResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
 import { pageCursor, pageOf } from '../paging.js';
-import { toCsiSnapshot } from '../snapshot-view.js';
+import { isCsiSnapshot, toCsiSnapshot } from '../snapshot-view.js';
 
 const none: ListSnapshotsResponse = { entries: [], nextToken: '' };
 
@@ -17,12 +17,12 @@ export async function listSnapshots(deps: Deps, req: ListSnapshotsRequest, ctx: 
   const cursor = pageCursor(req, 'snapshots');
   if (req.snapshotId) {
     if (!isSnapshotId(req.snapshotId)) return none;
-    const snap = (await describeSnapshots(deps.cloud.ec2, [req.snapshotId], ctx.signal)).get(req.snapshotId);
-    if (!snap || (req.sourceVolumeId && snap.VolumeId !== req.sourceVolumeId)) return none;
+    const snap = (await deps.cloud.api.snapshots.get([req.snapshotId], ctx.signal)).get(req.snapshotId);
+    if (!snap || (req.sourceVolumeId && snap.volumeId !== req.sourceVolumeId)) return none;
     return { entries: [{ snapshot: toCsiSnapshot(snap) }], nextToken: '' };
   }
   if (req.sourceVolumeId && !isVolumeId(req.sourceVolumeId)) return none;
-  const snaps = await listClusterSnapshots(deps.cloud.ec2, deps.cloud.clusterId, req.sourceVolumeId ? { volumeId: req.sourceVolumeId } : {}, ctx.signal);
-  const page = pageOf(snaps, (s) => s.SnapshotId ?? '', cursor, 'snapshots');
+  const snaps = (await deps.cloud.api.snapshots.list(deps.cloud.clusterId, { volumeId: req.sourceVolumeId || undefined }, ctx.signal)).filter(isCsiSnapshot);
+  const page = pageOf(snaps, (s) => s.id, cursor, 'snapshots');
   return { entries: page.entries.map((s) => ({ snapshot: toCsiSnapshot(s) })), nextToken: page.nextToken };
 }

@@ -2,7 +2,7 @@ import { notFound } from '@plinth/errors';
 import type { CallContext, ControllerModifyVolumeRequest, ControllerModifyVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
 import { requestChange, satisfies, type VolumeChange } from '../ops/modify-requests.js';
-import { shapeOf, stateOf } from '../ops/modify-volume.js';
+import { latestModification, shapeOf, stateOf } from '../ops/modify-volume.js';
 import { checkShape, modifiedShape } from '../params/shape.js';
 import { limitsOf } from '../params/volume-types.js';
 import { parseMutableParams } from '../params/mutable-params.js';
@@ -27,7 +27,7 @@ export async function controllerModifyVolume(deps: Deps, req: ControllerModifyVo
   const largest = limitsOf(modifiedShape(current, change).type).maxGiB;
   checkShape(modifiedShape({ ...current, sizeGiB: largest }, change), change);
   // Already so, and no modification still under way: nothing to send (EC2 would count even a no-op one).
-  if (satisfies(stateOf(vol), change) && (await deps.cloud.ec2.latestVolumeModification(volumeId))?.ModificationState !== 'modifying') return {};
+  if (satisfies(stateOf(vol), change) && (await latestModification(deps.cloud.api, volumeId))?.state !== 'modifying') return {};
   await requestChange(deps, volumeId, change, ctx.deadline, deps.config.MODIFY_COALESCE_WINDOW_MS);
   return {};
 }

@@ -11,7 +11,7 @@ export async function controllerUnpublishVolume(deps: Deps, req: ControllerUnpub
   if (!req.nodeId) {
     // No node: detach from every node it is attached to.
     const vol = await deps.cloud.volumes.get(req.volumeId);
-    const nodes = (vol?.Attachments ?? []).map((a) => a.InstanceId).filter((n): n is string => !!n);
+    const nodes = (vol?.attachments ?? []).map((a) => a.instanceId).filter(Boolean);
     await Promise.all(nodes.map((nodeId) => deps.ops.run(unpublishOperation, { volumeId: req.volumeId, nodeId }, ctx.deadline)));
     return {};
   }

@@ -10,7 +10,7 @@ export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolume
   if (req.volumeCapabilities.length === 0) throw invalidArgument('volume_capabilities is required');
   const vol = await deps.cloud.volumes.get(volumeId);
   if (!vol) throw notFound(`volume ${volumeId} not found`);
-  const type = isVolumeType(vol.VolumeType) ? vol.VolumeType : undefined;
+  const type = isVolumeType(vol.type) ? vol.type : undefined;
   for (const cap of req.volumeCapabilities) {
     const problem = capabilityProblem(cap, type);
     if (problem) return { confirmed: undefined, message: problem };

@@ -12,9 +12,9 @@ export async function getVolumeGroupSnapshot(deps: Deps, req: GetVolumeGroupSnap
   const members = await groupMembers(deps.cloud, id);
   if (members.length === 0) throw notFound(`group snapshot ${id} not found`);
   if (req.snapshotIds.length > 0) {
-    const have = new Set(members.map((m) => m.SnapshotId));
+    const have = new Set(members.map((m) => m.id));
     const want = new Set(req.snapshotIds);
-    const mismatch = [...want].filter((s) => !have.has(s)).concat([...have].filter((s): s is string => !!s && !want.has(s)));
+    const mismatch = [...want].filter((s) => !have.has(s)).concat([...have].filter((s) => !want.has(s)));
     if (mismatch.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${id} (differs in ${mismatch.join(', ')})`);
   }
   return { groupSnapshot: toGroupSnapshot(id, members) };

@@ -19,41 +19,10 @@ import {
   type VolumeModification,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
-import type { Logger } from '@plinth/logger';
-import pRetry from 'p-retry';
-import { causeCode, isThrottle, isTransient, mapEc2Error } from './errors.js';
-import type { RedisRateLimiter } from './limiter.js';
-import { external } from './timing.js';
-
-export type { Instance, Tag, Volume, VolumeAttachment, VolumeModification };
-
-/** What one ModifyVolume call changes; fields left out keep EC2's behaviour for them (see ModifyVolume). */
-export interface VolumeChangeInput {
-  sizeGiB?: number | undefined;
-  type?: string | undefined;
-  iops?: number | undefined;
-  throughput?: number | undefined;
-}
-
-export type CallOutcome = 'ok' | 'error' | 'throttled';
-
-/** Sees every EC2 request Plinth sends (for metrics and the benchmark). */
-export interface Ec2Observer {
-  onCall(action: string, outcome: CallOutcome, seconds: number): void;
-}
-
-export interface Ec2Options {
-  log: Logger;
-  limiter?: RedisRateLimiter | undefined;
-  observer?: Ec2Observer | undefined;
-  /** How long one logical call may keep retrying transient failures (default 120 s). */
-  retryBudgetMs?: number;
-}
-
-/** The tag that carries a volume's CSI name: the key that makes CreateVolume idempotent. */
-export const TAG_CSI_NAME = 'CSIVolumeName';
-/** The tag that marks a volume as created by this Plinth cluster. */
-export const TAG_CLUSTER = 'plinth.dev/cluster-id';
+import { callEc2, type Ec2Options } from '../call.js';
+import { causeCode, unsupportedAsUnimplemented } from '../errors.js';
+import { TAG_CLUSTER, TAG_CSI_NAME } from '../tags.js';
+import type { VolumeChange } from '../types.js';
 
 const FILTER_CHUNK = 200;
 
@@ -74,39 +43,8 @@ export class Ec2 {
     private readonly opts: Ec2Options,
   ) {}
 
-  async send<T>(action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const { limiter, observer, log } = this.opts;
-    try {
-      return await external(() => pRetry(
-        async () => {
-          if (limiter) await limiter.acquire(action, signal);
-          const t0 = performance.now();
-          try {
-            const out = await call(signal);
-            observer?.onCall(action, 'ok', (performance.now() - t0) / 1000);
-            return out;
-          } catch (err) {
-            observer?.onCall(action, isThrottle(err) ? 'throttled' : 'error', (performance.now() - t0) / 1000);
-            throw err;
-          }
-        },
-        {
-          retries: 1000,
-          minTimeout: 100,
-          maxTimeout: 5_000,
-          factor: 2,
-          randomize: true,
-          maxRetryTime: this.opts.retryBudgetMs ?? 120_000,
-          ...(signal ? { signal } : {}),
-          shouldRetry: (err) => isTransient(err),
-          onFailedAttempt: (err) => {
-            if (isTransient(err)) log.debug({ action, what, attempt: err.attemptNumber, code: (err as { name?: string }).name }, 'EC2 call retried');
-          },
-        },
-      ));
-    } catch (err) {
-      throw mapEc2Error(err, action, what);
-    }
+  send<T>(action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return callEc2(this.opts, action, what, call, signal);
   }
 
   private async describeVolumesPaged(filters: Filter[], what: string, signal?: AbortSignal): Promise<Volume[]> {
@@ -215,7 +153,7 @@ export class Ec2 {
    * target values before the modification is done; DescribeVolumesModifications
    * tells when it is (`optimizing` or `completed`).
    */
-  async modifyVolume(volumeId: string, change: VolumeChangeInput, signal?: AbortSignal): Promise<VolumeModification | undefined> {
+  async modifyVolume(volumeId: string, change: VolumeChange, signal?: AbortSignal): Promise<VolumeModification | undefined> {
     const res = await this.send(
       'ModifyVolume',
       `volume ${volumeId}`,
@@ -236,10 +174,11 @@ export class Ec2 {
   }
 
   /**
-   * The latest modification of a volume (by start time), or undefined if it
-   * was never modified. EC2 reports only the latest; some emulators report all.
+   * Every modification EC2 reports for a volume (EC2 keeps only the latest;
+   * some emulators keep all); empty when it was never modified. UNIMPLEMENTED
+   * where the endpoint does not offer DescribeVolumesModifications.
    */
-  async latestVolumeModification(volumeId: string, signal?: AbortSignal): Promise<VolumeModification | undefined> {
+  async volumeModifications(volumeId: string, signal?: AbortSignal): Promise<VolumeModification[]> {
     const all: VolumeModification[] = [];
     let token: string | undefined;
     try {
@@ -247,7 +186,10 @@ export class Ec2 {
         const res = await this.send(
           'DescribeVolumesModifications',
           `volume ${volumeId}`,
-          (s) => this.client.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+          (s) =>
+            unsupportedAsUnimplemented('DescribeVolumesModifications', () =>
+              this.client.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+            ),
           signal,
         );
         all.push(...(res.VolumesModifications ?? []).filter((m) => m.VolumeId === volumeId));
@@ -255,12 +197,10 @@ export class Ec2 {
       } while (token);
     } catch (err) {
       // EC2's answer for a volume that was never modified.
-      if (causeCode(err) === 'InvalidVolumeModification.NotFound') return undefined;
+      if (causeCode(err) === 'InvalidVolumeModification.NotFound') return [];
       throw err;
     }
-    let latest: VolumeModification | undefined;
-    for (const m of all) if (!latest || (m.StartTime?.getTime() ?? 0) >= (latest.StartTime?.getTime() ?? 0)) latest = m;
-    return latest;
+    return all;
   }
 
   /** Adds or overwrites tags on a resource (CreateTags). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUnsupportedAction } from './snapshots.js';
+import { isUnsupportedAction } from './errors.js';
 
 const awsError = (name: string, status: number, message = '') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 

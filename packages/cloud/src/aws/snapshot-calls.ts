@@ -13,36 +13,11 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import { failedPrecondition, unimplemented } from '@plinth/errors';
-import { ec2Code } from './errors.js';
-import { TAG_CLUSTER, type Ec2 } from './ec2.js';
-import { TAG_GROUP_ID } from './group-snapshots.js';
-
-/** An EC2 snapshot as DescribeSnapshots describes it. */
-export type Ec2Snapshot = Snapshot;
-
-/** The tag that carries a snapshot's CSI name (aws-ebs-csi-driver's key): what makes CreateSnapshot idempotent. */
-export const TAG_SNAPSHOT_NAME = 'CSIVolumeSnapshotName';
+import { unsupportedAsUnimplemented } from '../errors.js';
+import { TAG_CLUSTER } from '../tags.js';
+import type { Ec2 } from './ec2.js';
 
 const FILTER_CHUNK = 200;
-
-/**
- * True when EC2 (or an emulator) does not offer the action at all: AWS answers
- * InvalidAction / UnsupportedOperation, LocalStack 501 "not implemented".
- */
-export function isUnsupportedAction(err: unknown): boolean {
-  const code = ec2Code(err);
-  if (code === 'InvalidAction' || code === 'UnsupportedOperation' || code === 'NotImplemented') return true;
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return status === 501 || (err instanceof Error && /not (been )?implemented/i.test(err.message));
-}
-
-/** Sends `call`; an action the endpoint does not offer becomes UNIMPLEMENTED at once (never retried as a 5xx). */
-function unsupportedAsUnimplemented<T>(action: string, call: () => Promise<T>): Promise<T> {
-  return call().catch((err: unknown) => {
-    if (isUnsupportedAction(err)) throw unimplemented(`this EC2 endpoint does not offer ${action}`, { cause: err });
-    throw err;
-  });
-}
 
 async function describeSnapshotsPaged(ec2: Ec2, filters: Filter[], what: string, opts: { ownerSelf?: boolean }, signal?: AbortSignal): Promise<Snapshot[]> {
   const out: Snapshot[] = [];
@@ -103,19 +78,11 @@ export async function findSnapshotsByTag(ec2: Ec2, clusterId: string, key: strin
   return found;
 }
 
-/** This cluster's CSI snapshots (those carrying a CSI snapshot name, or members of a group snapshot), optionally only those of one source volume. */
-export async function listClusterSnapshots(ec2: Ec2, clusterId: string, opts: { volumeId?: string } = {}, signal?: AbortSignal): Promise<Snapshot[]> {
-  // By cluster only: which CSI tag a snapshot carries is checked below (a two-value tag-key filter is not applied alike by every EC2 implementation).
+/** Every snapshot tagged with this cluster's id, or only those of one source volume (as EC2 filters; callers check what matters). */
+export async function clusterSnapshots(ec2: Ec2, clusterId: string, opts: { volumeId?: string | undefined } = {}, signal?: AbortSignal): Promise<Snapshot[]> {
   const filters: Filter[] = [{ Name: `tag:${TAG_CLUSTER}`, Values: [clusterId] }];
   if (opts.volumeId) filters.push({ Name: 'volume-id', Values: [opts.volumeId] });
-  const snaps = await describeSnapshotsPaged(ec2, filters, `snapshots of cluster ${clusterId}${opts.volumeId ? ` from ${opts.volumeId}` : ''}`, { ownerSelf: true }, signal);
-  // Emulators may apply only some filters: check what matters here ourselves.
-  return snaps.filter(
-    (s) =>
-      s.Tags?.some((t) => t.Key === TAG_CLUSTER && t.Value === clusterId) &&
-      s.Tags.some((t) => t.Key === TAG_SNAPSHOT_NAME || t.Key === TAG_GROUP_ID) &&
-      (!opts.volumeId || s.VolumeId === opts.volumeId),
-  );
+  return describeSnapshotsPaged(ec2, filters, `snapshots of cluster ${clusterId}${opts.volumeId ? ` from ${opts.volumeId}` : ''}`, { ownerSelf: true }, signal);
 }
 
 /** CreateSnapshot; EC2 answers at once with the snapshot `pending`. */

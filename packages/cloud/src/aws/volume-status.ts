@@ -1,18 +1,9 @@
 import { DescribeVolumeStatusCommand, type VolumeStatusItem } from '@aws-sdk/client-ec2';
-import { isPlinthError, unimplemented } from '@plinth/errors';
+import { isPlinthError } from '@plinth/errors';
 import type { Ec2 } from './ec2.js';
-import { ec2Code } from './errors.js';
-
-export type { VolumeStatusItem };
+import { unsupportedAsUnimplemented } from '../errors.js';
 
 const FILTER_CHUNK = 200;
-
-/** An endpoint without the action (emulators answer 501 "not yet implemented"); real EC2 always has it. */
-function isNotImplemented(err: unknown): boolean {
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  const code = ec2Code(err);
-  return status === 501 || code === 'NotImplemented' || code === 'InvalidAction';
-}
 
 /**
  * EC2's volume status checks (DescribeVolumeStatus: `ok`, `warning`,
@@ -44,18 +35,11 @@ export class VolumeStatuses {
           const res = await this.ec2.send(
             'DescribeVolumeStatus',
             `status of volumes ${part.join(',')}`,
-            async (s) => {
-              try {
-                return await this.ec2.client.send(
-                  new DescribeVolumeStatusCommand({ Filters: [{ Name: 'volume-id', Values: part }], ...(token ? { NextToken: token } : {}) }),
-                  { abortSignal: s },
-                );
-              } catch (err) {
-                // A domain error is never retried: the 501 must not spend the retry budget.
-                if (isNotImplemented(err)) throw unimplemented('DescribeVolumeStatus is not implemented by this EC2 endpoint', { cause: err });
-                throw err;
-              }
-            },
+            // A domain error is never retried: the 501 must not spend the retry budget.
+            (s) =>
+              unsupportedAsUnimplemented('DescribeVolumeStatus', () =>
+                this.ec2.client.send(new DescribeVolumeStatusCommand({ Filters: [{ Name: 'volume-id', Values: part }], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+              ),
             signal,
           );
           for (const item of res.VolumeStatuses ?? []) if (item.VolumeId && part.includes(item.VolumeId)) found.set(item.VolumeId, item);

@@ -1,13 +1,6 @@
 import { CreateSnapshotsCommand, type SnapshotInfo, type Tag } from '@aws-sdk/client-ec2';
 import type { Ec2 } from './ec2.js';
 
-export type { SnapshotInfo };
-
-/** Tag carrying the id of the group snapshot a member snapshot belongs to (EC2 has no group object: the tag is the group). */
-export const TAG_GROUP_ID = 'plinth.dev/group-snapshot-id';
-/** Tag carrying the group snapshot's CSI name. */
-export const TAG_GROUP_NAME = 'plinth.dev/group-snapshot-name';
-
 export interface InstanceSnapshotsInput {
   instanceId: string;
   /** Volumes attached to the instance that must not be snapshotted. */

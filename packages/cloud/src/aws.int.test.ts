@@ -1,0 +1,13 @@
+import { createLogger } from '@plinth/logger';
+import { ec2Of, runInstance } from '../../../test/support/ec2.js';
+import { requireStack } from '../../../test/support/stack.js';
+import { createAwsCloud } from './aws/cloud.js';
+import { cloudContract } from './contract/cloud-contract.js';
+
+cloudContract('EC2 (LocalStack)', async () => {
+  const stack = requireStack();
+  // An instance of its own, so device names never collide with other suites'.
+  const instanceId = await runInstance(ec2Of(stack), stack.zone, stack.instanceType);
+  const cloud = createAwsCloud({ region: stack.region, endpoint: stack.ec2Endpoint, log: createLogger({ name: 'test', level: 'silent' }) });
+  return { cloud, zone: stack.zone, instanceId, instanceType: stack.instanceType };
+});

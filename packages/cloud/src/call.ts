@@ -1,0 +1,63 @@
+import type { Logger } from '@plinth/logger';
+import pRetry from 'p-retry';
+import { isThrottle, isTransient, mapEc2Error } from './errors.js';
+import type { RedisRateLimiter } from './limiter.js';
+import { external } from './timing.js';
+
+export type CallOutcome = 'ok' | 'error' | 'throttled';
+
+/** Sees every EC2 request Plinth sends (for metrics and the benchmark). */
+export interface Ec2Observer {
+  onCall(action: string, outcome: CallOutcome, seconds: number): void;
+}
+
+export interface Ec2Options {
+  log: Logger;
+  limiter?: RedisRateLimiter | undefined;
+  observer?: Ec2Observer | undefined;
+  /** How long one logical call may keep retrying transient failures (default 120 s; 0: never retried). */
+  retryBudgetMs?: number | undefined;
+}
+
+/**
+ * One logical EC2 call: every attempt passes the shared rate limiter,
+ * throttling and transient failures are retried with backoff while the budget
+ * lasts, each attempt is observed for metrics, and a failure ends as a domain
+ * error. The real adapter and the in-memory cloud both call through here.
+ */
+export async function callEc2<T>(opts: Ec2Options, action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const { limiter, observer, log } = opts;
+  try {
+    return await external(() =>
+      pRetry(
+        async () => {
+          if (limiter) await limiter.acquire(action, signal);
+          const t0 = performance.now();
+          try {
+            const out = await call(signal);
+            observer?.onCall(action, 'ok', (performance.now() - t0) / 1000);
+            return out;
+          } catch (err) {
+            observer?.onCall(action, isThrottle(err) ? 'throttled' : 'error', (performance.now() - t0) / 1000);
+            throw err;
+          }
+        },
+        {
+          retries: opts.retryBudgetMs === 0 ? 0 : 1000,
+          minTimeout: 100,
+          maxTimeout: 5_000,
+          factor: 2,
+          randomize: true,
+          maxRetryTime: opts.retryBudgetMs ?? 120_000,
+          ...(signal ? { signal } : {}),
+          shouldRetry: (err) => isTransient(err),
+          onFailedAttempt: (err) => {
+            if (isTransient(err)) log.debug({ action, what, attempt: err.attemptNumber, code: (err as { name?: string }).name }, 'EC2 call retried');
+          },
+        },
+      ),
+    );
+  } catch (err) {
+    throw mapEc2Error(err, action, what);
+  }
+}

@@ -1,0 +1,89 @@
+import type { Attachments, Cloud, Instances, Snapshots, Volumes, Zones } from '../cloud.js';
+import type { InstanceInfo, InstanceTypeInfo, VolumeInfo } from '../types.js';
+import { memorySnapshots } from './snapshots.js';
+import { memoryAttachments, memoryVolumes } from './volumes.js';
+import { World, type MemoryCloudOptions } from './world.js';
+
+export type { Delays, MemoryCloudOptions } from './world.js';
+
+export interface InstanceSeed {
+  id?: string;
+  type?: string;
+  zone?: string;
+  state?: string;
+  rootDevice?: string;
+  networkInterfaceCount?: number;
+}
+
+/**
+ * EC2 in memory, for unit tests: volumes, attachments, snapshots and
+ * modifications move through EC2's states (after `delays`), refusals carry
+ * EC2's error codes, and every call goes through the same rate limiter,
+ * retries, metrics and error mapping as the real cloud. `fail` and
+ * `throttle` inject errors.
+ */
+export class MemoryCloud implements Cloud {
+  private readonly w: World;
+  readonly volumes: Volumes;
+  readonly attachments: Attachments;
+  readonly snapshots: Snapshots;
+  readonly instances: Instances;
+  readonly zones: Zones;
+
+  constructor(opts: MemoryCloudOptions = {}) {
+    const w = (this.w = new World(opts));
+    this.volumes = memoryVolumes(w);
+    this.attachments = memoryAttachments(w);
+    this.snapshots = memorySnapshots(w);
+    this.instances = {
+      get: (ids, signal) => w.call('DescribeInstances', 'instances', signal, () => new Map(ids.flatMap((id) => (w.instances.get(id)?.state === 'running' || w.instances.get(id)?.state === 'stopped' ? [[id, w.instances.get(id)!] as const] : [])))),
+      types: (names, signal) => w.call('DescribeInstanceTypes', 'instance types', signal, () => new Map(names.flatMap((n) => (w.types.has(n) ? [[n, w.types.get(n)!] as const] : [])))),
+    };
+    this.zones = {
+      list: (_opts, signal) => w.call('DescribeAvailabilityZones', 'availability zones', signal, () => w.zones.map((name, i) => ({ name, id: `${w.region.replace(/-/g, '').slice(0, 4)}-az${i + 1}`, state: 'available', zoneType: 'availability-zone' }))),
+    };
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.zones.list({}, signal);
+  }
+
+  close(): void {
+    // Nothing held open.
+  }
+
+  /** A running instance with its root volume attached at `rootDevice`; its type becomes known too (see addInstanceType). */
+  addInstance(seed: InstanceSeed = {}): InstanceInfo {
+    const w = this.w;
+    const i: InstanceInfo = {
+      id: seed.id ?? w.id('i'),
+      type: seed.type ?? 'm5.large',
+      zone: seed.zone ?? w.zones[0]!,
+      state: seed.state ?? 'running',
+      rootDevice: seed.rootDevice ?? '/dev/xvda',
+      blockDevices: [],
+      networkInterfaceCount: seed.networkInterfaceCount ?? 1,
+    };
+    const root: VolumeInfo = { id: w.id('vol'), sizeGiB: 8, type: 'gp3', iops: 3000, throughput: 125, encrypted: false, zone: i.zone, state: 'in-use', tags: {}, multiAttach: false, attachments: [] };
+    root.attachments.push({ instanceId: i.id, device: i.rootDevice!, state: 'attached' });
+    w.volumes.set(root.id, root);
+    i.blockDevices.push({ device: i.rootDevice!, volumeId: root.id, state: 'attached', deleteOnTermination: true });
+    w.instances.set(i.id, i);
+    if (!w.types.has(i.type)) this.addInstanceType({ name: i.type, hypervisor: 'nitro', maxEbsAttachments: 28, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 });
+    return structuredClone(i);
+  }
+
+  addInstanceType(t: InstanceTypeInfo): void {
+    this.w.types.set(t.name, { ...t });
+  }
+
+  /** The next `times` calls of `action` ('*': any) fail with EC2 error `code` (HTTP `status`). */
+  fail(action: string, code: string, times = 1, status = 400): void {
+    this.w.fail(action, code, times, status);
+  }
+
+  /** The next `times` calls of `action` are throttled (RequestLimitExceeded), as EC2 throttles. */
+  throttle(times = 1, action = '*'): void {
+    this.w.fail(action, 'RequestLimitExceeded', times, 503);
+  }
+}
