@@ -3,7 +3,8 @@
  * process, against LocalStack through the fault proxy, on the stack's Redis) and a real node agent are driven
  * through what an operator watches (a volume created, attached, detached and deleted; a refused call; EC2
  * throttling and 5xx answers; a job failing and being retried), then their /metrics are scraped and each
- * selector of each expression must match a sample. Series from outside Plinth are listed in EXTERNAL_SERIES.
+ * selector of each expression must match a sample, aws-ebs-csi-driver's metric names included. Series from
+ * outside Plinth are listed in EXTERNAL_SERIES.
  */
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -113,6 +114,7 @@ describe('the series infra/monitoring selects, on a live controller and node age
     expect(problems).toEqual([]);
     // What was checked, for the record (and so an emptied dashboard cannot pass).
     console.log(`series checked: ${[...checked].sort().join(', ')}`);
-    expect(checked.size).toBeGreaterThanOrEqual(9);
+    expect(checked.size).toBeGreaterThanOrEqual(13);
+    expect([...checked].filter((m) => m.startsWith('aws_ebs_csi_')).length).toBe(3);
   }, 240_000);
 });
