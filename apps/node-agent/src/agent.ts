@@ -66,6 +66,7 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     log,
     identity: id,
   };
+  metrics.attachLimit({ node: cfg.KUBE_NODE_NAME ?? id.nodeId, instanceId: id.nodeId }, id.maxVolumesPerNode);
   const server = await serveUnix(cfg.CSI_ENDPOINT, nodeServices(ctx, metrics.observe), log);
   const closers: Closer[] = [{ name: 'csi', run: (ms) => server.close(Math.min(ms, 10_000)) }];
 

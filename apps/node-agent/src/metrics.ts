@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RpcObserver } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 
 export interface Metrics {
   registry: Registry;
   observe: RpcObserver;
+  /** Records the attach limit this node reports in NodeGetInfo (max_volumes_per_node). */
+  attachLimit(labels: { node: string; instanceId: string }, limit: number): void;
 }
 
 export function createMetrics(): Metrics {
@@ -18,7 +20,18 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [registry],
   });
-  return { registry, observe: (method, code, seconds) => rpc.observe({ method, code }, seconds) };
+  // Joined on `node` with kube-state-metrics' kube_volumeattachment_info to alert on nodes near their limit.
+  const limit = new Gauge({
+    name: 'plinth_node_attach_limit',
+    help: 'Volumes this node may have attached (max_volumes_per_node in NodeGetInfo), by Kubernetes node name and instance id',
+    labelNames: ['node', 'instance_id'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    observe: (method, code, seconds) => rpc.observe({ method, code }, seconds),
+    attachLimit: ({ node, instanceId }, n) => limit.set({ node, instance_id: instanceId }, n),
+  };
 }
 
 /** Serves GET /metrics on host:port. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@plinth/logger';
 import pRetry from 'p-retry';
-import { isThrottle, isTransient, mapEc2Error } from './errors.js';
+import { ec2Code, isThrottle, isTransient, mapEc2Error } from './errors.js';
 import type { RedisRateLimiter } from './limiter.js';
 import { external } from './timing.js';
 
@@ -8,7 +8,8 @@ export type CallOutcome = 'ok' | 'error' | 'throttled';
 
 /** Sees every EC2 request Plinth sends (for metrics and the benchmark). */
 export interface Ec2Observer {
-  onCall(action: string, outcome: CallOutcome, seconds: number): void;
+  /** `code`: EC2's error code of a failed attempt (`RequestLimitExceeded`, `InvalidVolume.NotFound`, …), when it gave one. */
+  onCall(action: string, outcome: CallOutcome, seconds: number, code?: string): void;
 }
 
 export interface Ec2Options {
@@ -38,7 +39,7 @@ export async function callEc2<T>(opts: Ec2Options, action: string, what: string,
             observer?.onCall(action, 'ok', (performance.now() - t0) / 1000);
             return out;
           } catch (err) {
-            observer?.onCall(action, isThrottle(err) ? 'throttled' : 'error', (performance.now() - t0) / 1000);
+            observer?.onCall(action, isThrottle(err) ? 'throttled' : 'error', (performance.now() - t0) / 1000, ec2Code(err));
             throw err;
           }
         },

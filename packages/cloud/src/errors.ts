@@ -13,7 +13,7 @@ import {
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 /** The error code EC2 put on a failed call (`Code` in the XML body), if any. */
-function ec2Code(err: unknown): string | undefined {
+export function ec2Code(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { name?: unknown; Code?: unknown; code?: unknown };
   for (const v of [e.Code, e.name, e.code]) if (typeof v === 'string' && v !== 'Error') return v;

@@ -136,3 +136,18 @@ securityContext:
   readOnlyRootFilesystem: true
   capabilities: {drop: [ALL]}
 {{- end -}}
+
+{{/* controller.replicaCount (aws-ebs-csi-driver's name) wins over controller.replicas when set. */}}
+{{- define "plinth.controllerReplicas" -}}
+{{- if kindIs "invalid" .Values.controller.replicaCount -}}{{ .Values.controller.replicas }}{{- else -}}{{ .Values.controller.replicaCount }}{{- end -}}
+{{- end -}}
+
+{{/* proxy.http_proxy / proxy.no_proxy as HTTP_PROXY, HTTPS_PROXY and NO_PROXY (aws-ebs-csi-driver's values). */}}
+{{- define "plinth.proxyEnv" -}}
+- name: HTTP_PROXY
+  value: {{ .Values.proxy.http_proxy | quote }}
+- name: HTTPS_PROXY
+  value: {{ .Values.proxy.http_proxy | quote }}
+- name: NO_PROXY
+  value: {{ .Values.proxy.no_proxy | default "" | quote }}
+{{- end -}}
