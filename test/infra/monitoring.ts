@@ -5,7 +5,7 @@
 import { parse } from 'yaml';
 import { readText } from './manifests.js';
 
-export interface AlertRule {
+interface AlertRule {
   alert: string;
   expr: string;
   for?: string;
@@ -16,7 +16,7 @@ export interface RuleGroup {
   name: string;
   rules: AlertRule[];
 }
-export interface Panel {
+interface Panel {
   title: string;
   targets?: { expr: string; refId: string }[];
 }
@@ -41,7 +41,7 @@ export function expressions(): { where: string; expr: string }[] {
   return out;
 }
 
-export interface Matcher {
+interface Matcher {
   label: string;
   op: '=' | '!=' | '=~' | '!~';
   value: string;
