@@ -28,7 +28,8 @@ const vitest = (project, ...extra) => npx('vitest', 'run', '--project', project,
 // `report: true` tiers write vitest-style counts to $PLINTH_TIER_REPORT.
 const tsx = (file, ...args) => ['node', '--conditions=plinth-src', '--import', 'tsx', file, ...args];
 const TIERS = [
-  { name: 'lint', cmd: npx('eslint', '.') },
+  // typescript-eslint with type-aware rules, the formatter (prettier --check) and no dead exports or files (knip).
+  { name: 'lint', cmd: ['npm', 'run', '--silent', 'lint'] },
   { name: 'typecheck', cmd: npx('tsc', '-p', 'tsconfig.json', '--noEmit') },
   { name: 'unit', cmd: vitest('unit'), vitest: true },
   { name: 'integration', stack: true, cmd: vitest('integration'), vitest: true },
@@ -161,7 +162,11 @@ async function dev() {
     `EC2 endpoint   ${env.EC2_ENDPOINT}  [${info.ec2.kind}]`,
     `This node      ${info.node.instanceId}  ${info.node.zone}  ${info.node.instanceType}`,
     ...started.map((a) => {
-      const where = [a.appEnv.CSI_ENDPOINT && `csi ${a.appEnv.CSI_ENDPOINT}`, a.appEnv.METRICS_ADDRESS && `metrics http://${a.appEnv.METRICS_ADDRESS}/metrics`, a.appEnv.API_ADDRESS && `http://${a.appEnv.API_ADDRESS}`];
+      const where = [
+        a.appEnv.CSI_ENDPOINT && `csi ${a.appEnv.CSI_ENDPOINT}`,
+        a.appEnv.METRICS_ADDRESS && `metrics http://${a.appEnv.METRICS_ADDRESS}/metrics`,
+        a.appEnv.API_ADDRESS && `http://${a.appEnv.API_ADDRESS}`,
+      ];
       return `${a.name.padEnd(14)} ${where.filter(Boolean).join('  ')}`;
     }),
     started.length === 0 ? 'Apps           none yet (no apps/*/src/main.ts)' : null,
@@ -195,7 +200,16 @@ async function stackOnly() {
     e.cleanup?.();
     throw e;
   }
-  console.log(['', `# Stack is up (EC2: ${stack.info.ec2.kind}; logs: ${LOG_DIR}/stack-${process.pid}-*.log). In another shell:`, ...exportLines(stack.env), `# then e.g. npx vitest run --project integration`, '# Ctrl-C here to stop.', ''].join('\n'));
+  console.log(
+    [
+      '',
+      `# Stack is up (EC2: ${stack.info.ec2.kind}; logs: ${LOG_DIR}/stack-${process.pid}-*.log). In another shell:`,
+      ...exportLines(stack.env),
+      `# then e.g. npx vitest run --project integration`,
+      '# Ctrl-C here to stop.',
+      '',
+    ].join('\n'),
+  );
   await new Promise(() => setInterval(() => {}, 1 << 30)); // until a signal
 }
 
@@ -233,7 +247,12 @@ async function runTiers(tiers) {
       const report = join(reports, `${tier.name}.json`);
       const cmd = tier.vitest ? [...tier.cmd, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`] : tier.cmd;
       // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every process's output.
-      const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...(tier.report ? { PLINTH_TIER_REPORT: report } : {}), ...extraEnv };
+      const env = {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...(tier.report ? { PLINTH_TIER_REPORT: report } : {}),
+        ...extraEnv,
+      };
       const code = await run(cmd[0], cmd.slice(1), { env, onChild: (c) => (current = c), ...(tier.timeoutMs ? { timeoutMs: tier.timeoutMs } : {}) });
       current = null;
       return { ok: code === 0, counts: tier.vitest || tier.report ? readCounts(report) : null };
