@@ -20,7 +20,12 @@ import { freshRedis, uniqueCluster } from '../support/ec2.js';
 import { requireStack } from '../support/stack.js';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '10,100,1000' }, c: { type: 'string', default: '50' }, quick: { type: 'boolean', default: false }, ec2: { type: 'string', default: 'ec2-like' } },
+  options: {
+    n: { type: 'string', default: '10,100,1000' },
+    c: { type: 'string', default: '50' },
+    quick: { type: 'boolean', default: false },
+    ec2: { type: 'string', default: 'ec2-like' },
+  },
 });
 const sizes = values.quick ? [10] : values.n.split(',').map(Number);
 const C = Number(values.c);
@@ -106,11 +111,34 @@ async function runOnce(N: number) {
   const lifecycle = async (i: number) => {
     try {
       const v = await timed('CreateVolume', () =>
-        callUnary(ctl.controller, 'createVolume', { name: `bench-${cluster}-${i}`, capacityRange: { requiredBytes: 1024 ** 3, limitBytes: 0 }, volumeCapabilities: [cap], parameters: {}, secrets: {}, volumeContentSource: undefined, accessibilityRequirements: undefined, mutableParameters: {} }, opts),
+        callUnary(
+          ctl.controller,
+          'createVolume',
+          {
+            name: `bench-${cluster}-${i}`,
+            capacityRange: { requiredBytes: 1024 ** 3, limitBytes: 0 },
+            volumeCapabilities: [cap],
+            parameters: {},
+            secrets: {},
+            volumeContentSource: undefined,
+            accessibilityRequirements: undefined,
+            mutableParameters: {},
+          },
+          opts,
+        ),
       );
       const volumeId = v.volume!.volumeId;
-      await timed('ControllerPublishVolume', () => callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: stack.nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} }, opts));
-      await timed('ControllerUnpublishVolume', () => callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, opts));
+      await timed('ControllerPublishVolume', () =>
+        callUnary(
+          ctl.controller,
+          'controllerPublishVolume',
+          { volumeId, nodeId: stack.nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} },
+          opts,
+        ),
+      );
+      await timed('ControllerUnpublishVolume', () =>
+        callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, opts),
+      );
       await timed('DeleteVolume', () => callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} }, opts));
     } catch (e) {
       errors.push((e as Error).message);
@@ -118,9 +146,11 @@ async function runOnce(N: number) {
   };
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(C, N) }, async () => {
-    while (next < N) await lifecycle(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(C, N) }, async () => {
+      while (next < N) await lifecycle(next++);
+    }),
+  );
   const wall = (performance.now() - t0) / 1000;
   const proc = procStats(ctl.child.pid!);
   const overheadMs = await overheadFrom(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -161,11 +191,22 @@ const results = [];
 for (const N of sizes) {
   const r = await runOnce(N);
   results.push(r);
-  console.log(`\nN=${r.N} C=${r.concurrency} (${r.ec2}): ${r.wallSeconds} s, ${r.lifecyclesPerSecond} lifecycles/s; bucket bound ${r.boundSeconds} s → ${(r.ratioToBound * 100).toFixed(0)} % of bound`);
-  console.log(`  EC2 calls ${r.ec2CallsPerLifecycle}/lifecycle ${JSON.stringify(r.ec2Calls)}; throttled ${r.throttledResponses}; errors to caller ${r.errorsToCaller}`);
-  for (const [rpc, l] of Object.entries(r.latencyMs)) console.log(`  ${rpc.padEnd(26)} p50 ${String(l.p50).padStart(8)} ms  p99 ${String(l.p99).padStart(8)} ms`);
-  console.log(`  controller overhead (excluding EC2 waits), p50/p99 ms: ${Object.entries(r.controllerOverheadMs).map(([op, o]) => `${op} ${o.p50}/${o.p99}`).join(', ')}`);
-  console.log(`  controller peak RSS ${r.controllerPeakRssMb} MB, CPU ${r.controllerCpuSeconds} s; Redis ${(r.redisUsedBytes.before / 1e6).toFixed(2)} → ${(r.redisUsedBytes.after / 1e6).toFixed(2)} MB`);
+  console.log(
+    `\nN=${r.N} C=${r.concurrency} (${r.ec2}): ${r.wallSeconds} s, ${r.lifecyclesPerSecond} lifecycles/s; bucket bound ${r.boundSeconds} s → ${(r.ratioToBound * 100).toFixed(0)} % of bound`,
+  );
+  console.log(
+    `  EC2 calls ${r.ec2CallsPerLifecycle}/lifecycle ${JSON.stringify(r.ec2Calls)}; throttled ${r.throttledResponses}; errors to caller ${r.errorsToCaller}`,
+  );
+  for (const [rpc, l] of Object.entries(r.latencyMs))
+    console.log(`  ${rpc.padEnd(26)} p50 ${String(l.p50).padStart(8)} ms  p99 ${String(l.p99).padStart(8)} ms`);
+  console.log(
+    `  controller overhead (excluding EC2 waits), p50/p99 ms: ${Object.entries(r.controllerOverheadMs)
+      .map(([op, o]) => `${op} ${o.p50}/${o.p99}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  controller peak RSS ${r.controllerPeakRssMb} MB, CPU ${r.controllerCpuSeconds} s; Redis ${(r.redisUsedBytes.before / 1e6).toFixed(2)} → ${(r.redisUsedBytes.after / 1e6).toFixed(2)} MB`,
+  );
   if (r.firstErrors.length) console.log(`  first errors: ${r.firstErrors.join(' | ')}`);
 }
 mkdirSync('bench-results', { recursive: true });

@@ -4,7 +4,15 @@ import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type ControllerCli
 const cap: VolumeCapability = { accessMode: { mode: Mode.SINGLE_NODE_WRITER }, mount: { fsType: 'ext4', mountFlags: [], volumeMountGroup: '' } };
 
 /** Codes a CSI sidecar retries (the operation's outcome is still open); any other code ends the lifecycle as lost. */
-const RETRYABLE = new Set([status.CANCELLED, status.UNKNOWN, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL, status.UNAVAILABLE, status.RESOURCE_EXHAUSTED]);
+const RETRYABLE = new Set([
+  status.CANCELLED,
+  status.UNKNOWN,
+  status.DEADLINE_EXCEEDED,
+  status.ABORTED,
+  status.INTERNAL,
+  status.UNAVAILABLE,
+  status.RESOURCE_EXHAUSTED,
+]);
 
 export interface LifecycleStats {
   finished: number;
@@ -54,14 +62,30 @@ export async function runLifecycles(
       const created = await Promise.all(
         Array.from({ length: fanout }, () =>
           retrying(() =>
-            callUnary(client(), 'createVolume', { name, capacityRange: { requiredBytes: 1024 ** 3, limitBytes: 0 }, volumeCapabilities: [cap], parameters: {}, secrets: {}, volumeContentSource: undefined, accessibilityRequirements: undefined, mutableParameters: {} }, opts),
+            callUnary(
+              client(),
+              'createVolume',
+              {
+                name,
+                capacityRange: { requiredBytes: 1024 ** 3, limitBytes: 0 },
+                volumeCapabilities: [cap],
+                parameters: {},
+                secrets: {},
+                volumeContentSource: undefined,
+                accessibilityRequirements: undefined,
+                mutableParameters: {},
+              },
+              opts,
+            ),
           ),
         ),
       );
       const ids = new Set(created.map((v) => v.volume!.volumeId));
       if (ids.size !== 1) throw Object.assign(new Error(`identical CreateVolume calls returned ${[...ids].join(', ')}`), { code: status.ALREADY_EXISTS });
       const volumeId = [...ids][0]!;
-      await retrying(() => callUnary(client(), 'controllerPublishVolume', { volumeId, nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} }, opts));
+      await retrying(() =>
+        callUnary(client(), 'controllerPublishVolume', { volumeId, nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} }, opts),
+      );
       await retrying(() => callUnary(client(), 'controllerUnpublishVolume', { volumeId, nodeId, secrets: {} }, opts));
       await retrying(() => callUnary(client(), 'deleteVolume', { volumeId, secrets: {} }, opts));
       stats.finished += 1;
@@ -71,8 +95,10 @@ export async function runLifecycles(
     }
   };
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(c, n) }, async () => {
-    while (next < n) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(c, n) }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
   return stats;
 }

@@ -56,7 +56,13 @@ async function scenario(
   c: number,
   faults: Partial<FaultConfig>,
   chaos: (ctx: { restart: () => Promise<void>; redis: OwnRedis | undefined; sentinel: SentinelTopology | undefined; t0: number }) => Promise<void>,
-  opts: { ownRedis?: boolean; replica?: boolean; createFanout?: number; sentinel?: boolean; onCall?: (startedAt: number, endedAt: number, ok: boolean) => void } = {},
+  opts: {
+    ownRedis?: boolean;
+    replica?: boolean;
+    createFanout?: number;
+    sentinel?: boolean;
+    onCall?: (startedAt: number, endedAt: number, ok: boolean) => void;
+  } = {},
 ): Promise<Result> {
   const t0 = performance.now();
   const cluster = uniqueCluster(`chaos-${name}`);
@@ -69,7 +75,17 @@ async function scenario(
   const redisUrl = own ? own.url : sentinel ? undefined : await freshRedis(stack.redisUrl, 10);
   // With Sentinel the controller is given only the sentinels: it finds the primary, and the new one after a failover.
   const redisEnv: Record<string, string> = sentinel ? { REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_NAME: sentinel.name } : { REDIS_URL: redisUrl! };
-  const env = { ...redisEnv, AWS_REGION: stack.region, EC2_ENDPOINT: proxy.endpoint, PLINTH_CLUSTER_ID: cluster, DEFAULT_ZONE: stack.zone, LOG_LEVEL: 'warn', QUEUE_LOCK_MS: '3000', EC2_RATE_LIMIT_DISABLED: 'true', EC2_POLL_INTERVAL_MS: '200' };
+  const env = {
+    ...redisEnv,
+    AWS_REGION: stack.region,
+    EC2_ENDPOINT: proxy.endpoint,
+    PLINTH_CLUSTER_ID: cluster,
+    DEFAULT_ZONE: stack.zone,
+    LOG_LEVEL: 'warn',
+    QUEUE_LOCK_MS: '3000',
+    EC2_RATE_LIMIT_DISABLED: 'true',
+    EC2_POLL_INTERVAL_MS: '200',
+  };
   const endpoint = `unix://${join(mkdtempSync(join(tmpdir(), 'plinth-chaos-')), 'csi.sock')}`;
   let ctl: ControllerProcess = await startController(env, { endpoint });
   const replica = opts.replica ? await startController(env) : undefined;
@@ -82,14 +98,24 @@ async function scenario(
     ctl = await startController(env, { endpoint });
   };
   const tRun = performance.now();
-  const run = runLifecycles(() => client, `pvc-${cluster}`, stack.nodeId, n, c, { createFanout: opts.createFanout ?? 1, ...(opts.onCall ? { onCall: opts.onCall } : {}) });
+  const run = runLifecycles(() => client, `pvc-${cluster}`, stack.nodeId, n, c, {
+    createFanout: opts.createFanout ?? 1,
+    ...(opts.onCall ? { onCall: opts.onCall } : {}),
+  });
   const chaosDone = chaos({ restart, redis: own, sentinel, t0: tRun }).catch((e: unknown) => console.error(`${name}: chaos step failed:`, e));
   const stats = await run;
   await chaosDone;
   // Let any job still draining settle before auditing.
   await new Promise((r) => setTimeout(r, 1500));
   const auditUrl = sentinel ? await sentinel.primaryAddress().then((a) => `redis://${a.host}:${a.port}`) : redisUrl!;
-  const result = { scenario: name, lifecycles: n, stats, audit: await audit(ec2, cluster, auditUrl, stack.nodeId, created), ec2Calls: proxy.total(), seconds: (performance.now() - t0) / 1000 };
+  const result = {
+    scenario: name,
+    lifecycles: n,
+    stats,
+    audit: await audit(ec2, cluster, auditUrl, stack.nodeId, created),
+    ec2Calls: proxy.total(),
+    seconds: (performance.now() - t0) / 1000,
+  };
   client.close();
   await ctl.stop();
   await replica?.stop();
@@ -104,15 +130,17 @@ const N = Q ? 30 : 200;
 const C = Q ? 10 : 20;
 const KILLS = Q ? 3 : 10;
 
-const killAtRandom = (span: number) => async ({ restart }: { restart: () => Promise<void> }) => {
-  const moments = Array.from({ length: KILLS }, () => Math.random() * span).sort((a, b) => a - b);
-  let t = 0;
-  for (const m of moments) {
-    await sleep(m - t);
-    t = m;
-    await restart();
-  }
-};
+const killAtRandom =
+  (span: number) =>
+  async ({ restart }: { restart: () => Promise<void> }) => {
+    const moments = Array.from({ length: KILLS }, () => Math.random() * span).sort((a, b) => a - b);
+    let t = 0;
+    for (const m of moments) {
+      await sleep(m - t);
+      t = m;
+      await restart();
+    }
+  };
 
 const results: Result[] = [];
 const baseline = await scenario('baseline', N, C, {}, () => Promise.resolve());
@@ -120,38 +148,50 @@ results.push(baseline);
 const span = baseline.seconds * 1000 * 0.8;
 if (want('kill-9')) results.push(await scenario('kill-9', N, C, {}, killAtRandom(span)));
 if (!Q && want('kill-9+replica')) results.push(await scenario('kill-9+replica', N, C, {}, killAtRandom(span), { replica: true }));
-if (want('redis-restart')) results.push(
-  await scenario('redis-restart', Q ? 20 : 100, C, {}, async ({ redis }) => {
-    await sleep(span / 3);
-    await redis!.restart();
-  }, { ownRedis: true }),
-);
+if (want('redis-restart'))
+  results.push(
+    await scenario(
+      'redis-restart',
+      Q ? 20 : 100,
+      C,
+      {},
+      async ({ redis }) => {
+        await sleep(span / 3);
+        await redis!.restart();
+      },
+      { ownRedis: true },
+    ),
+  );
 // Sentinel failover: kill -9 the primary mid-run; the sentinels promote the replica and the controller follows.
 const failover = { killedAt: 0, promotedMs: 0, firstOkAfterKill: Infinity, errorsAfterKill: 0 };
-if (want('sentinel-failover')) results.push(
-  await scenario(
-    'sentinel-failover',
-    Q ? 20 : 100,
-    C,
-    {},
-    async ({ sentinel, t0 }) => {
-      await sleep(span / 3);
-      failover.killedAt = performance.now();
-      await sentinel!.primary.kill9();
-      failover.promotedMs = await sentinel!.waitForPromotion();
-      console.log(`sentinel-failover: primary killed ${((failover.killedAt - t0) / 1000).toFixed(1)} s into the run; sentinels promoted the replica after ${(failover.promotedMs / 1000).toFixed(1)} s`);
-    },
-    {
-      sentinel: true,
-      onCall: (startedAt, endedAt, ok) => {
-        if (!failover.killedAt || endedAt < failover.killedAt) return;
-        if (ok && startedAt >= failover.killedAt) failover.firstOkAfterKill = Math.min(failover.firstOkAfterKill, endedAt - failover.killedAt);
-        if (!ok) failover.errorsAfterKill += 1;
+if (want('sentinel-failover'))
+  results.push(
+    await scenario(
+      'sentinel-failover',
+      Q ? 20 : 100,
+      C,
+      {},
+      async ({ sentinel, t0 }) => {
+        await sleep(span / 3);
+        failover.killedAt = performance.now();
+        await sentinel!.primary.kill9();
+        failover.promotedMs = await sentinel!.waitForPromotion();
+        console.log(
+          `sentinel-failover: primary killed ${((failover.killedAt - t0) / 1000).toFixed(1)} s into the run; sentinels promoted the replica after ${(failover.promotedMs / 1000).toFixed(1)} s`,
+        );
       },
-    },
-  ),
-);
-if (want('ec2-faults')) results.push(await scenario('ec2-faults', Q ? 20 : 100, C, { faults: { throttle: 0.2, error5xx: 0.05, reset: 0.01 } }, () => Promise.resolve()));
+      {
+        sentinel: true,
+        onCall: (startedAt, endedAt, ok) => {
+          if (!failover.killedAt || endedAt < failover.killedAt) return;
+          if (ok && startedAt >= failover.killedAt) failover.firstOkAfterKill = Math.min(failover.firstOkAfterKill, endedAt - failover.killedAt);
+          if (!ok) failover.errorsAfterKill += 1;
+        },
+      },
+    ),
+  );
+if (want('ec2-faults'))
+  results.push(await scenario('ec2-faults', Q ? 20 : 100, C, { faults: { throttle: 0.2, error5xx: 0.05, reset: 0.01 } }, () => Promise.resolve()));
 // 20 identical concurrent CreateVolume calls for each name.
 if (want('create-burst')) results.push(await scenario('create-burst', Q ? 5 : 50, Q ? 5 : 10, {}, () => Promise.resolve(), { createFanout: 20 }));
 
@@ -165,10 +205,11 @@ for (const r of results) {
   for (const l of r.audit.leaked.slice(0, 3)) console.log(`  leaked ${l}`);
 }
 const sf = results.find((r) => r.scenario === 'sentinel-failover');
-if (sf) console.log(
-  `\nsentinel-failover: time to recover ${(failover.firstOkAfterKill / 1000).toFixed(1)} s (kill -9 of the primary → first RPC started after it succeeding; promotion alone ${(failover.promotedMs / 1000).toFixed(1)} s); ` +
-    `RPC errors seen by callers after the kill: ${failover.errorsAfterKill} ${JSON.stringify(sf.stats.retriesByCode)}; EC2 calls per lifecycle ${perLifecycle(sf).toFixed(2)} (amplification ${(perLifecycle(sf) / perLifecycle(baseline)).toFixed(2)} against the baseline)`,
-);
+if (sf)
+  console.log(
+    `\nsentinel-failover: time to recover ${(failover.firstOkAfterKill / 1000).toFixed(1)} s (kill -9 of the primary → first RPC started after it succeeding; promotion alone ${(failover.promotedMs / 1000).toFixed(1)} s); ` +
+      `RPC errors seen by callers after the kill: ${failover.errorsAfterKill} ${JSON.stringify(sf.stats.retriesByCode)}; EC2 calls per lifecycle ${perLifecycle(sf).toFixed(2)} (amplification ${(perLifecycle(sf) / perLifecycle(baseline)).toFixed(2)} against the baseline)`,
+  );
 const failed = results.filter((r) => !clean(r.audit) || r.stats.lost.length > 0);
 // A failover that never happened proves nothing: the scenario fails unless the sentinels promoted the replica.
 if (sf && failover.promotedMs === 0) {

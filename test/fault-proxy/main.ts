@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EC2_LIKE, startFaultProxy, type FaultConfig } from './proxy.js';
 
-const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' }, config: { type: 'string' }, 'ec2-like': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    upstream: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    config: { type: 'string' },
+    'ec2-like': { type: 'boolean', default: false },
+  },
+});
 if (!values.upstream) {
   console.error('usage: main.ts --upstream http://127.0.0.1:4566 [--port N] [--config file.json] [--ec2-like]');
   process.exit(2);

@@ -30,7 +30,16 @@ export interface FaultConfig {
 
 type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
 
-export const PASS_THROUGH: FaultConfig = { latencyMs: {}, delayResponse: {}, transitions: false, buckets: false, faults: { error5xx: 0, reset: 0, throttle: 0 }, volumeStatus: false, volumeState: {}, modifyCooldownMs: 0 };
+export const PASS_THROUGH: FaultConfig = {
+  latencyMs: {},
+  delayResponse: {},
+  transitions: false,
+  buckets: false,
+  faults: { error5xx: 0, reset: 0, throttle: 0 },
+  volumeStatus: false,
+  volumeState: {},
+  modifyCooldownMs: 0,
+};
 /** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */
 export const EC2_LIKE: FaultConfig = { ...PASS_THROUGH, transitions: AWS_LIKE_DELAYS, buckets: EC2_BUCKETS };
 
@@ -84,7 +93,8 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
     m.set(outcome, (m.get(outcome) ?? 0) + 1);
     outcomes.set(action, m);
   };
-  const reply = (res: ServerResponse, statusCode: number, body: string): void => void res.writeHead(statusCode, { 'content-type': 'text/xml;charset=UTF-8' }).end(body);
+  const reply = (res: ServerResponse, statusCode: number, body: string): void =>
+    void res.writeHead(statusCode, { 'content-type': 'text/xml;charset=UTF-8' }).end(body);
 
   const proxy: FaultProxy = {
     endpoint: '',
@@ -158,7 +168,14 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
     const modified = action === 'ModifyVolume' ? lastModified.get(params.get('VolumeId') ?? '') : undefined;
     if (config.modifyCooldownMs > 0 && modified !== undefined && Date.now() - modified < config.modifyCooldownMs) {
       count(action, 'refused');
-      return reply(res, 400, errorXml('VolumeModificationRateExceeded', "You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume."));
+      return reply(
+        res,
+        400,
+        errorXml(
+          'VolumeModificationRateExceeded',
+          "You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume.",
+        ),
+      );
     }
     if (config.transitions) {
       const no = transitions.refusal(action, params);
@@ -173,28 +190,31 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       return reply(res, 200, describeVolumeStatusXml(params, config.volumeStatus));
     }
 
-    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (upRes) => {
-      void readBody(upRes).then(async (upBody) => {
-        const statusCode = upRes.statusCode ?? 502;
-        let text = upBody.toString('utf8');
-        if (config.transitions && statusCode < 300) {
-          if (action === 'DescribeVolumes') text = transitions.rewriteDescribeVolumes(text);
-          else if (action === 'DescribeVolumesModifications') text = transitions.rewriteDescribeModifications(text);
-          else {
-            transitions.observe(action, params, text);
-            text = transitions.rewriteAnswer(action, text);
+    const up = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (upRes) => {
+        void readBody(upRes).then(async (upBody) => {
+          const statusCode = upRes.statusCode ?? 502;
+          let text = upBody.toString('utf8');
+          if (config.transitions && statusCode < 300) {
+            if (action === 'DescribeVolumes') text = transitions.rewriteDescribeVolumes(text);
+            else if (action === 'DescribeVolumesModifications') text = transitions.rewriteDescribeModifications(text);
+            else {
+              transitions.observe(action, params, text);
+              text = transitions.rewriteAnswer(action, text);
+            }
           }
-        }
-        if (action === 'DescribeVolumes' && statusCode < 300) text = overrideVolumeStates(text, config.volumeState);
-        count(action, statusCode < 300 ? 'ok' : 'error');
-        if (action === 'ModifyVolume' && statusCode < 300) lastModified.set(params.get('VolumeId') ?? '', Date.now());
-        proxy.onAnswer?.(action, params, statusCode < 300);
-        await sleep(config.delayResponse[action] ?? 0);
-        const headers = { ...upRes.headers };
-        delete headers['content-length'];
-        res.writeHead(statusCode, headers).end(text);
-      });
-    });
+          if (action === 'DescribeVolumes' && statusCode < 300) text = overrideVolumeStates(text, config.volumeState);
+          count(action, statusCode < 300 ? 'ok' : 'error');
+          if (action === 'ModifyVolume' && statusCode < 300) lastModified.set(params.get('VolumeId') ?? '', Date.now());
+          proxy.onAnswer?.(action, params, statusCode < 300);
+          await sleep(config.delayResponse[action] ?? 0);
+          const headers = { ...upRes.headers };
+          delete headers['content-length'];
+          res.writeHead(statusCode, headers).end(text);
+        });
+      },
+    );
     up.on('error', () => {
       count(action, 'error');
       if (!res.headersSent) reply(res, 502, errorXml('ServiceUnavailable', 'upstream unreachable'));

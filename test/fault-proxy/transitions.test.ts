@@ -8,7 +8,8 @@ const vol = (id: string, status: string, attachments = '<attachmentSet/>') =>
   `<item><volumeType>gp3</volumeType><volumeId>${id}</volumeId><size>1</size><availabilityZone>us-east-1a</availabilityZone><status>${status}</status>${attachments}<encrypted>false</encrypted></item>`;
 const att = (id: string, inst: string, status: string) =>
   `<attachmentSet><item><volumeId>${id}</volumeId><instanceId>${inst}</instanceId><device>/dev/xvdaa</device><status>${status}</status><attachTime>t</attachTime></item></attachmentSet>`;
-const describe_ = (...items: string[]) => `<?xml version="1.0"?><DescribeVolumesResponse><volumeSet>${items.join('')}</volumeSet><requestId>r</requestId></DescribeVolumesResponse>`;
+const describe_ = (...items: string[]) =>
+  `<?xml version="1.0"?><DescribeVolumesResponse><volumeSet>${items.join('')}</volumeSet><requestId>r</requestId></DescribeVolumesResponse>`;
 const p = (o: Record<string, string>) => new URLSearchParams(o);
 
 describe('xml surgery', () => {
@@ -35,9 +36,19 @@ describe('Transitions', () => {
 
   it('shows attaching, and a detaching attachment that LocalStack already dropped', () => {
     const t = new Transitions({ createMs: 0, attachMs: 1000, detachMs: 1000, modifyMs: 0, snapshotMs: 0 });
-    t.observe('AttachVolume', p({ VolumeId: 'vol-1' }), '<AttachVolumeResponse><volumeId>vol-1</volumeId><instanceId>i-1</instanceId></AttachVolumeResponse>', 0);
+    t.observe(
+      'AttachVolume',
+      p({ VolumeId: 'vol-1' }),
+      '<AttachVolumeResponse><volumeId>vol-1</volumeId><instanceId>i-1</instanceId></AttachVolumeResponse>',
+      0,
+    );
     expect(t.rewriteDescribeVolumes(describe_(vol('vol-1', 'in-use', att('vol-1', 'i-1', 'attached'))), 10)).toContain('<status>attaching</status>');
-    t.observe('DetachVolume', p({ VolumeId: 'vol-1' }), '<DetachVolumeResponse><volumeId>vol-1</volumeId><instanceId>i-1</instanceId><device>/dev/xvdaa</device><attachTime>t</attachTime></DetachVolumeResponse>', 2000);
+    t.observe(
+      'DetachVolume',
+      p({ VolumeId: 'vol-1' }),
+      '<DetachVolumeResponse><volumeId>vol-1</volumeId><instanceId>i-1</instanceId><device>/dev/xvdaa</device><attachTime>t</attachTime></DetachVolumeResponse>',
+      2000,
+    );
     const during = t.rewriteDescribeVolumes(describe_(vol('vol-1', 'available')), 2500);
     expect(during).toContain('<status>in-use</status>');
     expect(during).toContain('<instanceId>i-1</instanceId><device>/dev/xvdaa</device><status>detaching</status>');
@@ -52,11 +63,17 @@ describe('Transitions', () => {
 describe('Transitions of a modification', () => {
   const mod = (id: string, start: string) =>
     `<item><volumeId>${id}</volumeId><modificationState>completed</modificationState><targetSize>2</targetSize><progress>100</progress><startTime>${start}</startTime><endTime>${start}</endTime></item>`;
-  const mods = (...items: string[]) => `<DescribeVolumesModificationsResponse><volumeModificationSet>${items.join('')}</volumeModificationSet></DescribeVolumesModificationsResponse>`;
+  const mods = (...items: string[]) =>
+    `<DescribeVolumesModificationsResponse><volumeModificationSet>${items.join('')}</volumeModificationSet></DescribeVolumesModificationsResponse>`;
 
   it('shows the latest modification as modifying during the delay and refuses another meanwhile', () => {
     const t = new Transitions({ createMs: 0, attachMs: 0, detachMs: 0, modifyMs: 1000, snapshotMs: 0 });
-    t.observe('ModifyVolume', p({ VolumeId: 'vol-1' }), '<ModifyVolumeResponse><volumeModification><volumeId>vol-1</volumeId></volumeModification></ModifyVolumeResponse>', 0);
+    t.observe(
+      'ModifyVolume',
+      p({ VolumeId: 'vol-1' }),
+      '<ModifyVolumeResponse><volumeModification><volumeId>vol-1</volumeId></volumeModification></ModifyVolumeResponse>',
+      0,
+    );
     const during = t.rewriteDescribeModifications(mods(mod('vol-1', 'a'), mod('vol-2', 'b'), mod('vol-1', 'c')), 500);
     const [first, other, last] = topLevelItems(during, 'volumeModificationSet').map((i) => i.text);
     expect(first).toContain('<modificationState>completed</modificationState>');

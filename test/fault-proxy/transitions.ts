@@ -43,7 +43,8 @@ export class Transitions {
     if (!volumeId) return;
     const d = this.delays;
     if (action === 'CreateVolume' && d.createMs > 0) this.pending.set(volumeId, { kind: 'creating', until: now + d.createMs });
-    if (action === 'AttachVolume' && d.attachMs > 0) this.pending.set(volumeId, { kind: 'attaching', until: now + d.attachMs, instanceId: field(answer, 'instanceId') ?? '' });
+    if (action === 'AttachVolume' && d.attachMs > 0)
+      this.pending.set(volumeId, { kind: 'attaching', until: now + d.attachMs, instanceId: field(answer, 'instanceId') ?? '' });
     if (action === 'DetachVolume' && d.detachMs > 0)
       this.pending.set(volumeId, {
         kind: 'detaching',

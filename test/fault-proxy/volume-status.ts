@@ -22,7 +22,8 @@ export function requestedVolumeIds(params: URLSearchParams): string[] {
 
 function item(volumeId: string, o: VolumeStatusOverride): string {
   const details =
-    `<item><name>io-enabled</name><status>${o.ioEnabled ?? 'passed'}</status></item>` + `<item><name>io-performance</name><status>${o.ioPerformance ?? 'not-applicable'}</status></item>`;
+    `<item><name>io-enabled</name><status>${o.ioEnabled ?? 'passed'}</status></item>` +
+    `<item><name>io-performance</name><status>${o.ioPerformance ?? 'not-applicable'}</status></item>`;
   const events = o.event
     ? `<eventsSet><item><eventId>evol-fault-proxy</eventId><eventType>${o.event.type}</eventType><description>${o.event.description}</description></item></eventsSet>`
     : '<eventsSet/>';

@@ -63,16 +63,25 @@ describe('the node agent image', () => {
   it('carries every tool the node agent runs', () => {
     const install = instructions(readText('infra/docker/node-agent.Dockerfile')).find((l) => l.includes('apt-get install'))!;
     const PROVIDES: Record<string, string> = {
-      'mkfs.ext4': 'e2fsprogs', e2fsck: 'e2fsprogs', resize2fs: 'e2fsprogs', dumpe2fs: 'e2fsprogs',
-      'mkfs.xfs': 'xfsprogs', xfs_growfs: 'xfsprogs', xfs_info: 'xfsprogs',
-      blkid: 'util-linux', blockdev: 'util-linux', mount: 'mount', umount: 'mount',
+      'mkfs.ext4': 'e2fsprogs',
+      e2fsck: 'e2fsprogs',
+      resize2fs: 'e2fsprogs',
+      dumpe2fs: 'e2fsprogs',
+      'mkfs.xfs': 'xfsprogs',
+      xfs_growfs: 'xfsprogs',
+      xfs_info: 'xfsprogs',
+      blkid: 'util-linux',
+      blockdev: 'util-linux',
+      mount: 'mount',
+      umount: 'mount',
     };
     const used = new Set<string>();
     const walk = (dir: string): void => {
       for (const e of readdirSync(path(dir), { withFileTypes: true })) {
         if (e.isDirectory()) walk(`${dir}/${e.name}`);
         else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-          for (const m of readText(`${dir}/${e.name}`).matchAll(/'(mkfs\.[a-z0-9]+|[a-z0-9_]*(?:fs|fsck|blk|mount|blockdev|xfs)[a-z0-9_]*)'/g)) if (m[1] && m[1] in PROVIDES) used.add(m[1]);
+          for (const m of readText(`${dir}/${e.name}`).matchAll(/'(mkfs\.[a-z0-9]+|[a-z0-9_]*(?:fs|fsck|blk|mount|blockdev|xfs)[a-z0-9_]*)'/g))
+            if (m[1] && m[1] in PROVIDES) used.add(m[1]);
       }
     };
     walk('apps/node-agent/src');

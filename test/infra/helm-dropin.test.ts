@@ -36,7 +36,8 @@ interface LoosePod {
   containers: (Container & { envFrom?: unknown[]; securityContext?: Record<string, unknown> })[];
 }
 const loosePod = (m: Manifest): LoosePod => podSpec(m);
-const podMeta = (m: Manifest) => (m.spec as { template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } }).template.metadata;
+const podMeta = (m: Manifest) =>
+  (m.spec as { template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } } }).template.metadata;
 
 describe('aws-ebs-csi-driver values the chart takes under the same names', () => {
   it('controller: podLabels, podAnnotations, deploymentAnnotations, securityContext, containerSecurityContext, volumes, volumeMounts, initContainers, envFrom, dnsConfig', async () => {
@@ -63,7 +64,12 @@ describe('aws-ebs-csi-driver values the chart takes under the same names', () =>
     // Helm merges maps: the default seccompProfile stays unless set to null.
     expect(spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
     const c = spec.containers.find((x) => x.name === 'controller')!;
-    expect(c.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext).toEqual({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(c.volumeMounts).toContainEqual({ name: 'ca', mountPath: '/etc/ssl/corp', readOnly: true });
     expect(c.volumeMounts?.map((m) => m.name)).toEqual(['socket-dir', 'ca']);
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'plinth-extra' } }]);
@@ -74,8 +80,18 @@ describe('aws-ebs-csi-driver values the chart takes under the same names', () =>
 
   it('controller defaults: one non-root uid for the pod, a locked-down controller container, no init containers', async () => {
     const spec = loosePod(find(await render({}), 'Deployment', 'plinth-controller'));
-    expect(spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(spec.containers.find((x) => x.name === 'controller')!.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      fsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(spec.containers.find((x) => x.name === 'controller')!.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(spec.initContainers).toBeUndefined();
     expect(spec.dnsConfig).toBeUndefined();
   }, 60_000);
@@ -126,7 +142,11 @@ describe('aws-ebs-csi-driver values the chart takes under the same names', () =>
     const ctl = podSpec(find(docs, 'Deployment', 'plinth-controller'));
     const agent = container(podSpec(find(docs, 'DaemonSet', 'plinth-node')), 'node-agent');
     for (const c of [...['controller', 'api', 'csi-provisioner', 'csi-attacher', 'csi-resizer', 'csi-snapshotter'].map((n) => container(ctl, n)), agent]) {
-      expect([env(c, 'HTTP_PROXY')?.value, env(c, 'HTTPS_PROXY')?.value, env(c, 'NO_PROXY')?.value], c.name).toEqual(['http://proxy.corp:3128', 'http://proxy.corp:3128', '10.0.0.0/8,.svc,.cluster.local']);
+      expect([env(c, 'HTTP_PROXY')?.value, env(c, 'HTTPS_PROXY')?.value, env(c, 'NO_PROXY')?.value], c.name).toEqual([
+        'http://proxy.corp:3128',
+        'http://proxy.corp:3128',
+        '10.0.0.0/8,.svc,.cluster.local',
+      ]);
     }
     const plain = await render({});
     const all = [...podSpec(find(plain, 'Deployment', 'plinth-controller')).containers, ...podSpec(find(plain, 'DaemonSet', 'plinth-node')).containers];
@@ -146,7 +166,9 @@ describe('aws-ebs-csi-driver values the chart takes under the same names', () =>
     expect((await render({})).filter((d) => d.kind === 'StorageClass')).toEqual([]);
     const docs = await render({
       'defaultStorageClass.enabled': true,
-      storageClasses: [{ name: 'fast', labels: { tier: 'fast' }, mountOptions: ['noatime'], reclaimPolicy: 'Retain', parameters: { type: 'io2', iops: '5000' } }],
+      storageClasses: [
+        { name: 'fast', labels: { tier: 'fast' }, mountOptions: ['noatime'], reclaimPolicy: 'Retain', parameters: { type: 'io2', iops: '5000' } },
+      ],
     });
     expect(find(docs, 'StorageClass', 'plinth-default-sc')).toMatchObject({
       metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
@@ -159,7 +181,11 @@ describe('aws-ebs-csi-driver values the chart takes under the same names', () =>
     expect(fast.metadata.labels).toMatchObject({ tier: 'fast', 'app.kubernetes.io/name': 'plinth' });
     expect(fast.metadata.annotations).toBeUndefined();
     expect(fast).toMatchObject({ mountOptions: ['noatime'], reclaimPolicy: 'Retain', parameters: { type: 'io2', iops: '5000' } });
-    const vsc = find(await render({ volumeSnapshotClasses: [{ name: 'snaps', labels: { tier: 'backup' }, deletionPolicy: 'Retain' }] }), 'VolumeSnapshotClass', 'snaps');
+    const vsc = find(
+      await render({ volumeSnapshotClasses: [{ name: 'snaps', labels: { tier: 'backup' }, deletionPolicy: 'Retain' }] }),
+      'VolumeSnapshotClass',
+      'snaps',
+    );
     expect(vsc).toMatchObject({ metadata: { labels: { tier: 'backup' } }, deletionPolicy: 'Retain' });
   }, 60_000);
 });

@@ -21,7 +21,9 @@ const render = async (set: Record<string, unknown>): Promise<Manifest[]> => pars
 describe('the Helm chart', () => {
   it('renders with its defaults to exactly infra/kubernetes/base/plinth.yaml (regenerate: node --import tsx test/infra/render-base.ts)', async () => {
     const [want, have] = await Promise.all([renderBase(helm), readFile(BASE_FILE, 'utf8')]);
-    expect(have === want, 'infra/kubernetes/base/plinth.yaml is out of step with infra/helm/plinth; run `node --import tsx test/infra/render-base.ts`').toBe(true);
+    expect(have === want, 'infra/kubernetes/base/plinth.yaml is out of step with infra/helm/plinth; run `node --import tsx test/infra/render-base.ts`').toBe(
+      true,
+    );
   }, 60_000);
 
   it('runs csi-snapshotter with exactly its RBAC by default, and drops both when sidecars.snapshotter.enabled is false', async () => {
@@ -31,7 +33,9 @@ describe('the Helm chart', () => {
     expect(c.args).toContain('--leader-election=true');
     expect(c.args).not.toContain('--feature-gates=CSIVolumeGroupSnapshot=true');
     expect(c.volumeMounts?.map((m) => m.name)).toEqual(['socket-dir']);
-    expect(find(docs, 'ClusterRoleBinding', 'plinth-snapshotter').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-controller', namespace: 'kube-system' }]);
+    expect(find(docs, 'ClusterRoleBinding', 'plinth-snapshotter').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'plinth-controller', namespace: 'kube-system' },
+    ]);
     const rules = find(docs, 'ClusterRole', 'plinth-snapshotter').rules!;
     expect(rules.flatMap((r) => r.resources).sort()).toEqual(['events', 'volumesnapshotclasses', 'volumesnapshotcontents', 'volumesnapshotcontents/status']);
 
@@ -44,7 +48,11 @@ describe('the Helm chart', () => {
     const docs = await render({ 'sidecars.snapshotter.groupSnapshots': true });
     expect(container(podSpec(find(docs, 'Deployment', 'plinth-controller')), 'csi-snapshotter').args).toContain('--feature-gates=CSIVolumeGroupSnapshot=true');
     const rules = find(docs, 'ClusterRole', 'plinth-snapshotter').rules!.filter((r) => r.apiGroups?.includes('groupsnapshot.storage.k8s.io'));
-    expect(rules.flatMap((r) => r.resources).sort()).toEqual(['volumegroupsnapshotclasses', 'volumegroupsnapshotcontents', 'volumegroupsnapshotcontents/status']);
+    expect(rules.flatMap((r) => r.resources).sort()).toEqual([
+      'volumegroupsnapshotclasses',
+      'volumegroupsnapshotcontents',
+      'volumegroupsnapshotcontents/status',
+    ]);
   }, 60_000);
 
   it('gates VolumeAttributesClass on the provisioner and the resizer, with read access to the classes, by volumeAttributesClass', async () => {
@@ -79,7 +87,13 @@ describe('the Helm chart', () => {
 
   it('renders StorageClasses with the extra volume tags as tagSpecification parameters, and VolumeSnapshotClasses', async () => {
     const docs = await render({
-      storageClasses: [{ name: 'fast', parameters: { type: 'gp3', encrypted: 'true' }, allowedTopologies: [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: ['eu-west-1a'] }] }] }],
+      storageClasses: [
+        {
+          name: 'fast',
+          parameters: { type: 'gp3', encrypted: 'true' },
+          allowedTopologies: [{ matchLabelExpressions: [{ key: 'topology.kubernetes.io/zone', values: ['eu-west-1a'] }] }],
+        },
+      ],
       volumeSnapshotClasses: [{ name: 'snaps' }],
       extraVolumeTags: { team: 'storage', env: 'prod' },
     });
@@ -101,7 +115,10 @@ describe('the Helm chart', () => {
 
   it('writes the bundled Redis’s Secret from a password, URL-encoded into the URL', async () => {
     const docs = await render({ 'redis.password': 'p@ss/word' });
-    expect(find(docs, 'Secret', 'plinth-redis').stringData).toEqual({ url: 'redis://:p%40ss%2Fword@plinth-redis.kube-system.svc:6379/0', password: 'p@ss/word' });
+    expect(find(docs, 'Secret', 'plinth-redis').stringData).toEqual({
+      url: 'redis://:p%40ss%2Fword@plinth-redis.kube-system.svc:6379/0',
+      password: 'p@ss/word',
+    });
   }, 60_000);
 
   describe('Redis Sentinel and a managed Redis with TLS and an ACL user', () => {
@@ -136,33 +153,56 @@ describe('the Helm chart', () => {
     }, 60_000);
 
     it('mounts the CA bundle and names the ACL user for a rediss:// URL, and each app accepts it', async () => {
-      const docs = await render({ 'redis.bundled': false, 'redis.auth.username': 'plinth', 'redis.auth.passwordKey': 'password', 'redis.tls.caSecret': 'redis-ca', 'redis.tls.servername': 'redis.example.com' });
+      const docs = await render({
+        'redis.bundled': false,
+        'redis.auth.username': 'plinth',
+        'redis.auth.passwordKey': 'password',
+        'redis.tls.caSecret': 'redis-ca',
+        'redis.tls.servername': 'redis.example.com',
+      });
       for (const [c, schema] of components(docs)) {
         expect(env(c, 'REDIS_URL')?.valueFrom?.secretKeyRef, c.name).toEqual({ name: 'plinth-redis', key: 'url' });
         expect(env(c, 'REDIS_USERNAME')?.value, c.name).toBe('plinth');
         expect(env(c, 'REDIS_CA_FILE')?.value, c.name).toBe('/etc/plinth/redis-ca/ca.crt');
         expect(env(c, 'REDIS_TLS_SERVERNAME')?.value, c.name).toBe('redis.example.com');
         expect(env(c, 'REDIS_TLS'), `${c.name}: TLS comes from the rediss:// URL`).toBeUndefined();
-        expect(c.volumeMounts?.find((m) => m.name === 'redis-ca'), c.name).toMatchObject({ mountPath: '/etc/plinth/redis-ca', readOnly: true });
+        expect(
+          c.volumeMounts?.find((m) => m.name === 'redis-ca'),
+          c.name,
+        ).toMatchObject({ mountPath: '/etc/plinth/redis-ca', readOnly: true });
         const parsed = schema.safeParse({ ...effectiveEnv(c), REDIS_URL: 'rediss://redis.example.com:6380/0' });
         expect(parsed.success, `${c.name}: ${JSON.stringify(parsed.error)}`).toBe(true);
       }
-      for (const [kind, name] of [['Deployment', 'plinth-controller'], ['DaemonSet', 'plinth-node']] as const) {
-        expect(podSpec(find(docs, kind, name)).volumes?.find((v) => v.name === 'redis-ca')).toEqual({ name: 'redis-ca', secret: { secretName: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      for (const [kind, name] of [
+        ['Deployment', 'plinth-controller'],
+        ['DaemonSet', 'plinth-node'],
+      ] as const) {
+        expect(podSpec(find(docs, kind, name)).volumes?.find((v) => v.name === 'redis-ca')).toEqual({
+          name: 'redis-ca',
+          secret: { secretName: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+        });
       }
     }, 60_000);
 
     it('refuses Sentinel with the bundled Redis, and Sentinel without hosts', async () => {
-      await expect(render({ 'redis.sentinel.enabled': true, 'redis.sentinel.hosts': ['s:26379'] })).rejects.toThrow(/redis.sentinel.enabled needs redis.bundled=false/);
+      await expect(render({ 'redis.sentinel.enabled': true, 'redis.sentinel.hosts': ['s:26379'] })).rejects.toThrow(
+        /redis.sentinel.enabled needs redis.bundled=false/,
+      );
       await expect(render({ 'redis.bundled': false, 'redis.sentinel.enabled': true })).rejects.toThrow(/redis.sentinel.hosts is required/);
     }, 60_000);
   });
 
   it('probes the controller for liveness through Probe (/healthz) and for readiness on /readyz (Redis and EC2), only while the metrics server is on', async () => {
-    const on = container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller') as Container & { livenessProbe?: unknown; readinessProbe?: unknown };
+    const on = container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller') as Container & {
+      livenessProbe?: unknown;
+      readinessProbe?: unknown;
+    };
     expect(on.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'healthz' } });
     expect(on.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'metrics' } });
-    const off = container(podSpec(find(await render({ 'controller.metrics.enabled': false }), 'Deployment', 'plinth-controller')), 'controller') as Container & { readinessProbe?: unknown };
+    const off = container(
+      podSpec(find(await render({ 'controller.metrics.enabled': false }), 'Deployment', 'plinth-controller')),
+      'controller',
+    ) as Container & { readinessProbe?: unknown };
     expect(off.readinessProbe).toBeUndefined();
   }, 60_000);
 
@@ -190,7 +230,9 @@ describe('the Helm chart', () => {
       const sm = find(docs, 'ServiceMonitor', `plinth-${component}`);
       expect(sm.metadata.labels?.release).toBe('prom');
       const svc = find(docs, 'Service', `plinth-${component}-metrics`);
-      expect((sm.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels).toEqual((svc.spec as { selector: Record<string, string> }).selector);
+      expect((sm.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels).toEqual(
+        (svc.spec as { selector: Record<string, string> }).selector,
+      );
       expect((sm.spec as { endpoints: { port: string }[] }).endpoints[0]?.port).toBe('metrics');
     }
   }, 60_000);

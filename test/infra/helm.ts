@@ -60,7 +60,10 @@ export async function ensureHelm(log: (m: string) => void = (m) => console.error
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (e) {
-    throw new Error(`helm is needed to render infra/helm/plinth and could not be built with \`go install ${HELM_MODULE}/cmd/helm@${HELM_VERSION}\` (is Go ≥ 1.24 on PATH, and the Go module proxy reachable?): ${(e as Error).message}`, { cause: e });
+    throw new Error(
+      `helm is needed to render infra/helm/plinth and could not be built with \`go install ${HELM_MODULE}/cmd/helm@${HELM_VERSION}\` (is Go ≥ 1.24 on PATH, and the Go module proxy reachable?): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const v = await builtVersion(bin);
   if (v !== HELM_VERSION) throw new Error(`go install left ${bin} at version ${v ?? 'unknown'}, not ${HELM_VERSION}`);

@@ -51,7 +51,20 @@ describe('the IAM policy', () => {
   it('allows every EC2 action the code sends, and nothing else', () => {
     const used = actionsInCode();
     // Keep the scan honest: these are the calls README and the ops modules describe.
-    for (const a of ['ec2:CreateVolume', 'ec2:DeleteVolume', 'ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:ModifyVolume', 'ec2:CreateTags', 'ec2:CreateSnapshot', 'ec2:CreateSnapshots', 'ec2:DeleteSnapshot', 'ec2:DescribeVolumes', 'ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'])
+    for (const a of [
+      'ec2:CreateVolume',
+      'ec2:DeleteVolume',
+      'ec2:AttachVolume',
+      'ec2:DetachVolume',
+      'ec2:ModifyVolume',
+      'ec2:CreateTags',
+      'ec2:CreateSnapshot',
+      'ec2:CreateSnapshots',
+      'ec2:DeleteSnapshot',
+      'ec2:DescribeVolumes',
+      'ec2:DescribeInstances',
+      'ec2:DescribeInstanceTypes',
+    ])
       expect(used.has(a), a).toBe(true);
     const allowed = new Set(policy.Statement.flatMap((s) => list(s.Action)));
     for (const [a, files] of used) expect(allowed.has(a), `${a} (sent by ${files.join(', ')}) is not in infra/iam/policy.json`).toBe(true);
@@ -60,7 +73,10 @@ describe('the IAM policy', () => {
 
   it('leaves Describe* unconditioned on every resource (EC2 reads support no resource-level conditions)', () => {
     for (const s of policy.Statement.filter((x) => list(x.Action).some((a) => a.startsWith('ec2:Describe')))) {
-      expect(list(s.Action).every((a) => a.startsWith('ec2:Describe')), `${s.Sid} mixes reads and writes`).toBe(true);
+      expect(
+        list(s.Action).every((a) => a.startsWith('ec2:Describe')),
+        `${s.Sid} mixes reads and writes`,
+      ).toBe(true);
       expect(s.Condition, s.Sid).toBeUndefined();
       expect(s.Resource).toBe('*');
     }
@@ -76,12 +92,21 @@ describe('the IAM policy', () => {
     ] as const) {
       const onCreated = statementsFor(action).filter((s) => list(s.Resource).includes(created));
       expect(onCreated.length, action).toBeGreaterThan(0);
-      for (const s of onCreated) expect(s.Condition?.StringEquals?.[key] ?? s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG_CLUSTER}`], `${action} in ${s.Sid}`).toBeDefined();
+      for (const s of onCreated)
+        expect(s.Condition?.StringEquals?.[key] ?? s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG_CLUSTER}`], `${action} in ${s.Sid}`).toBeDefined();
       // The new resource itself is allowed only by a statement demanding the tag in the request.
-      expect(onCreated.some((s) => s.Condition?.StringEquals?.[key] !== undefined), action).toBe(true);
+      expect(
+        onCreated.some((s) => s.Condition?.StringEquals?.[key] !== undefined),
+        action,
+      ).toBe(true);
     }
     for (const s of statementsFor('ec2:CreateTags').filter((x) => x.Condition?.StringEquals?.[key] !== undefined)) {
-      expect(list(s.Condition?.StringEquals?.['ec2:CreateAction'] ?? []).sort(), s.Sid).toEqual(['CopyVolumes', 'CreateSnapshot', 'CreateSnapshots', 'CreateVolume']);
+      expect(list(s.Condition?.StringEquals?.['ec2:CreateAction'] ?? []).sort(), s.Sid).toEqual([
+        'CopyVolumes',
+        'CreateSnapshot',
+        'CreateSnapshots',
+        'CreateVolume',
+      ]);
     }
   });
 
@@ -101,18 +126,31 @@ describe('the IAM policy', () => {
       ['ec2:CreateVolume', SNAPSHOT],
     ];
     for (const [action, resource] of existing) {
-      const on = statementsFor(action).filter((s) => list(s.Resource).includes(resource) && s.Condition?.StringEquals?.[`aws:RequestTag/${TAG_CLUSTER}`] === undefined);
+      const on = statementsFor(action).filter(
+        (s) => list(s.Resource).includes(resource) && s.Condition?.StringEquals?.[`aws:RequestTag/${TAG_CLUSTER}`] === undefined,
+      );
       expect(on.length, `${action} on ${resource}`).toBeGreaterThan(0);
       for (const s of on) expect(s.Condition?.StringEquals?.[key], `${action} in ${s.Sid}`).toBeDefined();
     }
-    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:CreateSnapshots']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(true);
-    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:CreateTags', 'ec2:DeleteSnapshot']) expect(statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)), action).toBe(false);
+    for (const action of ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:CreateSnapshots'])
+      expect(
+        statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)),
+        action,
+      ).toBe(true);
+    for (const action of ['ec2:DeleteVolume', 'ec2:ModifyVolume', 'ec2:CreateTags', 'ec2:DeleteSnapshot'])
+      expect(
+        statementsFor(action).some((s) => list(s.Resource).includes(INSTANCE)),
+        action,
+      ).toBe(false);
   });
 
   it('conditions every mutating statement, except attach/detach on instances', () => {
     for (const s of policy.Statement.filter((x) => !list(x.Action).every((a) => a.startsWith('ec2:Describe')))) {
       if (list(s.Resource).every((r) => r === INSTANCE)) continue;
-      expect(conditionKeys(s).some((k) => k.endsWith(`/${TAG_CLUSTER}`)), s.Sid).toBe(true);
+      expect(
+        conditionKeys(s).some((k) => k.endsWith(`/${TAG_CLUSTER}`)),
+        s.Sid,
+      ).toBe(true);
     }
   });
 });

@@ -34,7 +34,12 @@ const node = podSpec(find(base, 'DaemonSet', 'plinth-node'));
 const CLUSTER_SCOPED = new Set(['CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'VolumeSnapshotClass', 'VolumeAttributesClass']);
 
 const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
-const arg = (c: Container, flag: string): string | undefined => c.args?.find((a) => a === flag || a.startsWith(`${flag}=`))?.split('=').slice(1).join('=');
+const arg = (c: Container, flag: string): string | undefined =>
+  c.args
+    ?.find((a) => a === flag || a.startsWith(`${flag}=`))
+    ?.split('=')
+    .slice(1)
+    .join('=');
 const mountOf = (c: Container, volume: string) => c.volumeMounts?.find((m) => m.name === volume);
 const volumeOf = (spec: PodSpec, name: string) => {
   const v = spec.volumes?.find((x) => x.name === name);
@@ -54,7 +59,20 @@ describe('the base manifests', () => {
       else expect(m.metadata.namespace, `${m.kind}/${m.metadata.name}`).toBe(NS);
     }
     const kinds = new Set(base.map((m) => m.kind));
-    for (const k of ['CSIDriver', 'Deployment', 'DaemonSet', 'StatefulSet', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'PodDisruptionBudget', 'NetworkPolicy'])
+    for (const k of [
+      'CSIDriver',
+      'Deployment',
+      'DaemonSet',
+      'StatefulSet',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
+    ])
       expect(kinds, k).toContain(k);
     expect(readText('infra/kubernetes/base/kustomization.yaml')).toMatch(/resources:\s*\n\s*- plinth\.yaml/);
   });
@@ -72,7 +90,15 @@ describe('the base manifests', () => {
   });
 
   it('run the controller pod with the controller, the admin API and the CSI sidecars', () => {
-    expect(controller.containers.map((c) => c.name).sort()).toEqual(['api', 'controller', 'csi-attacher', 'csi-provisioner', 'csi-resizer', 'csi-snapshotter', 'liveness-probe']);
+    expect(controller.containers.map((c) => c.name).sort()).toEqual([
+      'api',
+      'controller',
+      'csi-attacher',
+      'csi-provisioner',
+      'csi-resizer',
+      'csi-snapshotter',
+      'liveness-probe',
+    ]);
     expect(node.containers.map((c) => c.name).sort()).toEqual(['liveness-probe', 'node-agent', 'node-driver-registrar']);
   });
 
@@ -87,7 +113,10 @@ describe('the base manifests', () => {
         const c = container(spec, name);
         const names = (c.env ?? []).map((e) => e.name);
         const known = Object.keys(schema.shape);
-        expect(names.filter((n) => !known.includes(n)), `unknown variables in ${app}`).toEqual([]);
+        expect(
+          names.filter((n) => !known.includes(n)),
+          `unknown variables in ${app}`,
+        ).toEqual([]);
         expect(new Set(names).size, `duplicate variables in ${app}`).toBe(names.length);
         const parsed = schema.safeParse(effectiveEnv(c));
         expect(parsed.success, JSON.stringify(parsed.error)).toBe(true);
@@ -229,7 +258,10 @@ describe('the base manifests', () => {
       }
       // Bidirectional propagation is only legal for privileged containers; no other container has it.
       for (const c of node.containers.filter((x) => x !== agent))
-        expect(c.volumeMounts?.some((m) => m.mountPropagation === 'Bidirectional'), c.name).toBeFalsy();
+        expect(
+          c.volumeMounts?.some((m) => m.mountPropagation === 'Bidirectional'),
+          c.name,
+        ).toBeFalsy();
     });
 
     it('tolerates every taint and runs at node-critical priority', () => {
@@ -356,7 +388,9 @@ describe('the base manifests', () => {
 
     it('the controller’s ServiceAccount has exactly what its sidecars and the API need', () => {
       expect(controller.serviceAccountName).toBe('plinth-controller');
-      expect(grants(base, 'plinth-controller')).toEqual(union('csi-provisioner', 'csi-attacher', 'csi-resizer', 'csi-snapshotter', 'api', 'leader-election (namespaced)', 'capacity (namespaced)'));
+      expect(grants(base, 'plinth-controller')).toEqual(
+        union('csi-provisioner', 'csi-attacher', 'csi-resizer', 'csi-snapshotter', 'api', 'leader-election (namespaced)', 'capacity (namespaced)'),
+      );
       // Leases only in our namespace, through a Role.
       const leases = base.filter((d) => d.rules?.some((r) => r.resources.includes('leases')));
       expect(leases.map((d) => `${d.kind}/${d.metadata.namespace}`)).toEqual([`Role/${NS}`]);
@@ -408,7 +442,9 @@ describe('the overlays and examples', () => {
   const overlays = ['eks', 'k3s'];
 
   it.each(overlays)('%s: generates the Secrets the base reads, with the keys it reads, from files kept out of git', (o) => {
-    const k = loadYaml<{ resources: string[]; secretGenerator: { name: string; namespace: string; envs?: string[]; files?: string[] }[] }>(`infra/kubernetes/overlays/${o}/kustomization.yaml`);
+    const k = loadYaml<{ resources: string[]; secretGenerator: { name: string; namespace: string; envs?: string[]; files?: string[] }[] }>(
+      `infra/kubernetes/overlays/${o}/kustomization.yaml`,
+    );
     expect(k.resources).toContain('../../base');
     expect(readText(`infra/kubernetes/overlays/${o}/.gitignore`)).toMatch(/^secrets\/$/m);
     const gen = Object.fromEntries(k.secretGenerator.map((g) => [g.name, g]));

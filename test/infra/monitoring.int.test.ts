@@ -72,16 +72,33 @@ describe('the series infra/monitoring selects, on a live controller and node age
   it('exist, with the label values the rules match on', async () => {
     const c = ctl.controller;
     // A volume's life: pending attach and detach, EC2 calls by action, job runs, RPC codes.
-    const created = await callUnary(c, 'createVolume', createReq(`pvc-${cluster}-a`, { capacityRange: { requiredBytes: GiB, limitBytes: 0 }, parameters: { type: 'gp3' } }), { timeoutMs: 60_000 });
+    const created = await callUnary(
+      c,
+      'createVolume',
+      createReq(`pvc-${cluster}-a`, { capacityRange: { requiredBytes: GiB, limitBytes: 0 }, parameters: { type: 'gp3' } }),
+      { timeoutMs: 60_000 },
+    );
     const volumeId = created.volume!.volumeId;
-    await callUnary(c, 'controllerPublishVolume', { volumeId, nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+    await callUnary(
+      c,
+      'controllerPublishVolume',
+      { volumeId, nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} },
+      { timeoutMs: 60_000 },
+    );
     await callUnary(c, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, { timeoutMs: 60_000 });
     await callUnary(c, 'deleteVolume', { volumeId, secrets: {} }, { timeoutMs: 60_000 });
     expect((await codeOf(callUnary(c, 'createVolume', createReq(`pvc-${cluster}-bad`, { parameters: { fancy: '1' } })))).code).toBe(status.INVALID_ARGUMENT);
 
     // EC2 throttles every call: the read is retried until the budget runs out, each try counted as throttled.
     proxy.configure({ faults: { ...NO_FAULTS, throttle: 1 } });
-    const throttled = await codeOf(callUnary(c, 'validateVolumeCapabilities', { volumeId: 'vol-0123456789abcdef0', volumeCapabilities: [mountCap], volumeContext: {}, parameters: {}, secrets: {}, mutableParameters: {} }, { timeoutMs: 30_000 }));
+    const throttled = await codeOf(
+      callUnary(
+        c,
+        'validateVolumeCapabilities',
+        { volumeId: 'vol-0123456789abcdef0', volumeCapabilities: [mountCap], volumeContext: {}, parameters: {}, secrets: {}, mutableParameters: {} },
+        { timeoutMs: 30_000 },
+      ),
+    );
     expect(throttled.code).not.toBe(status.OK);
 
     // EC2 answers 5xx: a CreateVolume job fails (retryable) and is retried once EC2 is back.
@@ -99,7 +116,11 @@ describe('the series infra/monitoring selects, on a live controller and node age
 
     const nodeAddress = agent.agent.metrics!.address() as AddressInfo;
     const samples = [...(await scrape(controllerMetrics)), ...(await scrape(`127.0.0.1:${nodeAddress.port}`))];
-    expect(samples.find((s) => s.name === 'plinth_node_attach_limit')).toEqual({ name: 'plinth_node_attach_limit', labels: { node: 'node-a', instance_id: 'i-0123456789abcdef0' }, value: 25 });
+    expect(samples.find((s) => s.name === 'plinth_node_attach_limit')).toEqual({
+      name: 'plinth_node_attach_limit',
+      labels: { node: 'node-a', instance_id: 'i-0123456789abcdef0' },
+      value: 25,
+    });
 
     const checked = new Set<string>();
     const problems: string[] = [];

@@ -7,7 +7,17 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHelm, renderChart } from './helm.js';
 import { find, parseManifests, path, readText } from './manifests.js';
-import { DASHBOARD_FILE, EXTERNAL_SERIES, expressions, loadDashboard, loadRules, PROMETHEUS_RULE_FILE, RULES_FILE, selectors, type RuleGroup } from './monitoring.js';
+import {
+  DASHBOARD_FILE,
+  EXTERNAL_SERIES,
+  expressions,
+  loadDashboard,
+  loadRules,
+  PROMETHEUS_RULE_FILE,
+  RULES_FILE,
+  selectors,
+  type RuleGroup,
+} from './monitoring.js';
 
 let helm = '';
 beforeAll(async () => {
@@ -31,7 +41,16 @@ describe('infra/monitoring', () => {
   it('alerts on what an operator watches, each rule complete', () => {
     const rules = loadRules().flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert).sort()).toEqual(
-      ['PlinthAttachSlow', 'PlinthCSIErrors', 'PlinthDetachSlow', 'PlinthEC2Errors', 'PlinthEC2Throttled', 'PlinthJobsFailing', 'PlinthNodeNearAttachLimit', 'PlinthQueueBacklog'].sort(),
+      [
+        'PlinthAttachSlow',
+        'PlinthCSIErrors',
+        'PlinthDetachSlow',
+        'PlinthEC2Errors',
+        'PlinthEC2Throttled',
+        'PlinthJobsFailing',
+        'PlinthNodeNearAttachLimit',
+        'PlinthQueueBacklog',
+      ].sort(),
     );
     for (const r of rules) {
       expect(r.expr.trim(), r.alert).not.toBe('');
@@ -55,7 +74,8 @@ describe('infra/monitoring', () => {
     for (const { where, expr } of expressions()) {
       const sels = selectors(expr);
       expect(sels.length, where).toBeGreaterThan(0);
-      for (const s of sels) expect(s.metric.startsWith('plinth_') || s.metric.startsWith('aws_ebs_csi_') || s.metric in EXTERNAL_SERIES, `${where}: ${s.metric}`).toBe(true);
+      for (const s of sels)
+        expect(s.metric.startsWith('plinth_') || s.metric.startsWith('aws_ebs_csi_') || s.metric in EXTERNAL_SERIES, `${where}: ${s.metric}`).toBe(true);
     }
     expect(selectors('sum by (action) (rate(plinth_ec2_api_requests_total{outcome="throttled", action=~"Attach.*"}[5m]))')).toEqual([
       {
@@ -71,7 +91,11 @@ describe('infra/monitoring', () => {
   it('ships nothing by default; with monitoring.prometheusRule and monitoring.dashboard, the rules and the dashboard as they are here', async () => {
     expect((await renderChart(helm)).includes('PrometheusRule')).toBe(false);
     const docs = parseManifests(
-      await renderChart(helm, { 'monitoring.prometheusRule.enabled': true, 'monitoring.prometheusRule.labels': { release: 'prom' }, 'monitoring.dashboard.enabled': true }),
+      await renderChart(helm, {
+        'monitoring.prometheusRule.enabled': true,
+        'monitoring.prometheusRule.labels': { release: 'prom' },
+        'monitoring.dashboard.enabled': true,
+      }),
       'monitoring on',
     );
     const rule = find(docs, 'PrometheusRule', 'plinth');

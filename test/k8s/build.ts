@@ -46,12 +46,24 @@ const k8sLdflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/versi
   `-X ${p}.gitMinor=${K8S_MINOR}`,
   `-X ${p}.gitTreeState=clean`,
 ]);
-const sidecar = (name: string, module: string, version: string): Binary => ({ name, module, version, pkg: `${module}/cmd/${name}`, ldflags: [`-X main.version=${version}`] });
+const sidecar = (name: string, module: string, version: string): Binary => ({
+  name,
+  module,
+  version,
+  pkg: `${module}/cmd/${name}`,
+  ldflags: [`-X main.version=${version}`],
+});
 
 export const BINARIES: Binary[] = [
   { name: 'etcd', module: 'go.etcd.io/etcd/server/v3', version: 'v3.5.21', pkg: 'go.etcd.io/etcd/server/v3', ldflags: [] },
   { name: 'kube-apiserver', module: 'k8s.io/kubernetes', version: K8S_VERSION, pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', ldflags: k8sLdflags },
-  { name: 'kube-controller-manager', module: 'k8s.io/kubernetes', version: K8S_VERSION, pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', ldflags: k8sLdflags },
+  {
+    name: 'kube-controller-manager',
+    module: 'k8s.io/kubernetes',
+    version: K8S_VERSION,
+    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    ldflags: k8sLdflags,
+  },
   sidecar('csi-provisioner', 'github.com/kubernetes-csi/external-provisioner/v5', 'v5.3.0'),
   sidecar('csi-attacher', 'github.com/kubernetes-csi/external-attacher/v4', 'v4.12.0'),
   sidecar('csi-resizer', 'github.com/kubernetes-csi/external-resizer', 'v1.14.0'),
@@ -82,7 +94,15 @@ export function goEnv(): NodeJS.ProcessEnv {
   };
 }
 
-const stampOf = (b: Binary): string => JSON.stringify({ recipe: RECIPE, module: b.module, version: b.version, pkg: b.pkg, ldflags: b.ldflags, staging: b.module === 'k8s.io/kubernetes' ? STAGING_VERSION : undefined });
+const stampOf = (b: Binary): string =>
+  JSON.stringify({
+    recipe: RECIPE,
+    module: b.module,
+    version: b.version,
+    pkg: b.pkg,
+    ldflags: b.ldflags,
+    staging: b.module === 'k8s.io/kubernetes' ? STAGING_VERSION : undefined,
+  });
 
 async function cached(b: Binary): Promise<boolean> {
   const bin = join(binDir(), b.name);
@@ -153,7 +173,19 @@ async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
   const upstreamSum = await readFile(join(Dir, 'go.sum'), 'utf8').catch(() => '');
   await writeFile(join(src, 'go.sum'), upstreamSum);
   const modName = `plinth.local/k8s-build/${b.name}`;
-  await writeFile(join(src, 'go.mod'), [`module ${modName}`, '', 'go 1.24.0', '', `require ${b.module} ${b.version}`, '', ...(replaces.length ? ['replace (', ...replaces.map((r) => `\t${r}`), ')'] : []), ''].join('\n'));
+  await writeFile(
+    join(src, 'go.mod'),
+    [
+      `module ${modName}`,
+      '',
+      'go 1.24.0',
+      '',
+      `require ${b.module} ${b.version}`,
+      '',
+      ...(replaces.length ? ['replace (', ...replaces.map((r) => `\t${r}`), ')'] : []),
+      '',
+    ].join('\n'),
+  );
   // Resolve the package's import graph into go.mod/go.sum, then build it.
   await go(['get', `${b.pkg}@${b.version}`], src, log);
   const out = join(binDir(), `${b.name}.tmp`);
@@ -173,7 +205,8 @@ async function checkGo(): Promise<void> {
     throw new Error(`Go ≥ ${MIN_GO.join('.')} is needed to build the Kubernetes binaries (is \`go\` on PATH?): ${(e as Error).message}`, { cause: e });
   }
   const [, major = '0', minor = '0'] = /^go(\d+)\.(\d+)/.exec(out) ?? [];
-  if (Number(major) < MIN_GO[0] || (Number(major) === MIN_GO[0] && Number(minor) < MIN_GO[1])) throw new Error(`Go ≥ ${MIN_GO.join('.')} is needed to build the Kubernetes binaries; PATH has ${out}`);
+  if (Number(major) < MIN_GO[0] || (Number(major) === MIN_GO[0] && Number(minor) < MIN_GO[1]))
+    throw new Error(`Go ≥ ${MIN_GO.join('.')} is needed to build the Kubernetes binaries; PATH has ${out}`);
 }
 
 export interface BuildReport {
@@ -209,7 +242,10 @@ export async function ensureK8sBinaries(opts: { only?: string[]; log?: (m: strin
     log(`built ${b.name} in ${report.secs[b.name]?.toFixed(1)} s`);
   }
   report.totalSecs = (Date.now() - t0) / 1000;
-  if (report.built.length) log(`cold build: ${report.built.length} binaries in ${report.totalSecs.toFixed(1)} s (${report.built.map((n) => `${n} ${report.secs[n]?.toFixed(0)} s`).join(', ')})`);
+  if (report.built.length)
+    log(
+      `cold build: ${report.built.length} binaries in ${report.totalSecs.toFixed(1)} s (${report.built.map((n) => `${n} ${report.secs[n]?.toFixed(0)} s`).join(', ')})`,
+    );
   else log(`all ${wanted.length} binaries cached in ${binDir()} (checked in ${report.totalSecs.toFixed(1)} s)`);
   return report;
 }
@@ -217,7 +253,11 @@ export async function ensureK8sBinaries(opts: { only?: string[]; log?: (m: strin
 /** The Go proxy's copy of the snapshot CRDs (client/v8's config/crd/*.yaml), as file paths. */
 export async function snapshotCrdFiles(): Promise<string[]> {
   const { Dir } = await downloadModule(SNAPSHOT_CLIENT.module, SNAPSHOT_CLIENT.version);
-  const names = ['snapshot.storage.k8s.io_volumesnapshotclasses.yaml', 'snapshot.storage.k8s.io_volumesnapshotcontents.yaml', 'snapshot.storage.k8s.io_volumesnapshots.yaml'];
+  const names = [
+    'snapshot.storage.k8s.io_volumesnapshotclasses.yaml',
+    'snapshot.storage.k8s.io_volumesnapshotcontents.yaml',
+    'snapshot.storage.k8s.io_volumesnapshots.yaml',
+  ];
   return names.map((n) => join(Dir, 'config', 'crd', n));
 }
 

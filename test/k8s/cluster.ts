@@ -12,7 +12,12 @@ import { assertRunning, freePort, startProc, type Proc } from './procs.js';
 /** storage.k8s.io/v1beta1 VolumeAttributesClass is off by default in 1.33. */
 const FEATURE_GATES = 'VolumeAttributesClass=true';
 const RUNTIME_CONFIG = 'storage.k8s.io/v1beta1=true';
-const KCM_CONTROLLERS = ['persistentvolume-binder-controller', 'persistentvolume-expander-controller', 'persistentvolume-protection-controller', 'persistentvolumeclaim-protection-controller'];
+const KCM_CONTROLLERS = [
+  'persistentvolume-binder-controller',
+  'persistentvolume-expander-controller',
+  'persistentvolume-protection-controller',
+  'persistentvolumeclaim-protection-controller',
+];
 
 export interface ControlPlane {
   server: string;

@@ -8,7 +8,15 @@ import { readFileSync } from 'node:fs';
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    [k: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -56,21 +64,33 @@ export class Kube {
     const url = new URL(path, this.server);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
-      const req = request(url, { method, agent: this.agent, headers: { accept: 'application/json', ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}) }, timeout: 30_000 }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) return reject(new KubeError(status, method, path, text));
-          if (!String(res.headers['content-type']).includes('json')) return resolve(text as T);
-          try {
-            resolve((text ? JSON.parse(text) : undefined) as T);
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-          }
-        });
-      });
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          headers: {
+            accept: 'application/json',
+            ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
+          },
+          timeout: 30_000,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) return reject(new KubeError(status, method, path, text));
+            if (!String(res.headers['content-type']).includes('json')) return resolve(text as T);
+            try {
+              resolve((text ? JSON.parse(text) : undefined) as T);
+            } catch (e) {
+              reject(e instanceof Error ? e : new Error(String(e)));
+            }
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
       req.on('error', reject);
       if (payload !== undefined) req.write(payload);
@@ -151,7 +171,11 @@ export class Fatal extends Error {}
  * Polls `check` until it returns a value other than undefined; the error names what was awaited and the last state
  * seen. Errors `check` throws are retried until the timeout, except a Fatal, which ends the wait at once.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, opts: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> } = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const end = Date.now() + timeoutMs;
   let lastErr: unknown;
@@ -165,7 +189,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
     if (Date.now() > end) {
       const state = opts.describe ? await opts.describe().catch((e: unknown) => `(could not describe: ${(e as Error).message})`) : '';
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? `; last error: ${(lastErr as Error).message}` : ''}${state ? `\n${state}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? `; last error: ${(lastErr as Error).message}` : ''}${state ? `\n${state}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
   }

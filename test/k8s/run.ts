@@ -167,8 +167,19 @@ interface Ctx {
   check(): void;
 }
 
-type Pvc = KubeObject & { spec: { volumeName?: string; resources: { requests: { storage: string } } }; status?: { phase?: string; capacity?: { storage?: string } } };
-type Pv = KubeObject & { spec: { capacity: { storage: string }; csi?: { volumeHandle: string; driver: string }; persistentVolumeReclaimPolicy: string; nodeAffinity?: { required?: { nodeSelectorTerms: { matchExpressions?: { key: string; values: string[] }[] }[] } } }; status?: { phase?: string } };
+type Pvc = KubeObject & {
+  spec: { volumeName?: string; resources: { requests: { storage: string } } };
+  status?: { phase?: string; capacity?: { storage?: string } };
+};
+type Pv = KubeObject & {
+  spec: {
+    capacity: { storage: string };
+    csi?: { volumeHandle: string; driver: string };
+    persistentVolumeReclaimPolicy: string;
+    nodeAffinity?: { required?: { nodeSelectorTerms: { matchExpressions?: { key: string; values: string[] }[] }[] } };
+  };
+  status?: { phase?: string };
+};
 type Va = KubeObject & { status?: { attached?: boolean; attachError?: { message?: string }; detachError?: { message?: string } } };
 type Snap = KubeObject & { status?: { readyToUse?: boolean; boundVolumeSnapshotContentName?: string; error?: { message?: string } } };
 type Content = KubeObject & { status?: { snapshotHandle?: string; readyToUse?: boolean } };
@@ -182,15 +193,24 @@ function pvc(c: Ctx, name: string, sc: string, size: string, extra: { annotation
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name, namespace: c.ns, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-    spec: { accessModes: ['ReadWriteOnce'], storageClassName: sc, resources: { requests: { storage: size } }, ...(extra.dataSource ? { dataSource: extra.dataSource } : {}) },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: sc,
+      resources: { requests: { storage: size } },
+      ...(extra.dataSource ? { dataSource: extra.dataSource } : {}),
+    },
   };
 }
 
 /** Events about an object, for failure messages. */
 async function eventsOf(c: Ctx, name: string): Promise<string> {
-  const list = await c.kube.get<{ items: { involvedObject: { name: string }; reason: string; message: string; source?: { component?: string } }[] }>(`/api/v1/namespaces/${c.ns}/events`);
+  const list = await c.kube.get<{ items: { involvedObject: { name: string }; reason: string; message: string; source?: { component?: string } }[] }>(
+    `/api/v1/namespaces/${c.ns}/events`,
+  );
   const mine = list.items.filter((e) => e.involvedObject.name === name);
-  return mine.length ? `events of ${name}:\n${mine.map((e) => `  ${e.reason} (${e.source?.component ?? '?'}): ${e.message}`).join('\n')}` : `no events for ${name}`;
+  return mine.length
+    ? `events of ${name}:\n${mine.map((e) => `  ${e.reason} (${e.source?.component ?? '?'}): ${e.message}`).join('\n')}`
+    : `no events for ${name}`;
 }
 
 async function boundPv(c: Ctx, claim: string, timeoutMs = 90_000): Promise<Pv> {
@@ -213,7 +233,9 @@ function volumeIdOf(pv: Pv): string {
 }
 
 function zonesOf(pv: Pv): string[] {
-  return (pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []).flatMap((t) => (t.matchExpressions ?? []).filter((e) => e.key === 'topology.kubernetes.io/zone').flatMap((e) => e.values));
+  return (pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []).flatMap((t) =>
+    (t.matchExpressions ?? []).filter((e) => e.key === 'topology.kubernetes.io/zone').flatMap((e) => e.values),
+  );
 }
 
 async function expectVolume(c: Ctx, id: string, want: { sizeGiB?: number; state?: string; snapshotId?: string }): Promise<void> {
@@ -223,7 +245,8 @@ async function expectVolume(c: Ctx, id: string, want: { sizeGiB?: number; state?
   if (tag !== c.clusterId) throw new Error(`EC2 volume ${id} has ${TAG_CLUSTER}=${tag}, want ${c.clusterId}`);
   if (want.sizeGiB !== undefined && v.Size !== want.sizeGiB) throw new Error(`EC2 volume ${id} is ${v.Size} GiB, want ${want.sizeGiB}`);
   if (want.state && v.State !== want.state) throw new Error(`EC2 volume ${id} is ${v.State}, want ${want.state}`);
-  if (want.snapshotId && v.SnapshotId !== want.snapshotId) throw new Error(`EC2 volume ${id} was created from ${v.SnapshotId ?? 'no snapshot'}, want ${want.snapshotId}`);
+  if (want.snapshotId && v.SnapshotId !== want.snapshotId)
+    throw new Error(`EC2 volume ${id} was created from ${v.SnapshotId ?? 'no snapshot'}, want ${want.snapshotId}`);
 }
 
 /** The flows, in order; each names its steps and measures each from apply to the expected state. */
@@ -235,21 +258,30 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
   };
   return {
     capacity: () =>
-      step(`CSIStorageCapacity for ${SC.wffc} in ${c.stack.zone} (timed from csi-provisioner's start)`, async () => {
-        if (!c.storageCapacity) throw new Error('the chart renders the CSIDriver with storageCapacity false: no capacity to check');
-        if (!c.capabilities.includes('GET_CAPACITY')) throw new Error('the chart turns on capacity tracking (CSIDriver storageCapacity: true, --enable-capacity) but the controller does not advertise GET_CAPACITY');
-        type Cap = { storageClassName: string; capacity?: string; nodeTopology?: { matchLabels?: Record<string, string> } };
-        const found = await waitFor(
-          `a CSIStorageCapacity of ${SC.wffc} for ${c.stack.zone}`,
-          async () => {
-            c.check();
-            const list = await c.kube.get<{ items: Cap[] }>('/apis/storage.k8s.io/v1/csistoragecapacities');
-            return list.items.find((x) => x.storageClassName === SC.wffc && x.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone'] === c.stack.zone && x.capacity);
-          },
-          { timeoutMs: 90_000 },
-        );
-        log(`capacity: ${SC.wffc} in ${c.stack.zone}: ${found.capacity}`);
-      }, c.sidecarsStarted),
+      step(
+        `CSIStorageCapacity for ${SC.wffc} in ${c.stack.zone} (timed from csi-provisioner's start)`,
+        async () => {
+          if (!c.storageCapacity) throw new Error('the chart renders the CSIDriver with storageCapacity false: no capacity to check');
+          if (!c.capabilities.includes('GET_CAPACITY'))
+            throw new Error(
+              'the chart turns on capacity tracking (CSIDriver storageCapacity: true, --enable-capacity) but the controller does not advertise GET_CAPACITY',
+            );
+          type Cap = { storageClassName: string; capacity?: string; nodeTopology?: { matchLabels?: Record<string, string> } };
+          const found = await waitFor(
+            `a CSIStorageCapacity of ${SC.wffc} for ${c.stack.zone}`,
+            async () => {
+              c.check();
+              const list = await c.kube.get<{ items: Cap[] }>('/apis/storage.k8s.io/v1/csistoragecapacities');
+              return list.items.find(
+                (x) => x.storageClassName === SC.wffc && x.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone'] === c.stack.zone && x.capacity,
+              );
+            },
+            { timeoutMs: 90_000 },
+          );
+          log(`capacity: ${SC.wffc} in ${c.stack.zone}: ${found.capacity}`);
+        },
+        c.sidecarsStarted,
+      ),
 
     immediate: () =>
       step('PVC (Immediate) → PV Bound', async () => {
@@ -263,15 +295,19 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
     wffc: async () => {
       await step('PVC (WaitForFirstConsumer) stays Pending without a selected node', async () => {
         await c.kube.create(pvc(c, 'data-wffc', SC.wffc, '1Gi'));
-        await waitFor('a WaitForFirstConsumer event', async () => ((await eventsOf(c, 'data-wffc')).includes('WaitForFirstConsumer') ? true : undefined), { timeoutMs: 30_000 });
+        await waitFor('a WaitForFirstConsumer event', async () => ((await eventsOf(c, 'data-wffc')).includes('WaitForFirstConsumer') ? true : undefined), {
+          timeoutMs: 30_000,
+        });
         const p = await c.kube.get<Pvc>(pvcPath(c, 'data-wffc'));
-        if (p.status?.phase !== 'Pending' || p.spec.volumeName) throw new Error(`PVC data-wffc is ${p.status?.phase} (volume ${p.spec.volumeName}) before any node was selected`);
+        if (p.status?.phase !== 'Pending' || p.spec.volumeName)
+          throw new Error(`PVC data-wffc is ${p.status?.phase} (volume ${p.spec.volumeName}) before any node was selected`);
       });
       await step(`selected-node annotation → PV Bound in ${c.stack.zone}`, async () => {
         await c.kube.merge(pvcPath(c, 'data-wffc'), { metadata: { annotations: { [SELECTED_NODE]: c.nodeName } } });
         const pv = await boundPv(c, 'data-wffc');
         const zones = zonesOf(pv);
-        if (!zones.includes(c.stack.zone)) throw new Error(`PV ${pv.metadata.name} node affinity zones ${JSON.stringify(zones)} lack the selected node's ${c.stack.zone}`);
+        if (!zones.includes(c.stack.zone))
+          throw new Error(`PV ${pv.metadata.name} node affinity zones ${JSON.stringify(zones)} lack the selected node's ${c.stack.zone}`);
         await expectVolume(c, volumeIdOf(pv), { sizeGiB: 1 });
         const v = await volumeById(c.ec2, volumeIdOf(pv));
         if (v?.AvailabilityZone !== c.stack.zone) throw new Error(`EC2 volume is in ${v?.AvailabilityZone}, want ${c.stack.zone}`);
@@ -287,14 +323,24 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       const describe = async (): Promise<string> => JSON.stringify((await c.kube.find<Va>(path))?.status ?? 'gone');
       await step('VolumeAttachment → status.attached true', async () => {
         c.check();
-        await c.kube.create({ apiVersion: 'storage.k8s.io/v1', kind: 'VolumeAttachment', metadata: { name }, spec: { attacher: c.driver, nodeName: c.nodeName, source: { persistentVolumeName: pv.metadata.name } } });
-        await waitFor(`VolumeAttachment ${name} attached`, async () => ((await c.kube.get<Va>(path)).status?.attached ? true : undefined), { timeoutMs: 90_000, describe });
+        await c.kube.create({
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'VolumeAttachment',
+          metadata: { name },
+          spec: { attacher: c.driver, nodeName: c.nodeName, source: { persistentVolumeName: pv.metadata.name } },
+        });
+        await waitFor(`VolumeAttachment ${name} attached`, async () => ((await c.kube.get<Va>(path)).status?.attached ? true : undefined), {
+          timeoutMs: 90_000,
+          describe,
+        });
         await expectVolume(c, vol, { state: 'in-use' });
       });
       await step('VolumeAttachment deleted → detached and gone', async () => {
         await c.kube.delete(path);
         await waitFor(`VolumeAttachment ${name} gone`, async () => ((await c.kube.find(path)) ? undefined : true), { timeoutMs: 90_000, describe });
-        await waitFor(`EC2 volume ${vol} available`, async () => ((await volumeById(c.ec2, vol))?.State === 'available' ? true : undefined), { timeoutMs: 30_000 });
+        await waitFor(`EC2 volume ${vol} available`, async () => ((await volumeById(c.ec2, vol))?.State === 'available' ? true : undefined), {
+          timeoutMs: 30_000,
+        });
       });
     },
 
@@ -302,7 +348,11 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       step('PVC 1Gi → 2Gi: PV capacity grows', async () => {
         const pv = needPv1();
         await c.kube.merge(pvcPath(c, 'data-immediate'), { spec: { resources: { requests: { storage: '2Gi' } } } });
-        await waitFor(`PV ${pv.metadata.name} capacity 2Gi`, async () => ((await c.kube.get<Pv>(pvPath(pv.metadata.name))).spec.capacity.storage === '2Gi' ? true : undefined), { timeoutMs: 90_000, describe: () => eventsOf(c, 'data-immediate') });
+        await waitFor(
+          `PV ${pv.metadata.name} capacity 2Gi`,
+          async () => ((await c.kube.get<Pv>(pvPath(pv.metadata.name))).spec.capacity.storage === '2Gi' ? true : undefined),
+          { timeoutMs: 90_000, describe: () => eventsOf(c, 'data-immediate') },
+        );
         await expectVolume(c, volumeIdOf(pv), { sizeGiB: 2 });
       }),
 
@@ -310,9 +360,15 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       const pv = needPv1();
       let snapshotId = '';
       await step('VolumeSnapshot → readyToUse', async () => {
-        if (!c.capabilities.includes('CREATE_DELETE_SNAPSHOT')) throw new Error('the controller does not advertise CREATE_DELETE_SNAPSHOT (csi-snapshotter exits at start against it)');
+        if (!c.capabilities.includes('CREATE_DELETE_SNAPSHOT'))
+          throw new Error('the controller does not advertise CREATE_DELETE_SNAPSHOT (csi-snapshotter exits at start against it)');
         assertRunning(c.procs['csi-snapshotter']!);
-        await c.kube.create({ apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: { name: 'snap-1', namespace: c.ns }, spec: { volumeSnapshotClassName: SNAP_CLASS, source: { persistentVolumeClaimName: 'data-immediate' } } });
+        await c.kube.create({
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: { name: 'snap-1', namespace: c.ns },
+          spec: { volumeSnapshotClassName: SNAP_CLASS, source: { persistentVolumeClaimName: 'data-immediate' } },
+        });
         const snap = await waitFor(
           'VolumeSnapshot snap-1 readyToUse',
           async () => {
@@ -321,7 +377,10 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
             const s = await c.kube.get<Snap>(snapPath(c, 'snap-1'));
             return s.status?.readyToUse ? s : undefined;
           },
-          { timeoutMs: 120_000, describe: async () => `${JSON.stringify((await c.kube.find<Snap>(snapPath(c, 'snap-1')))?.status)}\n${await eventsOf(c, 'snap-1')}` },
+          {
+            timeoutMs: 120_000,
+            describe: async () => `${JSON.stringify((await c.kube.find<Snap>(snapPath(c, 'snap-1')))?.status)}\n${await eventsOf(c, 'snap-1')}`,
+          },
         );
         const content = await c.kube.get<Content>(`/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${snap.status?.boundVolumeSnapshotContentName}`);
         snapshotId = content.status?.snapshotHandle ?? '';
@@ -330,7 +389,9 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         if (s?.VolumeId !== volumeIdOf(pv)) throw new Error(`EC2 snapshot ${snapshotId} is of ${s?.VolumeId}, want ${volumeIdOf(pv)}`);
       });
       await step('restore: PVC from the snapshot → PV Bound', async () => {
-        await c.kube.create(pvc(c, 'data-restored', SC.immediate, '2Gi', { dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'snap-1' } }));
+        await c.kube.create(
+          pvc(c, 'data-restored', SC.immediate, '2Gi', { dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'snap-1' } }),
+        );
         const restored = await boundPv(c, 'data-restored', 120_000);
         await expectVolume(c, volumeIdOf(restored), { snapshotId, sizeGiB: 2 });
       });
@@ -338,7 +399,11 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         const snap = await c.kube.get<Snap>(snapPath(c, 'snap-1'));
         const contentName = snap.status?.boundVolumeSnapshotContentName ?? '';
         await c.kube.delete(snapPath(c, 'snap-1'));
-        await waitFor(`VolumeSnapshotContent ${contentName} gone`, async () => ((await c.kube.find(`/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${contentName}`)) ? undefined : true), { timeoutMs: 90_000 });
+        await waitFor(
+          `VolumeSnapshotContent ${contentName} gone`,
+          async () => ((await c.kube.find(`/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${contentName}`)) ? undefined : true),
+          { timeoutMs: 90_000 },
+        );
         await waitFor(
           `EC2 snapshot ${snapshotId} gone`,
           async () => {
@@ -358,7 +423,13 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       const fast = c.fastVac;
       let vol = '';
       await step(`PVC with VolumeAttributesClass ${BASE_VAC} → PV Bound, gp3 3000 IOPS / 125 MiB/s`, async () => {
-        await c.kube.apply({ apiVersion: 'storage.k8s.io/v1beta1', kind: 'VolumeAttributesClass', metadata: { name: BASE_VAC }, driverName: c.driver, parameters: { type: 'gp3', iops: '3000', throughput: '125' } });
+        await c.kube.apply({
+          apiVersion: 'storage.k8s.io/v1beta1',
+          kind: 'VolumeAttributesClass',
+          metadata: { name: BASE_VAC },
+          driverName: c.driver,
+          parameters: { type: 'gp3', iops: '3000', throughput: '125' },
+        });
         const claim = pvc(c, 'data-vac', SC.immediate, '20Gi');
         (claim.spec as Record<string, unknown>).volumeAttributesClassName = BASE_VAC;
         await c.kube.create(claim);
@@ -380,7 +451,10 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
             const v = await volumeById(c.ec2, vol);
             return v?.Iops === want.iops && v.Throughput === want.throughput ? true : undefined;
           },
-          { timeoutMs: 120_000, describe: async () => `${JSON.stringify((await c.kube.find<Pvc>(pvcPath(c, 'data-vac')))?.status)}\n${await eventsOf(c, 'data-vac')}` },
+          {
+            timeoutMs: 120_000,
+            describe: async () => `${JSON.stringify((await c.kube.find<Pvc>(pvcPath(c, 'data-vac')))?.status)}\n${await eventsOf(c, 'data-vac')}`,
+          },
         );
       });
     },
@@ -393,7 +467,10 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         const vol = volumeIdOf(pv);
         await step(`delete PVC ${claim} (reclaimPolicy Delete) → PV and EC2 volume gone`, async () => {
           await c.kube.delete(pvcPath(c, claim));
-          await waitFor(`PV ${pv.metadata.name} gone`, async () => ((await c.kube.find(pvPath(pv.metadata.name))) ? undefined : true), { timeoutMs: 90_000, describe: async () => JSON.stringify((await c.kube.find<Pv>(pvPath(pv.metadata.name)))?.status) });
+          await waitFor(`PV ${pv.metadata.name} gone`, async () => ((await c.kube.find(pvPath(pv.metadata.name))) ? undefined : true), {
+            timeoutMs: 90_000,
+            describe: async () => JSON.stringify((await c.kube.find<Pv>(pvPath(pv.metadata.name)))?.status),
+          });
           await waitFor(`EC2 volume ${vol} gone`, async () => ((await volumeById(c.ec2, vol)) ? undefined : true), { timeoutMs: 30_000 });
         });
       }
@@ -411,7 +488,9 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       const vol = volumeIdOf(pv);
       await step('delete PVC (Retain) → PV Released, EC2 volume kept', async () => {
         await c.kube.delete(pvcPath(c, 'data-retain'));
-        await waitFor(`PV ${name} Released`, async () => ((await c.kube.get<Pv>(pvPath(name))).status?.phase === 'Released' ? true : undefined), { timeoutMs: 60_000 });
+        await waitFor(`PV ${name} Released`, async () => ((await c.kube.get<Pv>(pvPath(name))).status?.phase === 'Released' ? true : undefined), {
+          timeoutMs: 60_000,
+        });
         // Give a wrongly deleting provisioner time to act before checking the volume is still there.
         await new Promise((r) => setTimeout(r, 3000));
         await expectVolume(c, vol, { state: 'available' });
@@ -475,7 +554,9 @@ async function main(): Promise<number> {
     }
     for (const n of ['volumesnapshotclasses', 'volumesnapshotcontents', 'volumesnapshots']) {
       await waitFor(`CRD ${n} Established`, async () => {
-        const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}.snapshot.storage.k8s.io`);
+        const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+          `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}.snapshot.storage.k8s.io`,
+        );
         return crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
       });
     }
@@ -507,7 +588,12 @@ async function main(): Promise<number> {
       await kube.apply(beta);
       fastVac = { name: vac.metadata.name, parameters: (vac.parameters ?? {}) as Record<string, string> };
     }
-    results.push({ flow: 'chart', step: `helm template + server-side dry-run of ${rendered.length + base.length + exampleObjs.length} objects`, secs: secs(t), ok: true });
+    results.push({
+      flow: 'chart',
+      step: `helm template + server-side dry-run of ${rendered.length + base.length + exampleObjs.length} objects`,
+      secs: secs(t),
+      ok: true,
+    });
 
     const csiDriver = rendered.find((o) => o.kind === 'CSIDriver');
     if (!csiDriver) throw new Error('the chart rendered no CSIDriver');
@@ -519,7 +605,10 @@ async function main(): Promise<number> {
     // Plinth: controller and node agent on the stack.
     host = await createFakeHost();
     redisUrl = await freshRedis(stack.redisUrl, REDIS_DB);
-    controller = await startController(testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: stack.ec2Endpoint, cluster: clusterId }), { endpoint: `unix://${join(runDir, 'controller.sock')}` });
+    controller = await startController(
+      testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: stack.ec2Endpoint, cluster: clusterId }),
+      { endpoint: `unix://${join(runDir, 'controller.sock')}` },
+    );
     node = await startNodeAgent(`unix://${join(runDir, 'node.sock')}`, {
       REDIS_URL: redisUrl,
       EC2_ENDPOINT: stack.ec2Endpoint,
@@ -543,12 +632,26 @@ async function main(): Promise<number> {
     const info = await callUnary(nodeClient, 'nodeGetInfo', {});
     nodeClient.close();
     const segments = info.accessibleTopology?.segments ?? {};
-    await kube.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', ...segments } }, spec: { providerID: `aws:///${stack.zone}/${info.nodeId}` } });
+    await kube.create({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', ...segments } },
+      spec: { providerID: `aws:///${stack.zone}/${info.nodeId}` },
+    });
     await kube.create({
       apiVersion: 'storage.k8s.io/v1',
       kind: 'CSINode',
       metadata: { name: NODE_NAME },
-      spec: { drivers: [{ name: driver, nodeID: info.nodeId, topologyKeys: Object.keys(segments), ...(info.maxVolumesPerNode ? { allocatable: { count: info.maxVolumesPerNode } } : {}) }] },
+      spec: {
+        drivers: [
+          {
+            name: driver,
+            nodeID: info.nodeId,
+            topologyKeys: Object.keys(segments),
+            ...(info.maxVolumesPerNode ? { allocatable: { count: info.maxVolumesPerNode } } : {}),
+          },
+        ],
+      },
     });
     log(`Node ${NODE_NAME}: CSINode ${driver} nodeID ${info.nodeId}, topology ${JSON.stringify(segments)}, attach limit ${info.maxVolumesPerNode}`);
 
@@ -563,9 +666,16 @@ async function main(): Promise<number> {
       if (!ctr?.args) throw new Error(`the chart's controller Deployment has no ${name} container`);
       const { args: sidecarArgs, env, changed } = asLocalProcess(ctr, socket, deployment?.metadata.namespace ?? 'kube-system');
       for (const c of changed) notes.push(`${name}: ${c}`);
-      sidecars.push(startProc(name, join(binDir(), name), [...sidecarArgs, `--kubeconfig=${cp.kubeconfig}`], { logDir: LOG_DIR, env: { ...sidecarEnv, ...env } }));
+      sidecars.push(
+        startProc(name, join(binDir(), name), [...sidecarArgs, `--kubeconfig=${cp.kubeconfig}`], { logDir: LOG_DIR, env: { ...sidecarEnv, ...env } }),
+      );
     }
-    sidecars.push(startProc('snapshot-controller', join(binDir(), 'snapshot-controller'), [`--kubeconfig=${cp.kubeconfig}`, '--leader-election=false', '--v=2'], { logDir: LOG_DIR, env: sidecarEnv }));
+    sidecars.push(
+      startProc('snapshot-controller', join(binDir(), 'snapshot-controller'), [`--kubeconfig=${cp.kubeconfig}`, '--leader-election=false', '--v=2'], {
+        logDir: LOG_DIR,
+        env: sidecarEnv,
+      }),
+    );
     await new Promise((r) => setTimeout(r, 2000));
     const procs = Object.fromEntries(sidecars.map((p) => [p.name, p]));
     const core = sidecars.filter((p) => p.name !== 'csi-snapshotter');
@@ -581,7 +691,21 @@ async function main(): Promise<number> {
 
     // The flows.
     const storageCapacity = (csiDriver.spec as { storageCapacity?: boolean } | undefined)?.storageCapacity === true;
-    const ctx: Ctx = { kube, ec2, ns, driver, nodeName: NODE_NAME, stack, clusterId, procs, capabilities: capNames, sidecarsStarted, storageCapacity, fastVac, check };
+    const ctx: Ctx = {
+      kube,
+      ec2,
+      ns,
+      driver,
+      nodeName: NODE_NAME,
+      stack,
+      clusterId,
+      procs,
+      capabilities: capNames,
+      sidecarsStarted,
+      storageCapacity,
+      fastVac,
+      check,
+    };
     let current = '';
     const step = async (label: string, fn: () => Promise<void>, since?: number): Promise<void> => {
       if (interrupted) throw new Error('interrupted');
@@ -654,10 +778,15 @@ async function main(): Promise<number> {
 
   // The report.
   console.log('');
-  const built = build.built.length ? `cold build ${build.totalSecs.toFixed(1)} s (${build.built.map((n) => `${n} ${build.secs[n]?.toFixed(1)} s`).join(', ')})` : `binaries cached (${binDir()})`;
+  const built = build.built.length
+    ? `cold build ${build.totalSecs.toFixed(1)} s (${build.built.map((n) => `${n} ${build.secs[n]?.toFixed(1)} s`).join(', ')})`
+    : `binaries cached (${binDir()})`;
   log(built);
   log('flow timings (apply → expected state):');
-  for (const r of results) console.log(`  ${r.ok ? 'PASS' : 'FAIL'}  ${r.secs.toFixed(2).padStart(7)} s  ${r.flow.padEnd(10)} ${r.step}${r.error ? `\n          ${r.error.split('\n').join('\n          ')}` : ''}`);
+  for (const r of results)
+    console.log(
+      `  ${r.ok ? 'PASS' : 'FAIL'}  ${r.secs.toFixed(2).padStart(7)} s  ${r.flow.padEnd(10)} ${r.step}${r.error ? `\n          ${r.error.split('\n').join('\n          ')}` : ''}`,
+    );
   for (const n of notes) log(`note: ${n}`);
   log(`wall time ${secs(t0).toFixed(1)} s; process logs in ${LOG_DIR}`);
   const passed = results.filter((r) => r.ok).length;

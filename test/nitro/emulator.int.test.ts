@@ -63,7 +63,9 @@ describe('emulated Nitro host', () => {
     await nitro.sync();
   };
   const newVolume = async (size: number, snapshotId?: string): Promise<string> => {
-    const v = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: size, VolumeType: 'gp3', ...(snapshotId ? { SnapshotId: snapshotId } : {}) }));
+    const v = await ec2.send(
+      new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: size, VolumeType: 'gp3', ...(snapshotId ? { SnapshotId: snapshotId } : {}) }),
+    );
     const id = v.VolumeId!;
     created.push(id);
     await until(`${id} available`, async () => (await volumeById(ec2, id))?.State === 'available');

@@ -43,7 +43,12 @@ const log = (m: string): void => console.log(`[sanity] ${m}`);
 /** Whether a failed csi-sanity run failed only on connecting (one failure, in a BeforeEach, "Connection timed out"). */
 function onlyConnectRace(output: string): boolean {
   const fails = output.split('\n').filter((l) => /^\s*\[FAIL\]/.test(l));
-  return /FAIL! -- \d+ Passed \| 1 Failed/.test(output) && output.includes('Connection timed out') && fails.length > 0 && fails.every((l) => l.includes('[BeforeEach]'));
+  return (
+    /FAIL! -- \d+ Passed \| 1 Failed/.test(output) &&
+    output.includes('Connection timed out') &&
+    fails.length > 0 &&
+    fails.every((l) => l.includes('[BeforeEach]'))
+  );
 }
 
 /** Runs csi-sanity with output passed through; resolves with its exit code and the summary lines. */
@@ -153,7 +158,9 @@ async function main(): Promise<number> {
         // csi-test v5.4.0's utils.Connect waits for a state change *after* reading the state, so a connection that
         // turns READY in between is never seen and it gives up after 60 s, failing the first spec's BeforeEach.
         // That is csi-sanity's flake, not the driver's: run the pass once more, and say so.
-        log(`csi-sanity, ${accessType} volumes: the only failure is csi-test's own connect race ("Connection timed out" before any RPC); running the pass again`);
+        log(
+          `csi-sanity, ${accessType} volumes: the only failure is csi-test's own connect race ("Connection timed out" before any RPC); running the pass again`,
+        );
         summaries.push(`${accessType}: first attempt hit csi-test's connect race (${res.summary.join(' ') || 'no summary'}); rerun below`);
         res = await runCsiSanity(bin, args, (c) => (sanity = c));
       }

@@ -1,4 +1,13 @@
-import { DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, DetachVolumeCommand, type EC2Client, type Snapshot, type Volume } from '@aws-sdk/client-ec2';
+import {
+  DeleteSnapshotCommand,
+  DeleteVolumeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  type EC2Client,
+  type Snapshot,
+  type Volume,
+} from '@aws-sdk/client-ec2';
 import { TAG_CLUSTER } from '@plinth/cloud';
 
 const live = (v: Volume): boolean => v.State !== 'deleting' && v.State !== 'deleted';

@@ -52,7 +52,16 @@ proxy.onAnswer = (action, params, ok) => {
   for (const [k, v] of params) if (k.endsWith('.Key') && v === 'CSIVolumeName') created.push(params.get(k.replace(/Key$/, 'Value')) ?? '?');
 };
 const redisUrl = await freshRedis(stack.redisUrl, 8);
-const env = { REDIS_URL: redisUrl, AWS_REGION: stack.region, EC2_ENDPOINT: proxy.endpoint, PLINTH_CLUSTER_ID: cluster, DEFAULT_ZONE: stack.zone, LOG_LEVEL: 'warn', EC2_RATE_LIMIT_DISABLED: 'true', EC2_POLL_INTERVAL_MS: '500' };
+const env = {
+  REDIS_URL: redisUrl,
+  AWS_REGION: stack.region,
+  EC2_ENDPOINT: proxy.endpoint,
+  PLINTH_CLUSTER_ID: cluster,
+  DEFAULT_ZONE: stack.zone,
+  LOG_LEVEL: 'warn',
+  EC2_RATE_LIMIT_DISABLED: 'true',
+  EC2_POLL_INTERVAL_MS: '500',
+};
 const endpoint = `unix://${join(mkdtempSync(join(tmpdir(), 'plinth-soak-')), 'csi.sock')}`;
 const ctl = await startController(env, { endpoint });
 const client = new ControllerClient(endpoint, credentials.createInsecure());
@@ -97,7 +106,9 @@ const header = '   min  lifecycles  lost  ctl RSS MiB  redis MiB   keys  job rec
 const row = (s: Sample) =>
   `${pad((s.t / 60).toFixed(1), 6)}  ${pad(s.lifecycles, 10)}  ${pad(s.lost, 4)}  ${pad(s.rssMiB.toFixed(1), 11)}  ${pad(s.redisMiB.toFixed(2), 9)}  ${pad(s.keys, 5)}  ${pad(s.jobRecords, 11)}  ${pad(s.ec2Calls, 9)}`;
 
-console.log(`soak: ${minutes} min of lifecycles at concurrency ${C} through the controller behind the EC2 fault proxy (EC2-like delays); a sample every ${every} s`);
+console.log(
+  `soak: ${minutes} min of lifecycles at concurrency ${C} through the controller behind the EC2 fault proxy (EC2-like delays); a sample every ${every} s`,
+);
 console.log(header);
 const t0 = performance.now();
 const until = t0 + minutes * 60_000;
@@ -142,10 +153,15 @@ const growth = metrics.map(([name, f, limit]) => {
 });
 const minutesRun = (last.t / 60).toFixed(1);
 const rate = (totals.finished / (last.t / 60)).toFixed(1);
-console.log(`\nsoak: ${totals.finished} lifecycles in ${minutesRun} min (${rate}/min), ${totals.lost.length} lost, retries by code ${JSON.stringify(totals.retries)}, ${last.ec2Calls} EC2 calls (${(last.ec2Calls / Math.max(1, totals.finished)).toFixed(2)} per lifecycle)`);
+console.log(
+  `\nsoak: ${totals.finished} lifecycles in ${minutesRun} min (${rate}/min), ${totals.lost.length} lost, retries by code ${JSON.stringify(totals.retries)}, ${last.ec2Calls} EC2 calls (${(last.ec2Calls / Math.max(1, totals.finished)).toFixed(2)} per lifecycle)`,
+);
 for (const l of totals.lost.slice(0, 5)) console.log(`  lost ${l.name}: ${l.error}`);
 const growing = growth.filter((g) => g.over);
-const verdictParts = growth.map((g) => `${g.name} ${g.a.toFixed(g.name === 'controller RSS' || g.name === 'Redis memory' ? 1 : 0)}→${g.b.toFixed(g.name === 'controller RSS' || g.name === 'Redis memory' ? 1 : 0)} (${g.g >= 0 ? '+' : ''}${(g.g * 100).toFixed(1)}%)`);
+const verdictParts = growth.map(
+  (g) =>
+    `${g.name} ${g.a.toFixed(g.name === 'controller RSS' || g.name === 'Redis memory' ? 1 : 0)}→${g.b.toFixed(g.name === 'controller RSS' || g.name === 'Redis memory' ? 1 : 0)} (${g.g >= 0 ? '+' : ''}${(g.g * 100).toFixed(1)}%)`,
+);
 const enough = steady.length >= 3;
 console.log(
   `soak verdict: ${!enough ? 'TOO SHORT to judge (fewer than 3 samples after warm-up)' : growing.length ? `GROWING (${growing.map((g) => g.name).join(', ')} up more than 15%)` : 'STEADY'}: last third vs first third after warm-up (${steady.length} samples): ${verdictParts.join(', ')}`,
@@ -155,7 +171,9 @@ client.close();
 await ctl.stop();
 await new Promise((r) => setTimeout(r, 1500));
 const a = await audit(ec2, cluster, redisUrl, stack.nodeId, created);
-console.log(`soak audit: ${a.leaked.length} leaked, ${a.duplicates.length} duplicate, ${a.orphanAttachments.length} orphaned attachments, ${a.leakedDeviceNames} device names left`);
+console.log(
+  `soak audit: ${a.leaked.length} leaked, ${a.duplicates.length} duplicate, ${a.orphanAttachments.length} orphaned attachments, ${a.leakedDeviceNames} device names left`,
+);
 await jobs.close();
 redis.disconnect();
 await proxy.close();

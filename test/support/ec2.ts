@@ -22,7 +22,9 @@ export async function volumeById(ec2: EC2Client, id: string): Promise<Volume | u
 export async function runInstance(ec2: EC2Client, zone: string, instanceType = 'm5.large'): Promise<string> {
   const images = await ec2.send(new DescribeImagesCommand({}));
   const ami = images.Images?.[0]?.ImageId;
-  const res = await ec2.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: instanceType as _InstanceType, Placement: { AvailabilityZone: zone } }));
+  const res = await ec2.send(
+    new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: instanceType as _InstanceType, Placement: { AvailabilityZone: zone } }),
+  );
   const id = res.Instances?.[0]?.InstanceId;
   if (!id) throw new Error('RunInstances returned no instance');
   return id;

@@ -115,4 +115,3 @@ export async function checksum(path: string): Promise<string> {
   }
   return h.digest('hex');
 }
-

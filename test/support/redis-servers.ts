@@ -99,10 +99,40 @@ async function makeTlsFiles(): Promise<{ dir: string; ca: string; cert: string; 
   requireBinary('openssl');
   const dir = mkdtempSync(join(tmpdir(), 'plinth-redis-tls-'));
   const f = (n: string) => join(dir, n);
-  await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '1', '-subj', '/CN=plinth-test-ca']);
+  await exec('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=plinth-test-ca',
+  ]);
   await exec('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost']);
   writeFileSync(f('ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await exec('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '1', '-extfile', f('ext')]);
+  await exec('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '1',
+    '-extfile',
+    f('ext'),
+  ]);
   return { dir, ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
 }
 
@@ -112,9 +142,36 @@ export async function startTlsAclRedis(user: string, password: string): Promise<
   const tls = await makeTlsFiles();
   const port = await freePort();
   const server = new RedisProcess('redis-server', port, [
-    '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--dir', tls.dir, '--save', '', '--appendonly', 'no',
-    '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no',
-    '--user', 'default', 'off', '--user', user, 'on', `>${password}`, '~*', '&*', '+@all',
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    tls.dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--tls-cert-file',
+    tls.cert,
+    '--tls-key-file',
+    tls.key,
+    '--tls-ca-cert-file',
+    tls.ca,
+    '--tls-auth-clients',
+    'no',
+    '--user',
+    'default',
+    'off',
+    '--user',
+    user,
+    'on',
+    `>${password}`,
+    '~*',
+    '&*',
+    '+@all',
   ]);
   server.start();
   const ca = readFileSync(tls.ca);
@@ -144,7 +201,21 @@ export class SentinelTopology {
       const port = await freePort();
       const dir = join(this.dir, role);
       mkdirSync(dir);
-      const p = new RedisProcess('redis-server', port, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', ...extra]);
+      const p = new RedisProcess('redis-server', port, [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        ...extra,
+      ]);
       p.start();
       await waitUntil(`redis-server ${role} on ${port}`, () => pingWith({ host: '127.0.0.1', port }));
       return p;
@@ -176,21 +247,25 @@ export class SentinelTopology {
       await waitUntil(`redis-sentinel on ${port}`, () => pingWith({ host: '127.0.0.1', port }));
     }
     // Every sentinel must know the replica and the other sentinels before a failover can be agreed.
-    await waitUntil('sentinels see the replica and each other', async () => {
-      for (const s of this.sentinels) {
-        const r = new Redis({ host: '127.0.0.1', port: s.port, lazyConnect: true, retryStrategy: () => null });
-        r.on('error', () => undefined);
-        try {
-          await r.connect();
-          const replicas = (await r.call('SENTINEL', 'REPLICAS', this.name)) as unknown[];
-          const others = (await r.call('SENTINEL', 'SENTINELS', this.name)) as unknown[];
-          if (replicas.length < 1 || others.length < this.sentinels.length - 1) return false;
-        } finally {
-          r.disconnect();
+    await waitUntil(
+      'sentinels see the replica and each other',
+      async () => {
+        for (const s of this.sentinels) {
+          const r = new Redis({ host: '127.0.0.1', port: s.port, lazyConnect: true, retryStrategy: () => null });
+          r.on('error', () => undefined);
+          try {
+            await r.connect();
+            const replicas = (await r.call('SENTINEL', 'REPLICAS', this.name)) as unknown[];
+            const others = (await r.call('SENTINEL', 'SENTINELS', this.name)) as unknown[];
+            if (replicas.length < 1 || others.length < this.sentinels.length - 1) return false;
+          } finally {
+            r.disconnect();
+          }
         }
-      }
-      return true;
-    }, 30_000);
+        return true;
+      },
+      30_000,
+    );
   }
 
   get sentinelList(): string {

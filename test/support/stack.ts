@@ -24,9 +24,7 @@ const VARS = {
 export function requireStack(env: NodeJS.ProcessEnv = process.env): Stack {
   const missing = Object.values(VARS).filter((name) => !env[name]);
   if (missing.length > 0) {
-    throw new Error(
-      `integration stack not available: ${missing.join(', ')} not set; run through \`npm test\` or \`node scripts/run.mjs stack\``,
-    );
+    throw new Error(`integration stack not available: ${missing.join(', ')} not set; run through \`npm test\` or \`node scripts/run.mjs stack\``);
   }
   const read = (key: keyof Stack): string => env[VARS[key]] ?? '';
   return {

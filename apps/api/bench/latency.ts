@@ -30,9 +30,11 @@ const need = (k: string): string => {
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -53,7 +55,15 @@ async function main(): Promise<void> {
         AvailabilityZone: zones[i % 2],
         Size: 1 + (i % 50),
         VolumeType: i % 5 === 0 ? 'gp2' : 'gp3',
-        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: cluster }, { Key: TAG_CSI_NAME, Value: `pvc-bench-${i}` }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'volume',
+            Tags: [
+              { Key: TAG_CLUSTER, Value: cluster },
+              { Key: TAG_CSI_NAME, Value: `pvc-bench-${i}` },
+            ],
+          },
+        ],
       }),
     );
     ids.push(res.VolumeId!);
@@ -64,9 +74,22 @@ async function main(): Promise<void> {
   const redis = new Redis(benchRedisUrl);
   const nodes = [process.env.PLINTH_TEST_NODE_ID ?? (await runInstance(ec2, zone)), await runInstance(ec2, zone), await runInstance(ec2, zones[1]!)];
   for (const [i, id] of nodes.entries())
-    await registerNode(redis, { instanceId: id, zone: i === 2 ? zones[1]! : zone, instanceType: 'm5.large', attachLimit: 25, driverName: 'ebs.csi.plinth.dev', startedAt: Date.now(), heartbeatAt: Date.now() }, { ttlSeconds: 3600 });
+    await registerNode(
+      redis,
+      {
+        instanceId: id,
+        zone: i === 2 ? zones[1]! : zone,
+        instanceType: 'm5.large',
+        attachLimit: 25,
+        driverName: 'ebs.csi.plinth.dev',
+        startedAt: Date.now(),
+        heartbeatAt: Date.now(),
+      },
+      { ttlSeconds: 3600 },
+    );
   const attached = ids.filter((_, i) => i % 2 === 0).slice(0, 12);
-  for (const [i, v] of attached.entries()) await ec2.send(new AttachVolumeCommand({ VolumeId: v, InstanceId: nodes[0], Device: `/dev/xvda${'abcdefghijklmnop'[i]}` }));
+  for (const [i, v] of attached.entries())
+    await ec2.send(new AttachVolumeCommand({ VolumeId: v, InstanceId: nodes[0], Device: `/dev/xvda${'abcdefghijklmnop'[i]}` }));
 
   const results: string[] = [];
   // Default settings (3 s cache) with 10 connections; then no cache and one connection at a time, with the
@@ -88,14 +111,21 @@ async function main(): Promise<void> {
       API_RATE_LIMIT_MAX: '100000000',
       LOG_LEVEL: 'silent',
     });
-    const { deps, close } = await createDeps(config, createLogger({ name: 'bench', level: 'silent' }), new TokenStore([{ role: 'viewer', token: TOKEN }]), 'bench');
+    const { deps, close } = await createDeps(
+      config,
+      createLogger({ name: 'bench', level: 'silent' }),
+      new TokenStore([{ role: 'viewer', token: TOKEN }]),
+      'bench',
+    );
     const app = await buildApp(deps);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     for (const path of ['/v1/capacity', '/v1/nodes']) {
       const check = await fetch(base + path, { headers: { authorization: `Bearer ${TOKEN}` } });
       const body = (await check.json()) as { entries?: { volumeCount: number }[]; items?: { instanceId: string; attachedCount: number }[] };
-      const seen = body.entries ? `${body.entries.reduce((n, e) => n + e.volumeCount, 0)} volumes counted` : `${body.items?.length} nodes, ${body.items?.find((n) => n.instanceId === nodes[0])?.attachedCount} attached on the first`;
+      const seen = body.entries
+        ? `${body.entries.reduce((n, e) => n + e.volumeCount, 0)} volumes counted`
+        : `${body.items?.length} nodes, ${body.items?.find((n) => n.instanceId === nodes[0])?.attachedCount} attached on the first`;
       const before = await describeCalls(base);
       const r = await autocannon({ url: base + path, connections, duration: SECONDS, headers: { authorization: `Bearer ${TOKEN}` } });
       const ec2Calls = (await describeCalls(base)) - before;
@@ -108,7 +138,8 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nGET latency with ${N} volumes in the EC2 emulator (${endpoint}):\n${results.join('\n')}`);
-  for (const [i, v] of attached.entries()) await ec2.send(new DetachVolumeCommand({ VolumeId: v, InstanceId: nodes[0], Device: `/dev/xvda${'abcdefghijklmnop'[i]}` })).catch(() => undefined);
+  for (const [i, v] of attached.entries())
+    await ec2.send(new DetachVolumeCommand({ VolumeId: v, InstanceId: nodes[0], Device: `/dev/xvda${'abcdefghijklmnop'[i]}` })).catch(() => undefined);
   await pool(ids, 20, (id) => ec2.send(new DeleteVolumeCommand({ VolumeId: id })).catch(() => undefined));
   redis.disconnect();
   ec2.destroy();

@@ -51,7 +51,11 @@ function createReq(name: string, sizeGiB: number, parameters: Record<string, str
   };
 }
 
-const pvc = (ns: string, name: string) => ({ 'csi.storage.k8s.io/pvc/namespace': ns, 'csi.storage.k8s.io/pvc/name': name, 'csi.storage.k8s.io/pv/name': `pv-${name}` });
+const pvc = (ns: string, name: string) => ({
+  'csi.storage.k8s.io/pvc/namespace': ns,
+  'csi.storage.k8s.io/pvc/name': name,
+  'csi.storage.k8s.io/pv/name': `pv-${name}`,
+});
 
 async function get(path: string, token: string | null = VIEWER, init: RequestInit = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
@@ -100,7 +104,19 @@ beforeAll(async () => {
     EC2_POLL_INTERVAL_MS: '100',
   };
   // The node agent's own registration function, as a registered node.
-  await registerNode(redis, { instanceId: stack.nodeId, zone: stack.zone, instanceType: stack.instanceType, attachLimit: 7, driverName: 'ebs.csi.plinth.dev', startedAt: Date.now(), heartbeatAt: Date.now() }, { ttlSeconds: 3600 });
+  await registerNode(
+    redis,
+    {
+      instanceId: stack.nodeId,
+      zone: stack.zone,
+      instanceType: stack.instanceType,
+      attachLimit: 7,
+      driverName: 'ebs.csi.plinth.dev',
+      startedAt: Date.now(),
+      heartbeatAt: Date.now(),
+    },
+    { ttlSeconds: 3600 },
+  );
 
   // 1. A healthy controller creates three real volumes and attaches one.
   ctl = await startController({ ...ctlEnv, EC2_ENDPOINT: stack.ec2Endpoint });
@@ -111,30 +127,62 @@ beforeAll(async () => {
   await make('db', 4, { type: 'gp3', ...pvc('db', 'data-0') });
   await make('web', 6, { type: 'gp3', ...pvc('web', 'cache') });
   await make('logs', 8, { type: 'gp2', ...pvc('web', 'logs') });
-  await callUnary(ctl.controller, 'controllerPublishVolume', { volumeId: vols.db!, nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+  await callUnary(
+    ctl.controller,
+    'controllerPublishVolume',
+    { volumeId: vols.db!, nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} },
+    { timeoutMs: 60_000 },
+  );
   await ctl.stop();
   ctl = undefined;
 
   // What the controller's CreateSnapshot will do: a snapshot tagged with the cluster id.
   const snap = await ec2Of(stack).send(
-    new CreateSnapshotCommand({ VolumeId: vols.web!, Description: 'api test', TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'plinth.dev/cluster-id', Value: cluster }, { Key: 'CSIVolumeName', Value: `snap-${cluster}` }] }] }),
+    new CreateSnapshotCommand({
+      VolumeId: vols.web!,
+      Description: 'api test',
+      TagSpecifications: [
+        {
+          ResourceType: 'snapshot',
+          Tags: [
+            { Key: 'plinth.dev/cluster-id', Value: cluster },
+            { Key: 'CSIVolumeName', Value: `snap-${cluster}` },
+          ],
+        },
+      ],
+    }),
   );
   snapshotId = snap.SnapshotId!;
 
   // 2. A controller whose EC2 refuses every call (AuthFailure: not transient, so no call-level retry)
   //    fails a job for real: the job ends in BullMQ's failed set after its one attempt.
   broken = createServer((_req, res) =>
-    res.writeHead(401, { 'content-type': 'text/xml' }).end('<Response><Errors><Error><Code>AuthFailure</Code><Message>credentials rejected</Message></Error></Errors><RequestID>x</RequestID></Response>'),
+    res
+      .writeHead(401, { 'content-type': 'text/xml' })
+      .end('<Response><Errors><Error><Code>AuthFailure</Code><Message>credentials rejected</Message></Error></Errors><RequestID>x</RequestID></Response>'),
   );
   await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
-  ctl = await startController({ ...ctlEnv, EC2_ENDPOINT: `http://127.0.0.1:${(broken.address() as AddressInfo).port}`, QUEUE_ATTEMPTS: '1', OPERATION_TIMEOUT_MS: '1500' });
+  ctl = await startController({
+    ...ctlEnv,
+    EC2_ENDPOINT: `http://127.0.0.1:${(broken.address() as AddressInfo).port}`,
+    QUEUE_ATTEMPTS: '1',
+    OPERATION_TIMEOUT_MS: '1500',
+  });
   await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-doomed`, 1, {}, stack.zone), { timeoutMs: 60_000 }).catch(() => undefined);
   await ctl.stop();
   ctl = undefined;
 
   // 3. The API, in process, on a real port.
   const config = apiConfig();
-  ({ deps, close: closeDeps } = await createDeps(config, createLogger({ name: 'api-test', level: 'silent' }), new TokenStore([{ role: 'viewer', token: VIEWER }, { role: 'operator', token: OPERATOR }]), '0.0.0-test'));
+  ({ deps, close: closeDeps } = await createDeps(
+    config,
+    createLogger({ name: 'api-test', level: 'silent' }),
+    new TokenStore([
+      { role: 'viewer', token: VIEWER },
+      { role: 'operator', token: OPERATOR },
+    ]),
+    '0.0.0-test',
+  ));
   app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -164,7 +212,13 @@ describe('open routes', () => {
     expect(await get('/healthz', null)).toMatchObject({ status: 200, body: { status: 'ok' } });
     const ready = await get('/readyz', null);
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ ready: true, checks: [{ name: 'redis', ok: true }, { name: 'ec2', ok: true }] });
+    expect(ready.body).toEqual({
+      ready: true,
+      checks: [
+        { name: 'redis', ok: true },
+        { name: 'ec2', ok: true },
+      ],
+    });
   });
 
   it('publishes a valid OpenAPI 3 document listing every route, and the docs UI', async () => {
@@ -244,7 +298,18 @@ describe('zones and capacity', () => {
     const all = await get('/v1/capacity');
     expect(all.status).toBe(200);
     const gp3 = (all.body.entries as any[]).find((e) => e.zone === stack.zone && e.type === 'gp3');
-    expect(gp3).toEqual({ zone: stack.zone, type: 'gp3', provisionedGiB: 10, volumeCount: 2, quotaGiB: 100, regionProvisionedGiB: 10, availableGiB: 90, minVolumeGiB: 1, maxVolumeGiB: 65536, largestVolumeGiB: 90 });
+    expect(gp3).toEqual({
+      zone: stack.zone,
+      type: 'gp3',
+      provisionedGiB: 10,
+      volumeCount: 2,
+      quotaGiB: 100,
+      regionProvisionedGiB: 10,
+      availableGiB: 90,
+      minVolumeGiB: 1,
+      maxVolumeGiB: 65536,
+      largestVolumeGiB: 90,
+    });
     const gp2 = (all.body.entries as any[]).find((e) => e.zone === stack.zone && e.type === 'gp2');
     expect(gp2).toMatchObject({ provisionedGiB: 8, volumeCount: 1, quotaGiB: 51200, availableGiB: 51192 });
     const one = await get(`/v1/capacity?zone=${stack.zone}&type=gp3`);
@@ -255,14 +320,18 @@ describe('zones and capacity', () => {
   });
 
   it('400 with the field named for bad filters', async () => {
-    expect(await get('/v1/capacity?type=gp9')).toMatchObject({ status: 400, body: { error: { code: 'invalid_argument', field: 'query.type', message: expect.stringContaining('gp3') } } });
+    expect(await get('/v1/capacity?type=gp9')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_argument', field: 'query.type', message: expect.stringContaining('gp3') } },
+    });
     expect((await get('/v1/capacity?zone=mars')).body.error.field).toBe('query.zone');
     expect((await get('/v1/capacity?zoen=us-east-1a')).body.error).toMatchObject({ field: 'query.zoen', message: 'query.zoen is not a known field' });
   });
 
   it('coalesces a burst of dashboard requests into one DescribeVolumes', async () => {
     await new Promise((r) => setTimeout(r, 600)); // let the 500 ms cache lapse
-    const count = async () => Number(/plinth_ec2_api_requests_total\{action="DescribeVolumes",outcome="ok"\} (\d+)/.exec((await get('/metrics', null)).body as string)?.[1] ?? 0);
+    const count = async () =>
+      Number(/plinth_ec2_api_requests_total\{action="DescribeVolumes",outcome="ok"\} (\d+)/.exec((await get('/metrics', null)).body as string)?.[1] ?? 0);
     const before = await count();
     const answers = await Promise.all(Array.from({ length: 25 }, () => get('/v1/capacity')));
     expect(answers.every((a) => a.status === 200)).toBe(true);
@@ -288,11 +357,15 @@ describe('nodes', () => {
       registration: { attachLimit: 7, driverName: 'ebs.csi.plinth.dev' },
     });
     expect(node.limit.typeLimit).toBeGreaterThan(0);
-    expect(node.limit.computedLimit).toBe(node.limit.typeLimit - node.limit.nonCsiDevices.length - node.limit.extraNetworkInterfaces - node.limit.instanceStoreDevices);
+    expect(node.limit.computedLimit).toBe(
+      node.limit.typeLimit - node.limit.nonCsiDevices.length - node.limit.extraNetworkInterfaces - node.limit.instanceStoreDevices,
+    );
     expect(node.attachments).toContainEqual({ volumeId: vols.db, device: expect.stringMatching(/^\/dev\/xvd[a-z]{2}$/), state: 'attached', csi: true });
     // The agent registered 7 (as with a MAX_VOLUMES_PER_NODE override); EC2's figures give more: shown, not hidden.
     expect(node.limit.computedLimit).toBeGreaterThan(7);
-    expect(node.disagreements).toContainEqual(expect.objectContaining({ field: 'attachLimit', values: expect.objectContaining({ redis: 7, ec2: node.limit.computedLimit }) }));
+    expect(node.disagreements).toContainEqual(
+      expect.objectContaining({ field: 'attachLimit', values: expect.objectContaining({ redis: 7, ec2: node.limit.computedLimit }) }),
+    );
   });
 
   it('gets one node by id; an unknown one is 404 and a malformed id 400', async () => {
@@ -322,7 +395,15 @@ describe('volumes', () => {
     expect((await get(`/v1/volumes?zone=${stack.zone}`)).body.total).toBe(3);
     expect((await get('/v1/volumes?zone=us-east-1f')).body.total).toBe(0);
     const db = (all.body.items as any[]).find((v) => v.id === vols.db);
-    expect(db).toMatchObject({ name: `pvc-${cluster}-db`, zone: stack.zone, type: 'gp3', sizeGiB: 4, state: 'in-use', pvc: { namespace: 'db', name: 'data-0' }, pvName: 'pv-data-0' });
+    expect(db).toMatchObject({
+      name: `pvc-${cluster}-db`,
+      zone: stack.zone,
+      type: 'gp3',
+      sizeGiB: 4,
+      state: 'in-use',
+      pvc: { namespace: 'db', name: 'data-0' },
+      pvName: 'pv-data-0',
+    });
     expect(db.attachments).toEqual([expect.objectContaining({ instanceId: stack.nodeId, state: 'attached' })]);
   });
 
@@ -362,7 +443,12 @@ describe('snapshots', () => {
   it("lists and gets this cluster's snapshots, with filters", async () => {
     const all = await get('/v1/snapshots');
     expect((all.body.items as any[]).map((s) => s.id)).toEqual([snapshotId]);
-    expect(all.body.items[0]).toMatchObject({ volumeId: vols.web, name: `snap-${cluster}`, description: 'api test', tags: { 'plinth.dev/cluster-id': cluster } });
+    expect(all.body.items[0]).toMatchObject({
+      volumeId: vols.web,
+      name: `snap-${cluster}`,
+      description: 'api test',
+      tags: { 'plinth.dev/cluster-id': cluster },
+    });
     expect((await get(`/v1/snapshots?volume=${vols.web}`)).body.items).toHaveLength(1);
     expect((await get(`/v1/snapshots?volume=${vols.db}`)).body.items).toHaveLength(0);
     expect((await get(`/v1/snapshots/${snapshotId}`)).body.id).toBe(snapshotId);
@@ -397,7 +483,10 @@ describe('jobs', () => {
     const r = await post(`/v1/jobs/${completedJobId}/retry`, OPERATOR);
     expect(r.status).toBe(409);
     expect(r.body.error).toEqual({ code: 'failed_precondition', message: `job ${completedJobId} is completed; only failed jobs can be retried` });
-    expect(await post(`/v1/jobs/${failedJobId}/retry`, OPERATOR, { resetAttempts: 'yes' })).toMatchObject({ status: 400, body: { error: { field: 'body.resetAttempts' } } });
+    expect(await post(`/v1/jobs/${failedJobId}/retry`, OPERATOR, { resetAttempts: 'yes' })).toMatchObject({
+      status: 400,
+      body: { error: { field: 'body.resetAttempts' } },
+    });
     expect((await post(`/v1/jobs/${failedJobId}/retry`, OPERATOR, { force: true })).body.error.field).toBe('body.force');
     const big = await post(`/v1/jobs/${failedJobId}/retry`, OPERATOR, { reason: 'x'.repeat(20_000) });
     expect(big.status).toBe(413);
@@ -422,7 +511,8 @@ describe('limits and errors', () => {
     const limited = await buildApp({ ...deps, config: apiConfig({ API_RATE_LIMIT_MAX: '3', API_RATE_LIMIT_WINDOW_MS: '60000' }) });
     try {
       const codes: number[] = [];
-      for (let i = 0; i < 5; i++) codes.push((await limited.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${VIEWER}` } })).statusCode);
+      for (let i = 0; i < 5; i++)
+        codes.push((await limited.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${VIEWER}` } })).statusCode);
       expect(codes).toEqual([200, 200, 200, 429, 429]);
       const r = await limited.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${VIEWER}` } });
       expect(r.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('too many requests') } });
@@ -476,7 +566,8 @@ describe('auth throttling', () => {
   it('lets a throttled address in again once the window has ended; successful requests do not spend the failure budget', async () => {
     const guarded = await buildApp({ ...deps, config: apiConfig({ API_AUTH_FAILURE_LIMIT: '3', API_RATE_LIMIT_WINDOW_MS: '1500' }) });
     try {
-      const call = async (token: string) => (await guarded.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${token}` } })).statusCode;
+      const call = async (token: string) =>
+        (await guarded.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${token}` } })).statusCode;
       for (let i = 0; i < 5; i++) expect(await call(VIEWER)).toBe(200);
       expect([await call('x'.repeat(20)), await call('y'.repeat(20)), await call('z'.repeat(20)), await call(VIEWER)]).toEqual([401, 401, 401, 429]);
       const r = await guarded.inject({ method: 'GET', url: '/v1/zones', headers: { authorization: `Bearer ${VIEWER}` } });

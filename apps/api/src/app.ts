@@ -40,7 +40,11 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Plinth admin API', version: deps.version, description: 'Read-only views of zones, capacity, nodes, volumes, snapshots and the operation queue, plus job retry/delete for operators.' },
+      info: {
+        title: 'Plinth admin API',
+        version: deps.version,
+        description: 'Read-only views of zones, capacity, nodes, volumes, snapshots and the operation queue, plus job retry/delete for operators.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A viewer token for GET, an operator token for POST/DELETE' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -54,7 +58,8 @@ export async function buildApp(deps: Deps): Promise<App> {
     max: config.API_RATE_LIMIT_MAX,
     timeWindow: config.API_RATE_LIMIT_WINDOW_MS,
     keyGenerator: (req) => req.ip,
-    errorResponseBuilder: (_req, ctx) => new HttpError(ctx.statusCode, 'rate_limited', `too many requests: at most ${ctx.max} per ${window}; ${retryIn(ctx.ttl)}`),
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpError(ctx.statusCode, 'rate_limited', `too many requests: at most ${ctx.max} per ${window}; ${retryIn(ctx.ttl)}`),
   });
 
   // Failed authentications per client IP, in a budget of their own: requests
@@ -68,7 +73,11 @@ export async function buildApp(deps: Deps): Promise<App> {
     keyGenerator: (req) => req.ip,
   });
   const throttled = (ttlMs: number) =>
-    new HttpError(429, 'rate_limited', `too many failed authentications from this address: at most ${config.API_AUTH_FAILURE_LIMIT} per ${window}; ${retryIn(ttlMs)}`);
+    new HttpError(
+      429,
+      'rate_limited',
+      `too many failed authentications from this address: at most ${config.API_AUTH_FAILURE_LIMIT} per ${window}; ${retryIn(ttlMs)}`,
+    );
 
   // Auth for /v1: 401 without a known token, 403 when the role is short.
   // An unknown route is 404 for every role (the not-found handler answers it).
@@ -83,7 +92,8 @@ export async function buildApp(deps: Deps): Promise<App> {
     const role = token === undefined ? undefined : deps.tokens.authenticate(token);
     if (!role) {
       const counted = await authFailures(req);
-      if (!counted.isAllowed && counted.remaining === 0) req.log.warn({ ip: req.ip, limit: config.API_AUTH_FAILURE_LIMIT }, 'failed-authentication budget spent; this address gets 429 until the window ends');
+      if (!counted.isAllowed && counted.remaining === 0)
+        req.log.warn({ ip: req.ip, limit: config.API_AUTH_FAILURE_LIMIT }, 'failed-authentication budget spent; this address gets 429 until the window ends');
       throw new HttpError(401, 'unauthenticated', token === undefined ? 'an "Authorization: Bearer <token>" header is required' : 'the token is not valid');
     }
     req.role = role;

@@ -28,7 +28,8 @@ export function parseTokens(text: string, source: string): TokenSpec[] {
     const role = entry.slice(0, colon).trim();
     const token = entry.slice(colon + 1).trim();
     if (colon <= 0 || !ROLES.includes(role as Role)) throw new Error(`${source}: entry ${i + 1} must be "viewer:<token>" or "operator:<token>"`);
-    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) throw new Error(`${source}: entry ${i + 1} (${role}) needs a token of at least ${MIN_TOKEN_LENGTH} characters without spaces`);
+    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))
+      throw new Error(`${source}: entry ${i + 1} (${role}) needs a token of at least ${MIN_TOKEN_LENGTH} characters without spaces`);
     out.push({ role: role as Role, token });
   });
   return out;

@@ -1,4 +1,13 @@
-import { Batcher, type Cloud, type InstanceInfo, type InstanceTypeInfo, type SnapshotInfo, type VolumeInfo, type VolumeModificationInfo, type ZoneInfo } from '@plinth/cloud';
+import {
+  Batcher,
+  type Cloud,
+  type InstanceInfo,
+  type InstanceTypeInfo,
+  type SnapshotInfo,
+  type VolumeInfo,
+  type VolumeModificationInfo,
+  type ZoneInfo,
+} from '@plinth/cloud';
 import { isPlinthError } from '@plinth/errors';
 import { TtlCache } from './cache.js';
 

@@ -6,7 +6,16 @@ const base = { REDIS_URL: 'redis://127.0.0.1:6379', AWS_REGION: 'us-east-1' };
 describe('API config', () => {
   it('has safe defaults: loopback 8080, cluster plinth, Kubernetes auto, EC2 default quotas', () => {
     const c = loadConfig(base);
-    expect(c).toMatchObject({ API_ADDRESS: '127.0.0.1:8080', PLINTH_CLUSTER_ID: 'plinth', API_KUBERNETES: 'auto', API_CACHE_TTL_MS: 3000, API_RATE_LIMIT_MAX: 600, API_AUTH_FAILURE_LIMIT: 10, API_BODY_LIMIT_BYTES: 16384, CAPACITY_QUOTAS_GIB: {} });
+    expect(c).toMatchObject({
+      API_ADDRESS: '127.0.0.1:8080',
+      PLINTH_CLUSTER_ID: 'plinth',
+      API_KUBERNETES: 'auto',
+      API_CACHE_TTL_MS: 3000,
+      API_RATE_LIMIT_MAX: 600,
+      API_AUTH_FAILURE_LIMIT: 10,
+      API_BODY_LIMIT_BYTES: 16384,
+      CAPACITY_QUOTAS_GIB: {},
+    });
     expect(c.API_TOKENS).toBeUndefined();
   });
 

@@ -39,7 +39,11 @@ export const apiEnv = z
   .superRefine((c, ctx) => refineRedisEnv(c, ctx), alwaysCheck)
   .superRefine((c, ctx) => {
     if (Boolean(c.API_TLS_CERT) !== Boolean(c.API_TLS_KEY))
-      ctx.addIssue({ code: 'custom', path: [c.API_TLS_CERT ? 'API_TLS_KEY' : 'API_TLS_CERT'], message: 'API_TLS_CERT and API_TLS_KEY go together; set both or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.API_TLS_CERT ? 'API_TLS_KEY' : 'API_TLS_CERT'],
+        message: 'API_TLS_CERT and API_TLS_KEY go together; set both or neither',
+      });
   });
 
 export type ApiConfig = z.infer<typeof apiEnv>;

@@ -10,9 +10,19 @@ describe('errors at the HTTP edge', () => {
   });
 
   it('names the field of a validation error', () => {
-    const pattern = toHttp({ statusCode: 400, validationContext: 'params', validation: [{ instancePath: '/id', keyword: 'pattern', message: 'must match pattern "^vol-"' }] });
-    expect(pattern).toEqual({ status: 400, body: { error: { code: 'invalid_argument', message: 'params.id must match pattern "^vol-"', field: 'params.id' } } });
-    const extra = toHttp({ validationContext: 'querystring', validation: [{ instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'zoen' } }] });
+    const pattern = toHttp({
+      statusCode: 400,
+      validationContext: 'params',
+      validation: [{ instancePath: '/id', keyword: 'pattern', message: 'must match pattern "^vol-"' }],
+    });
+    expect(pattern).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_argument', message: 'params.id must match pattern "^vol-"', field: 'params.id' } },
+    });
+    const extra = toHttp({
+      validationContext: 'querystring',
+      validation: [{ instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'zoen' } }],
+    });
     expect(extra.body.error).toMatchObject({ field: 'query.zoen', message: 'query.zoen is not a known field' });
     const body = toHttp({ validationContext: 'body', validation: [{ instancePath: '/resetAttempts', keyword: 'type', message: 'must be boolean' }] });
     expect(body.body.error.field).toBe('body.resetAttempts');

@@ -62,7 +62,8 @@ function fieldOf(context: string | undefined, v: ValidationItem): string {
 function validationMessage(field: string, v: ValidationItem): string {
   if (v.keyword === 'additionalProperties') return `${field} is not a known field`;
   if (v.keyword === 'required') return `${field} is required`;
-  if (v.keyword === 'enum' && Array.isArray(v.params?.allowedValues)) return `${field} must be one of ${(v.params.allowedValues as unknown[]).map(String).join(', ')}`;
+  if (v.keyword === 'enum' && Array.isArray(v.params?.allowedValues))
+    return `${field} must be one of ${(v.params.allowedValues as unknown[]).map(String).join(', ')}`;
   return `${field} ${v.message ?? 'is invalid'}`;
 }
 
@@ -72,7 +73,8 @@ function validationMessage(field: string, v: ValidationItem): string {
  * status; anything else is a 500 with a generic message. Never a stack.
  */
 export function toHttp(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof HttpError) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } } };
+  if (err instanceof HttpError)
+    return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } } };
   if (isPlinthError(err)) {
     const m = BY_KIND[err.kind];
     return { status: m.status, body: { error: { code: m.code, message: err.message } } };

@@ -11,7 +11,8 @@ describe('EC2 id formats', () => {
   });
 
   it('rejects wrong prefixes, lengths, cases and injection attempts', () => {
-    for (const bad of ['vol-123', 'vol-0123456789ABCDEF0', 'vol-0123456789abcdef', 'i-0123456789abcdef0', 'vol-0123456789abcdef0 ', "vol-0123abcd' or 1=1", '']) expect(isVolumeId(bad)).toBe(false);
+    for (const bad of ['vol-123', 'vol-0123456789ABCDEF0', 'vol-0123456789abcdef', 'i-0123456789abcdef0', 'vol-0123456789abcdef0 ', "vol-0123abcd' or 1=1", ''])
+      expect(isVolumeId(bad)).toBe(false);
     expect(isInstanceId('vol-0123456789abcdef0')).toBe(false);
     expect(isSnapshotId('snap-xyz')).toBe(false);
   });

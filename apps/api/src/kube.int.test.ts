@@ -15,11 +15,22 @@ const DRIVER = 'ebs.csi.plinth.dev';
 const list = (kind: string, apiVersion: string, items: unknown[]) => ({ kind: `${kind}List`, apiVersion, metadata: { resourceVersion: '1' }, items });
 const LISTS: Record<string, unknown> = {
   '/api/v1/nodes': list('Node', 'v1', [
-    { metadata: { name: 'worker-1', labels: { 'topology.kubernetes.io/zone': 'us-east-1a', 'node.kubernetes.io/instance-type': 'm5.large' } }, spec: { providerID: 'aws:///us-east-1a/i-0123456789abcdef0' } },
+    {
+      metadata: { name: 'worker-1', labels: { 'topology.kubernetes.io/zone': 'us-east-1a', 'node.kubernetes.io/instance-type': 'm5.large' } },
+      spec: { providerID: 'aws:///us-east-1a/i-0123456789abcdef0' },
+    },
     { metadata: { name: 'kind-node' }, spec: { providerID: 'kind://docker/kind/kind-node' } },
   ]),
   '/apis/storage.k8s.io/v1/csinodes': list('CSINode', 'storage.k8s.io/v1', [
-    { metadata: { name: 'worker-1' }, spec: { drivers: [{ name: DRIVER, nodeID: 'i-0123456789abcdef0', allocatable: { count: 24 } }, { name: 'other.csi', nodeID: 'x' }] } },
+    {
+      metadata: { name: 'worker-1' },
+      spec: {
+        drivers: [
+          { name: DRIVER, nodeID: 'i-0123456789abcdef0', allocatable: { count: 24 } },
+          { name: 'other.csi', nodeID: 'x' },
+        ],
+      },
+    },
   ]),
   '/apis/storage.k8s.io/v1/volumeattachments': list('VolumeAttachment', 'storage.k8s.io/v1', [
     { metadata: { name: 'va-1' }, spec: { attacher: DRIVER, nodeName: 'worker-1', source: { persistentVolumeName: 'pv-a' } }, status: { attached: true } },

@@ -49,7 +49,12 @@ export async function createKubeSource(mode: 'auto' | 'on' | 'off', driverName: 
     nodes: () =>
       cache.get('all', async () => {
         try {
-          const [nodes, csiNodes, attachments, pvs] = await Promise.all([core.listNode(), storage.listCSINode(), storage.listVolumeAttachment(), core.listPersistentVolume()]);
+          const [nodes, csiNodes, attachments, pvs] = await Promise.all([
+            core.listNode(),
+            storage.listCSINode(),
+            storage.listVolumeAttachment(),
+            core.listPersistentVolume(),
+          ]);
           const handle = new Map<string, string>();
           for (const pv of pvs.items) if (pv.spec?.csi?.driver === driverName && pv.metadata?.name) handle.set(pv.metadata.name, pv.spec.csi.volumeHandle);
           const allocatable = new Map<string, number | undefined>();

@@ -25,7 +25,18 @@ async function freePort(): Promise<number> {
 async function start(env: Record<string, string>, ready: RegExp): Promise<{ output: () => string; exited: Promise<number | null> }> {
   const proc = spawn(process.execPath, ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, 'apps/api/src/main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_SDK_JS_SUPPRESS_NODEJS_VERSION_WARNING: '1', REDIS_URL: redisUrl, AWS_REGION: stack.region, EC2_ENDPOINT: stack.ec2Endpoint, API_KUBERNETES: 'off', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SDK_JS_SUPPRESS_NODEJS_VERSION_WARNING: '1',
+      REDIS_URL: redisUrl,
+      AWS_REGION: stack.region,
+      EC2_ENDPOINT: stack.ec2Endpoint,
+      API_KUBERNETES: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;
@@ -88,17 +99,26 @@ describe('the api process', () => {
   });
 
   it('names every bad setting and exits 2', async () => {
-    await expect(start({ API_ADDRESS: 'nope', CAPACITY_QUOTAS_GIB: 'gp3=lots' }, /listening/)).rejects.toThrow(/exited with 2[\s\S]*API_ADDRESS[\s\S]*CAPACITY_QUOTAS_GIB/);
+    await expect(start({ API_ADDRESS: 'nope', CAPACITY_QUOTAS_GIB: 'gp3=lots' }, /listening/)).rejects.toThrow(
+      /exited with 2[\s\S]*API_ADDRESS[\s\S]*CAPACITY_QUOTAS_GIB/,
+    );
   });
 
   it('serves HTTPS with API_TLS_CERT/API_TLS_KEY and tokens from a file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'plinth-api-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
     const tokensFile = join(dir, 'tokens');
     const token = 'a-viewer-token-from-a-secret-0001';
     execFileSync('sh', ['-c', `printf 'viewer:${token}\\n' > ${tokensFile}`]);
     const port = await freePort();
-    const api = await start({ API_ADDRESS: `127.0.0.1:${port}`, API_TLS_CERT: join(dir, 'cert.pem'), API_TLS_KEY: join(dir, 'key.pem'), API_TOKENS_FILE: tokensFile }, /admin API listening/);
+    const api = await start(
+      { API_ADDRESS: `127.0.0.1:${port}`, API_TLS_CERT: join(dir, 'cert.pem'), API_TLS_KEY: join(dir, 'key.pem'), API_TOKENS_FILE: tokensFile },
+      /admin API listening/,
+    );
     expect(api.output()).toContain(`https://127.0.0.1:${port}`);
     expect(api.output()).not.toContain(token);
     const get = (path: string, auth?: string) =>

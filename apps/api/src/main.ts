@@ -16,12 +16,23 @@ async function main(config: ApiConfig): Promise<void> {
   const loaded = loadTokens(config, isLoopback(host));
   const tokens = new TokenStore(loaded.specs);
   log.info(
-    { version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: describeRedis(redisSettings(config)!), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws', tokens: tokens.size, tls: Boolean(config.API_TLS_CERT) },
+    {
+      version: pkg.version,
+      cluster: config.PLINTH_CLUSTER_ID,
+      redis: describeRedis(redisSettings(config)!),
+      region: config.AWS_REGION,
+      ec2: config.EC2_ENDPOINT ?? 'aws',
+      tokens: tokens.size,
+      tls: Boolean(config.API_TLS_CERT),
+    },
     'starting admin API',
   );
 
   const { deps, close } = await createDeps(config, log, tokens, pkg.version);
-  log.info({ kubernetes: Boolean(deps.kube), mode: config.API_KUBERNETES }, deps.kube ? 'Kubernetes is a node source' : 'Kubernetes is not a node source (no kubeconfig, or API_KUBERNETES=off)');
+  log.info(
+    { kubernetes: Boolean(deps.kube), mode: config.API_KUBERNETES },
+    deps.kube ? 'Kubernetes is a node source' : 'Kubernetes is not a node source (no kubeconfig, or API_KUBERNETES=off)',
+  );
   const app = await buildApp(deps);
   await app.listen({ host, port });
   const url = `${config.API_TLS_CERT ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;

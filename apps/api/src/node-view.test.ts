@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { nodeView, type NodeInputs } from './node-view.js';
 
 const ID = 'i-0123456789abcdef0';
-const reg = { instanceId: ID, zone: 'us-east-1a', instanceType: 'm5.large', attachLimit: 25, driverName: 'ebs.csi.plinth.dev', startedAt: 0, heartbeatAt: 1000 };
+const reg = {
+  instanceId: ID,
+  zone: 'us-east-1a',
+  instanceType: 'm5.large',
+  attachLimit: 25,
+  driverName: 'ebs.csi.plinth.dev',
+  startedAt: 0,
+  heartbeatAt: 1000,
+};
 const instance: InstanceInfo = {
   id: ID,
   type: 'm5.large',
@@ -21,7 +29,15 @@ const volumes = [
   { id: 'vol-b', attachments: [{ instanceId: ID, device: '/dev/xvdab', state: 'attaching' }] },
   { id: 'vol-c', attachments: [{ instanceId: 'i-other', device: '/dev/xvdaa', state: 'attached' }] },
 ];
-const base: NodeInputs = { instanceId: ID, registration: reg, kubeEnabled: false, instance, instanceType: { name: 'm5.large', maxEbsAttachments: 26, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 }, volumes, reservedSlots: 2 };
+const base: NodeInputs = {
+  instanceId: ID,
+  registration: reg,
+  kubeEnabled: false,
+  instance,
+  instanceType: { name: 'm5.large', maxEbsAttachments: 26, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 },
+  volumes,
+  reservedSlots: 2,
+};
 
 describe('nodeView', () => {
   it('counts CSI attachments, lists every device and agrees when the sources agree', () => {
@@ -43,7 +59,17 @@ describe('nodeView', () => {
     const v = nodeView({
       ...base,
       kubeEnabled: true,
-      kube: { name: 'node-1', instanceId: ID, zone: 'us-east-1b', instanceType: 'm5.large', allocatable: 24, attachments: [{ volumeId: 'vol-a', attached: true }, { volumeId: 'vol-z', attached: true }] },
+      kube: {
+        name: 'node-1',
+        instanceId: ID,
+        zone: 'us-east-1b',
+        instanceType: 'm5.large',
+        allocatable: 24,
+        attachments: [
+          { volumeId: 'vol-a', attached: true },
+          { volumeId: 'vol-z', attached: true },
+        ],
+      },
     });
     const fields = v.disagreements.map((d) => d.field);
     expect(fields).toEqual(['zone', 'attachLimit', 'attachments']);

@@ -34,7 +34,11 @@ export interface NodeView {
   remainingSlots: number | null;
   limit: LimitBreakdown | null;
   attachments: AttachmentView[];
-  kubernetes: { name: string; allocatable: number | null; attachments: { volumeId: string | null; persistentVolume: string | null; attached: boolean }[] } | null;
+  kubernetes: {
+    name: string;
+    allocatable: number | null;
+    attachments: { volumeId: string | null; persistentVolume: string | null; attached: boolean }[];
+  } | null;
   disagreements: Disagreement[];
 }
 
@@ -90,9 +94,24 @@ export function nodeView(n: NodeInputs): NodeView {
 
   const disagreements: Disagreement[] = [];
   const push = (d: Disagreement | undefined) => d && disagreements.push(d);
-  if (reg && !instance) disagreements.push({ field: 'instance', message: `registered in Redis but EC2 has no running instance ${n.instanceId}`, values: { redis: n.instanceId, ec2: null } });
-  if (n.kubeEnabled && reg && !kube) disagreements.push({ field: 'kubernetes', message: 'registered in Redis but no Kubernetes Node has this instance id', values: { redis: n.instanceId, kubernetes: null } });
-  if (kube && !reg) disagreements.push({ field: 'registration', message: `Kubernetes node ${kube.name} has no node agent registration in Redis`, values: { kubernetes: kube.name, redis: null } });
+  if (reg && !instance)
+    disagreements.push({
+      field: 'instance',
+      message: `registered in Redis but EC2 has no running instance ${n.instanceId}`,
+      values: { redis: n.instanceId, ec2: null },
+    });
+  if (n.kubeEnabled && reg && !kube)
+    disagreements.push({
+      field: 'kubernetes',
+      message: 'registered in Redis but no Kubernetes Node has this instance id',
+      values: { redis: n.instanceId, kubernetes: null },
+    });
+  if (kube && !reg)
+    disagreements.push({
+      field: 'registration',
+      message: `Kubernetes node ${kube.name} has no node agent registration in Redis`,
+      values: { kubernetes: kube.name, redis: null },
+    });
   push(differ('zone', { redis: reg?.zone, ec2: instance?.zone, kubernetes: kube?.zone }, 'zone'));
   push(differ('instanceType', { redis: reg?.instanceType, ec2: instance?.type, kubernetes: kube?.instanceType }, 'instance type'));
   push(differ('attachLimit', { redis: reg?.attachLimit, kubernetes: kube?.allocatable, ec2: limit?.computedLimit }, 'attach limit'));
@@ -124,7 +143,11 @@ export function nodeView(n: NodeInputs): NodeView {
     limit,
     attachments: list,
     kubernetes: kube
-      ? { name: kube.name, allocatable: kube.allocatable ?? null, attachments: kube.attachments.map((a) => ({ volumeId: a.volumeId ?? null, persistentVolume: a.persistentVolume ?? null, attached: a.attached })) }
+      ? {
+          name: kube.name,
+          allocatable: kube.allocatable ?? null,
+          attachments: kube.attachments.map((a) => ({ volumeId: a.volumeId ?? null, persistentVolume: a.persistentVolume ?? null, attached: a.attached })),
+        }
       : null,
     disagreements,
   };

@@ -67,7 +67,12 @@ export function matches(s: VolumeSummary, f: VolumeFilter): boolean {
  * One page of volumes matching `f`, ordered by id. The cursor is the last id
  * of the previous page, so pages stay stable while volumes come and go.
  */
-export function page(all: readonly VolumeSummary[], f: VolumeFilter, limit: number, after?: string): { items: VolumeSummary[]; total: number; nextCursor: string | null } {
+export function page(
+  all: readonly VolumeSummary[],
+  f: VolumeFilter,
+  limit: number,
+  after?: string,
+): { items: VolumeSummary[]; total: number; nextCursor: string | null } {
   const matching = all.filter((s) => matches(s, f)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const start = after ? matching.findIndex((s) => s.id > after) : 0;
   const rest = start < 0 ? [] : matching.slice(start);

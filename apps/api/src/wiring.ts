@@ -23,7 +23,19 @@ export async function createDeps(config: ApiConfig, log: Logger, tokens: TokenSt
   const cloud = new CloudView(clouds.cloud, config.PLINTH_CLUSTER_ID, config.API_CACHE_TTL_MS);
   const kube = await createKubeSource(config.API_KUBERNETES, config.PLINTH_DRIVER_NAME, Math.max(config.API_CACHE_TTL_MS, 1000));
   metrics.watch({ queueDepth: () => jobs.depth(), cache: () => cloud.cacheStats });
-  const deps: Deps = { config, log, cloud, probeCloud: clouds.probe, redis, jobs, tokens, metrics, kube, quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), version };
+  const deps: Deps = {
+    config,
+    log,
+    cloud,
+    probeCloud: clouds.probe,
+    redis,
+    jobs,
+    tokens,
+    metrics,
+    kube,
+    quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB),
+    version,
+  };
   return {
     deps,
     async close() {

@@ -2,12 +2,7 @@ import { invalidArgument } from '@plinth/errors';
 import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
 import type { VolumeType } from './params/volume-types.js';
 
-const SINGLE_NODE = new Set<Mode>([
-  Mode.SINGLE_NODE_WRITER,
-  Mode.SINGLE_NODE_READER_ONLY,
-  Mode.SINGLE_NODE_SINGLE_WRITER,
-  Mode.SINGLE_NODE_MULTI_WRITER,
-]);
+const SINGLE_NODE = new Set<Mode>([Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_READER_ONLY, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER]);
 
 /** Why a capability cannot be served for a volume of `type`, or undefined if it can. */
 export function capabilityProblem(cap: VolumeCapability, type: VolumeType | undefined): string | undefined {

@@ -2,7 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
 import { status } from '@grpc/grpc-js';
 import { TAG_CLUSTER } from '@plinth/cloud';
-import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, VolumeCapability_AccessMode_Mode as Mode, type GetCapacityRequest, type GetCapacityResponse } from '@plinth/csi';
+import {
+  callUnary,
+  ControllerServiceCapability_RPC_Type as Rpc,
+  VolumeCapability_AccessMode_Mode as Mode,
+  type GetCapacityRequest,
+  type GetCapacityResponse,
+} from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
@@ -22,10 +28,19 @@ let otherZone: string;
 const created: string[] = [];
 
 function capacity(parameters: Record<string, string> = {}, zone?: string, over: Partial<GetCapacityRequest> = {}): Promise<GetCapacityResponse> {
-  return callUnary(ctl.controller, 'getCapacity', { volumeCapabilities: [], parameters, accessibleTopology: zone ? { segments: { [ZONE]: zone } } : undefined, ...over });
+  return callUnary(ctl.controller, 'getCapacity', {
+    volumeCapabilities: [],
+    parameters,
+    accessibleTopology: zone ? { segments: { [ZONE]: zone } } : undefined,
+    ...over,
+  });
 }
 
-const gib = (r: GetCapacityResponse) => ({ available: r.availableCapacity / GiB, max: (r.maximumVolumeSize ?? -GiB) / GiB, min: (r.minimumVolumeSize ?? -GiB) / GiB });
+const gib = (r: GetCapacityResponse) => ({
+  available: r.availableCapacity / GiB,
+  max: (r.maximumVolumeSize ?? -GiB) / GiB,
+  min: (r.minimumVolumeSize ?? -GiB) / GiB,
+});
 
 beforeAll(async () => {
   stack = requireStack();
@@ -74,7 +89,12 @@ describe('GetCapacity', () => {
     created.push(res.volume!.volumeId);
     // Another cluster's volume takes nothing from this cluster's figures.
     const foreign = await ec2Of(stack).send(
-      new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: 30, VolumeType: 'gp3', TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: `${cluster}-other` }] }] }),
+      new CreateVolumeCommand({
+        AvailabilityZone: stack.zone,
+        Size: 30,
+        VolumeType: 'gp3',
+        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: `${cluster}-other` }] }],
+      }),
     );
     created.push(foreign.VolumeId!);
 
@@ -128,7 +148,8 @@ describe('GetCapacity', () => {
   it('lists volumes once per cache period however many classes and zones external-provisioner polls', async () => {
     await sleep(TTL_MS + 200);
     proxy.reset();
-    const poll = () => Promise.all(['gp3', 'gp2', 'st1'].flatMap((type) => [stack.zone, otherZone, `${stack.region}c`].map((zone) => capacity({ type }, zone))));
+    const poll = () =>
+      Promise.all(['gp3', 'gp2', 'st1'].flatMap((type) => [stack.zone, otherZone, `${stack.region}c`].map((zone) => capacity({ type }, zone))));
     const first = await poll();
     expect(first.map((r) => r.availableCapacity / GiB)).toEqual([90, 90, 90, 51200, 51200, 51200, 100, 100, 100]);
     for (let i = 0; i < 5; i++) await poll();

@@ -32,7 +32,9 @@ beforeAll(async () => {
   // The proxy counts the EC2 calls behind each clone (CopyVolumes tried, snapshot made and removed).
   proxy = await startFaultProxy(stack.ec2Endpoint);
   cluster = uniqueCluster('content');
-  ctl = await startController(testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 6), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }));
+  ctl = await startController(
+    testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 6), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
+  );
   // The emulated Nitro host keeps each volume's bytes and copies them into snapshots and restored volumes.
   host = await createFakeHost();
   nitro = await startNitro({ ec2, instanceId: stack.nodeId, host, dataDir: join(host.root, 'volumes'), pollMs: 100 });
@@ -135,7 +137,9 @@ describe('CreateVolume from a snapshot', () => {
     const small = await codeOf(createVolume(createReq(unique('small'), { capacityRange: sized(1), volumeContentSource: fromSnapshot(snap.snapshotId) })));
     expect(small.code).toBe(status.OUT_OF_RANGE);
     expect(small.details).toContain(`snapshot ${snap.snapshotId} (2 GiB)`);
-    const capped = await codeOf(createVolume(createReq(unique('small'), { capacityRange: { requiredBytes: 0, limitBytes: GiB }, volumeContentSource: fromSnapshot(snap.snapshotId) })));
+    const capped = await codeOf(
+      createVolume(createReq(unique('small'), { capacityRange: { requiredBytes: 0, limitBytes: GiB }, volumeContentSource: fromSnapshot(snap.snapshotId) })),
+    );
     expect(capped.code).toBe(status.OUT_OF_RANGE);
 
     expect((await codeOf(createVolume(createReq(unique('x'), { volumeContentSource: fromSnapshot('snap-0123456789abcdef0') })))).code).toBe(status.NOT_FOUND);
@@ -150,7 +154,9 @@ describe('CreateVolume from a snapshot', () => {
     // And the other way round: a plain volume's name asked again with a source.
     const plain = unique('plain');
     await createVolume(createReq(plain, { capacityRange: sized(2) }));
-    expect((await codeOf(createVolume(createReq(plain, { capacityRange: sized(2), volumeContentSource: fromSnapshot(snap.snapshotId) })))).code).toBe(status.ALREADY_EXISTS);
+    expect((await codeOf(createVolume(createReq(plain, { capacityRange: sized(2), volumeContentSource: fromSnapshot(snap.snapshotId) })))).code).toBe(
+      status.ALREADY_EXISTS,
+    );
   });
 });
 
@@ -194,7 +200,15 @@ describe('CreateVolume from a volume (clone)', () => {
     const left = await ec2.send(
       new CreateSnapshotCommand({
         VolumeId: source,
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'plinth.dev/clone-for', Value: name }, { Key: 'plinth.dev/cluster-id', Value: cluster }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'snapshot',
+            Tags: [
+              { Key: 'plinth.dev/clone-for', Value: name },
+              { Key: 'plinth.dev/cluster-id', Value: cluster },
+            ],
+          },
+        ],
       }),
     );
     proxy.reset();
@@ -213,7 +227,11 @@ describe('CreateVolume from a volume (clone)', () => {
     expect((await codeOf(createVolume(createReq(unique('clone'), { volumeContentSource: fromVolume('fake-vol-id') })))).code).toBe(status.NOT_FOUND);
     const elsewhere = await codeOf(
       createVolume(
-        createReq(unique('clone'), { capacityRange: sized(2), volumeContentSource: fromVolume(source), accessibilityRequirements: { requisite: [zoneTopology(otherZone)], preferred: [] } }),
+        createReq(unique('clone'), {
+          capacityRange: sized(2),
+          volumeContentSource: fromVolume(source),
+          accessibilityRequirements: { requisite: [zoneTopology(otherZone)], preferred: [] },
+        }),
       ),
     );
     expect(elsewhere.code).toBe(status.INVALID_ARGUMENT);

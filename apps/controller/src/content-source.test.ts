@@ -64,7 +64,15 @@ describe('VolumeSnapshotClass parameters', () => {
 });
 
 describe('EC2 snapshot → CSI Snapshot', () => {
-  const snap: SnapshotInfo = { id: 'snap-0123456789abcdef0', volumeId: 'vol-0123456789abcdef0', sizeGiB: 8, startedAt: new Date('2026-01-02T03:04:05Z'), state: 'pending', encrypted: false, tags: {} };
+  const snap: SnapshotInfo = {
+    id: 'snap-0123456789abcdef0',
+    volumeId: 'vol-0123456789abcdef0',
+    sizeGiB: 8,
+    startedAt: new Date('2026-01-02T03:04:05Z'),
+    state: 'pending',
+    encrypted: false,
+    tags: {},
+  };
 
   it('is ready to use only once completed, with the size in bytes and the start time', () => {
     expect(toCsiSnapshot(snap)).toEqual({
@@ -95,7 +103,9 @@ describe('CreateVolume content source', () => {
     expect(kindOf(() => contentSourceOf({ volume: { volumeId: 'fake-vol' } }))).toBe('NotFound');
     expect(kindOf(() => contentSourceOf({ snapshot: { snapshotId: '' } }))).toBe('InvalidArgument');
     expect(kindOf(() => contentSourceOf({}))).toBe('InvalidArgument');
-    expect(kindOf(() => contentSourceOf({ snapshot: { snapshotId: 'snap-0123456789abcdef0' }, volume: { volumeId: 'vol-0123456789abcdef0' } }))).toBe('InvalidArgument');
+    expect(kindOf(() => contentSourceOf({ snapshot: { snapshotId: 'snap-0123456789abcdef0' }, volume: { volumeId: 'vol-0123456789abcdef0' } }))).toBe(
+      'InvalidArgument',
+    );
   });
 
   it('round-trips to the response and names the source in its tag', () => {
@@ -127,6 +137,8 @@ describe('CreateVolume content source', () => {
     expect(cloneZone('us-east-1a', [], 'volume vol-1')).toBe('us-east-1a');
     expect(cloneZone('us-east-1a', ['us-east-1b', 'us-east-1a'], 'volume vol-1')).toBe('us-east-1a');
     expect(kindOf(() => cloneZone('us-east-1a', ['us-east-1b'], 'volume vol-1'))).toBe('InvalidArgument');
-    expect(() => cloneZone('us-east-1a', ['us-east-1b'], 'volume vol-1')).toThrow('volume vol-1 is in zone us-east-1a, outside the requisite zones (us-east-1b)');
+    expect(() => cloneZone('us-east-1a', ['us-east-1b'], 'volume vol-1')).toThrow(
+      'volume vol-1 is in zone us-east-1a, outside the requisite zones (us-east-1b)',
+    );
   });
 });

@@ -71,7 +71,8 @@ async function sourceFacts(deps: Deps, src: ContentSource, name: string): Promis
   }
   const what = `volume ${src.volumeId}`;
   const vol = await deps.cloud.volumes.get(src.volumeId);
-  if (vol && vol.state !== 'deleting' && vol.state !== 'deleted' && vol.state !== 'error') return { sizeGiB: vol.sizeGiB, encrypted: vol.encrypted, zone: vol.zone, what };
+  if (vol && vol.state !== 'deleting' && vol.state !== 'deleted' && vol.state !== 'error')
+    return { sizeGiB: vol.sizeGiB, encrypted: vol.encrypted, zone: vol.zone, what };
   return madeAlready(deps, src, name, what);
 }
 
@@ -82,9 +83,12 @@ async function madeAlready(deps: Deps, src: ContentSource, name: string, what: s
   return { sizeGiB: 0, encrypted: made.encrypted, zone: 'volumeId' in src ? made.zone : undefined, what };
 }
 
-
 /** A CreateVolume request's content source, checked and looked up in EC2 (undefined: an empty volume). */
-export async function contentSourceFor(deps: Deps, src: VolumeContentSource | undefined, name: string): Promise<{ source: ContentSource; facts: SourceFacts } | undefined> {
+export async function contentSourceFor(
+  deps: Deps,
+  src: VolumeContentSource | undefined,
+  name: string,
+): Promise<{ source: ContentSource; facts: SourceFacts } | undefined> {
   const source = contentSourceOf(src);
   return source ? { source, facts: await sourceFacts(deps, source, name) } : undefined;
 }

@@ -93,7 +93,11 @@ describe('controller over its real socket, against LocalStack', () => {
       'kubernetes.io/created-for/pv/name': 'pv-data',
     });
 
-    const again = await callUnary(ctl.controller, 'createVolume', createReq(name, { capacityRange: { requiredBytes: 10 * GiB, limitBytes: 0 }, parameters: { iops: '4000', throughput: '250' } }));
+    const again = await callUnary(
+      ctl.controller,
+      'createVolume',
+      createReq(name, { capacityRange: { requiredBytes: 10 * GiB, limitBytes: 0 }, parameters: { iops: '4000', throughput: '250' } }),
+    );
     expect(again.volume!.volumeId).toBe(volumeId);
     expect(await volumesNamed(ec2(), name)).toHaveLength(1);
 
@@ -142,10 +146,50 @@ describe('controller over its real socket, against LocalStack', () => {
       [() => callUnary(c, 'createVolume', createReq('')), status.INVALID_ARGUMENT, 'name'],
       [() => callUnary(c, 'createVolume', createReq('x', { parameters: { fancy: '1' } })), status.INVALID_ARGUMENT, 'fancy'],
       [() => callUnary(c, 'createVolume', createReq('x', { volumeCapabilities: [] })), status.INVALID_ARGUMENT, 'volume_capabilities'],
-      [() => callUnary(c, 'createVolume', createReq('x', { capacityRange: { requiredBytes: GiB + 1, limitBytes: GiB + 2 } })), status.OUT_OF_RANGE, 'capacity_range'],
-      [() => callUnary(c, 'controllerPublishVolume', { volumeId: 'vol-0123456789abcdef0', nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }), status.NOT_FOUND, 'vol-0123456789abcdef0'],
-      [() => callUnary(c, 'controllerPublishVolume', { volumeId: '', nodeId: stack.nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }), status.INVALID_ARGUMENT, 'volume_id'],
-      [() => callUnary(c, 'validateVolumeCapabilities', { volumeId: 'vol-0123456789abcdef0', volumeCapabilities: [mountCap], volumeContext: {}, parameters: {}, secrets: {}, mutableParameters: {} }), status.NOT_FOUND, 'vol-0123456789abcdef0'],
+      [
+        () => callUnary(c, 'createVolume', createReq('x', { capacityRange: { requiredBytes: GiB + 1, limitBytes: GiB + 2 } })),
+        status.OUT_OF_RANGE,
+        'capacity_range',
+      ],
+      [
+        () =>
+          callUnary(c, 'controllerPublishVolume', {
+            volumeId: 'vol-0123456789abcdef0',
+            nodeId: stack.nodeId,
+            volumeCapability: mountCap,
+            readonly: false,
+            secrets: {},
+            volumeContext: {},
+          }),
+        status.NOT_FOUND,
+        'vol-0123456789abcdef0',
+      ],
+      [
+        () =>
+          callUnary(c, 'controllerPublishVolume', {
+            volumeId: '',
+            nodeId: stack.nodeId,
+            volumeCapability: mountCap,
+            readonly: false,
+            secrets: {},
+            volumeContext: {},
+          }),
+        status.INVALID_ARGUMENT,
+        'volume_id',
+      ],
+      [
+        () =>
+          callUnary(c, 'validateVolumeCapabilities', {
+            volumeId: 'vol-0123456789abcdef0',
+            volumeCapabilities: [mountCap],
+            volumeContext: {},
+            parameters: {},
+            secrets: {},
+            mutableParameters: {},
+          }),
+        status.NOT_FOUND,
+        'vol-0123456789abcdef0',
+      ],
       [() => callUnary(c, 'deleteVolume', { volumeId: '', secrets: {} }), status.INVALID_ARGUMENT, 'volume_id'],
     ];
     for (const [call, code, text] of cases) {
@@ -170,7 +214,12 @@ describe('controller over its real socket, against LocalStack', () => {
     const vol = await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-nodes`), { timeoutMs: 60_000 });
     const volumeId = vol.volume!.volumeId;
     const pub = (nodeId: string) =>
-      callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+      callUnary(
+        ctl.controller,
+        'controllerPublishVolume',
+        { volumeId, nodeId, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} },
+        { timeoutMs: 60_000 },
+      );
 
     const unknown = await codeOf(pub('i-0123456789abcdef0'));
     expect(unknown.code).toBe(status.NOT_FOUND);
@@ -202,7 +251,14 @@ describe('controller over its real socket, against LocalStack', () => {
     redis.disconnect();
     const vol = await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-full`), { timeoutMs: 60_000 });
     const got = await codeOf(
-      callUnary(ctl.controller, 'controllerPublishVolume', { volumeId: vol.volume!.volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }),
+      callUnary(ctl.controller, 'controllerPublishVolume', {
+        volumeId: vol.volume!.volumeId,
+        nodeId: node,
+        volumeCapability: mountCap,
+        readonly: false,
+        secrets: {},
+        volumeContext: {},
+      }),
     );
     expect(got.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(got.details).toContain(node);
@@ -211,12 +267,26 @@ describe('controller over its real socket, against LocalStack', () => {
     const node = await runInstance(ec2(), stack.zone);
     const redis = new Redis(env.REDIS_URL!);
     const now = Date.now();
-    await registerNode(redis, { instanceId: node, zone: stack.zone, instanceType: 'm5.large', attachLimit: 2, driverName: 'ebs.csi.plinth.dev', startedAt: now, heartbeatAt: now });
+    await registerNode(redis, {
+      instanceId: node,
+      zone: stack.zone,
+      instanceType: 'm5.large',
+      attachLimit: 2,
+      driverName: 'ebs.csi.plinth.dev',
+      startedAt: now,
+      heartbeatAt: now,
+    });
     redis.disconnect();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-slot${i}`), { timeoutMs: 60_000 })).volume!.volumeId);
+    for (let i = 0; i < 3; i++)
+      ids.push((await callUnary(ctl.controller, 'createVolume', createReq(`pvc-${cluster}-slot${i}`), { timeoutMs: 60_000 })).volume!.volumeId);
     const pub = (volumeId: string) =>
-      callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+      callUnary(
+        ctl.controller,
+        'controllerPublishVolume',
+        { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} },
+        { timeoutMs: 60_000 },
+      );
     await pub(ids[0]!);
     await pub(ids[1]!);
     const full = await codeOf(pub(ids[2]!));

@@ -11,7 +11,12 @@ export function deviceNamesContract(make: () => Promise<DeviceNames> | DeviceNam
     expect(await d.allocate(i, 'vol-1', ['/dev/xvda', 'xvdaa'])).toBe('/dev/xvdab');
     expect(await d.allocate(i, 'vol-1', [])).toBe('/dev/xvdab');
     expect(await d.allocate(i, 'vol-2', ['/dev/sdaa'])).toBe('/dev/xvdac');
-    expect(await d.held(i)).toEqual(new Map([['/dev/xvdab', 'vol-1'], ['/dev/xvdac', 'vol-2']]));
+    expect(await d.held(i)).toEqual(
+      new Map([
+        ['/dev/xvdab', 'vol-1'],
+        ['/dev/xvdac', 'vol-2'],
+      ]),
+    );
   });
 
   it('refuses past the attach limit with RESOURCE_EXHAUSTED naming the node, and frees a name on release', async () => {
@@ -19,7 +24,10 @@ export function deviceNamesContract(make: () => Promise<DeviceNames> | DeviceNam
     const i = node();
     await d.allocate(i, 'vol-1', [], 2);
     await d.allocate(i, 'vol-2', [], 2);
-    await expect(d.allocate(i, 'vol-3', [], 2)).rejects.toMatchObject({ kind: 'ResourceExhausted', message: expect.stringContaining(`node ${i} has all 2`) as unknown });
+    await expect(d.allocate(i, 'vol-3', [], 2)).rejects.toMatchObject({
+      kind: 'ResourceExhausted',
+      message: expect.stringContaining(`node ${i} has all 2`) as unknown,
+    });
     await d.release(i, 'vol-1');
     expect(await d.allocate(i, 'vol-3', [], 2)).toBe('/dev/xvdaa');
   });

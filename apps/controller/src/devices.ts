@@ -67,7 +67,10 @@ const noName = (instanceId: string, volumeId: string) => resourceExhausted(`node
 export class DeviceAllocator implements DeviceNames {
   private readonly redis: DeviceRedis;
 
-  constructor(redis: Redis, private readonly prefix = 'plinth:devices:') {
+  constructor(
+    redis: Redis,
+    private readonly prefix = 'plinth:devices:',
+  ) {
     redis.defineCommand('plinthAllocateDevice', { numberOfKeys: 1, lua: ALLOCATE });
     this.redis = redis as DeviceRedis;
   }

@@ -99,7 +99,12 @@ describe('durable operations', () => {
     proxy.reset();
     // Both replicas race to publish to this node, and one of them also to another node.
     const publish = (c: ControllerProcess, nodeId: string) =>
-      callUnary(c.controller, 'controllerPublishVolume', { volumeId, nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 }).then(
+      callUnary(
+        c.controller,
+        'controllerPublishVolume',
+        { volumeId, nodeId, volumeCapability: cap, readonly: false, secrets: {}, volumeContext: {} },
+        { timeoutMs: 60_000 },
+      ).then(
         (r) => ({ ok: true as const, nodeId, device: r.publishContext.devicePath }),
         (e: { code: number }) => ({ ok: false as const, nodeId, code: e.code }),
       );

@@ -59,11 +59,19 @@ describe('ControllerExpandVolume', () => {
       expect((await volumeById(ec2Of(stack), volumeId))?.Size).toBe(3);
       // Again, and for a smaller size: nothing to do, the volume keeps its size.
       expect(await callUnary(ctl.controller, 'controllerExpandVolume', req)).toEqual({ capacityBytes: 3 * GiB, nodeExpansionRequired: true });
-      const block = await callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 2 * GiB, limitBytes: 0 }, volumeCapability: blockCap });
+      const block = await callUnary(ctl.controller, 'controllerExpandVolume', {
+        ...req,
+        capacityRange: { requiredBytes: 2 * GiB, limitBytes: 0 },
+        volumeCapability: blockCap,
+      });
       expect(block).toEqual({ capacityBytes: 3 * GiB, nodeExpansionRequired: false });
-      expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 70000 * GiB, limitBytes: 0 } }))).toBe(status.OUT_OF_RANGE);
+      expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 70000 * GiB, limitBytes: 0 } }))).toBe(
+        status.OUT_OF_RANGE,
+      );
       // Shrinking (a limit below the size) is impossible on EBS.
-      expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 0, limitBytes: 2 * GiB } }))).toBe(status.OUT_OF_RANGE);
+      expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { ...req, capacityRange: { requiredBytes: 0, limitBytes: 2 * GiB } }))).toBe(
+        status.OUT_OF_RANGE,
+      );
       expect((await volumeById(ec2Of(stack), volumeId))?.Size).toBe(3);
     } finally {
       await callUnary(ctl.controller, 'deleteVolume', { volumeId, secrets: {} });
@@ -72,11 +80,33 @@ describe('ControllerExpandVolume', () => {
 
   it('rejects a missing volume id or capacity range and reports an unknown volume as NOT_FOUND', async () => {
     const range = { requiredBytes: 2 * GiB, limitBytes: 0 };
-    expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { volumeId: '', capacityRange: range, secrets: {}, volumeCapability: undefined }))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { volumeId: 'vol-0123456789abcdef0', capacityRange: undefined, secrets: {}, volumeCapability: undefined }))).toBe(
-      status.INVALID_ARGUMENT,
-    );
-    expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { volumeId: 'vol-0123456789abcdef0', capacityRange: range, secrets: {}, volumeCapability: undefined }))).toBe(status.NOT_FOUND);
-    expect(await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { volumeId: 'not-a-volume', capacityRange: range, secrets: {}, volumeCapability: undefined }))).toBe(status.NOT_FOUND);
+    expect(
+      await codeOf(callUnary(ctl.controller, 'controllerExpandVolume', { volumeId: '', capacityRange: range, secrets: {}, volumeCapability: undefined })),
+    ).toBe(status.INVALID_ARGUMENT);
+    expect(
+      await codeOf(
+        callUnary(ctl.controller, 'controllerExpandVolume', {
+          volumeId: 'vol-0123456789abcdef0',
+          capacityRange: undefined,
+          secrets: {},
+          volumeCapability: undefined,
+        }),
+      ),
+    ).toBe(status.INVALID_ARGUMENT);
+    expect(
+      await codeOf(
+        callUnary(ctl.controller, 'controllerExpandVolume', {
+          volumeId: 'vol-0123456789abcdef0',
+          capacityRange: range,
+          secrets: {},
+          volumeCapability: undefined,
+        }),
+      ),
+    ).toBe(status.NOT_FOUND);
+    expect(
+      await codeOf(
+        callUnary(ctl.controller, 'controllerExpandVolume', { volumeId: 'not-a-volume', capacityRange: range, secrets: {}, volumeCapability: undefined }),
+      ),
+    ).toBe(status.NOT_FOUND);
   });
 });

@@ -19,12 +19,9 @@ const created: string[] = [];
 const get = (c: ControllerProcess, volumeId: string): Promise<ControllerGetVolumeResponse> => callUnary(c.controller, 'controllerGetVolume', { volumeId });
 
 async function createVolume(name: string, sizeGiB = 2): Promise<string> {
-  const res = await callUnary(
-    ctl.controller,
-    'createVolume',
-    createReq(name, { capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 } }),
-    { timeoutMs: 60_000 },
-  );
+  const res = await callUnary(ctl.controller, 'createVolume', createReq(name, { capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 } }), {
+    timeoutMs: 60_000,
+  });
   created.push(res.volume!.volumeId);
   return res.volume!.volumeId;
 }
@@ -62,7 +59,12 @@ describe('ControllerGetVolume', () => {
   it('lists the node a volume is published on', async () => {
     const volumeId = await createVolume(`get-${cluster}-pub`);
     const node = await runInstance(ec2Of(stack), stack.zone);
-    await callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+    await callUnary(
+      ctl.controller,
+      'controllerPublishVolume',
+      { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} },
+      { timeoutMs: 60_000 },
+    );
     try {
       const res = await get(ctl, volumeId);
       expect(res.status?.publishedNodeIds).toEqual([node]);
@@ -123,7 +125,11 @@ describe('ControllerGetVolume', () => {
 
   it('describes a volume by id even when another cluster made it (a statically provisioned PV)', async () => {
     const other = await ec2Of(stack).send(
-      new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: 3, TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: `${cluster}-other` }] }] }),
+      new CreateVolumeCommand({
+        AvailabilityZone: stack.zone,
+        Size: 3,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: `${cluster}-other` }] }],
+      }),
     );
     created.push(other.VolumeId!);
     expect((await get(ctl, other.VolumeId!)).volume?.capacityBytes).toBe(3 * GiB);

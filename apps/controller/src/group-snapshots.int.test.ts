@@ -15,11 +15,16 @@ let cluster: string;
 const ec2 = () => ec2Of(stack);
 
 async function volume(name: string, sizeGiB = 1): Promise<string> {
-  const res = await callUnary(ctl.controller, 'createVolume', createReq(`${cluster}-${name}`, { capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 }, parameters: { type: 'gp3' } }));
+  const res = await callUnary(
+    ctl.controller,
+    'createVolume',
+    createReq(`${cluster}-${name}`, { capacityRange: { requiredBytes: sizeGiB * GiB, limitBytes: 0 }, parameters: { type: 'gp3' } }),
+  );
   return res.volume!.volumeId;
 }
 
-const attach = (volumeId: string, instanceId: string, device: string) => ec2().send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }));
+const attach = (volumeId: string, instanceId: string, device: string) =>
+  ec2().send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }));
 
 /** Snapshots EC2 knows by id (those deleted are simply absent). */
 async function snapshotsById(ids: string[]): Promise<Snapshot[]> {
@@ -40,7 +45,9 @@ beforeAll(async () => {
   stack = requireStack();
   proxy = await startFaultProxy(stack.ec2Endpoint);
   cluster = uniqueCluster('group');
-  ctl = await startController(testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 15), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }));
+  ctl = await startController(
+    testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 15), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
+  );
 });
 
 afterAll(async () => {
@@ -95,7 +102,9 @@ describe('GroupController', () => {
 
     // Members are CSI snapshots too, naming their group (so a CO never deletes one alone).
     const listed = await callUnary(ctl.controller, 'listSnapshots', { maxEntries: 0, startingToken: '', sourceVolumeId: a, snapshotId: '', secrets: {} });
-    expect(listed.entries.map((e) => [e.snapshot?.snapshotId, e.snapshot?.groupSnapshotId])).toEqual([[g.snapshots.find((s) => s.sourceVolumeId === a)?.snapshotId, g.groupSnapshotId]]);
+    expect(listed.entries.map((e) => [e.snapshot?.snapshotId, e.snapshot?.groupSnapshotId])).toEqual([
+      [g.snapshots.find((s) => s.sourceVolumeId === a)?.snapshotId, g.groupSnapshotId],
+    ]);
     const member = await callUnary(ctl.controller, 'getSnapshot', { snapshotId: g.snapshots[0]!.snapshotId, secrets: {} });
     expect(member.snapshot?.groupSnapshotId).toBe(g.groupSnapshotId);
 
@@ -105,13 +114,15 @@ describe('GroupController', () => {
 
     // A snapshot list that does not match the group is refused; the right one deletes every member.
     const ids = g.snapshots.map((s) => s.snapshotId);
-    expect((await codeOf(callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: [ids[0]!], secrets: {} }))).code).toBe(
-      status.INVALID_ARGUMENT,
-    );
+    expect(
+      (await codeOf(callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: [ids[0]!], secrets: {} }))).code,
+    ).toBe(status.INVALID_ARGUMENT);
     await callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: ids, secrets: {} });
     expect(await snapshotsById(ids)).toEqual([]);
     await callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: ids, secrets: {} });
-    expect((await codeOf(callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: [], secrets: {} }))).code).toBe(status.NOT_FOUND);
+    expect((await codeOf(callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: g.groupSnapshotId, snapshotIds: [], secrets: {} }))).code).toBe(
+      status.NOT_FOUND,
+    );
 
     for (const v of [a, b, other]) await ec2().send(new DetachVolumeCommand({ VolumeId: v, InstanceId: instanceId }));
   });
@@ -153,9 +164,15 @@ describe('GroupController', () => {
     const badParam = await codeOf(createGroup('params', [vol], { iops: '3000' }));
     expect(badParam.code).toBe(status.INVALID_ARGUMENT);
     expect(badParam.details).toContain('"iops"');
-    expect(await codeOf(callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: '', snapshotIds: [], secrets: {} }))).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(await codeOf(callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: 'no-such-group', snapshotIds: [], secrets: {} }))).toMatchObject({ code: status.NOT_FOUND });
-    expect(await codeOf(callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: '', snapshotIds: [], secrets: {} }))).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect(await codeOf(callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: '', snapshotIds: [], secrets: {} }))).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
+    expect(await codeOf(callUnary(ctl.group, 'getVolumeGroupSnapshot', { groupSnapshotId: 'no-such-group', snapshotIds: [], secrets: {} }))).toMatchObject({
+      code: status.NOT_FOUND,
+    });
+    expect(await codeOf(callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: '', snapshotIds: [], secrets: {} }))).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
     await callUnary(ctl.group, 'deleteVolumeGroupSnapshot', { groupSnapshotId: 'no-such-group', snapshotIds: [], secrets: {} });
   });
 });

@@ -2,9 +2,31 @@ import type { SnapshotInfo, VolumeInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { groupSnapshotId, isGroupSnapshotId, parseGroupParams, planGroup, toGroupSnapshot } from './group-snapshots.js';
 
-const base: VolumeInfo = { id: '', sizeGiB: 1, type: 'gp3', encrypted: false, zone: 'us-east-1a', state: 'in-use', attachments: [], tags: {}, multiAttach: false };
-const vol = (id: string, ...instances: string[]): VolumeInfo => ({ ...base, id, attachments: instances.map((i) => ({ instanceId: i, device: '/dev/xvdba', state: 'attached' })) });
-const snap = (id: string, volumeId: string, state: string, start: string): SnapshotInfo => ({ id, volumeId, state, startedAt: new Date(start), sizeGiB: 2, encrypted: false, tags: {} });
+const base: VolumeInfo = {
+  id: '',
+  sizeGiB: 1,
+  type: 'gp3',
+  encrypted: false,
+  zone: 'us-east-1a',
+  state: 'in-use',
+  attachments: [],
+  tags: {},
+  multiAttach: false,
+};
+const vol = (id: string, ...instances: string[]): VolumeInfo => ({
+  ...base,
+  id,
+  attachments: instances.map((i) => ({ instanceId: i, device: '/dev/xvdba', state: 'attached' })),
+});
+const snap = (id: string, volumeId: string, state: string, start: string): SnapshotInfo => ({
+  id,
+  volumeId,
+  state,
+  startedAt: new Date(start),
+  sizeGiB: 2,
+  encrypted: false,
+  tags: {},
+});
 
 describe('group snapshot ids', () => {
   it('are derived from cluster and name, distinct per cluster, and recognisable', () => {
@@ -19,7 +41,11 @@ describe('group snapshot ids', () => {
 
 describe('planGroup', () => {
   it('snapshots volumes on one instance together and unattached ones alone', () => {
-    expect(planGroup([vol('vol-a', 'i-1'), vol('vol-b'), vol('vol-c', 'i-1')])).toEqual({ instanceId: 'i-1', attached: ['vol-a', 'vol-c'], detached: ['vol-b'] });
+    expect(planGroup([vol('vol-a', 'i-1'), vol('vol-b'), vol('vol-c', 'i-1')])).toEqual({
+      instanceId: 'i-1',
+      attached: ['vol-a', 'vol-c'],
+      detached: ['vol-b'],
+    });
     expect(planGroup([vol('vol-a'), vol('vol-b')])).toEqual({ attached: [], detached: ['vol-a', 'vol-b'] });
   });
 
@@ -40,7 +66,10 @@ describe('planGroup', () => {
 
 describe('toGroupSnapshot', () => {
   it('is ready only when every member is, and dated by its first member', () => {
-    const g = toGroupSnapshot('groupsnap-1', [snap('snap-2', 'vol-b', 'pending', '2026-01-02T00:00:00Z'), snap('snap-1', 'vol-a', 'completed', '2026-01-01T00:00:00Z')]);
+    const g = toGroupSnapshot('groupsnap-1', [
+      snap('snap-2', 'vol-b', 'pending', '2026-01-02T00:00:00Z'),
+      snap('snap-1', 'vol-a', 'completed', '2026-01-01T00:00:00Z'),
+    ]);
     expect(g.readyToUse).toBe(false);
     expect(g.creationTime).toEqual(new Date('2026-01-01T00:00:00Z'));
     expect(g.snapshots.map((s) => [s.snapshotId, s.sourceVolumeId, s.groupSnapshotId, s.sizeBytes])).toEqual([

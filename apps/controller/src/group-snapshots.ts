@@ -47,7 +47,12 @@ export function planGroup(volumes: VolumeInfo[]): GroupPlan {
   if (!common) {
     const where = volumes
       .filter((v) => liveAttachments(v).length > 0)
-      .map((v) => `${v.id} on ${liveAttachments(v).map((a) => a.instanceId).join('+')}`)
+      .map(
+        (v) =>
+          `${v.id} on ${liveAttachments(v)
+            .map((a) => a.instanceId)
+            .join('+')}`,
+      )
       .join(', ');
     throw failedPrecondition(
       `source_volume_ids: the volumes are attached to different instances (${where}); EC2 takes crash-consistent multi-volume snapshots of one instance's volumes at a time, so group them by node`,

@@ -19,12 +19,7 @@ const list = (maxEntries = 0, startingToken = ''): Promise<ListVolumesResponse> 
 const ids = (res: ListVolumesResponse) => res.entries.map((e) => e.volume!.volumeId);
 
 async function createVolume(name: string): Promise<string> {
-  const res = await callUnary(
-    ctl.controller,
-    'createVolume',
-    createReq(name),
-    { timeoutMs: 60_000 },
-  );
+  const res = await callUnary(ctl.controller, 'createVolume', createReq(name), { timeoutMs: 60_000 });
   created.push(res.volume!.volumeId);
   return res.volume!.volumeId;
 }
@@ -46,7 +41,9 @@ beforeAll(async () => {
   // LocalStack has no DescribeVolumeStatus: the proxy answers it as EC2 would (`ok` unless a test says otherwise).
   proxy = await startFaultProxy(stack.ec2Endpoint, { volumeStatus: {} });
   cluster = uniqueCluster('list');
-  ctl = await startController(testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 15), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }));
+  ctl = await startController(
+    testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 15), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
+  );
   for (let i = 0; i < 5; i++) await createVolume(`list-${cluster}-${i}`);
 });
 
@@ -67,7 +64,11 @@ describe('ListVolumes', () => {
     // Volumes of another cluster and untagged ones are not ours to list.
     const ec2 = ec2Of(stack);
     const other = await ec2.send(
-      new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: 1, TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: `${cluster}-other` }] }] }),
+      new CreateVolumeCommand({
+        AvailabilityZone: stack.zone,
+        Size: 1,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: TAG_CLUSTER, Value: `${cluster}-other` }] }],
+      }),
     );
     const untagged = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: 1 }));
     created.push(other.VolumeId!, untagged.VolumeId!);
@@ -126,7 +127,12 @@ describe('ListVolumes', () => {
     const node = await runInstance(ec2Of(stack), stack.zone);
     const volumeId = ids(await list())[0]!;
     const entryOf = async () => (await list()).entries.find((e) => e.volume!.volumeId === volumeId);
-    await callUnary(ctl.controller, 'controllerPublishVolume', { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} }, { timeoutMs: 60_000 });
+    await callUnary(
+      ctl.controller,
+      'controllerPublishVolume',
+      { volumeId, nodeId: node, volumeCapability: mountCap, readonly: false, secrets: {}, volumeContext: {} },
+      { timeoutMs: 60_000 },
+    );
     expect((await entryOf())?.status?.publishedNodeIds).toEqual([node]);
     await callUnary(ctl.controller, 'controllerUnpublishVolume', { volumeId, nodeId: node, secrets: {} }, { timeoutMs: 60_000 });
     expect((await entryOf())?.status?.publishedNodeIds).toEqual([]);

@@ -23,14 +23,28 @@ async function main(config: ControllerConfig): Promise<void> {
   // The config's refinement guarantees REDIS_URL or REDIS_SENTINELS.
   const redisConn = redisSettings(config)!;
   log.info(
-    { driver: config.PLINTH_DRIVER_NAME, version: pkg.version, cluster: config.PLINTH_CLUSTER_ID, redis: describeRedis(redisConn), region: config.AWS_REGION, ec2: config.EC2_ENDPOINT ?? 'aws' },
+    {
+      driver: config.PLINTH_DRIVER_NAME,
+      version: pkg.version,
+      cluster: config.PLINTH_CLUSTER_ID,
+      redis: describeRedis(redisConn),
+      region: config.AWS_REGION,
+      ec2: config.EC2_ENDPOINT ?? 'aws',
+    },
     'starting controller',
   );
   const metrics = new Metrics();
   const redis = connectRedis(redisConn, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const limiter = config.EC2_RATE_LIMIT_DISABLED ? undefined : new RedisRateLimiter(redis, config.EC2_RATE_LIMITS);
-  const api = createAwsCloud({ region: config.AWS_REGION, endpoint: config.EC2_ENDPOINT, log, limiter, observer: metrics.ec2Observer, retryBudgetMs: config.EC2_RETRY_BUDGET_MS });
+  const api = createAwsCloud({
+    region: config.AWS_REGION,
+    endpoint: config.EC2_ENDPOINT,
+    log,
+    limiter,
+    observer: metrics.ec2Observer,
+    retryBudgetMs: config.EC2_RETRY_BUDGET_MS,
+  });
   const cloud = new Cloud(api, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
   const devices = new DeviceAllocator(redis);
   const capacity = new CapacityReader(api, config.PLINTH_CLUSTER_ID, { quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), ttlMs: config.CAPACITY_CACHE_TTL_MS });
@@ -53,7 +67,11 @@ async function main(config: ControllerConfig): Promise<void> {
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
   const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.api.ping(signal) });
-  const server = await serveUnix(config.CSI_ENDPOINT, controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics, readiness), log);
+  const server = await serveUnix(
+    config.CSI_ENDPOINT,
+    controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics, readiness),
+    log,
+  );
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;
   if (config.METRICS_ADDRESS) log.info({ address: config.METRICS_ADDRESS }, 'metrics on /metrics, liveness on /healthz, readiness (Redis, EC2) on /readyz');
 

@@ -45,9 +45,15 @@ async function createVolume(over: Partial<CreateVolumeRequest> = {}, on = ctl): 
 const modify = (volumeId: string, mutableParameters: Record<string, string>, on = ctl) =>
   callUnary(on.controller, 'controllerModifyVolume', { volumeId, mutableParameters, secrets: {} }, { timeoutMs: 60_000 });
 const expand = (volumeId: string, requiredBytes: number, limitBytes = 0, on = ctl) =>
-  callUnary(on.controller, 'controllerExpandVolume', { volumeId, capacityRange: { requiredBytes, limitBytes }, secrets: {}, volumeCapability: mountCap }, { timeoutMs: 60_000 });
+  callUnary(
+    on.controller,
+    'controllerExpandVolume',
+    { volumeId, capacityRange: { requiredBytes, limitBytes }, secrets: {}, volumeCapability: mountCap },
+    { timeoutMs: 60_000 },
+  );
 const described = async (volumeId: string) => (await volumeById(ec2Of(stack), volumeId))!;
-const tagsOf = async (volumeId: string): Promise<Record<string, string>> => Object.fromEntries(((await described(volumeId)).Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+const tagsOf = async (volumeId: string): Promise<Record<string, string>> =>
+  Object.fromEntries(((await described(volumeId)).Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 
 beforeAll(async () => {
   stack = requireStack();
@@ -56,7 +62,13 @@ beforeAll(async () => {
     if (ok) answered.push({ action, params });
   };
   env = {
-    ...testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 15), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster: uniqueCluster('modify') }),
+    ...testControllerEnv({
+      redisUrl: await freshRedis(stack.redisUrl, 15),
+      region: stack.region,
+      zone: stack.zone,
+      ec2Endpoint: proxy.endpoint,
+      cluster: uniqueCluster('modify'),
+    }),
     MODIFY_COALESCE_WINDOW_MS: String(WINDOW_MS),
   };
   ctl = await startController(env);
@@ -166,7 +178,10 @@ describe('ControllerModifyVolume', () => {
       const f = await codeOf(expand(volumeId, 12 * GiB));
       expect(f.code).toBe(status.RESOURCE_EXHAUSTED);
       const mods = await ec2Of(stack).send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId] }));
-      const start = mods.VolumesModifications!.map((m) => m.StartTime!.getTime()).sort().at(-1)!;
+      const start = mods
+        .VolumesModifications!.map((m) => m.StartTime!.getTime())
+        .sort()
+        .at(-1)!;
       expect(f.details).toContain(`volume ${volumeId} cannot be modified again yet`);
       expect(f.details).toContain('VolumeModificationRateExceeded');
       expect(f.details).toContain(`the next one is possible from ${new Date(start + 6 * 3600_000).toISOString()}`);
@@ -229,12 +244,22 @@ describe('CreateVolume with mutable_parameters (a VolumeAttributesClass at creat
 
   it('rejects invalid ones with INVALID_ARGUMENT naming the key, creating nothing', async () => {
     const before = answered.filter((a) => a.action === 'CreateVolume').length;
-    const f = await codeOf(callUnary(ctl.controller, 'createVolume', createReq(`modify-bad-${Date.now()}`, { mutableParameters: { XXX_FakeKey: 'XXX_FakeValue' } })));
+    const f = await codeOf(
+      callUnary(ctl.controller, 'createVolume', createReq(`modify-bad-${Date.now()}`, { mutableParameters: { XXX_FakeKey: 'XXX_FakeValue' } })),
+    );
     expect(f).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(f.details).toContain('XXX_FakeKey');
-    expect((await codeOf(callUnary(ctl.controller, 'createVolume', createReq(`modify-bad2-${Date.now()}`, { parameters: { type: 'gp2' }, mutableParameters: { throughput: '200' } })))).code).toBe(
-      status.INVALID_ARGUMENT,
-    );
+    expect(
+      (
+        await codeOf(
+          callUnary(
+            ctl.controller,
+            'createVolume',
+            createReq(`modify-bad2-${Date.now()}`, { parameters: { type: 'gp2' }, mutableParameters: { throughput: '200' } }),
+          ),
+        )
+      ).code,
+    ).toBe(status.INVALID_ARGUMENT);
     expect(answered.filter((a) => a.action === 'CreateVolume').length).toBe(before);
   });
 });

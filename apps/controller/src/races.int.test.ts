@@ -24,7 +24,9 @@ beforeAll(async () => {
   // Volumes stay `creating` for a while, as on EC2, so the second call arrives while the first job is in flight.
   proxy = await startFaultProxy(stack.ec2Endpoint, { transitions: AWS_LIKE_DELAYS });
   cluster = uniqueCluster('races');
-  ctl = await startController(testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 7), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }));
+  ctl = await startController(
+    testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 7), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
+  );
 });
 
 afterAll(async () => {

@@ -39,7 +39,13 @@ afterAll(() => redis.stop());
 async function start(over: Record<string, string>): Promise<{ ctl: ControllerProcess; metricsPort: number }> {
   const metricsPort = await freePort();
   const env = {
-    ...testControllerEnv({ redisUrl: `redis://127.0.0.1:${redis.port}`, region: stack.region, zone: stack.zone, ec2Endpoint: stack.ec2Endpoint, cluster: uniqueCluster('ready') }),
+    ...testControllerEnv({
+      redisUrl: `redis://127.0.0.1:${redis.port}`,
+      region: stack.region,
+      zone: stack.zone,
+      ec2Endpoint: stack.ec2Endpoint,
+      cluster: uniqueCluster('ready'),
+    }),
     METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
     ...over,
   };

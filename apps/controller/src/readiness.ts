@@ -48,7 +48,12 @@ export class Readiness {
     const reasons: string[] = [];
     if (redisError !== undefined) reasons.push(`Redis is unreachable: ${redisError}`);
     if (this.ec2Error !== undefined) reasons.push(`EC2 is unreachable: ${this.ec2Error}`);
-    this.last = { ready: reasons.length === 0, at: Date.now(), reasons, checks: { redis: redisError === undefined ? 'ok' : 'unreachable', ec2: this.ec2Error === undefined ? 'ok' : 'unreachable' } };
+    this.last = {
+      ready: reasons.length === 0,
+      at: Date.now(),
+      reasons,
+      checks: { redis: redisError === undefined ? 'ok' : 'unreachable', ec2: this.ec2Error === undefined ? 'ok' : 'unreachable' },
+    };
     return this.last;
   }
 

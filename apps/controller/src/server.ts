@@ -1,4 +1,13 @@
-import { ControllerService, GroupControllerService, IdentityService, unary, type ControllerServer, type GroupControllerServer, type IdentityServer, type ServiceBinding } from '@plinth/csi';
+import {
+  ControllerService,
+  GroupControllerService,
+  IdentityService,
+  unary,
+  type ControllerServer,
+  type GroupControllerServer,
+  type IdentityServer,
+  type ServiceBinding,
+} from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 import type { Deps } from './deps.js';
 import type { Metrics } from './metrics.js';
@@ -26,7 +35,8 @@ import { validateVolumeCapabilities } from './rpc/validate.js';
 
 /** The Identity, Controller and GroupController services, each RPC wired to its handler in rpc/. */
 export function controllerServices(deps: Deps, log: Logger, metrics: Metrics, readiness?: Readiness): ServiceBinding[] {
-  const u = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) => unary(method, fn, log, metrics.observeRpc);
+  const u = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) =>
+    unary(method, fn, log, metrics.observeRpc);
   /** A mutating RPC: refused at once with UNAVAILABLE while the last readiness check found Redis or EC2 unreachable. */
   const m = <Req, Res>(method: string, fn: (req: Req, ctx: Parameters<Parameters<typeof unary>[1]>[1]) => Promise<Res>) =>
     u<Req, Res>(method, async (req, ctx) => {

@@ -31,4 +31,3 @@ export function fromSnapshotResult(r: SnapshotResult): CsiSnapshot {
   const { creationMs, ...rest } = r;
   return { ...rest, creationTime: creationMs === null ? undefined : new Date(creationMs) };
 }
-

@@ -25,7 +25,9 @@ beforeAll(async () => {
   // The proxy counts EC2 calls and, for one test, holds restored volumes in `creating` as EC2 does.
   proxy = await startFaultProxy(stack.ec2Endpoint);
   cluster = uniqueCluster('snapshots');
-  ctl = await startController(testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 5), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }));
+  ctl = await startController(
+    testControllerEnv({ redisUrl: await freshRedis(stack.redisUrl, 5), region: stack.region, zone: stack.zone, ec2Endpoint: proxy.endpoint, cluster }),
+  );
 });
 
 afterAll(async () => {
@@ -46,13 +48,17 @@ async function snapshotsNamed(name: string): Promise<Snapshot[]> {
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${cluster}-${++seq}`;
 
-
 async function newVolume(): Promise<string> {
   const res = await callUnary(ctl.controller, 'createVolume', createReq(unique('vol')));
   return res.volume!.volumeId;
 }
 
-const snapReq = (name: string, sourceVolumeId: string, parameters: Record<string, string> = {}): CreateSnapshotRequest => ({ name, sourceVolumeId, parameters, secrets: {} });
+const snapReq = (name: string, sourceVolumeId: string, parameters: Record<string, string> = {}): CreateSnapshotRequest => ({
+  name,
+  sourceVolumeId,
+  parameters,
+  secrets: {},
+});
 const createSnapshot = (req: CreateSnapshotRequest) => callUnary(ctl.controller, 'createSnapshot', req);
 const list = (over: Partial<ListSnapshotsRequest> = {}) =>
   callUnary(ctl.controller, 'listSnapshots', { maxEntries: 0, startingToken: '', sourceVolumeId: '', snapshotId: '', secrets: {}, ...over });
@@ -107,7 +113,15 @@ describe('snapshots over the real socket, against LocalStack', () => {
     const made = await ec2.send(
       new CreateSnapshotCommand({
         VolumeId: volumeId,
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'CSIVolumeSnapshotName', Value: name }, { Key: 'plinth.dev/cluster-id', Value: cluster }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'snapshot',
+            Tags: [
+              { Key: 'CSIVolumeSnapshotName', Value: name },
+              { Key: 'plinth.dev/cluster-id', Value: cluster },
+            ],
+          },
+        ],
       }),
     );
     proxy.reset();
@@ -171,7 +185,9 @@ describe('snapshots over the real socket, against LocalStack', () => {
     proxy.configure({ transitions: { ...AWS_LIKE_DELAYS, createMs: 6000 } });
     try {
       const name = unique('restoring');
-      const restoring = callUnary(ctl.controller, 'createVolume', createReq(name, { volumeContentSource: { snapshot: { snapshotId } } }), { timeoutMs: 60_000 });
+      const restoring = callUnary(ctl.controller, 'createVolume', createReq(name, { volumeContentSource: { snapshot: { snapshotId } } }), {
+        timeoutMs: 60_000,
+      });
       const until = Date.now() + 20_000;
       while ((await volumesNamed(ec2, name)).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       const busy = await codeOf(callUnary(ctl.controller, 'deleteSnapshot', { snapshotId, secrets: {} }));
@@ -224,7 +240,12 @@ describe('snapshots over the real socket, against LocalStack', () => {
     const byId = await list({ snapshotId: kept });
     expect(byId.entries.map((e) => e.snapshot)).toEqual([expect.objectContaining({ snapshotId: kept, sourceVolumeId: a })]);
     const ofB = (await list({ sourceVolumeId: b })).entries.map((e) => e.snapshot!);
-    expect(ofB.map((s) => s.snapshotId).sort()).toEqual(made.slice(4).filter((id) => id !== deleted).sort());
+    expect(ofB.map((s) => s.snapshotId).sort()).toEqual(
+      made
+        .slice(4)
+        .filter((id) => id !== deleted)
+        .sort(),
+    );
     expect(ofB.every((s) => s.sourceVolumeId === b)).toBe(true);
     expect((await list({ snapshotId: made[0]!, sourceVolumeId: b })).entries).toEqual([]);
     expect((await list({ snapshotId: UNKNOWN_SNAPSHOT })).entries).toEqual([]);

@@ -49,7 +49,11 @@ export function cloneZone(sourceZone: string, requisite: string[], what: string)
 }
 
 /** Where a new volume goes and where it may be: a clone in its source's zone, any other volume in the zone its topology picks. */
-export function placement(req: TopologyRequirement | undefined, fallback: string, source: { zone?: string | undefined; what: string } | undefined): { zone: string; allowedZones: string[] } {
+export function placement(
+  req: TopologyRequirement | undefined,
+  fallback: string,
+  source: { zone?: string | undefined; what: string } | undefined,
+): { zone: string; allowedZones: string[] } {
   const allowedZones = requisiteZones(req);
   const zone = source?.zone ? cloneZone(source.zone, allowedZones, source.what) : pickZone(req, fallback);
   return { zone, allowedZones };

@@ -25,7 +25,13 @@ const checks = (status: string, details: [string, string][] = [], more: Partial<
 
 describe('volumeCondition', () => {
   it('is normal for a volume whose status checks pass', () => {
-    const c = volumeCondition(vol('in-use'), checks('ok', [['io-enabled', 'passed'], ['io-performance', 'not-applicable']]));
+    const c = volumeCondition(
+      vol('in-use'),
+      checks('ok', [
+        ['io-enabled', 'passed'],
+        ['io-performance', 'not-applicable'],
+      ]),
+    );
     expect(c).toEqual({ abnormal: false, message: 'vol-0123456789abcdef0 is in-use; EC2 status checks ok' });
   });
 
@@ -67,7 +73,10 @@ describe('volumeCondition', () => {
     expect(running.abnormal).toBe(false);
     expect(running.message).toContain('insufficient-data');
     expect(volumeCondition(vol('creating'), undefined)).toEqual({ abnormal: false, message: 'vol-0123456789abcdef0 is creating' });
-    expect(volumeCondition(vol('available'), 'unavailable')).toEqual({ abnormal: false, message: 'vol-0123456789abcdef0 is available (this EC2 endpoint has no volume status checks)' });
+    expect(volumeCondition(vol('available'), 'unavailable')).toEqual({
+      abnormal: false,
+      message: 'vol-0123456789abcdef0 is available (this EC2 endpoint has no volume status checks)',
+    });
     expect(volumeCondition(vol('available'), undefined).message).toContain('no status checks');
   });
 });

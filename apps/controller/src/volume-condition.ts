@@ -59,7 +59,10 @@ export function publishedNodeIds(v: VolumeInfo): string[] {
  * the nodes it is published on and its condition. The volume context is
  * empty: CreateVolume's (fsType, format options) is not stored in EC2.
  */
-export function volumeEntry(v: VolumeInfo, checks: StatusChecks): { volume: CsiVolume; status: { publishedNodeIds: string[]; volumeCondition: VolumeCondition } } {
+export function volumeEntry(
+  v: VolumeInfo,
+  checks: StatusChecks,
+): { volume: CsiVolume; status: { publishedNodeIds: string[]; volumeCondition: VolumeCondition } } {
   return {
     volume: {
       volumeId: v.id,

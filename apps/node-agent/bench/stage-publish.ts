@@ -49,7 +49,16 @@ async function main(): Promise<void> {
         if (which === 'agent') {
           const t0 = performance.now();
           await t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: mountCap('ext4'), publishContext: {}, secrets: {}, volumeContext: {} });
-          await t.api.publish({ volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: mountCap('ext4'), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+          await t.api.publish({
+            volumeId,
+            stagingTargetPath: staging,
+            targetPath: target,
+            volumeCapability: mountCap('ext4'),
+            readonly: false,
+            publishContext: {},
+            secrets: {},
+            volumeContext: {},
+          });
           agent.push(performance.now() - t0);
           await t.api.unpublish({ volumeId, targetPath: target });
           await t.api.unstage({ volumeId, stagingTargetPath: staging });
@@ -67,7 +76,9 @@ async function main(): Promise<void> {
     const a = median(agent);
     const r = median(raw);
     console.log(`stage+publish, 1 GiB ext4 loop volume, ${runs} runs`);
-    console.log(`  node agent (gRPC, discovery + identity proof + blkid + mkfs + mount + bind): median ${ms(a)}  [${agent.map((x) => x.toFixed(0)).join(', ')}]`);
+    console.log(
+      `  node agent (gRPC, discovery + identity proof + blkid + mkfs + mount + bind): median ${ms(a)}  [${agent.map((x) => x.toFixed(0)).join(', ')}]`,
+    );
     console.log(`  raw mkfs.ext4 && mount && mount --bind:                                     median ${ms(r)}  [${raw.map((x) => x.toFixed(0)).join(', ')}]`);
     console.log(`  ratio agent/raw: ${(a / r).toFixed(2)}x (overhead ${ms(a - r)})`);
   } finally {

@@ -4,7 +4,13 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { IdentityClient, NodeClient, NodeServiceCapability_RPC_Type as Rpc, PluginCapability_Service_Type, PluginCapability_VolumeExpansion_Type } from '@plinth/csi';
+import {
+  IdentityClient,
+  NodeClient,
+  NodeServiceCapability_RPC_Type as Rpc,
+  PluginCapability_Service_Type,
+  PluginCapability_VolumeExpansion_Type,
+} from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeHost, detachAll, type FakeHost } from '../../../test/support/nvme.js';
@@ -16,7 +22,10 @@ const MAIN = join(import.meta.dirname, 'main.ts');
 const silent = createLogger({ name: 't', level: 'silent' });
 
 /** Starts main.ts as a child process; resolves once it logs a line matching `ready` (or exits). */
-function startMain(env: Record<string, string>, ready = /node agent ready/): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; ms: number }> {
+function startMain(
+  env: Record<string, string>,
+  ready = /node agent ready/,
+): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, ['--conditions=plinth-src', '--import', 'tsx', MAIN], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env },
@@ -42,10 +51,11 @@ async function blackHole(): Promise<{ url: string; close: () => Promise<void> }>
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   return {
     url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
   };
 }
 
@@ -95,7 +105,14 @@ describe('node agent process and services', () => {
     const hole = await blackHole();
     const socket = join(host.root, 'main', 'csi.sock');
     // A stale socket left by a killed predecessor.
-    const stale = await startMain({ CSI_ENDPOINT: `unix://${socket}`, METADATA_SOURCES: 'env', NODE_ID: 'i-0stale', NODE_ZONE: 'us-east-1a', MAX_VOLUMES_PER_NODE: '3', KUBELET_ROOT: host.kubeletRoot });
+    const stale = await startMain({
+      CSI_ENDPOINT: `unix://${socket}`,
+      METADATA_SOURCES: 'env',
+      NODE_ID: 'i-0stale',
+      NODE_ZONE: 'us-east-1a',
+      MAX_VOLUMES_PER_NODE: '3',
+      KUBELET_ROOT: host.kubeletRoot,
+    });
     stale.child.kill('SIGKILL');
     await stale.exited;
     expect((await lstat(socket)).isSocket()).toBe(true);
@@ -133,7 +150,10 @@ describe('node agent process and services', () => {
   });
 
   it('main: a clear start-up error names every metadata source it tried', async () => {
-    const m = await startMain({ CSI_ENDPOINT: `unix://${join(host.root, 'fail', 'csi.sock')}`, IMDS_DISABLED: 'true', KUBELET_ROOT: host.kubeletRoot }, /cannot start/);
+    const m = await startMain(
+      { CSI_ENDPOINT: `unix://${join(host.root, 'fail', 'csi.sock')}`, IMDS_DISABLED: 'true', KUBELET_ROOT: host.kubeletRoot },
+      /cannot start/,
+    );
     expect(await m.exited).toBe(1);
     const out = m.output();
     expect(out).toMatch(/no metadata source answered \(tried imds, kubernetes, env\)/);
@@ -177,7 +197,10 @@ describe('node agent process and services', () => {
       expect(seen[0]).toBe('PUT /latest/api/token');
       expect(seen).toHaveLength(4);
       // Order matters: with env first, env wins.
-      expect((await resolveMetadata(loadConfig({ METADATA_SOURCES: 'env,imds', IMDS_ENDPOINT: cfg.IMDS_ENDPOINT, NODE_ID: 'i-0env', NODE_ZONE: 'x' }), silent)).source).toBe('env');
+      expect(
+        (await resolveMetadata(loadConfig({ METADATA_SOURCES: 'env,imds', IMDS_ENDPOINT: cfg.IMDS_ENDPOINT, NODE_ID: 'i-0env', NODE_ZONE: 'x' }), silent))
+          .source,
+      ).toBe('env');
     } finally {
       await new Promise<void>((r) => srv.close(() => r()));
     }

@@ -38,8 +38,22 @@ export async function resolveIdentity(cfg: Config, log: Logger, observer?: Ec2Ob
   if (cfg.MAX_VOLUMES_PER_NODE === undefined || !instanceType) {
     const region = cfg.AWS_REGION ?? regionOfZone(md.zone);
     try {
-      const ec2 = nodeCloud({ region, endpoint: cfg.EC2_ENDPOINT, redis: redisSettings(cfg), rateLimits: cfg.EC2_RATE_LIMITS, log, observer, retryBudgetMs: EC2_TIMEOUT_MS });
-      const facts = await describeNode(ec2.cloud, cfg.EC2_ENDPOINT ?? `EC2 in ${region}`, md.instanceId, instanceType, AbortSignal.timeout(EC2_TIMEOUT_MS)).finally(ec2.close);
+      const ec2 = nodeCloud({
+        region,
+        endpoint: cfg.EC2_ENDPOINT,
+        redis: redisSettings(cfg),
+        rateLimits: cfg.EC2_RATE_LIMITS,
+        log,
+        observer,
+        retryBudgetMs: EC2_TIMEOUT_MS,
+      });
+      const facts = await describeNode(
+        ec2.cloud,
+        cfg.EC2_ENDPOINT ?? `EC2 in ${region}`,
+        md.instanceId,
+        instanceType,
+        AbortSignal.timeout(EC2_TIMEOUT_MS),
+      ).finally(ec2.close);
       instanceType ??= facts.instanceTypeName;
       limitInputs = { ...limitInputs, instance: facts.instance, instanceType: facts.instanceType };
     } catch (err) {
@@ -81,7 +95,14 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
   if (redisConn) {
     registration = await startRegistration(
       redisConn,
-      { instanceId: id.nodeId, zone: id.zone, instanceType: id.instanceType, attachLimit: id.maxVolumesPerNode, driverName: ctx.driverName, startedAt: Date.now() },
+      {
+        instanceId: id.nodeId,
+        zone: id.zone,
+        instanceType: id.instanceType,
+        attachLimit: id.maxVolumesPerNode,
+        driverName: ctx.driverName,
+        startedAt: Date.now(),
+      },
       cfg.HEARTBEAT_INTERVAL_MS,
       log,
     );

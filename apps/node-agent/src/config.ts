@@ -35,50 +35,52 @@ const metricsAddress = z
 /** How long the preStop hook waits at most; below the pod's terminationGracePeriodSeconds, which bounds it anyway. */
 const preStopTimeout = envInt(25_000, { min: 0, max: 3_600_000 });
 
-export const configSchema = z.object({
-  CSI_ENDPOINT: z
-    .string()
-    .default('unix:///csi/csi.sock')
-    .refine((v) => /^unix:\/\/\/.+/.test(v) || v.startsWith('/'), 'expected unix:///path/to/socket'),
-  PLINTH_DRIVER_NAME: csiDriverName,
-  NODE_ID: optional,
-  NODE_ZONE: optional,
-  NODE_INSTANCE_TYPE: optional,
-  IMDS_ENDPOINT: z.url().default('http://169.254.169.254'),
-  IMDS_DISABLED: envBool(false),
-  IMDS_TIMEOUT_MS: envInt(1000, { min: 50, max: 60_000 }),
-  KUBE_NODE_NAME: optional,
-  METADATA_SOURCES: z
-    .string()
-    .default('imds,kubernetes,env')
-    .transform((v, ctx) => {
-      const list = v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const bad = list.filter((s) => !(METADATA_SOURCE_NAMES as readonly string[]).includes(s));
-      if (bad.length > 0 || list.length === 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a comma list of ${METADATA_SOURCE_NAMES.join(', ')}; got "${v}"` });
-        return z.NEVER;
-      }
-      return [...new Set(list)] as MetadataSourceName[];
-    }),
-  KUBELET_ROOT: absPath('/var/lib/kubelet'),
-  SYSFS_ROOT: absPath('/sys'),
-  DEV_ROOT: absPath('/dev'),
-  DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
-  MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
-  ...redisEnv,
-  /** Read by the `pre-stop` subcommand (the DaemonSet's preStop hook). */
-  PRE_STOP_TIMEOUT_MS: preStopTimeout,
-  HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
-  EC2_ENDPOINT: optional,
-  /** The EC2 rate-limit buckets shared through Redis (as the controller's EC2_RATE_LIMITS). */
-  EC2_RATE_LIMITS: ec2RateLimitsEnv,
-  AWS_REGION: optional,
-  METRICS_ADDRESS: metricsAddress,
-  LOG_LEVEL: logLevel,
-}).superRefine((c, ctx) => refineRedisEnv(c, ctx, { required: false }), alwaysCheck);
+export const configSchema = z
+  .object({
+    CSI_ENDPOINT: z
+      .string()
+      .default('unix:///csi/csi.sock')
+      .refine((v) => /^unix:\/\/\/.+/.test(v) || v.startsWith('/'), 'expected unix:///path/to/socket'),
+    PLINTH_DRIVER_NAME: csiDriverName,
+    NODE_ID: optional,
+    NODE_ZONE: optional,
+    NODE_INSTANCE_TYPE: optional,
+    IMDS_ENDPOINT: z.url().default('http://169.254.169.254'),
+    IMDS_DISABLED: envBool(false),
+    IMDS_TIMEOUT_MS: envInt(1000, { min: 50, max: 60_000 }),
+    KUBE_NODE_NAME: optional,
+    METADATA_SOURCES: z
+      .string()
+      .default('imds,kubernetes,env')
+      .transform((v, ctx) => {
+        const list = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const bad = list.filter((s) => !(METADATA_SOURCE_NAMES as readonly string[]).includes(s));
+        if (bad.length > 0 || list.length === 0) {
+          ctx.addIssue({ code: 'custom', message: `expected a comma list of ${METADATA_SOURCE_NAMES.join(', ')}; got "${v}"` });
+          return z.NEVER;
+        }
+        return [...new Set(list)] as MetadataSourceName[];
+      }),
+    KUBELET_ROOT: absPath('/var/lib/kubelet'),
+    SYSFS_ROOT: absPath('/sys'),
+    DEV_ROOT: absPath('/dev'),
+    DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
+    MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
+    ...redisEnv,
+    /** Read by the `pre-stop` subcommand (the DaemonSet's preStop hook). */
+    PRE_STOP_TIMEOUT_MS: preStopTimeout,
+    HEARTBEAT_INTERVAL_MS: envInt(10_000, { min: 100, max: 600_000 }),
+    EC2_ENDPOINT: optional,
+    /** The EC2 rate-limit buckets shared through Redis (as the controller's EC2_RATE_LIMITS). */
+    EC2_RATE_LIMITS: ec2RateLimitsEnv,
+    AWS_REGION: optional,
+    METRICS_ADDRESS: metricsAddress,
+    LOG_LEVEL: logLevel,
+  })
+  .superRefine((c, ctx) => refineRedisEnv(c, ctx, { required: false }), alwaysCheck);
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -25,7 +25,9 @@ describe('describeNode', () => {
     cloud.throttle(5);
     await expect(describeNode(cloud, 'http://ec2.local', 'i-0123456789abcdef0', undefined)).rejects.toMatchObject({
       kind: 'Unavailable',
-      message: expect.stringMatching(/EC2 \(http:\/\/ec2.local\) did not describe instance i-0123456789abcdef0: .*RequestLimitExceeded.*MAX_VOLUMES_PER_NODE/) as unknown,
+      message: expect.stringMatching(
+        /EC2 \(http:\/\/ec2.local\) did not describe instance i-0123456789abcdef0: .*RequestLimitExceeded.*MAX_VOLUMES_PER_NODE/,
+      ) as unknown,
     });
   });
 });

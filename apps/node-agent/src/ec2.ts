@@ -31,7 +31,14 @@ export function nodeCloud(opts: NodeCloudOptions): { cloud: Cloud; close: () => 
   const redis = opts.redis ? connectRedis(opts.redis, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true }) : undefined;
   redis?.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error (EC2 rate limiter)'));
   const limiter = redis ? new RedisRateLimiter(redis, opts.rateLimits) : undefined;
-  const cloud = createAwsCloud({ region: opts.region, endpoint: opts.endpoint, log: opts.log, limiter, observer: opts.observer, retryBudgetMs: opts.retryBudgetMs });
+  const cloud = createAwsCloud({
+    region: opts.region,
+    endpoint: opts.endpoint,
+    log: opts.log,
+    limiter,
+    observer: opts.observer,
+    retryBudgetMs: opts.retryBudgetMs,
+  });
   return {
     cloud,
     close: () => {
@@ -52,6 +59,8 @@ export async function describeNode(cloud: Cloud, where: string, instanceId: stri
     const type = typeName ? ((await cloud.instances.types([typeName], signal)).get(typeName) ?? { name: typeName, nvmeInstanceStoreDisks: 0 }) : undefined;
     return { instance, instanceType: type, instanceTypeName: typeName };
   } catch (err) {
-    throw unavailable(`EC2 (${where}) did not describe instance ${instanceId}: ${(err as Error).message.split('\n')[0]}; set MAX_VOLUMES_PER_NODE to start without EC2`);
+    throw unavailable(
+      `EC2 (${where}) did not describe instance ${instanceId}: ${(err as Error).message.split('\n')[0]}; set MAX_VOLUMES_PER_NODE to start without EC2`,
+    );
   }
 }

@@ -6,7 +6,15 @@ const m5: InstanceTypeInfo = { name: 'm5.large', hypervisor: 'nitro', maxEbsAtta
 const type = (o: Partial<InstanceTypeInfo> & { name: string }): InstanceTypeInfo => ({ nvmeInstanceStoreDisks: 0, ...o });
 const root = { device: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: true };
 const csi = { device: '/dev/xvdba', volumeId: 'vol-csi', deleteOnTermination: false };
-const instance = (o: Partial<InstanceInfo>): InstanceInfo => ({ id: 'i-1', type: 'm5.large', zone: 'z', state: 'running', blockDevices: [], networkInterfaceCount: 1, ...o });
+const instance = (o: Partial<InstanceInfo>): InstanceInfo => ({
+  id: 'i-1',
+  type: 'm5.large',
+  zone: 'z',
+  state: 'running',
+  blockDevices: [],
+  networkInterfaceCount: 1,
+  ...o,
+});
 
 describe('computeAttachLimit', () => {
   it('subtracts root, extra ENIs and instance-store NVMe on a shared limit', () => {
@@ -16,7 +24,9 @@ describe('computeAttachLimit', () => {
     });
     // 28 - root - 1 extra ENI - 1 instance store; the CSI volume does not count against itself.
     expect(r.limit).toBe(25);
-    expect(r.explanation.join('\n')).toMatch(/m5d.large: EBS attachment limit 28 \(shared\)[\s\S]*non-CSI block device\(s\): \/dev\/xvda[\s\S]*1 network interface[\s\S]*1 NVMe instance-store[\s\S]*= 25/);
+    expect(r.explanation.join('\n')).toMatch(
+      /m5d.large: EBS attachment limit 28 \(shared\)[\s\S]*non-CSI block device\(s\): \/dev\/xvda[\s\S]*1 network interface[\s\S]*1 NVMe instance-store[\s\S]*= 25/,
+    );
   });
 
   it('counts launch-time data volumes (DeleteOnTermination) as non-CSI', () => {
@@ -50,7 +60,12 @@ describe('computeAttachLimit', () => {
     const nitro = computeAttachLimit({ instanceType: type({ name: 't3.micro', hypervisor: 'nitro' }), instance: instance({ rootDevice: '/dev/xvda' }) });
     expect(nitro.limit).toBe(27);
     expect(nitro.explanation[0]).toMatch(/no EBS attachment limit; assuming 28/);
-    expect(computeAttachLimit({ instanceType: type({ name: 'm4.large', hypervisor: 'xen' }), instance: instance({ rootDevice: '/dev/xvda', networkInterfaceCount: 2 }) }).limit).toBe(38);
+    expect(
+      computeAttachLimit({
+        instanceType: type({ name: 'm4.large', hypervisor: 'xen' }),
+        instance: instance({ rootDevice: '/dev/xvda', networkInterfaceCount: 2 }),
+      }).limit,
+    ).toBe(38);
   });
 
   it('an override wins', () => {

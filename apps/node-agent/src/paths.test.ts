@@ -17,7 +17,16 @@ describe('validatePath', () => {
     expect(validatePath('target_path', '/var/lib/kubelet/pods/x/volumes/mount', root)).toBe('/var/lib/kubelet/pods/x/volumes/mount');
   });
   it('rejects relative, unnormalised, escaping and foreign paths, naming the field', () => {
-    for (const p of ['', 'pods/x', '/var/lib/kubelet/../../etc', '/var/lib/kubelet//x', '/var/lib/kubelet/x/', '/etc/passwd', '/var/lib/kubelet', '/var/lib/kubeletx/y']) {
+    for (const p of [
+      '',
+      'pods/x',
+      '/var/lib/kubelet/../../etc',
+      '/var/lib/kubelet//x',
+      '/var/lib/kubelet/x/',
+      '/etc/passwd',
+      '/var/lib/kubelet',
+      '/var/lib/kubeletx/y',
+    ]) {
       const e = bad(p);
       expect(e.kind).toBe('InvalidArgument');
       expect(e.message).toContain('target_path');

@@ -29,7 +29,8 @@ export function validatePath(field: string, path: string, kubeletRoot: string): 
 export function volumePathOf(path: string, volumeId: string, kubeletRoot: string): string {
   if (path.split(sep).includes('..')) throw invalidArgument(`volume_path "${path.slice(0, 200)}" must not contain ".."`);
   const root = kubeletRoot.endsWith(sep) ? kubeletRoot : kubeletRoot + sep;
-  if (!isAbsolute(path) || !normalize(path).startsWith(root)) throw notFound(`volume ${volumeId} is not at volume_path ${path.slice(0, 200)} (not under the kubelet root ${kubeletRoot})`);
+  if (!isAbsolute(path) || !normalize(path).startsWith(root))
+    throw notFound(`volume ${volumeId} is not at volume_path ${path.slice(0, 200)} (not under the kubelet root ${kubeletRoot})`);
   return validatePath('volume_path', path, kubeletRoot);
 }
 

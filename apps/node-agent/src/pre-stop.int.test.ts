@@ -28,7 +28,15 @@ function runPreStop(node: string, timeoutMs = 60_000) {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, 'apps/node-agent/src/main.ts'), 'pre-stop'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', KUBECONFIG: cp.kubeconfig, KUBE_NODE_NAME: node, PLINTH_DRIVER_NAME: DRIVER, PRE_STOP_TIMEOUT_MS: String(timeoutMs), LOG_LEVEL: 'info' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      KUBECONFIG: cp.kubeconfig,
+      KUBE_NODE_NAME: node,
+      PLINTH_DRIVER_NAME: DRIVER,
+      PRE_STOP_TIMEOUT_MS: String(timeoutMs),
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

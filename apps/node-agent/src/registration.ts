@@ -10,7 +10,12 @@ export interface Registration {
  * Registers the node in Redis and refreshes its heartbeat. Redis being down
  * never stops the CSI service: failures are logged and retried on the next beat.
  */
-export async function startRegistration(conn: RedisConnection, reg: Omit<NodeRegistration, 'heartbeatAt'>, intervalMs: number, log: Logger): Promise<Registration> {
+export async function startRegistration(
+  conn: RedisConnection,
+  reg: Omit<NodeRegistration, 'heartbeatAt'>,
+  intervalMs: number,
+  log: Logger,
+): Promise<Registration> {
   const redis = connectRedis(conn, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
   const ttlSeconds = Math.max(3, Math.ceil((intervalMs * 3) / 1000));

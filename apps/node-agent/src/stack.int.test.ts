@@ -30,7 +30,13 @@ describe('node agent against the stack (EC2 emulator + Redis)', () => {
   it('NodeGetInfo identity: the seeded instance, its zone, and a limit computed live from DescribeInstances + DescribeInstanceTypes', async () => {
     const lines: string[] = [];
     const log = createLogger({ name: 't', level: 'info', destination: { write: (s: string) => lines.push(s) } as unknown as NodeJS.WritableStream });
-    const cfg = loadConfig({ METADATA_SOURCES: 'env', NODE_ID: stack.nodeId, NODE_ZONE: stack.zone, EC2_ENDPOINT: stack.ec2Endpoint, AWS_REGION: stack.region });
+    const cfg = loadConfig({
+      METADATA_SOURCES: 'env',
+      NODE_ID: stack.nodeId,
+      NODE_ZONE: stack.zone,
+      EC2_ENDPOINT: stack.ec2Endpoint,
+      AWS_REGION: stack.region,
+    });
     const id = await resolveIdentity(cfg, log);
     expect(id).toMatchObject({ nodeId: stack.nodeId, zone: stack.zone, instanceType: stack.instanceType });
 
@@ -47,7 +53,11 @@ describe('node agent against the stack (EC2 emulator + Redis)', () => {
         zone: stack.zone,
         state: 'running',
         rootDevice: inst?.RootDeviceName,
-        blockDevices: (inst?.BlockDeviceMappings ?? []).map((m) => ({ device: m.DeviceName ?? '', volumeId: m.Ebs?.VolumeId, deleteOnTermination: m.Ebs?.DeleteOnTermination ?? false })),
+        blockDevices: (inst?.BlockDeviceMappings ?? []).map((m) => ({
+          device: m.DeviceName ?? '',
+          volumeId: m.Ebs?.VolumeId,
+          deleteOnTermination: m.Ebs?.DeleteOnTermination ?? false,
+        })),
         networkInterfaceCount: inst?.NetworkInterfaces?.length ?? 1,
       },
       instanceType: {
@@ -65,7 +75,11 @@ describe('node agent against the stack (EC2 emulator + Redis)', () => {
 
   it('registers the node in Redis with its attach limit and keeps a heartbeat', async () => {
     const nodeId = `i-0reg${Date.now().toString(16)}`;
-    const t = await startTestAgent(host, { REDIS_URL: stack.redisUrl, HEARTBEAT_INTERVAL_MS: '200' }, { nodeId, zone: 'us-east-1b', instanceType: 'm5.xlarge', maxVolumesPerNode: 24 });
+    const t = await startTestAgent(
+      host,
+      { REDIS_URL: stack.redisUrl, HEARTBEAT_INTERVAL_MS: '200' },
+      { nodeId, zone: 'us-east-1b', instanceType: 'm5.xlarge', maxVolumesPerNode: 24 },
+    );
     try {
       const first = (await listNodes(redis)).find((n) => n.instanceId === nodeId);
       expect(first).toMatchObject({ instanceId: nodeId, zone: 'us-east-1b', instanceType: 'm5.xlarge', attachLimit: 24, driverName: 'ebs.csi.plinth.dev' });

@@ -36,7 +36,16 @@ describe('computeCapacity', () => {
       ['us-east-1b', 'io2'],
     ]);
     const a = out[0]!;
-    expect(a).toMatchObject({ provisionedGiB: 150, volumeCount: 2, quotaGiB: 1000, regionProvisionedGiB: 450, availableGiB: 550, minVolumeGiB: 1, maxVolumeGiB: 65536, largestVolumeGiB: 550 });
+    expect(a).toMatchObject({
+      provisionedGiB: 150,
+      volumeCount: 2,
+      quotaGiB: 1000,
+      regionProvisionedGiB: 450,
+      availableGiB: 550,
+      minVolumeGiB: 1,
+      maxVolumeGiB: 65536,
+      largestVolumeGiB: 550,
+    });
     expect(out[3]).toMatchObject({ provisionedGiB: 0, volumeCount: 0, regionProvisionedGiB: 40, availableGiB: 60, minVolumeGiB: 4 });
   });
 
@@ -48,10 +57,13 @@ describe('computeCapacity', () => {
   });
 
   it('ignores deleted volumes but counts every other state', () => {
-    const out = computeCapacity([vol('z1', 'gp3', 10, 'deleted'), vol('z1', 'gp3', 20, 'creating'), vol('z1', 'gp3', 30, 'in-use'), vol('z1', 'gp3', 5, 'deleting')], {
-      quotasGiB: quotas,
-      types: ['gp3'],
-    });
+    const out = computeCapacity(
+      [vol('z1', 'gp3', 10, 'deleted'), vol('z1', 'gp3', 20, 'creating'), vol('z1', 'gp3', 30, 'in-use'), vol('z1', 'gp3', 5, 'deleting')],
+      {
+        quotasGiB: quotas,
+        types: ['gp3'],
+      },
+    );
     expect(out[0]).toMatchObject({ provisionedGiB: 55, volumeCount: 3 });
   });
 
@@ -75,13 +87,34 @@ describe('capacityOf', () => {
   const vols = [vol('z1', 'gp3', 100), vol('z2', 'gp3', 300), vol('z1', 'io2', 40), vol('z1', 'gp3', 7, 'deleted')];
 
   it('answers one zone and type, measured against the regional quota', () => {
-    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3', zone: 'z1' })).toMatchObject({ zone: 'z1', provisionedGiB: 100, regionProvisionedGiB: 400, availableGiB: 600, largestVolumeGiB: 600 });
-    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3', zone: 'z9' })).toMatchObject({ zone: 'z9', provisionedGiB: 0, volumeCount: 0, availableGiB: 600 });
+    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3', zone: 'z1' })).toMatchObject({
+      zone: 'z1',
+      provisionedGiB: 100,
+      regionProvisionedGiB: 400,
+      availableGiB: 600,
+      largestVolumeGiB: 600,
+    });
+    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3', zone: 'z9' })).toMatchObject({
+      zone: 'z9',
+      provisionedGiB: 0,
+      volumeCount: 0,
+      availableGiB: 600,
+    });
   });
 
   it('answers the whole region when no zone is given', () => {
-    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3' })).toMatchObject({ zone: WHOLE_REGION, provisionedGiB: 400, volumeCount: 2, availableGiB: 600 });
-    expect(capacityOf([], { quotasGiB: { st1: 100 }, type: 'st1' })).toMatchObject({ provisionedGiB: 0, availableGiB: 100, minVolumeGiB: 125, largestVolumeGiB: 0 });
+    expect(capacityOf(vols, { quotasGiB: { gp3: 1000 }, type: 'gp3' })).toMatchObject({
+      zone: WHOLE_REGION,
+      provisionedGiB: 400,
+      volumeCount: 2,
+      availableGiB: 600,
+    });
+    expect(capacityOf([], { quotasGiB: { st1: 100 }, type: 'st1' })).toMatchObject({
+      provisionedGiB: 0,
+      availableGiB: 100,
+      minVolumeGiB: 125,
+      largestVolumeGiB: 0,
+    });
   });
 
   it('largestVolumeGiB: capped by the type, 0 when the minimum does not fit', () => {

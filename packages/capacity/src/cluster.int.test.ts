@@ -36,8 +36,30 @@ describe('clusterCapacity against EC2', () => {
     const cloud = createAwsCloud({ region: stack.region, endpoint: stack.ec2Endpoint, log: createLogger({ name: 'test', level: 'silent' }) });
     const entries = await clusterCapacity(cloud, cluster, { quotasGiB: { gp3: 10, st1: 1000 }, types: ['gp3', 'st1'] });
     expect(entries).toEqual([
-      { zone: stack.zone, type: 'gp3', provisionedGiB: 8, volumeCount: 2, quotaGiB: 10, regionProvisionedGiB: 8, availableGiB: 2, minVolumeGiB: 1, maxVolumeGiB: 65536, largestVolumeGiB: 2 },
-      { zone: stack.zone, type: 'st1', provisionedGiB: 125, volumeCount: 1, quotaGiB: 1000, regionProvisionedGiB: 125, availableGiB: 875, minVolumeGiB: 125, maxVolumeGiB: 16384, largestVolumeGiB: 875 },
+      {
+        zone: stack.zone,
+        type: 'gp3',
+        provisionedGiB: 8,
+        volumeCount: 2,
+        quotaGiB: 10,
+        regionProvisionedGiB: 8,
+        availableGiB: 2,
+        minVolumeGiB: 1,
+        maxVolumeGiB: 65536,
+        largestVolumeGiB: 2,
+      },
+      {
+        zone: stack.zone,
+        type: 'st1',
+        provisionedGiB: 125,
+        volumeCount: 1,
+        quotaGiB: 1000,
+        regionProvisionedGiB: 125,
+        availableGiB: 875,
+        minVolumeGiB: 125,
+        maxVolumeGiB: 16384,
+        largestVolumeGiB: 875,
+      },
     ]);
   });
 });

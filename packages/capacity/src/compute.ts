@@ -101,7 +101,10 @@ export const WHOLE_REGION = '*';
  * counts every zone). Quotas are regional, so `availableGiB` is the same
  * either way.
  */
-export function capacityOf(volumes: readonly VolumeLike[], opts: { quotasGiB: Readonly<Record<string, number>>; type: string; zone?: string | undefined }): CapacityEntry {
+export function capacityOf(
+  volumes: readonly VolumeLike[],
+  opts: { quotasGiB: Readonly<Record<string, number>>; type: string; zone?: string | undefined },
+): CapacityEntry {
   const zone = opts.zone ?? WHOLE_REGION;
   const scoped = opts.zone === undefined ? volumes.map((v) => ({ ...v, zone: v.zone && WHOLE_REGION })) : volumes;
   const entry = computeCapacity(scoped, { quotasGiB: opts.quotasGiB, zones: [zone], types: [opts.type] }).find((e) => e.zone === zone && e.type === opts.type);

@@ -33,7 +33,10 @@ export function quotasGiB(overrides: Readonly<Record<string, number>> = {}): Rec
 export function parseQuotaOverrides(spec: string | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   if (!spec?.trim()) return out;
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9]+)=(\d+)$/.exec(part);
     if (!m) throw new Error(`bad quota "${part}": expected type=GiB, e.g. gp3=102400`);
     const type = m[1]!;

@@ -26,7 +26,13 @@ export interface Ec2Options {
  * lasts, each attempt is observed for metrics, and a failure ends as a domain
  * error. The real adapter and the in-memory cloud both call through here.
  */
-export async function callEc2<T>(opts: Ec2Options, action: string, what: string, call: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function callEc2<T>(
+  opts: Ec2Options,
+  action: string,
+  what: string,
+  call: (signal: AbortSignal | undefined) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const { limiter, observer, log } = opts;
   try {
     return await external(() =>

@@ -81,7 +81,10 @@ export class RedisRateLimiter {
 export function parseBuckets(spec: string | undefined): Record<string, BucketSpec> {
   const out = { ...EC2_DEFAULT_BUCKETS };
   if (!spec) return out;
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)=(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(part);
     if (!m) throw new Error(`bad rate limit "${part}": expected group=capacity:refillPerSecond, e.g. mutating=50:5`);
     const capacity = Number(m[2]);

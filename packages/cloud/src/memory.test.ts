@@ -67,7 +67,13 @@ describe('MemoryCloud', () => {
     const i = cloud.addInstance();
     const v = await cloud.volumes.create({ zone: i.zone, sizeGiB: 1, type: 'gp3', tags: {} });
     await cloud.attachments.attach(v.id, i.id, '/dev/xvdba');
-    const snaps = await cloud.snapshots.createForInstance({ instanceId: i.id, excludeVolumeIds: [], excludeBootVolume: true, tags: { g: '1' }, description: 'group' });
+    const snaps = await cloud.snapshots.createForInstance({
+      instanceId: i.id,
+      excludeVolumeIds: [],
+      excludeBootVolume: true,
+      tags: { g: '1' },
+      description: 'group',
+    });
     expect(snaps.map((s) => s.volumeId)).toEqual([v.id]);
   });
 });

@@ -6,7 +6,10 @@ import { ec2Metrics } from './metrics.js';
 
 const log = createLogger({ name: 'metrics-test', level: 'silent' });
 
-async function values(registry: Registry, name: string): Promise<{ labels: Partial<Record<string, string | number>>; value: number; metricName?: string | undefined }[]> {
+async function values(
+  registry: Registry,
+  name: string,
+): Promise<{ labels: Partial<Record<string, string | number>>; value: number; metricName?: string | undefined }[]> {
   const m = registry.getSingleMetric(name);
   if (!m) throw new Error(`no metric ${name}`);
   return (await m.get()).values;
@@ -28,9 +31,13 @@ describe('EC2 request metrics', () => {
         { labels: { action: 'CreateVolume', outcome: 'error' }, value: 2 },
       ]),
     );
-    const durations = (await values(registry, 'aws_ebs_csi_api_request_duration_seconds')).filter((v) => v.metricName === 'aws_ebs_csi_api_request_duration_seconds_count');
+    const durations = (await values(registry, 'aws_ebs_csi_api_request_duration_seconds')).filter(
+      (v) => v.metricName === 'aws_ebs_csi_api_request_duration_seconds_count',
+    );
     expect(durations).toEqual([{ labels: { request: 'DescribeVolumes' }, value: 1, metricName: 'aws_ebs_csi_api_request_duration_seconds_count' }]);
-    expect(await values(registry, 'aws_ebs_csi_api_request_throttles_total')).toEqual([{ labels: { request: 'AttachVolume', operation_name: 'AttachVolume' }, value: 1 }]);
+    expect(await values(registry, 'aws_ebs_csi_api_request_throttles_total')).toEqual([
+      { labels: { request: 'AttachVolume', operation_name: 'AttachVolume' }, value: 1 },
+    ]);
     expect(await values(registry, 'aws_ebs_csi_api_request_errors_total')).toEqual([
       { labels: { request: 'CreateVolume', error: 'VolumeLimitExceeded', code: 'VolumeLimitExceeded' }, value: 1 },
       { labels: { request: 'CreateVolume', error: 'Unknown', code: 'Unknown' }, value: 1 },

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { VolumeInfo } from './types.js';
 import { VolumeWatcher } from './watcher.js';
 
-const vol = (id: string, state: string): VolumeInfo => ({ id, state, sizeGiB: 1, type: 'gp3', encrypted: false, zone: 'z', attachments: [], tags: {}, multiAttach: false });
+const vol = (id: string, state: string): VolumeInfo => ({
+  id,
+  state,
+  sizeGiB: 1,
+  type: 'gp3',
+  encrypted: false,
+  zone: 'z',
+  attachments: [],
+  tags: {},
+  multiAttach: false,
+});
 
 const log = createLogger({ name: 'test', level: 'silent' });
 

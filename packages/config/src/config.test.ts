@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_EXIT_CODE, ConfigError, csiDriverName, envBool, envInt, hostPort, LOG_LEVELS, logLevel, parseEnv, sharedEnv, splitHostPort, z } from './index.js';
+import {
+  CONFIG_EXIT_CODE,
+  ConfigError,
+  csiDriverName,
+  envBool,
+  envInt,
+  hostPort,
+  LOG_LEVELS,
+  logLevel,
+  parseEnv,
+  sharedEnv,
+  splitHostPort,
+  z,
+} from './index.js';
 
 const schema = z.object({ PORT: envInt(80, { min: 1, max: 65535 }), DEBUG: envBool(false), NAME: z.string().min(1) });
 

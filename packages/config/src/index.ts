@@ -44,11 +44,9 @@ export function splitHostPort(address: string, opts: { allowEmptyHost?: boolean 
 
 /** A `host:port` (or `[::1]:port`) setting, kept as the string. */
 export const hostPort = (opts: { allowEmptyHost?: boolean } = {}) =>
-  z
-    .string()
-    .refine((v) => splitHostPort(v, opts) !== undefined, {
-      message: `expected host:port with a port up to 65535, e.g. 127.0.0.1:8080 or [::1]:8080${opts.allowEmptyHost ? ' (or :8080 for every interface)' : ''}`,
-    });
+  z.string().refine((v) => splitHostPort(v, opts) !== undefined, {
+    message: `expected host:port with a port up to 65535, e.g. 127.0.0.1:8080 or [::1]:8080${opts.allowEmptyHost ? ' (or :8080 for every interface)' : ''}`,
+  });
 
 /** pino's levels, and "silent". */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -66,7 +64,10 @@ export const CSI_DRIVER_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/
 
 export const csiDriverName = z
   .string()
-  .regex(CSI_DRIVER_NAME, 'expected a CSI driver name: at most 63 characters, alphanumerics at both ends and dashes, dots, underscores or alphanumerics between (e.g. ebs.csi.plinth.dev)')
+  .regex(
+    CSI_DRIVER_NAME,
+    'expected a CSI driver name: at most 63 characters, alphanumerics at both ends and dashes, dots, underscores or alphanumerics between (e.g. ebs.csi.plinth.dev)',
+  )
   .default('ebs.csi.plinth.dev');
 
 /** "true"/"false"/"1"/"0"/"yes"/"no" as a boolean. */
@@ -85,7 +86,10 @@ export const envInt = (def: number, opts: { min?: number; max?: number } = {}) =
       if (v === undefined || v === '') return def;
       const n = Number(v);
       if (!Number.isInteger(n) || n < (opts.min ?? 0) || n > (opts.max ?? Number.MAX_SAFE_INTEGER)) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}, got "${v}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected an integer${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}, got "${v}"`,
+        });
         return z.NEVER;
       }
       return n;

@@ -7,7 +7,9 @@ export interface UnaryOptions {
 
 // ts-proto's client methods are overloaded; conditional types read the last overload: (req, metadata, options, callback).
 type Unary<Req, Res> = (req: Req, metadata: Metadata, options: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown;
-type Last<F> = F extends (req: infer Req, metadata: Metadata, options: Partial<CallOptions>, cb: (err: ServiceError | null, res: infer Res) => void) => unknown ? [Req, Res] : never;
+type Last<F> = F extends (req: infer Req, metadata: Metadata, options: Partial<CallOptions>, cb: (err: ServiceError | null, res: infer Res) => void) => unknown
+  ? [Req, Res]
+  : never;
 type UnaryKeys<C> = { [K in keyof C]: Last<C[K]> extends never ? never : K }[keyof C];
 
 /**

@@ -3,16 +3,7 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 export type { Logger } from 'pino';
 
 /** Keys whose values never reach a log, at any depth. */
-const SECRET_KEYS = new Set([
-  'secrets',
-  'password',
-  'token',
-  'authorization',
-  'accesskeyid',
-  'secretaccesskey',
-  'sessiontoken',
-  'credentials',
-]);
+const SECRET_KEYS = new Set(['secrets', 'password', 'token', 'authorization', 'accesskeyid', 'secretaccesskey', 'sessiontoken', 'credentials']);
 
 function isSecretKey(key: string): boolean {
   const k = key.toLowerCase();

@@ -96,7 +96,15 @@ return 1`;
  */
 export async function heartbeat(redis: Redis, instanceId: string, now = Date.now(), opts: RegistryOptions = {}): Promise<boolean> {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
-  const res = await redis.eval(HEARTBEAT_LUA, 2, nodeKey(instanceId, prefix), nodesIndexKey(prefix), String(now), String(opts.ttlSeconds ?? DEFAULT_TTL_SECONDS), instanceId);
+  const res = await redis.eval(
+    HEARTBEAT_LUA,
+    2,
+    nodeKey(instanceId, prefix),
+    nodesIndexKey(prefix),
+    String(now),
+    String(opts.ttlSeconds ?? DEFAULT_TTL_SECONDS),
+    instanceId,
+  );
   return res === 1;
 }
 

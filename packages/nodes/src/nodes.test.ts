@@ -9,7 +9,15 @@ describe('node registration schema', () => {
 
   it('parses a stored hash and rejects malformed ones', () => {
     const h = { instanceId: 'i-1', zone: 'us-east-1a', instanceType: 'm5.large', attachLimit: '25', driverName: 'd', startedAt: '1', heartbeatAt: '2' };
-    expect(fromHash(h)).toEqual({ instanceId: 'i-1', zone: 'us-east-1a', instanceType: 'm5.large', attachLimit: 25, driverName: 'd', startedAt: 1, heartbeatAt: 2 });
+    expect(fromHash(h)).toEqual({
+      instanceId: 'i-1',
+      zone: 'us-east-1a',
+      instanceType: 'm5.large',
+      attachLimit: 25,
+      driverName: 'd',
+      startedAt: 1,
+      heartbeatAt: 2,
+    });
     expect(fromHash({ ...h, attachLimit: 'many' })).toBeUndefined();
     expect(fromHash({})).toBeUndefined();
   });

@@ -62,15 +62,50 @@ describe('Jobs: the queue read side on real Redis', () => {
     await expect(ops.run(brokenOp, { key: 'k-broken', id: 'b' }, soon())).rejects.toMatchObject({ kind: 'Unavailable' });
 
     const ok = await only(['completed'], 'ok');
-    expect(ok).toMatchObject({ operation: 'ok', key: 'k-ok', state: 'completed', outcome: 'ok', result: { doubled: 42 }, error: null, data: { key: 'k-ok', n: 21 }, attemptsMade: 1, attempts: 1 });
+    expect(ok).toMatchObject({
+      operation: 'ok',
+      key: 'k-ok',
+      state: 'completed',
+      outcome: 'ok',
+      result: { doubled: 42 },
+      error: null,
+      data: { key: 'k-ok', n: 21 },
+      attemptsMade: 1,
+      attempts: 1,
+    });
     expect(ok.startedAt).toBeGreaterThanOrEqual(ok.createdAt);
     expect(ok.finishedAt).toBeGreaterThanOrEqual(ok.startedAt!);
     // Plinth's view only: no queue internals.
-    expect(Object.keys(ok).sort()).toEqual(['attempts', 'attemptsMade', 'createdAt', 'data', 'error', 'finishedAt', 'id', 'key', 'operation', 'outcome', 'result', 'startedAt', 'state']);
+    expect(Object.keys(ok).sort()).toEqual([
+      'attempts',
+      'attemptsMade',
+      'createdAt',
+      'data',
+      'error',
+      'finishedAt',
+      'id',
+      'key',
+      'operation',
+      'outcome',
+      'result',
+      'startedAt',
+      'state',
+    ]);
 
-    expect(await only(['completed'], 'refuse')).toMatchObject({ key: 'k-refuse', outcome: 'refused', error: { kind: 'FailedPrecondition', message: 'thing c is busy' }, result: null });
+    expect(await only(['completed'], 'refuse')).toMatchObject({
+      key: 'k-refuse',
+      outcome: 'refused',
+      error: { kind: 'FailedPrecondition', message: 'thing c is busy' },
+      result: null,
+    });
     const failed = await only(['failed'], 'broken');
-    expect(failed).toMatchObject({ key: 'k-broken', state: 'failed', outcome: 'failed', error: { kind: 'Unavailable', message: 'EC2 is down' }, attemptsMade: 1 });
+    expect(failed).toMatchObject({
+      key: 'k-broken',
+      state: 'failed',
+      outcome: 'failed',
+      error: { kind: 'Unavailable', message: 'EC2 is down' },
+      attemptsMade: 1,
+    });
     expect(await jobs.get(failed.id)).toEqual(failed);
 
     expect(await jobs.counts()).toMatchObject({ completed: 2, failed: 1, active: 0, waiting: 0, delayed: 0 });
@@ -103,7 +138,10 @@ describe('Jobs: the queue read side on real Redis', () => {
     expect(['waiting', 'active', 'completed']).toContain(again.state);
     await until('the retried job to complete', async () => (await jobs.get(failed.id))?.state === 'completed');
     expect(await jobs.get(failed.id)).toMatchObject({ outcome: 'ok', result: 'fixed', attemptsMade: 1, error: null });
-    await expect(jobs.retry(failed.id)).rejects.toMatchObject({ kind: 'FailedPrecondition', message: `job ${failed.id} is completed; only failed jobs can be retried` });
+    await expect(jobs.retry(failed.id)).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: `job ${failed.id} is completed; only failed jobs can be retried`,
+    });
   });
 
   it('cancels a delayed job; refuses to remove a running one; unknown ids are NotFound', async () => {
@@ -120,7 +158,10 @@ describe('Jobs: the queue read side on real Redis', () => {
     const held = ops.run(holdOp, { key: 'held' }, soon());
     await until('the held job to run', async () => (await jobs.list({ states: ['active'] })).items.length === 1);
     const active = await only(['active'], 'hold');
-    await expect(jobs.cancel(active.id)).rejects.toMatchObject({ kind: 'FailedPrecondition', message: `job ${active.id} is running; it can be removed once it has finished or failed` });
+    await expect(jobs.cancel(active.id)).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: `job ${active.id} is running; it can be removed once it has finished or failed`,
+    });
     release!();
     await expect(held).resolves.toBe('released');
   });

@@ -14,7 +14,10 @@ const job = (over: Partial<StoredJob> = {}): StoredJob => ({
 
 describe('failureOf', () => {
   it("reads Operations' JSON failure reason as a domain error", () => {
-    expect(failureOf('{"kind":"Unavailable","message":"EC2 CreateVolume is unavailable"}')).toEqual({ kind: 'Unavailable', message: 'EC2 CreateVolume is unavailable' });
+    expect(failureOf('{"kind":"Unavailable","message":"EC2 CreateVolume is unavailable"}')).toEqual({
+      kind: 'Unavailable',
+      message: 'EC2 CreateVolume is unavailable',
+    });
   });
   it("keeps the queue's own text, or JSON that is not a domain error, as Internal", () => {
     expect(failureOf('job stalled more than allowable limit')).toEqual({ kind: 'Internal', message: 'job stalled more than allowable limit' });
@@ -47,14 +50,20 @@ describe('toRecord', () => {
   });
 
   it('gives a completed job its result', () => {
-    const r = toRecord(job({ returnvalue: { ok: true, value: { devicePath: '/dev/xvdba' }, externalMs: 12 }, processedOn: 1_100, finishedOn: 1_900, attemptsMade: 1 }), 'completed');
+    const r = toRecord(
+      job({ returnvalue: { ok: true, value: { devicePath: '/dev/xvdba' }, externalMs: 12 }, processedOn: 1_100, finishedOn: 1_900, attemptsMade: 1 }),
+      'completed',
+    );
     expect(r).toMatchObject({ outcome: 'ok', result: { devicePath: '/dev/xvdba' }, error: null, startedAt: 1_100, finishedAt: 1_900, attemptsMade: 1 });
   });
 
   it('shows a domain refusal as a completed job with its error', () => {
     const r = toRecord(job({ returnvalue: { ok: false, error: { kind: 'FailedPrecondition', message: 'vol is attached elsewhere' } } }), 'completed');
     expect(r).toMatchObject({ outcome: 'refused', error: { kind: 'FailedPrecondition', message: 'vol is attached elsewhere' }, result: null });
-    expect(toRecord(job({ returnvalue: { ok: false, error: 'garbled' } }), 'completed').error).toEqual({ kind: 'Internal', message: 'the job ended with an unreadable error' });
+    expect(toRecord(job({ returnvalue: { ok: false, error: 'garbled' } }), 'completed').error).toEqual({
+      kind: 'Internal',
+      message: 'the job ended with an unreadable error',
+    });
   });
 
   it('shows a failed job with its last error', () => {

@@ -81,7 +81,11 @@ function looksSerialized(v: unknown): boolean {
 /** A stored job in `state` as a JobRecord. */
 export function toRecord(job: StoredJob, state: JobState): JobRecord {
   const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as { key?: unknown; data?: unknown };
-  const rv = (typeof job.returnvalue === 'object' && job.returnvalue !== null ? job.returnvalue : null) as { ok?: unknown; value?: unknown; error?: unknown } | null;
+  const rv = (typeof job.returnvalue === 'object' && job.returnvalue !== null ? job.returnvalue : null) as {
+    ok?: unknown;
+    value?: unknown;
+    error?: unknown;
+  } | null;
   let outcome: JobRecord['outcome'] = null;
   let error: JobRecord['error'] = null;
   let result: unknown = null;

@@ -32,9 +32,12 @@ export class Leases {
     const token = randomUUID();
     const held: string[] = [];
     const sorted = [...new Set(keys)].sort();
-    const renew = setInterval(() => {
-      for (const k of held) void this.redis.plinthLeaseRenew(this.prefix + k, token, this.ttlMs).catch(() => undefined);
-    }, Math.max(250, Math.floor(this.ttlMs / 3)));
+    const renew = setInterval(
+      () => {
+        for (const k of held) void this.redis.plinthLeaseRenew(this.prefix + k, token, this.ttlMs).catch(() => undefined);
+      },
+      Math.max(250, Math.floor(this.ttlMs / 3)),
+    );
     renew.unref();
     const release = async (): Promise<void> => {
       clearInterval(renew);

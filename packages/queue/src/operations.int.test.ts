@@ -22,8 +22,20 @@ const slow = defineOperation<SlowJob, string>({
   describe: (d) => `thing ${d.key}`,
   conflicts: (mine, theirs) => differingFields(mine, theirs, { size: 'size' }),
 });
-const refuse = defineOperation<{ id: string }, string>({ name: 'refuse', data: z.object({ id: z.string() }), key: (d) => d.id, locks: () => [], describe: (d) => d.id });
-const flakyOp = defineOperation<{ id: string }, string>({ name: 'flaky', data: z.object({ id: z.string() }), key: (d) => d.id, locks: () => [], describe: (d) => d.id });
+const refuse = defineOperation<{ id: string }, string>({
+  name: 'refuse',
+  data: z.object({ id: z.string() }),
+  key: (d) => d.id,
+  locks: () => [],
+  describe: (d) => d.id,
+});
+const flakyOp = defineOperation<{ id: string }, string>({
+  name: 'flaky',
+  data: z.object({ id: z.string() }),
+  key: (d) => d.id,
+  locks: () => [],
+  describe: (d) => d.id,
+});
 
 const log = createLogger({ name: 'test', level: 'silent' });
 let url: string;
@@ -37,12 +49,12 @@ beforeAll(async () => {
   url = await freshRedis(requireStack().redisUrl, 3);
   ops = new Operations({ redisUrl: url, log, attempts: 3, keepCompleted: { age: 3600, count: 5 } });
   ops.handle(slow, async (d) => {
-      runs[d.id] = (runs[d.id] ?? 0) + 1;
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      await new Promise((r) => setTimeout(r, d.ms));
-      active -= 1;
-      return `done ${d.id}`;
+    runs[d.id] = (runs[d.id] ?? 0) + 1;
+    active += 1;
+    maxActive = Math.max(maxActive, active);
+    await new Promise((r) => setTimeout(r, d.ms));
+    active -= 1;
+    return `done ${d.id}`;
   });
   ops.handle(refuse, (d) => Promise.reject(failedPrecondition(`thing ${d.id} is busy`)));
   ops.handle(flakyOp, () => (++flaky < 2 ? Promise.reject(unavailable('cloud hiccup')) : Promise.resolve('recovered')));
@@ -65,14 +77,20 @@ describe('Operations (BullMQ on real Redis)', () => {
     await new Promise((r) => setTimeout(r, 50));
     const differing = ops.run(slow, { key: 'j', id: 'j', ms: 400, size: 8 }, Date.now() + 10_000);
     const same = ops.run(slow, { key: 'j', id: 'j', ms: 400, size: 4 }, Date.now() + 10_000);
-    await expect(differing).rejects.toMatchObject({ kind: 'AlreadyExists', message: expect.stringMatching(/^thing j is already being handled .*: size 8, not 4$/) as unknown });
+    await expect(differing).rejects.toMatchObject({
+      kind: 'AlreadyExists',
+      message: expect.stringMatching(/^thing j is already being handled .*: size 8, not 4$/) as unknown,
+    });
     await expect(Promise.all([first, same])).resolves.toEqual(['done j', 'done j']);
     expect(runs.j).toBe(1);
   });
 
   it('serialises operations holding the same lease', async () => {
     maxActive = 0;
-    await Promise.all([ops.run(slow, { key: 'b1', id: 'b', ms: 200 }, Date.now() + 10_000), ops.run(slow, { key: 'b2', id: 'b', ms: 200 }, Date.now() + 10_000)]);
+    await Promise.all([
+      ops.run(slow, { key: 'b1', id: 'b', ms: 200 }, Date.now() + 10_000),
+      ops.run(slow, { key: 'b2', id: 'b', ms: 200 }, Date.now() + 10_000),
+    ]);
     expect(runs.b).toBe(2);
     expect(maxActive).toBe(1);
   });

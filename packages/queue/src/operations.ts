@@ -77,7 +77,8 @@ export class Operations {
   private readonly redis: Redis;
   private readonly leases: Leases;
   private readonly shutdown = new AbortController();
-  private readonly opts: Required<Omit<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>> & Pick<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>;
+  private readonly opts: Required<Omit<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>> &
+    Pick<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>;
 
   constructor(opts: OperationsOptions) {
     this.opts = {
@@ -192,7 +193,11 @@ export class Operations {
     const def = this.handlers.get(job.name);
     if (!def) return { ok: false, error: { kind: 'Internal', message: `unknown operation ${job.name}` } };
     const parsed = def.op.data.safeParse(job.data.data);
-    if (!parsed.success) return { ok: false, error: { kind: 'Internal', message: `job ${job.id ?? '?'} of ${job.name} holds data that does not fit the operation: ${parsed.error.message}` } };
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: { kind: 'Internal', message: `job ${job.id ?? '?'} of ${job.name} holds data that does not fit the operation: ${parsed.error.message}` },
+      };
     const data = parsed.data;
     const started = performance.now();
     const budget = AbortSignal.timeout(this.opts.jobTimeoutMs);

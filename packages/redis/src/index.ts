@@ -57,7 +57,10 @@ const sentinelList = z
     for (const part of v.split(',').map((s) => s.trim())) {
       const hp = splitHostPort(part);
       if (!hp || hp.port === 0) {
-        ctx.addIssue({ code: 'custom', message: `expected host:port[,host:port…], e.g. redis-sentinel-0:26379,redis-sentinel-1:26379; "${part}" is not host:port` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected host:port[,host:port…], e.g. redis-sentinel-0:26379,redis-sentinel-1:26379; "${part}" is not host:port`,
+        });
         return z.NEVER;
       }
       out.push(hp);
@@ -122,7 +125,8 @@ export function refineRedisEnv(env: RedisEnv, ctx: z.RefinementCtx, opts: { requ
   if (env.REDIS_URL === undefined && env.REDIS_SENTINELS === undefined && opts.required) {
     issue('REDIS_URL', 'REDIS_URL (redis://host:port, rediss://… for TLS) or REDIS_SENTINELS with REDIS_SENTINEL_NAME is required');
   }
-  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined) issue('REDIS_SENTINEL_NAME', 'required with REDIS_SENTINELS: the name the sentinels monitor the primary by');
+  if (env.REDIS_SENTINELS !== undefined && env.REDIS_SENTINEL_NAME === undefined)
+    issue('REDIS_SENTINEL_NAME', 'required with REDIS_SENTINELS: the name the sentinels monitor the primary by');
   if (env.REDIS_SENTINELS === undefined) {
     for (const k of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'] as const) {
       if (env[k] !== undefined) issue(k, 'only meaningful with REDIS_SENTINELS');

@@ -37,12 +37,18 @@ describe('a managed Redis: TLS with a private CA and an ACL user', () => {
   });
 
   it('connects with the user and password from REDIS_USERNAME/REDIS_PASSWORD over a bare URL', async () => {
-    await expect(tryPing({ url: `rediss://127.0.0.1:${port}`, caFile: ca, tlsServername: 'localhost', username: 'plinth', password: 's3cret/with@chars' })).resolves.toBe('1');
+    await expect(
+      tryPing({ url: `rediss://127.0.0.1:${port}`, caFile: ca, tlsServername: 'localhost', username: 'plinth', password: 's3cret/with@chars' }),
+    ).resolves.toBe('1');
   });
 
   it('is refused with a wrong password, without the CA, and over plain TCP', async () => {
-    await expect(tryPing({ url: `rediss://localhost:${port}`, caFile: ca, username: 'plinth', password: 'wrong' })).rejects.toThrow(/WRONGPASS|invalid username-password/i);
-    await expect(tryPing({ url: `rediss://localhost:${port}`, username: 'plinth', password: 's3cret/with@chars' })).rejects.toThrow(/self[- ]signed|certificate/i);
+    await expect(tryPing({ url: `rediss://localhost:${port}`, caFile: ca, username: 'plinth', password: 'wrong' })).rejects.toThrow(
+      /WRONGPASS|invalid username-password/i,
+    );
+    await expect(tryPing({ url: `rediss://localhost:${port}`, username: 'plinth', password: 's3cret/with@chars' })).rejects.toThrow(
+      /self[- ]signed|certificate/i,
+    );
     await expect(tryPing({ url: `redis://localhost:${port}`, username: 'plinth', password: 's3cret/with@chars' })).rejects.toThrow();
   });
 

@@ -50,7 +50,9 @@ describe('REDIS_* variables', () => {
 
   it('needs a name with the sentinels, and refuses both a URL and sentinels', () => {
     expect(() => parse({ REDIS_SENTINELS: 'a:26379' })).toThrow(/REDIS_SENTINEL_NAME: required with REDIS_SENTINELS/);
-    expect(() => parse({ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://a:6379' })).toThrow(/REDIS_URL: set REDIS_URL or REDIS_SENTINELS, not both/);
+    expect(() => parse({ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://a:6379' })).toThrow(
+      /REDIS_URL: set REDIS_URL or REDIS_SENTINELS, not both/,
+    );
   });
 
   it('reports a missing REDIS_URL along with other bad variables', () => {
@@ -72,7 +74,11 @@ describe('REDIS_* variables', () => {
 
 describe('redisOptions', () => {
   it('turns a managed rediss:// URL with an ACL user into host, port, credentials, db and TLS', () => {
-    const o = redisOptions({ url: 'rediss://plinth:p%40ss@redis.example.com:6380/3', caFile: '/ca.pem', tlsServername: 'redis.example.com' }, { maxRetriesPerRequest: null }, fakeRead);
+    const o = redisOptions(
+      { url: 'rediss://plinth:p%40ss@redis.example.com:6380/3', caFile: '/ca.pem', tlsServername: 'redis.example.com' },
+      { maxRetriesPerRequest: null },
+      fakeRead,
+    );
     expect(o).toEqual({
       host: 'redis.example.com',
       port: 6380,
@@ -85,12 +91,25 @@ describe('redisOptions', () => {
   });
 
   it('lets REDIS_USERNAME/REDIS_PASSWORD override the URL and defaults the port', () => {
-    expect(redisOptions({ url: 'redis://u:old@[::1]', username: 'plinth', password: 'new' })).toEqual({ host: '::1', port: 6379, username: 'plinth', password: 'new' });
+    expect(redisOptions({ url: 'redis://u:old@[::1]', username: 'plinth', password: 'new' })).toEqual({
+      host: '::1',
+      port: 6379,
+      username: 'plinth',
+      password: 'new',
+    });
   });
 
   it('gives ioredis the sentinels, the name and TLS for each hop only when asked', () => {
     const o = redisOptions(
-      { sentinels: [{ host: 's0', port: 26379 }], sentinelName: 'plinth', sentinelPassword: 'sp', sentinelTls: true, password: 'rp', tls: true, caFile: '/ca.pem' },
+      {
+        sentinels: [{ host: 's0', port: 26379 }],
+        sentinelName: 'plinth',
+        sentinelPassword: 'sp',
+        sentinelTls: true,
+        password: 'rp',
+        tls: true,
+        caFile: '/ca.pem',
+      },
       {},
       fakeRead,
     );
@@ -114,7 +133,16 @@ describe('describeRedis', () => {
   it('never shows a password', () => {
     const url = describeRedis('rediss://plinth:hunter2-secret@redis.example.com:6380/0');
     expect(url).toBe('rediss://plinth:REDACTED@redis.example.com:6380/0');
-    const sentinel = describeRedis({ sentinels: [{ host: 's0', port: 26379 }, { host: 's1', port: 26379 }], sentinelName: 'plinth', sentinelPassword: 'sp-secret', password: 'rp-secret', tls: true });
+    const sentinel = describeRedis({
+      sentinels: [
+        { host: 's0', port: 26379 },
+        { host: 's1', port: 26379 },
+      ],
+      sentinelName: 'plinth',
+      sentinelPassword: 'sp-secret',
+      password: 'rp-secret',
+      tls: true,
+    });
     expect(sentinel).toBe('sentinel plinth via s0:26379,s1:26379 (sentinel password set) (password set, tls)');
     expect(sentinel).not.toMatch(/secret/);
   });

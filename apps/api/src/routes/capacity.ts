@@ -35,7 +35,10 @@ const Body = Type.Object({
 /** Zones to report: the region's available zones plus any zone holding a volume. */
 async function capacityZones(deps: Deps): Promise<string[]> {
   const zones = await deps.cloud.zones();
-  return zones.filter((z) => z.zoneType === undefined || z.zoneType === 'availability-zone').map((z) => z.name).filter(Boolean);
+  return zones
+    .filter((z) => z.zoneType === undefined || z.zoneType === 'availability-zone')
+    .map((z) => z.name)
+    .filter(Boolean);
 }
 
 export function capacityRoutes(app: App, deps: Deps): void {
@@ -45,7 +48,8 @@ export function capacityRoutes(app: App, deps: Deps): void {
       schema: {
         tags: ['capacity'],
         summary: 'Provisioned GiB, volume count, quota and available GiB per zone and volume type',
-        description: 'The same computation (@plinth/capacity) that CSI GetCapacity uses. Quotas are regional: availableGiB is the same for every zone of a type.',
+        description:
+          'The same computation (@plinth/capacity) that CSI GetCapacity uses. Quotas are regional: availableGiB is the same for every zone of a type.',
         querystring: Query,
         security: bearerSecurity,
         response: responses(Body),
@@ -54,7 +58,11 @@ export function capacityRoutes(app: App, deps: Deps): void {
     async (req) => {
       const [volumes, zones] = await Promise.all([deps.cloud.volumes(), capacityZones(deps)]);
       const entries = computeCapacity(volumes, { quotasGiB: deps.quotasGiB, zones });
-      return { clusterId: deps.config.PLINTH_CLUSTER_ID, region: deps.config.AWS_REGION, entries: filterCapacity(entries, { zone: req.query.zone, type: req.query.type }) };
+      return {
+        clusterId: deps.config.PLINTH_CLUSTER_ID,
+        region: deps.config.AWS_REGION,
+        entries: filterCapacity(entries, { zone: req.query.zone, type: req.query.type }),
+      };
     },
   );
 }

@@ -28,13 +28,19 @@ async function check(name: string, fn: () => Promise<unknown>, timeoutMs: number
 export function healthRoutes(app: App, deps: Deps): void {
   app.get(
     '/healthz',
-    { config: { rateLimit: false }, schema: { tags: ['health'], summary: 'Liveness: the process serves HTTP', response: responses(Type.Object({ status: Type.Literal('ok') })) } },
+    {
+      config: { rateLimit: false },
+      schema: { tags: ['health'], summary: 'Liveness: the process serves HTTP', response: responses(Type.Object({ status: Type.Literal('ok') })) },
+    },
     () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/readyz',
-    { config: { rateLimit: false }, schema: { tags: ['health'], summary: 'Readiness: Redis and EC2 are reachable', response: { ...responses(Ready), 503: Ready } } },
+    {
+      config: { rateLimit: false },
+      schema: { tags: ['health'], summary: 'Readiness: Redis and EC2 are reachable', response: { ...responses(Ready), 503: Ready } },
+    },
     async (_req, reply) => {
       const checks = await Promise.all([
         check('redis', () => deps.redis.ping(), 2000),

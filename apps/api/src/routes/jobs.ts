@@ -68,14 +68,22 @@ export function jobsRoutes(app: App, deps: Deps): void {
     async (req) => {
       const limit = req.query.limit ?? 50;
       const states = req.query.state ? [req.query.state] : [...IN_FLIGHT_STATES, 'failed' as const];
-      const [counts, rows, page] = await Promise.all([deps.jobs.counts(), deps.jobs.depth(), deps.jobs.list({ states, limit, ...(req.query.operation ? { operation: req.query.operation } : {}) })]);
+      const [counts, rows, page] = await Promise.all([
+        deps.jobs.counts(),
+        deps.jobs.depth(),
+        deps.jobs.list({ states, limit, ...(req.query.operation ? { operation: req.query.operation } : {}) }),
+      ]);
       return { counts, depth: rows.filter((r) => !req.query.operation || r.operation === req.query.operation), items: page.items.map(jobView) };
     },
   );
 
-  app.get('/v1/jobs/:id', { schema: { tags: ['jobs'], summary: 'One job', params: JobIdParam, security: bearerSecurity, response: responses(JobSchema) } }, async (req) => {
-    return jobView(await getJob(deps, req.params.id));
-  });
+  app.get(
+    '/v1/jobs/:id',
+    { schema: { tags: ['jobs'], summary: 'One job', params: JobIdParam, security: bearerSecurity, response: responses(JobSchema) } },
+    async (req) => {
+      return jobView(await getJob(deps, req.params.id));
+    },
+  );
 
   app.post(
     '/v1/jobs/:id/retry',
@@ -111,7 +119,9 @@ export function jobsRoutes(app: App, deps: Deps): void {
         summary: 'Remove a job that is not running (operator)',
         params: JobIdParam,
         security: bearerSecurity,
-        response: responses(Type.Object({ id: Type.String(), removed: Type.Literal(true), state: Type.String({ description: 'The state it was removed from' }) })),
+        response: responses(
+          Type.Object({ id: Type.String(), removed: Type.Literal(true), state: Type.String({ description: 'The state it was removed from' }) }),
+        ),
       },
     },
     async (req) => {

@@ -23,7 +23,14 @@ const NodeSchema = Type.Object({
   instanceType: Nullable(Type.String()),
   zone: Nullable(Type.String()),
   sources: Type.Object({ redis: Type.Boolean(), kubernetes: Type.Boolean(), ec2: Type.Boolean() }),
-  registration: Nullable(Type.Object({ attachLimit: Type.Integer(), driverName: Type.String(), startedAt: Type.String({ format: 'date-time' }), heartbeatAt: Type.String({ format: 'date-time' }) })),
+  registration: Nullable(
+    Type.Object({
+      attachLimit: Type.Integer(),
+      driverName: Type.String(),
+      startedAt: Type.String({ format: 'date-time' }),
+      heartbeatAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
   attachLimit: Nullable(Type.Integer({ description: "Volumes the node takes: the agent's registered limit (else CSINode's, else computed)" })),
   attachLimitSource: Nullable(Type.Union([Type.Literal('redis'), Type.Literal('kubernetes'), Type.Literal('ec2')])),
   attachedCount: Type.Integer(),
@@ -38,7 +45,9 @@ const NodeSchema = Type.Object({
       attachments: Type.Array(Type.Object({ volumeId: Nullable(Type.String()), persistentVolume: Nullable(Type.String()), attached: Type.Boolean() })),
     }),
   ),
-  disagreements: Type.Array(Type.Object({ field: Type.String(), message: Type.String(), values: Type.Record(Type.String(), Nullable(Type.Union([Type.String(), Type.Number()]))) })),
+  disagreements: Type.Array(
+    Type.Object({ field: Type.String(), message: Type.String(), values: Type.Record(Type.String(), Nullable(Type.Union([Type.String(), Type.Number()]))) }),
+  ),
 });
 
 async function kubeNodes(deps: Deps): Promise<KubeNode[] | undefined> {
@@ -83,7 +92,8 @@ export function nodesRoutes(app: App, deps: Deps): void {
       schema: {
         tags: ['nodes'],
         summary: 'Nodes with attach limits, attached counts, remaining slots and what reduces the limit',
-        description: "Nodes come from the node agents' Redis registrations and, when enabled, Kubernetes; disagreements between the sources are listed per node.",
+        description:
+          "Nodes come from the node agents' Redis registrations and, when enabled, Kubernetes; disagreements between the sources are listed per node.",
         querystring: Type.Object({ zone: Type.Optional(Type.String({ pattern: ZONE })) }, { additionalProperties: false }),
         security: bearerSecurity,
         response: responses(Type.Object({ kubernetes: Type.Boolean({ description: 'Whether Kubernetes is a source' }), items: Type.Array(NodeSchema) })),

@@ -53,7 +53,9 @@ export function snapshotsRoutes(app: App, deps: Deps): void {
     },
     async (req) => {
       const all = (await deps.cloud.snapshots()).map(view);
-      const items = all.filter((s) => (!req.query.volume || s.volumeId === req.query.volume) && (!req.query.state || s.state === req.query.state)).sort((a, b) => a.id.localeCompare(b.id));
+      const items = all
+        .filter((s) => (!req.query.volume || s.volumeId === req.query.volume) && (!req.query.state || s.state === req.query.state))
+        .sort((a, b) => a.id.localeCompare(b.id));
       return { items };
     },
   );

@@ -22,7 +22,14 @@ const VolumeSchema = Type.Object({
   createdAt: Nullable(Type.String({ format: 'date-time' })),
   pvc: Nullable(Type.Object({ namespace: Type.String(), name: Type.String() })),
   pvName: Nullable(Type.String()),
-  attachments: Type.Array(Type.Object({ instanceId: Type.String(), device: Nullable(Type.String()), state: Type.String(), attachedAt: Nullable(Type.String({ format: 'date-time' })) })),
+  attachments: Type.Array(
+    Type.Object({
+      instanceId: Type.String(),
+      device: Nullable(Type.String()),
+      state: Type.String(),
+      attachedAt: Nullable(Type.String({ format: 'date-time' })),
+    }),
+  ),
 });
 
 const Modification = Type.Object({
@@ -75,7 +82,13 @@ export function volumesRoutes(app: App, deps: Deps): void {
         summary: "This cluster's volumes, filtered and paginated",
         querystring: ListQuery,
         security: bearerSecurity,
-        response: responses(Type.Object({ items: Type.Array(VolumeSchema), total: Type.Integer({ description: 'Volumes matching the filters' }), nextCursor: Nullable(Type.String()) })),
+        response: responses(
+          Type.Object({
+            items: Type.Array(VolumeSchema),
+            total: Type.Integer({ description: 'Volumes matching the filters' }),
+            nextCursor: Nullable(Type.String()),
+          }),
+        ),
       },
     },
     async (req) => {
@@ -87,7 +100,15 @@ export function volumesRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/v1/volumes/:id',
-    { schema: { tags: ['volumes'], summary: 'One volume with attachments, tags, modifications and recent jobs', params: VolumeIdParam, security: bearerSecurity, response: responses(VolumeDetail) } },
+    {
+      schema: {
+        tags: ['volumes'],
+        summary: 'One volume with attachments, tags, modifications and recent jobs',
+        params: VolumeIdParam,
+        security: bearerSecurity,
+        response: responses(VolumeDetail),
+      },
+    },
     async (req) => {
       const id = req.params.id;
       const v = await deps.cloud.volume(id);

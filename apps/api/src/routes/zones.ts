@@ -45,11 +45,17 @@ export function zonesRoutes(app: App, deps: Deps): void {
         return r;
       };
       for (const z of azs) if (z.name) row(z.name, z.id, z.state, true);
-      for (const n of nodes) row(n.zone || 'unknown').nodes.push({ instanceId: n.instanceId, instanceType: n.instanceType, attachLimit: n.attachLimit, source: 'redis' });
+      for (const n of nodes)
+        row(n.zone || 'unknown').nodes.push({ instanceId: n.instanceId, instanceType: n.instanceType, attachLimit: n.attachLimit, source: 'redis' });
       const registered = new Set(nodes.map((n) => n.instanceId));
       for (const k of kube ?? [])
         if (k.instanceId && !registered.has(k.instanceId))
-          row(k.zone ?? 'unknown').nodes.push({ instanceId: k.instanceId, instanceType: k.instanceType ?? '', attachLimit: k.allocatable ?? 0, source: 'kubernetes' });
+          row(k.zone ?? 'unknown').nodes.push({
+            instanceId: k.instanceId,
+            instanceType: k.instanceType ?? '',
+            attachLimit: k.allocatable ?? 0,
+            source: 'kubernetes',
+          });
       for (const v of volumes) {
         const r = row(v.zone || 'unknown');
         const size = v.sizeGiB;

@@ -77,7 +77,9 @@ async function run(): Promise<unknown> {
       );
       const bytes = Number(values.size) * 1024 ** 3;
       const zone = values.zone;
-      return callUnary(controller, 'createVolume',
+      return callUnary(
+        controller,
+        'createVolume',
         {
           name: name!,
           capacityRange: { requiredBytes: bytes, limitBytes: 0 },
@@ -93,7 +95,9 @@ async function run(): Promise<unknown> {
     }
     case 'publish': {
       const [volumeId, nodeId] = need(2, '<volumeId> <nodeId>');
-      return callUnary(controller, 'controllerPublishVolume',
+      return callUnary(
+        controller,
+        'controllerPublishVolume',
         { volumeId: volumeId!, nodeId: nodeId!, volumeCapability: capability(), readonly: false, secrets: {}, volumeContext: {} },
         opts,
       );
@@ -108,7 +112,9 @@ async function run(): Promise<unknown> {
     }
     case 'validate': {
       const [volumeId] = need(1, '<volumeId>');
-      return callUnary(controller, 'validateVolumeCapabilities',
+      return callUnary(
+        controller,
+        'validateVolumeCapabilities',
         { volumeId: volumeId!, volumeCapabilities: [capability()], volumeContext: {}, parameters: {}, secrets: {}, mutableParameters: {} },
         opts,
       );
@@ -128,6 +134,24 @@ try {
 }
 
 function codeName(code: number): string {
-  const names = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+  const names = [
+    'OK',
+    'CANCELLED',
+    'UNKNOWN',
+    'INVALID_ARGUMENT',
+    'DEADLINE_EXCEEDED',
+    'NOT_FOUND',
+    'ALREADY_EXISTS',
+    'PERMISSION_DENIED',
+    'RESOURCE_EXHAUSTED',
+    'FAILED_PRECONDITION',
+    'ABORTED',
+    'OUT_OF_RANGE',
+    'UNIMPLEMENTED',
+    'INTERNAL',
+    'UNAVAILABLE',
+    'DATA_LOSS',
+    'UNAUTHENTICATED',
+  ];
   return names[code] ?? String(code);
 }

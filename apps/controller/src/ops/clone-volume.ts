@@ -84,7 +84,9 @@ async function deleteIfThere(api: CloudApi, snapshotId: string, ctx: OpContext):
 
 /** Before restoring from a snapshot: NOT_FOUND if it is gone, FAILED_PRECONDITION if it failed; waits while it is still pending. */
 export async function restoreReady(cloud: Cloud, snapshotId: string, ctx: OpContext): Promise<void> {
-  await snapshotCompleted(cloud.api, snapshotId, ctx, (failed) => Promise.reject(failedPrecondition(`snapshot ${failed} failed in EC2 (state error); it cannot be restored`)));
+  await snapshotCompleted(cloud.api, snapshotId, ctx, (failed) =>
+    Promise.reject(failedPrecondition(`snapshot ${failed} failed in EC2 (state error); it cannot be restored`)),
+  );
 }
 
 /** Waits until EC2 reports the snapshot `completed` (polling, 250 ms doubling to 5 s); `onError` decides what a failed one means. */

@@ -75,17 +75,19 @@ export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, Snaps
       return snapshotResult(toCsiSnapshot(found));
     }
 
-    const created = await cloud.api.snapshots.create(
-      {
-        volumeId: job.sourceVolumeId,
-        description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
-        tags: snapshotTags(job.name, cloud.clusterId, job.params),
-      },
-      ctx.signal,
-    ).catch((err: unknown) => {
-      if (causeCode(err) === 'InvalidVolume.NotFound') throw notFound(`source volume ${job.sourceVolumeId} not found`);
-      throw err;
-    });
+    const created = await cloud.api.snapshots
+      .create(
+        {
+          volumeId: job.sourceVolumeId,
+          description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
+          tags: snapshotTags(job.name, cloud.clusterId, job.params),
+        },
+        ctx.signal,
+      )
+      .catch((err: unknown) => {
+        if (causeCode(err) === 'InvalidVolume.NotFound') throw notFound(`source volume ${job.sourceVolumeId} not found`);
+        throw err;
+      });
     const snapshotId = created.id;
     ctx.log.info({ snapshotId, name: job.name, sourceVolumeId: job.sourceVolumeId, state: created.state }, 'snapshot started');
     if (zones.length > 0) {

@@ -16,7 +16,18 @@ const job = (over: Partial<CreateVolumeJob> = {}): CreateVolumeJob => ({
   multiAttach: false,
   ...over,
 });
-const vol = (over: Partial<VolumeInfo> = {}): VolumeInfo => ({ id: 'vol-1', sizeGiB: 10, type: 'gp3', encrypted: false, zone: 'us-east-1a', state: 'available', attachments: [], tags: {}, multiAttach: false, ...over });
+const vol = (over: Partial<VolumeInfo> = {}): VolumeInfo => ({
+  id: 'vol-1',
+  sizeGiB: 10,
+  type: 'gp3',
+  encrypted: false,
+  zone: 'us-east-1a',
+  state: 'available',
+  attachments: [],
+  tags: {},
+  multiAttach: false,
+  ...over,
+});
 
 describe('existing volume compatibility', () => {
   it('accepts a volume that matches the request', () => {

@@ -16,7 +16,10 @@ export interface DeleteSnapshotJob {
  */
 export async function removeSnapshot(cloud: Cloud, snapshotId: string, signal: AbortSignal): Promise<void> {
   const restoring = (await cloud.api.volumes.fromSnapshot(snapshotId, signal)).filter((v) => v.state === 'creating').map((v) => v.id);
-  if (restoring.length > 0) throw failedPrecondition(`snapshot ${snapshotId} is in use: volume ${restoring.join(', ')} is being created from it; delete it once the volume is available`);
+  if (restoring.length > 0)
+    throw failedPrecondition(
+      `snapshot ${snapshotId} is in use: volume ${restoring.join(', ')} is being created from it; delete it once the volume is available`,
+    );
   try {
     await cloud.api.snapshots.delete(snapshotId, signal);
   } catch (err) {

@@ -85,11 +85,15 @@ async function snapshotInstance(cloud: Cloud, instanceId: string, volumeIds: str
   const boot = mappings.find((m) => m.device === instance.rootDevice)?.volumeId;
   const inGroup = new Set(volumeIds);
   const others = mappings.map((m) => m.volumeId).filter((v): v is string => !!v && v !== boot && !inGroup.has(v));
-  const infos = await cloud.api.snapshots.createForInstance({ instanceId, excludeVolumeIds: others, excludeBootVolume: !(boot && inGroup.has(boot)), tags, description }, ctx.signal);
+  const infos = await cloud.api.snapshots.createForInstance(
+    { instanceId, excludeVolumeIds: others, excludeBootVolume: !(boot && inGroup.has(boot)), tags, description },
+    ctx.signal,
+  );
   // Anything beyond the group (a volume attached since the Describe, or an EC2 API that ignored the exclusions) is removed at once.
   const extra = infos.filter((i) => !inGroup.has(i.volumeId ?? ''));
   for (const e of extra) await removeSnapshot(cloud, e.id, ctx.signal);
-  if (extra.length > 0) ctx.log.warn({ instanceId, removed: extra.map((e) => e.id) }, 'CreateSnapshots returned snapshots of volumes outside the group; deleted them');
+  if (extra.length > 0)
+    ctx.log.warn({ instanceId, removed: extra.map((e) => e.id) }, 'CreateSnapshots returned snapshots of volumes outside the group; deleted them');
   const taken = infos.filter((i) => inGroup.has(i.volumeId ?? ''));
   const missed = volumeIds.filter((v) => !taken.some((t) => t.volumeId === v));
   // A volume detached between the Describe and CreateSnapshots: fail, and let the retry re-plan.
@@ -104,7 +108,8 @@ export function deleteGroupSnapshotOp(cloud: Cloud): Handler<DeleteGroupSnapshot
     if (job.snapshotIds.length > 0) {
       const listed = new Set(job.snapshotIds);
       const unlisted = members.filter((m) => !listed.has(m.id));
-      if (unlisted.length > 0) throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.id).join(', ')}`);
+      if (unlisted.length > 0)
+        throw invalidArgument(`snapshot_ids does not match group snapshot ${job.groupId}: it lacks ${unlisted.map((m) => m.id).join(', ')}`);
     }
     for (const m of members) await removeSnapshot(cloud, m.id, ctx.signal);
     ctx.log.info({ groupId: job.groupId, deleted: members.map((m) => m.id) }, 'group snapshot deleted');

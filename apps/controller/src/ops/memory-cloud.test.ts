@@ -42,7 +42,10 @@ describe('operations on the in-memory cloud', () => {
     const create = createVolumeOp(cloud);
     const made = await create(job(), ctx());
     expect(made).toEqual({ volumeId: expect.stringMatching(/^vol-/) as unknown, sizeGiB: 4, zone: 'us-east-1a' });
-    expect((await cloud.api.volumes.get([made.volumeId])).get(made.volumeId)).toMatchObject({ state: 'available', tags: { CSIVolumeName: 'pvc-1', 'plinth.dev/cluster-id': 'c1' } });
+    expect((await cloud.api.volumes.get([made.volumeId])).get(made.volumeId)).toMatchObject({
+      state: 'available',
+      tags: { CSIVolumeName: 'pvc-1', 'plinth.dev/cluster-id': 'c1' },
+    });
     expect(await create(job(), ctx())).toEqual(made);
     await expect(create(job({ sizeGiB: 8, requiredBytes: 8 * GiB }), ctx())).rejects.toMatchObject({ kind: 'AlreadyExists' });
   });
@@ -87,7 +90,9 @@ describe('operations on the in-memory cloud', () => {
     const { publish, devices } = publishing(cloud);
     const first = await publish(pub(volumeId, node.id), ctx());
     expect(first).toEqual({ devicePath: '/dev/xvdab' });
-    expect((await api.volumes.get([volumeId])).get(volumeId)?.attachments).toEqual([expect.objectContaining({ instanceId: node.id, device: '/dev/xvdab', state: 'attached' })]);
+    expect((await api.volumes.get([volumeId])).get(volumeId)?.attachments).toEqual([
+      expect.objectContaining({ instanceId: node.id, device: '/dev/xvdab', state: 'attached' }),
+    ]);
     expect(await publish(pub(volumeId, node.id), ctx())).toEqual(first);
     expect(await devices.held(node.id)).toEqual(new Map([['/dev/xvdab', volumeId]]));
   });
@@ -100,10 +105,19 @@ describe('operations on the in-memory cloud', () => {
     const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
     const { publish } = publishing(cloud);
     await publish(pub(volumeId, a.id), ctx());
-    await expect(publish(pub(volumeId, b.id), ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining(`attached to node ${a.id}`) as unknown });
+    await expect(publish(pub(volumeId, b.id), ctx())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining(`attached to node ${a.id}`) as unknown,
+    });
     const other = await createVolumeOp(cloud)(job({ name: 'pvc-2' }), ctx());
-    await expect(publish(pub(other.volumeId, far.id), ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('zone us-east-1b') as unknown });
-    await expect(publish(pub(other.volumeId, 'i-0123456789abcdef0'), ctx())).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('node i-0123456789abcdef0') as unknown });
+    await expect(publish(pub(other.volumeId, far.id), ctx())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining('zone us-east-1b') as unknown,
+    });
+    await expect(publish(pub(other.volumeId, 'i-0123456789abcdef0'), ctx())).rejects.toMatchObject({
+      kind: 'NotFound',
+      message: expect.stringContaining('node i-0123456789abcdef0') as unknown,
+    });
     await expect(publish(pub('vol-0123456789abcdef0', a.id), ctx())).rejects.toMatchObject({ kind: 'NotFound' });
     const full = publishing(cloud, 1);
     await full.publish(pub(other.volumeId, b.id), ctx());

@@ -44,7 +44,10 @@ describe('what a modify job sends', () => {
   });
 
   it('knows which request a refusal answers', () => {
-    const state: VolumeState = { ...stateOf(vol), refused: { change: { type: 'gp3', iops: 9000 }, error: { kind: 'InvalidArgument', message: 'too many IOPS' } } };
+    const state: VolumeState = {
+      ...stateOf(vol),
+      refused: { change: { type: 'gp3', iops: 9000 }, error: { kind: 'InvalidArgument', message: 'too many IOPS' } },
+    };
     expect(wasRefused(state, { iops: 9000 })).toBe(true);
     expect(wasRefused(state, { type: 'gp3', iops: 9000, tags: { a: 'b' } })).toBe(true);
     expect(wasRefused(state, { iops: 4000 })).toBe(false);

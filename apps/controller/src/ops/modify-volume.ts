@@ -42,7 +42,8 @@ export function stateOf(vol: VolumeInfo): VolumeState {
 /** The latest modification of a volume (by start time; EC2 reports only the latest, some emulators all), or undefined if it was never modified. */
 export async function latestModification(api: CloudApi, volumeId: string, signal?: AbortSignal): Promise<VolumeModificationInfo | undefined> {
   let latest: VolumeModificationInfo | undefined;
-  for (const m of await api.volumes.modifications(volumeId, signal)) if (!latest || (m.startedAt?.getTime() ?? 0) >= (latest.startedAt?.getTime() ?? 0)) latest = m;
+  for (const m of await api.volumes.modifications(volumeId, signal))
+    if (!latest || (m.startedAt?.getTime() ?? 0) >= (latest.startedAt?.getTime() ?? 0)) latest = m;
   return latest;
 }
 
@@ -126,7 +127,8 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
       if (last?.state === 'modifying') return unavailable(`volume ${volumeId} is being modified already; retrying`, { cause: err });
       return resourceExhausted(inProgressMessage(volumeId, last, ec2), { cause: err });
     }
-    if (code === 'VolumeModificationSizeLimitExceeded') return resourceExhausted(`volume ${volumeId}: the account's limit on storage being modified at once is reached (${ec2}); retry later`, { cause: err });
+    if (code === 'VolumeModificationSizeLimitExceeded')
+      return resourceExhausted(`volume ${volumeId}: the account's limit on storage being modified at once is reached (${ec2}); retry later`, { cause: err });
     return err;
   }
 

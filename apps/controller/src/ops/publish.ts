@@ -80,11 +80,7 @@ export function publishOp(
         }
       }
     }
-    const done = await cloud.watcher.waitFor(
-      volumeId,
-      (v) => !v || attachmentTo(v, nodeId)?.state === 'attached',
-      ATTACH_TIMEOUT_MS,
-    );
+    const done = await cloud.watcher.waitFor(volumeId, (v) => !v || attachmentTo(v, nodeId)?.state === 'attached', ATTACH_TIMEOUT_MS);
     const att = attachmentTo(done, nodeId);
     if (att?.state !== 'attached') {
       await devices.release(nodeId, volumeId);

@@ -24,7 +24,11 @@ const NOTHING_TO_DETACH = new Set(['InvalidVolume.NotFound', 'InvalidInstanceID.
 const DETACH_TIMEOUT_MS = 5 * 60_000;
 
 /** ControllerUnpublishVolume's EC2 work: detach, wait until detached, free the device name. Already detached or node gone is success. */
-export function unpublishOp(cloud: Cloud, devices: DeviceNames, onDetached: (seconds: number) => void = () => undefined): Handler<UnpublishJob, Record<string, never>> {
+export function unpublishOp(
+  cloud: Cloud,
+  devices: DeviceNames,
+  onDetached: (seconds: number) => void = () => undefined,
+): Handler<UnpublishJob, Record<string, never>> {
   return async ({ volumeId, nodeId }, ctx) => {
     const pendingSince = performance.now();
     try {

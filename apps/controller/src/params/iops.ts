@@ -14,7 +14,9 @@ export function resolveIops(p: VolumeParams, sizeGiB: number): number | undefine
     let iops = p.iopsPerGB * sizeGiB;
     if (iops < lim.min) {
       if (!p.allowAutoIopsPerGbIncrease)
-        throw invalidArgument(`parameter iopsPerGB: ${p.iopsPerGB} × ${sizeGiB} GiB = ${iops} IOPS is below ${lim.min} for ${p.type}; set allowAutoIOPSPerGBIncrease "true" to round up`);
+        throw invalidArgument(
+          `parameter iopsPerGB: ${p.iopsPerGB} × ${sizeGiB} GiB = ${iops} IOPS is below ${lim.min} for ${p.type}; set allowAutoIOPSPerGBIncrease "true" to round up`,
+        );
       iops = lim.min;
     }
     return Math.min(iops, lim.max, ratioCap(lim, sizeGiB));
@@ -25,4 +27,3 @@ export function resolveIops(p: VolumeParams, sizeGiB: number): number | undefine
     throw invalidArgument(`parameter iops: ${p.iops} IOPS exceeds ${lim.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${p.type} volume`);
   return p.iops;
 }
-

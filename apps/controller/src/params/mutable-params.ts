@@ -60,4 +60,3 @@ export function withMutableParams(p: VolumeParams, m: MutableParams): VolumePara
   checkVolumeParams(out);
   return out;
 }
-

@@ -128,7 +128,9 @@ describe('mutable parameters (VolumeAttributesClass)', () => {
     expect([gp2.type, gp2.iops, gp2.throughput]).toEqual(['gp2', undefined, undefined]);
     const io1 = withMutableParams(parseVolumeParams({ type: 'io1', iopsPerGB: '10' }), parseMutableParams({ iops: '500' }));
     expect([io1.iops, io1.iopsPerGB]).toEqual([500, undefined]);
-    expect(kindOf(() => withMutableParams(parseVolumeParams({ type: 'gp2' }), parseMutableParams({ throughput: '200' })))).toContain('only gp3 takes a throughput');
+    expect(kindOf(() => withMutableParams(parseVolumeParams({ type: 'gp2' }), parseMutableParams({ throughput: '200' })))).toContain(
+      'only gp3 takes a throughput',
+    );
   });
 });
 
@@ -162,7 +164,11 @@ describe('a volume after ModifyVolume', () => {
     [gp3, { throughput: 100 }, 'InvalidArgument: parameter throughput: 100 MiB/s is outside 125-2000 for gp3'],
     [gp3, { throughput: 1000 }, 'InvalidArgument: parameter throughput: 1000 MiB/s is more than 0.25 MiB/s per IOPS allows with 3000 IOPS (at most 750)'],
     [gp3, { type: 'st1' }, 'InvalidArgument: parameter type: a 10 GiB volume cannot be st1 (125-16384 GiB)'],
-    [gp3, { type: 'io1' }, "InvalidArgument: parameter type: io1 gets EC2's default of 3000 IOPS unless iops is set; that: 3000 IOPS exceeds 50 IOPS per GiB for a 10 GiB io1 volume"],
+    [
+      gp3,
+      { type: 'io1' },
+      "InvalidArgument: parameter type: io1 gets EC2's default of 3000 IOPS unless iops is set; that: 3000 IOPS exceeds 50 IOPS per GiB for a 10 GiB io1 volume",
+    ],
     [{ type: 'gp2', sizeGiB: 16000 }, { sizeGiB: 17000 }, 'OutOfRange: capacity_range: a 17000 GiB volume cannot be gp2 (1-16384 GiB)'],
   ])('refuses %j changed by %j, naming the parameter', (shape, change, message) => {
     expect(check(shape, change)).toBe(message);

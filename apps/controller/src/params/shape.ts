@@ -54,12 +54,15 @@ export function checkShape(shape: VolumeShape, change: ShapeChange): void {
   if (lim.iops && iops !== undefined) {
     const src = change.iops !== undefined ? 'parameter iops' : `parameter type: ${type} gets EC2's default of ${iops} IOPS unless iops is set; that`;
     if (iops < lim.iops.min || iops > lim.iops.max) throw invalidArgument(`${src}: ${iops} IOPS is outside ${lim.iops.min}-${lim.iops.max} for ${type}`);
-    if (iops > ratioCap(lim.iops, sizeGiB)) throw invalidArgument(`${src}: ${iops} IOPS exceeds ${lim.iops.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${type} volume`);
+    if (iops > ratioCap(lim.iops, sizeGiB))
+      throw invalidArgument(`${src}: ${iops} IOPS exceeds ${lim.iops.perGiB} IOPS per GiB for a ${sizeGiB} GiB ${type} volume`);
   }
   if (lim.throughput && throughput !== undefined) {
     const t = lim.throughput;
     if (throughput < t.min || throughput > t.max) throw invalidArgument(`parameter throughput: ${throughput} MiB/s is outside ${t.min}-${t.max} for ${type}`);
     if (iops !== undefined && throughput > iops * t.perIops)
-      throw invalidArgument(`parameter throughput: ${throughput} MiB/s is more than ${t.perIops} MiB/s per IOPS allows with ${iops} IOPS (at most ${Math.floor(iops * t.perIops)})`);
+      throw invalidArgument(
+        `parameter throughput: ${throughput} MiB/s is more than ${t.perIops} MiB/s per IOPS allows with ${iops} IOPS (at most ${Math.floor(iops * t.perIops)})`,
+      );
   }
 }

@@ -66,4 +66,3 @@ export function parseSnapshotParams(params: Record<string, string>): SnapshotPar
 export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tags {
   return { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
 }
-

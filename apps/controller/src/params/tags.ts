@@ -21,4 +21,3 @@ export function tagSpecification(rawKey: string, value: string): [string, string
   checkUserTag(tagKey, rawKey);
   return [tagKey, value.slice(eq + 1).trim()];
 }
-

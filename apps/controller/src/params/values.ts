@@ -22,4 +22,3 @@ export function parseType(value: string): VolumeType {
   if (!isVolumeType(t)) throw invalidArgument(`parameter type: unknown volume type "${value}"; one of ${VOLUME_TYPES.join(', ')}`);
   return t;
 }
-

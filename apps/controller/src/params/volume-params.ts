@@ -119,10 +119,12 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
 export function checkVolumeParams(out: VolumeParams): void {
   const lim = limitsOf(out.type);
   if (out.iops !== undefined && out.iopsPerGB !== undefined) throw invalidArgument('parameters iops and iopsPerGB are mutually exclusive; set one');
-  if ((out.iops !== undefined || out.iopsPerGB !== undefined) && !lim.iops) throw invalidArgument(`parameter iops: volume type ${out.type} does not take an IOPS setting`);
+  if ((out.iops !== undefined || out.iopsPerGB !== undefined) && !lim.iops)
+    throw invalidArgument(`parameter iops: volume type ${out.type} does not take an IOPS setting`);
   if (out.throughput !== undefined && !lim.throughput) throw invalidArgument(`parameter throughput: only gp3 takes a throughput setting, not ${out.type}`);
   if (lim.throughput && out.throughput !== undefined && (out.throughput < lim.throughput.min || out.throughput > lim.throughput.max))
     throw invalidArgument(`parameter throughput: ${out.throughput} MiB/s is outside ${lim.throughput.min}-${lim.throughput.max} for ${out.type}`);
-  if (lim.iopsRequired && out.iops === undefined && out.iopsPerGB === undefined) throw invalidArgument(`parameter iops or iopsPerGB is required for volume type ${out.type}`);
+  if (lim.iopsRequired && out.iops === undefined && out.iopsPerGB === undefined)
+    throw invalidArgument(`parameter iops or iopsPerGB is required for volume type ${out.type}`);
   if (out.kmsKeyId && !out.encrypted) throw invalidArgument('parameter kmsKeyId needs encrypted "true"');
 }

@@ -27,6 +27,8 @@ export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx
 async function checkFastRestoreZones(deps: Deps, zones: string[]): Promise<void> {
   const known = (await deps.cloud.api.zones.list({ all: true })).map((z) => z.name);
   const unknown = zones.filter((z) => !known.includes(z));
-  if (unknown.length > 0) throw invalidArgument(`parameter ${FAST_RESTORE_ZONES}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not zones' : 'is not a zone'} of this region (${known.join(', ')})`);
+  if (unknown.length > 0)
+    throw invalidArgument(
+      `parameter ${FAST_RESTORE_ZONES}: ${unknown.join(', ')} ${unknown.length > 1 ? 'are not zones' : 'is not a zone'} of this region (${known.join(', ')})`,
+    );
 }
-

@@ -1,6 +1,13 @@
 import { largestVolumeGiB } from '@plinth/capacity';
 import { invalidArgument } from '@plinth/errors';
-import { VolumeCapability_AccessMode_Mode as Mode, type CallContext, type GetCapacityRequest, type GetCapacityResponse, type Topology, type VolumeCapability } from '@plinth/csi';
+import {
+  VolumeCapability_AccessMode_Mode as Mode,
+  type CallContext,
+  type GetCapacityRequest,
+  type GetCapacityResponse,
+  type Topology,
+  type VolumeCapability,
+} from '@plinth/csi';
 import { capabilityProblem } from '../access.js';
 import { GiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
@@ -83,7 +90,8 @@ export async function getCapacity(deps: Deps, req: GetCapacityRequest, ctx: Call
   if (zone !== undefined) {
     const zones = await deps.capacity.zones(ctx.signal);
     const found = zones.find((z) => z.name === zone);
-    if (!found) throw invalidArgument(`accessible_topology: zone "${zone}" is not a zone of ${deps.config.AWS_REGION} (${zones.map((z) => z.name).join(', ')})`);
+    if (!found)
+      throw invalidArgument(`accessible_topology: zone "${zone}" is not a zone of ${deps.config.AWS_REGION} (${zones.map((z) => z.name).join(', ')})`);
     if (found.state !== 'available') return { availableCapacity: 0, maximumVolumeSize: 0, minimumVolumeSize: minGiB * GiB };
   }
   const entry = await deps.capacity.entry(zone, params.type, ctx.signal);

@@ -5,7 +5,11 @@ import type { Deps } from '../deps.js';
 import { unpublishOperation } from '../ops/unpublish.js';
 
 /** ControllerUnpublishVolume: idempotent; a volume or node that cannot exist is already detached. */
-export async function controllerUnpublishVolume(deps: Deps, req: ControllerUnpublishVolumeRequest, ctx: CallContext): Promise<ControllerUnpublishVolumeResponse> {
+export async function controllerUnpublishVolume(
+  deps: Deps,
+  req: ControllerUnpublishVolumeRequest,
+  ctx: CallContext,
+): Promise<ControllerUnpublishVolumeResponse> {
   if (!req.volumeId) throw invalidArgument('volume_id is required');
   if (!isVolumeId(req.volumeId) || (req.nodeId && !isInstanceId(req.nodeId))) return {};
   if (!req.nodeId) {

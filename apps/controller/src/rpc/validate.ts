@@ -16,7 +16,12 @@ export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolume
     if (problem) return { confirmed: undefined, message: problem };
   }
   return {
-    confirmed: { volumeContext: req.volumeContext, volumeCapabilities: req.volumeCapabilities, parameters: req.parameters, mutableParameters: req.mutableParameters },
+    confirmed: {
+      volumeContext: req.volumeContext,
+      volumeCapabilities: req.volumeCapabilities,
+      parameters: req.parameters,
+      mutableParameters: req.mutableParameters,
+    },
     message: '',
   };
 }

@@ -79,7 +79,9 @@ export async function findDevice(os: HostOs, volumeId: string, devicePath: strin
       if (mismatches.length > 0) {
         throw failedPrecondition(`device for volume ${volumeId} failed the identity check, left untouched: ${mismatches.join('; ')}`);
       }
-      throw notFound(`no block device for volume ${volumeId} appeared within ${waitMs} ms (looked for NVMe serial ${serialOf(volumeId)}${devicePath ? ` and ${devicePath}` : ''})`);
+      throw notFound(
+        `no block device for volume ${volumeId} appeared within ${waitMs} ms (looked for NVMe serial ${serialOf(volumeId)}${devicePath ? ` and ${devicePath}` : ''})`,
+      );
     }
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 500);

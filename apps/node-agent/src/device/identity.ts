@@ -4,7 +4,6 @@ import { invalidArgument, notFound } from '@plinth/errors';
 /** The NVMe model string of an EBS volume (sysfs pads it with spaces). */
 export const EBS_MODEL = 'Amazon Elastic Block Store';
 
-
 export function validateVolumeId(volumeId: string, field = 'volume_id'): void {
   if (!volumeId) throw invalidArgument(`${field} is required`);
   if (!isVolumeId(volumeId)) throw invalidArgument(`${field} "${volumeId.slice(0, 64)}" is not an EBS volume id (vol-<hex>)`);

@@ -63,7 +63,9 @@ current-context: c
   });
 
   it('reads instance id from providerID and zone and instance type from labels', async () => {
-    expect(await fromKubernetes('worker-1', 3000)).toEqual({ ok: { source: 'kubernetes', instanceId: 'i-0fedcba987654321a', zone: 'eu-central-1b', instanceType: 'r6i.large' } });
+    expect(await fromKubernetes('worker-1', 3000)).toEqual({
+      ok: { source: 'kubernetes', instanceId: 'i-0fedcba987654321a', zone: 'eu-central-1b', instanceType: 'r6i.large' },
+    });
     expect(requests).toContain('GET /api/v1/nodes/worker-1');
   });
 

@@ -23,7 +23,10 @@ export async function resolveMetadata(cfg: Config, log: Logger): Promise<NodeMet
       r = fromEnv(cfg.NODE_ID, cfg.NODE_ZONE, cfg.NODE_INSTANCE_TYPE);
     }
     if ('ok' in r) {
-      log.info({ source: r.ok.source, instanceId: r.ok.instanceId, zone: r.ok.zone, instanceType: r.ok.instanceType, skipped: tried }, 'node metadata resolved');
+      log.info(
+        { source: r.ok.source, instanceId: r.ok.instanceId, zone: r.ok.zone, instanceType: r.ok.instanceType, skipped: tried },
+        'node metadata resolved',
+      );
       return r.ok;
     }
     log.info({ source: name, reason: r.skipped }, 'metadata source did not answer; trying the next');

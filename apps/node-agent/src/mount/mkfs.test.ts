@@ -3,7 +3,15 @@ import { mkfsArgs, parseFormatOptions } from './mkfs.js';
 
 describe('format options', () => {
   it('reads ext4 options case-insensitively and builds mkfs.ext4 arguments', () => {
-    const o = parseFormatOptions('ext4', { blocksize: '4096', inodeSize: '512', bytesPerInode: '8192', numberOfInodes: '1000', ext4BigAlloc: 'true', ext4ClusterSize: '65536', unrelated: 'x' });
+    const o = parseFormatOptions('ext4', {
+      blocksize: '4096',
+      inodeSize: '512',
+      bytesPerInode: '8192',
+      numberOfInodes: '1000',
+      ext4BigAlloc: 'true',
+      ext4ClusterSize: '65536',
+      unrelated: 'x',
+    });
     expect(o).toEqual({ blockSize: 4096, inodeSize: 512, bytesPerInode: 8192, numberOfInodes: 1000, ext4BigAlloc: true, ext4ClusterSize: 65536 });
     expect(mkfsArgs('ext4', '/dev/nvme1n1', o)).toEqual({
       cmd: 'mkfs.ext4',
@@ -12,7 +20,10 @@ describe('format options', () => {
   });
 
   it('builds mkfs.xfs arguments without a force flag', () => {
-    expect(mkfsArgs('xfs', '/dev/x', parseFormatOptions('xfs', { blockSize: '4096', inodeSize: '512' }))).toEqual({ cmd: 'mkfs.xfs', args: ['-b', 'size=4096', '-i', 'size=512', '/dev/x'] });
+    expect(mkfsArgs('xfs', '/dev/x', parseFormatOptions('xfs', { blockSize: '4096', inodeSize: '512' }))).toEqual({
+      cmd: 'mkfs.xfs',
+      args: ['-b', 'size=4096', '-i', 'size=512', '/dev/x'],
+    });
   });
 
   it('rejects options that do not apply to the filesystem, naming the key', () => {

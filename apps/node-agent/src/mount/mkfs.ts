@@ -57,7 +57,10 @@ export function parseFormatOptions(fs: FsType, context: Record<string, string>):
     if (!ok) throw invalidArgument(`volume_context.blockSize: ${opts.blockSize} is not a valid ${fs} block size`);
   }
   if (opts.inodeSize !== undefined) {
-    const ok = fs === 'xfs' ? isPow2(opts.inodeSize) && opts.inodeSize >= 256 && opts.inodeSize <= 2048 : isPow2(opts.inodeSize) && opts.inodeSize >= 128 && opts.inodeSize <= (opts.blockSize ?? 4096);
+    const ok =
+      fs === 'xfs'
+        ? isPow2(opts.inodeSize) && opts.inodeSize >= 256 && opts.inodeSize <= 2048
+        : isPow2(opts.inodeSize) && opts.inodeSize >= 128 && opts.inodeSize <= (opts.blockSize ?? 4096);
     if (!ok) throw invalidArgument(`volume_context.inodeSize: ${opts.inodeSize} is not a valid ${fs} inode size`);
   }
   if (opts.bytesPerInode !== undefined && (opts.bytesPerInode < 1024 || opts.bytesPerInode > 67_108_864)) {

@@ -41,7 +41,9 @@ export async function growOnline(fsType: string, device: string, mountPoint: str
     timeoutMs: 10 * 60_000,
     onError: (m) =>
       /Permission denied to resize/.test(m)
-        ? failedPrecondition(`online ${fsType} resize of ${device} was refused by the kernel: the node agent lacks CAP_SYS_RESOURCE (run it privileged); the volume grows at its next stage instead`)
+        ? failedPrecondition(
+            `online ${fsType} resize of ${device} was refused by the kernel: the node agent lacks CAP_SYS_RESOURCE (run it privileged); the volume grows at its next stage instead`,
+          )
         : internal(m),
   });
 }

@@ -3,11 +3,19 @@ import { VolumeCapability_AccessMode_Mode as Mode } from '@plinth/csi';
 import { parseCapability } from './capability.js';
 import { stageMountOptions } from './stage.js';
 
-const mount = (fsType: string, mountFlags: string[] = [], mode = Mode.SINGLE_NODE_WRITER) => ({ mount: { fsType, mountFlags, volumeMountGroup: '' }, accessMode: { mode } });
+const mount = (fsType: string, mountFlags: string[] = [], mode = Mode.SINGLE_NODE_WRITER) => ({
+  mount: { fsType, mountFlags, volumeMountGroup: '' },
+  accessMode: { mode },
+});
 
 describe('parseCapability', () => {
   it('defaults to ext4 and splits mount flags', () => {
-    expect(parseCapability(mount('', ['noatime,nodiratime', 'discard']))).toEqual({ kind: 'mount', mode: Mode.SINGLE_NODE_WRITER, fsType: 'ext4', mountFlags: ['noatime', 'nodiratime', 'discard'] });
+    expect(parseCapability(mount('', ['noatime,nodiratime', 'discard']))).toEqual({
+      kind: 'mount',
+      mode: Mode.SINGLE_NODE_WRITER,
+      fsType: 'ext4',
+      mountFlags: ['noatime', 'nodiratime', 'discard'],
+    });
   });
   it('allows multi-node multi-writer only for block', () => {
     expect(parseCapability({ block: {}, accessMode: { mode: Mode.MULTI_NODE_MULTI_WRITER } }).kind).toBe('block');

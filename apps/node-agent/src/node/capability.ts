@@ -18,14 +18,18 @@ export function parseCapability(cap: VolumeCapability | undefined, field = 'volu
   if (mode === Mode.UNKNOWN || mode === Mode.UNRECOGNIZED) throw invalidArgument(`${field}.access_mode is required`);
   if (cap.block && cap.mount) throw invalidArgument(`${field} sets both block and mount`);
   if (cap.block) {
-    if (!SINGLE_NODE.has(mode) && mode !== Mode.MULTI_NODE_MULTI_WRITER) throw invalidArgument(`${field}.access_mode ${Mode[mode]} is not supported for block volumes`);
+    if (!SINGLE_NODE.has(mode) && mode !== Mode.MULTI_NODE_MULTI_WRITER)
+      throw invalidArgument(`${field}.access_mode ${Mode[mode]} is not supported for block volumes`);
     return { kind: 'block', mode };
   }
   if (!cap.mount) throw invalidArgument(`${field} must set block or mount`);
   if (!SINGLE_NODE.has(mode)) throw invalidArgument(`${field}.access_mode ${Mode[mode]} is not supported for filesystem volumes`);
   const fs = (cap.mount.fsType || DEFAULT_FS).toLowerCase();
   if (!isSupportedFs(fs)) throw invalidArgument(`${field}.mount.fs_type "${cap.mount.fsType}" is not supported (use ${SUPPORTED_FS.join(', ')})`);
-  const flags = cap.mount.mountFlags.flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+  const flags = cap.mount.mountFlags
+    .flatMap((f) => f.split(','))
+    .map((f) => f.trim())
+    .filter(Boolean);
   for (const f of flags) {
     if (FORBIDDEN_FLAGS.has(f) || !/^[A-Za-z0-9_=.:+/-]+$/.test(f)) throw invalidArgument(`${field}.mount.mount_flags: "${f.slice(0, 40)}" is not allowed`);
   }

@@ -22,7 +22,16 @@ async function published(fsType = 'ext4') {
   const dev = os.addDevice({ volumeId: VOL, size: 512 * MiB });
   const cap = mountCap(fsType);
   await nodeStageVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: cap, publishContext: {}, secrets: {}, volumeContext: {} });
-  await nodePublishVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), targetPath: targetOf(VOL), volumeCapability: cap, readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+  await nodePublishVolume(ctx, {
+    volumeId: VOL,
+    stagingTargetPath: stagingOf(VOL),
+    targetPath: targetOf(VOL),
+    volumeCapability: cap,
+    readonly: false,
+    publishContext: {},
+    secrets: {},
+    volumeContext: {},
+  });
   return { ctx, os, dev };
 }
 
@@ -51,7 +60,16 @@ describe('NodeExpandVolume', () => {
   it('block: reports the device size and grows nothing', async () => {
     const { ctx, os } = fakeContext();
     const dev = os.addDevice({ volumeId: VOL, size: 16 * MiB });
-    await nodePublishVolume(ctx, { volumeId: VOL, stagingTargetPath: '', targetPath: blockTargetOf(VOL), volumeCapability: blockCap(), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+    await nodePublishVolume(ctx, {
+      volumeId: VOL,
+      stagingTargetPath: '',
+      targetPath: blockTargetOf(VOL),
+      volumeCapability: blockCap(),
+      readonly: false,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
     os.grow(dev.name, 48 * MiB);
     await expect(nodeExpandVolume(ctx, req({ volumePath: blockTargetOf(VOL), volumeCapability: blockCap() }))).resolves.toEqual({ capacityBytes: 48 * MiB });
     // Without a capability the path (a device node, not a directory) decides the same way.
@@ -59,11 +77,14 @@ describe('NodeExpandVolume', () => {
     expect(os.callsOf('growOnline')).toEqual([]);
   });
 
-  it('the volume path must be mounted, from this volume\'s device', async () => {
+  it("the volume path must be mounted, from this volume's device", async () => {
     const { ctx, os } = fakeContext();
     os.addDevice({ volumeId: VOL });
     os.addDir(targetOf(VOL));
-    await expect(nodeExpandVolume(ctx, req())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: `volume ${VOL} is not mounted at ${targetOf(VOL)}` });
+    await expect(nodeExpandVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: `volume ${VOL} is not mounted at ${targetOf(VOL)}`,
+    });
 
     const other = os.addDevice({ volumeId: OTHER, fs: 'ext4' });
     await os.mount(`/dev/${other.name}`, targetOf(VOL), 'ext4', []);
@@ -78,17 +99,32 @@ describe('NodeExpandVolume', () => {
     const { ctx, os, dev } = await published();
     os.grow(dev.name, 768 * MiB);
     os.failNext('growOnline', failedPrecondition('online ext4 resize of /dev/nvme1n1 was refused by the kernel: the node agent lacks CAP_SYS_RESOURCE'));
-    await expect(nodeExpandVolume(ctx, req())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('CAP_SYS_RESOURCE') as string });
+    await expect(nodeExpandVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining('CAP_SYS_RESOURCE') as string,
+    });
   });
 
   it('validates: volume_path required and without "..", a volume that cannot be here or a missing path is NOT_FOUND', async () => {
     const { ctx, os } = fakeContext();
     os.addDevice({ volumeId: VOL });
     await expect(nodeExpandVolume(ctx, req({ volumePath: '' }))).rejects.toMatchObject({ kind: 'InvalidArgument', message: 'volume_path is required' });
-    await expect(nodeExpandVolume(ctx, req({ volumePath: `${KUBELET_ROOT}/../x` }))).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('volume_path') as string });
-    await expect(nodeExpandVolume(ctx, req({ volumeId: 'fake-vol-id-2' }))).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('fake-vol-id-2') as string });
+    await expect(nodeExpandVolume(ctx, req({ volumePath: `${KUBELET_ROOT}/../x` }))).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('volume_path') as string,
+    });
+    await expect(nodeExpandVolume(ctx, req({ volumeId: 'fake-vol-id-2' }))).rejects.toMatchObject({
+      kind: 'NotFound',
+      message: expect.stringContaining('fake-vol-id-2') as string,
+    });
     await expect(nodeExpandVolume(ctx, req({ volumePath: '/elsewhere/mount' }))).rejects.toMatchObject({ kind: 'NotFound' });
-    await expect(nodeExpandVolume(ctx, req())).rejects.toMatchObject({ kind: 'NotFound', message: `volume_path ${targetOf(VOL)} does not exist for volume ${VOL}` });
-    await expect(nodeExpandVolume(ctx, req({ stagingTargetPath: 'relative' }))).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('staging_target_path') as string });
+    await expect(nodeExpandVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'NotFound',
+      message: `volume_path ${targetOf(VOL)} does not exist for volume ${VOL}`,
+    });
+    await expect(nodeExpandVolume(ctx, req({ stagingTargetPath: 'relative' }))).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('staging_target_path') as string,
+    });
   });
 });

@@ -28,7 +28,9 @@ export async function nodeExpandVolume(ctx: NodeContext, req: NodeExpandVolumeRe
     const dev = await findDevice(os, req.volumeId, undefined, ctx.deviceWaitMs, signal);
     const size = await os.deviceSize(dev.path);
     if (required > 0 && size < required) {
-      throw failedPrecondition(`device ${dev.path} of volume ${req.volumeId} is ${size} bytes, less than the required ${required}; the resize is not visible on this node yet`);
+      throw failedPrecondition(
+        `device ${dev.path} of volume ${req.volumeId} is ${size} bytes, less than the required ${required}; the resize is not visible on this node yet`,
+      );
     }
     if (access?.kind === 'block' || st.kind !== 'directory') return { capacityBytes: size };
 

@@ -10,7 +10,8 @@ import { blockCap, checksum, grpcError, mountCap, newVolumeId, startTestAgent, t
 
 const exec = promisify(execFile);
 const MiB = 1024 * 1024;
-const blkidType = async (dev: string): Promise<string> => (await exec('blkid', ['-p', '-s', 'TYPE', '-o', 'value', dev]).catch(() => ({ stdout: '' }))).stdout.trim();
+const blkidType = async (dev: string): Promise<string> =>
+  (await exec('blkid', ['-p', '-s', 'TYPE', '-o', 'value', dev]).catch(() => ({ stdout: '' }))).stdout.trim();
 
 describe('node agent on real loop devices: stage, publish, unpublish, unstage', () => {
   let host: FakeHost;
@@ -32,7 +33,16 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
   const stage = (volumeId: string, staging: string, fsType = 'ext4', extra: Record<string, string> = {}) =>
     t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: mountCap(fsType), publishContext: {}, secrets: {}, volumeContext: extra });
   const publish = (volumeId: string, staging: string, target: string, readonly = false) =>
-    t.api.publish({ volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: mountCap(), readonly, publishContext: {}, secrets: {}, volumeContext: {} });
+    t.api.publish({
+      volumeId,
+      stagingTargetPath: staging,
+      targetPath: target,
+      volumeCapability: mountCap(),
+      readonly,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
   const unpublish = (volumeId: string, target: string) => t.api.unpublish({ volumeId, targetPath: target });
   const unstage = (volumeId: string, staging: string) => t.api.unstage({ volumeId, stagingTargetPath: staging });
 
@@ -84,7 +94,14 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     const loop = await host.loop(32 * MiB);
     await host.presentPlain(loop, 'xvdbb'); // Xen-style disk: no serial to read
     const { staging } = paths(volumeId);
-    await t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: mountCap(), publishContext: { devicePath: '/dev/xvdbb' }, secrets: {}, volumeContext: {} });
+    await t.api.stage({
+      volumeId,
+      stagingTargetPath: staging,
+      volumeCapability: mountCap(),
+      publishContext: { devicePath: '/dev/xvdbb' },
+      secrets: {},
+      volumeContext: {},
+    });
     expect((await mountAt(staging))?.majMin).toBe(loop.majMin);
     await unstage(volumeId, staging);
 
@@ -95,13 +112,31 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     await symlink(presented.name, join(host.devRoot, 'xvdbc'));
     const before = await checksum(otherLoop.path);
     const mine = newVolumeId();
-    const err = await grpcError(t.api.stage({ volumeId: mine, stagingTargetPath: paths(mine).staging, volumeCapability: mountCap(), publishContext: { devicePath: '/dev/xvdbc' }, secrets: {}, volumeContext: {} }));
+    const err = await grpcError(
+      t.api.stage({
+        volumeId: mine,
+        stagingTargetPath: paths(mine).staging,
+        volumeCapability: mountCap(),
+        publishContext: { devicePath: '/dev/xvdbc' },
+        secrets: {},
+        volumeContext: {},
+      }),
+    );
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(err.details).toContain(other.replace('vol-', 'vol'));
     expect(await checksum(otherLoop.path)).toBe(before);
 
     // A device path outside /dev is refused outright.
-    const bad = await grpcError(t.api.stage({ volumeId: mine, stagingTargetPath: paths(mine).staging, volumeCapability: mountCap(), publishContext: { devicePath: '/etc/passwd' }, secrets: {}, volumeContext: {} }));
+    const bad = await grpcError(
+      t.api.stage({
+        volumeId: mine,
+        stagingTargetPath: paths(mine).staging,
+        volumeCapability: mountCap(),
+        publishContext: { devicePath: '/etc/passwd' },
+        secrets: {},
+        volumeContext: {},
+      }),
+    );
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.details).toContain('devicePath');
   });
@@ -200,7 +235,16 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     await host.present(loop, { volumeId });
     const { staging } = paths(volumeId);
     const target = join(host.kubeletRoot, 'plugins/kubernetes.io/csi/volumeDevices/publish', volumeId, 'pod-1');
-    const req = { volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: blockCap(), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} };
+    const req = {
+      volumeId,
+      stagingTargetPath: staging,
+      targetPath: target,
+      volumeCapability: blockCap(),
+      readonly: false,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    };
     await t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: blockCap(), publishContext: {}, secrets: {}, volumeContext: {} });
     expect(await blkidType(loop.path)).toBe(''); // never formatted
     await t.api.publish(req);
@@ -272,7 +316,10 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
       [stage(volumeId, '/etc/evil'), 'staging_target_path'],
       [stage(volumeId, join(host.kubeletRoot, 'a/../../escape')), 'staging_target_path'],
       [stage('not-a-volume', paths(volumeId).staging), 'volume_id'],
-      [t.api.stage({ volumeId, stagingTargetPath: paths(volumeId).staging, volumeCapability: undefined, publishContext: {}, secrets: {}, volumeContext: {} }), 'volume_capability'],
+      [
+        t.api.stage({ volumeId, stagingTargetPath: paths(volumeId).staging, volumeCapability: undefined, publishContext: {}, secrets: {}, volumeContext: {} }),
+        'volume_capability',
+      ],
       [stage(volumeId, paths(volumeId).staging, 'btrfs'), 'fs_type'],
       [publish(volumeId, paths(volumeId).staging, '/tmp/elsewhere'), 'target_path'],
       [unpublish(volumeId, ''), 'target_path'],
@@ -290,7 +337,16 @@ describe('node agent on real loop devices: stage, publish, unpublish, unstage', 
     const stats = await grpcError(t.api.stats({ volumeId: 'fake-vol-id-1', volumePath: target, stagingTargetPath: '' }));
     expect(stats.code).toBe(status.NOT_FOUND);
     expect(stats.details).toContain('fake-vol-id-1');
-    const expand = await grpcError(t.api.expand({ volumeId: 'fake-vol-id-2', volumePath: target, capacityRange: undefined, stagingTargetPath: '', volumeCapability: undefined, secrets: {} }));
+    const expand = await grpcError(
+      t.api.expand({
+        volumeId: 'fake-vol-id-2',
+        volumePath: target,
+        capacityRange: undefined,
+        stagingTargetPath: '',
+        volumeCapability: undefined,
+        secrets: {},
+      }),
+    );
     expect(expand.code).toBe(status.NOT_FOUND);
     expect(expand.details).toContain('fake-vol-id-2');
   });

@@ -20,7 +20,14 @@ const req = (over: Partial<NodePublishVolumeRequest> = {}): NodePublishVolumeReq
 async function staged() {
   const { ctx, os } = fakeContext();
   const dev = os.addDevice({ volumeId: VOL });
-  await nodeStageVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: mountCap(), publishContext: {}, secrets: {}, volumeContext: {} });
+  await nodeStageVolume(ctx, {
+    volumeId: VOL,
+    stagingTargetPath: stagingOf(VOL),
+    volumeCapability: mountCap(),
+    publishContext: {},
+    secrets: {},
+    volumeContext: {},
+  });
   return { ctx, os, dev };
 }
 
@@ -80,8 +87,14 @@ describe('NodePublishVolume', () => {
       kind: 'InvalidArgument',
       message: expect.stringContaining('must not be inside staging_target_path') as string,
     });
-    await expect(nodePublishVolume(ctx, req({ targetPath: '/tmp/elsewhere' }))).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('target_path') as string });
-    await expect(nodePublishVolume(ctx, req({ stagingTargetPath: '' }))).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('staging_target_path') as string });
+    await expect(nodePublishVolume(ctx, req({ targetPath: '/tmp/elsewhere' }))).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('target_path') as string,
+    });
+    await expect(nodePublishVolume(ctx, req({ stagingTargetPath: '' }))).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('staging_target_path') as string,
+    });
     expect(os.calls.length).toBe(before);
   });
 

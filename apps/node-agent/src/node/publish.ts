@@ -14,7 +14,9 @@ function checkExisting(existing: MountEntry, majMin: string, readOnly: boolean, 
     throw alreadyExists(`target_path ${req.targetPath} already has another device mounted (${existing.source}), not volume ${req.volumeId}`);
   }
   if (existing.mountOptions.includes('ro') !== readOnly) {
-    throw alreadyExists(`volume ${req.volumeId} is already published at ${req.targetPath} ${readOnly ? 'read-write' : 'read-only'}, incompatible with readonly=${readOnly}`);
+    throw alreadyExists(
+      `volume ${req.volumeId} is already published at ${req.targetPath} ${readOnly ? 'read-write' : 'read-only'}, incompatible with readonly=${readOnly}`,
+    );
   }
 }
 

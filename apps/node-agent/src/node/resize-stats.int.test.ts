@@ -37,7 +37,16 @@ describe('node agent on real loop devices: online expansion and volume stats', (
     const staging = join(host.kubeletRoot, 'plugins/ebs', volumeId, 'globalmount');
     const target = join(host.kubeletRoot, 'pods/p', volumeId, 'mount');
     await t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: mountCap(fsType), publishContext: {}, secrets: {}, volumeContext: {} });
-    await t.api.publish({ volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: mountCap(fsType), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+    await t.api.publish({
+      volumeId,
+      stagingTargetPath: staging,
+      targetPath: target,
+      volumeCapability: mountCap(fsType),
+      readonly: false,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
     return { volumeId, loop, dev, staging, target };
   }
   const stats = (volumeId: string, volumePath: string, stagingTargetPath = '') => t.api.stats({ volumeId, volumePath, stagingTargetPath });
@@ -68,8 +77,24 @@ describe('node agent on real loop devices: online expansion and volume stats', (
         expect(err.details).toContain('CAP_SYS_RESOURCE');
         await t.api.unpublish({ volumeId: v.volumeId, targetPath: v.target });
         await t.api.unstage({ volumeId: v.volumeId, stagingTargetPath: v.staging });
-        await t.api.stage({ volumeId: v.volumeId, stagingTargetPath: v.staging, volumeCapability: mountCap(fsType), publishContext: {}, secrets: {}, volumeContext: {} });
-        await t.api.publish({ volumeId: v.volumeId, stagingTargetPath: v.staging, targetPath: v.target, volumeCapability: mountCap(fsType), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+        await t.api.stage({
+          volumeId: v.volumeId,
+          stagingTargetPath: v.staging,
+          volumeCapability: mountCap(fsType),
+          publishContext: {},
+          secrets: {},
+          volumeContext: {},
+        });
+        await t.api.publish({
+          volumeId: v.volumeId,
+          stagingTargetPath: v.staging,
+          targetPath: v.target,
+          volumeCapability: mountCap(fsType),
+          readonly: false,
+          publishContext: {},
+          secrets: {},
+          volumeContext: {},
+        });
       }
       const res = await t.api.expand(expandReq);
       expect(res.capacityBytes).toBe(to);
@@ -77,10 +102,30 @@ describe('node agent on real loop devices: online expansion and volume stats', (
       const sizeAfter = fs.blocks * fs.bsize;
       expect(sizeAfter).toBeGreaterThan(sizeBefore + (to - from) * 0.9);
       // Idempotent: a second call finds nothing to grow.
-      expect((await t.api.expand({ volumeId: v.volumeId, volumePath: v.target, stagingTargetPath: v.staging, capacityRange: undefined, volumeCapability: undefined, secrets: {} })).capacityBytes).toBe(to);
+      expect(
+        (
+          await t.api.expand({
+            volumeId: v.volumeId,
+            volumePath: v.target,
+            stagingTargetPath: v.staging,
+            capacityRange: undefined,
+            volumeCapability: undefined,
+            secrets: {},
+          })
+        ).capacityBytes,
+      ).toBe(to);
 
       // Asking for more than the device has is a clear FAILED_PRECONDITION.
-      const err = await grpcError(t.api.expand({ volumeId: v.volumeId, volumePath: v.target, stagingTargetPath: '', capacityRange: { requiredBytes: to * 2, limitBytes: 0 }, volumeCapability: undefined, secrets: {} }));
+      const err = await grpcError(
+        t.api.expand({
+          volumeId: v.volumeId,
+          volumePath: v.target,
+          stagingTargetPath: '',
+          capacityRange: { requiredBytes: to * 2, limitBytes: 0 },
+          volumeCapability: undefined,
+          secrets: {},
+        }),
+      );
       expect(err.code).toBe(status.FAILED_PRECONDITION);
       expect(err.details).toContain('not visible on this node yet');
 
@@ -99,7 +144,14 @@ describe('node agent on real loop devices: online expansion and volume stats', (
     await t.api.unpublish({ volumeId: v.volumeId, targetPath: v.target });
     await t.api.unstage({ volumeId: v.volumeId, stagingTargetPath: v.staging });
     await v.loop.grow(96 * MiB);
-    await t.api.stage({ volumeId: v.volumeId, stagingTargetPath: v.staging, volumeCapability: mountCap('ext4'), publishContext: {}, secrets: {}, volumeContext: {} });
+    await t.api.stage({
+      volumeId: v.volumeId,
+      stagingTargetPath: v.staging,
+      volumeCapability: mountCap('ext4'),
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
     const fs = await statfs(v.staging);
     expect(fs.blocks * fs.bsize).toBeGreaterThan(before.blocks * before.bsize + 28 * MiB);
     expect(await readFile(join(v.staging, 'keep.txt'), 'utf8')).toBe('kept');
@@ -111,9 +163,25 @@ describe('node agent on real loop devices: online expansion and volume stats', (
     const loop = await host.loop(16 * MiB);
     await host.present(loop, { volumeId });
     const target = join(host.kubeletRoot, 'plugins/volumeDevices/publish', volumeId, 'pod');
-    await t.api.publish({ volumeId, stagingTargetPath: join(host.kubeletRoot, 'plugins/volumeDevices/staging', volumeId), targetPath: target, volumeCapability: blockCap(), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+    await t.api.publish({
+      volumeId,
+      stagingTargetPath: join(host.kubeletRoot, 'plugins/volumeDevices/staging', volumeId),
+      targetPath: target,
+      volumeCapability: blockCap(),
+      readonly: false,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
     await loop.grow(48 * MiB);
-    const res = await t.api.expand({ volumeId, volumePath: target, stagingTargetPath: '', capacityRange: undefined, volumeCapability: blockCap(), secrets: {} });
+    const res = await t.api.expand({
+      volumeId,
+      volumePath: target,
+      stagingTargetPath: '',
+      capacityRange: undefined,
+      volumeCapability: blockCap(),
+      secrets: {},
+    });
     expect(res.capacityBytes).toBe(48 * MiB);
     const s = await stats(volumeId, target);
     expect(s.usage).toEqual([{ unit: VolumeUsage_Unit.BYTES, total: 48 * MiB, used: 0, available: 0 }]);

@@ -10,7 +10,9 @@ describe('explainOsErrors', () => {
     const parent = stagingOf(VOL).replace(/\/globalmount$/, '');
     os.addFile(parent, 10); // a file where a directory should be
     const stage = explainOsErrors('NodeStageVolume', nodeStageVolume);
-    await expect(stage(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: mountCap(), publishContext: {}, secrets: {}, volumeContext: {} })).rejects.toMatchObject({
+    await expect(
+      stage(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: mountCap(), publishContext: {}, secrets: {}, volumeContext: {} }),
+    ).rejects.toMatchObject({
       kind: 'Internal',
       message: `NodeStageVolume: mkdir ${stagingOf(VOL)} failed with ENOTDIR`,
     });

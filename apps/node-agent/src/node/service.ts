@@ -51,12 +51,42 @@ export function nodeServices(ctx: NodeContext, observe?: RpcObserver): ServiceBi
     probe: unary('Probe', () => Promise.resolve(probe()), log, observe),
   };
   const node = {
-    nodeStageVolume: unary('NodeStageVolume', explainOsErrors('NodeStageVolume', (req: NodeStageVolumeRequest, c: CallContext) => nodeStageVolume(ctx, req, c.signal)), log, observe),
-    nodeUnstageVolume: unary('NodeUnstageVolume', explainOsErrors('NodeUnstageVolume', (req: NodeUnstageVolumeRequest) => nodeUnstageVolume(ctx, req)), log, observe),
-    nodePublishVolume: unary('NodePublishVolume', explainOsErrors('NodePublishVolume', (req: NodePublishVolumeRequest, c: CallContext) => nodePublishVolume(ctx, req, c.signal)), log, observe),
-    nodeUnpublishVolume: unary('NodeUnpublishVolume', explainOsErrors('NodeUnpublishVolume', (req: NodeUnpublishVolumeRequest) => nodeUnpublishVolume(ctx, req)), log, observe),
-    nodeGetVolumeStats: unary('NodeGetVolumeStats', explainOsErrors('NodeGetVolumeStats', (req: NodeGetVolumeStatsRequest) => nodeGetVolumeStats(ctx, req)), log, observe),
-    nodeExpandVolume: unary('NodeExpandVolume', explainOsErrors('NodeExpandVolume', (req: NodeExpandVolumeRequest, c: CallContext) => nodeExpandVolume(ctx, req, c.signal)), log, observe),
+    nodeStageVolume: unary(
+      'NodeStageVolume',
+      explainOsErrors('NodeStageVolume', (req: NodeStageVolumeRequest, c: CallContext) => nodeStageVolume(ctx, req, c.signal)),
+      log,
+      observe,
+    ),
+    nodeUnstageVolume: unary(
+      'NodeUnstageVolume',
+      explainOsErrors('NodeUnstageVolume', (req: NodeUnstageVolumeRequest) => nodeUnstageVolume(ctx, req)),
+      log,
+      observe,
+    ),
+    nodePublishVolume: unary(
+      'NodePublishVolume',
+      explainOsErrors('NodePublishVolume', (req: NodePublishVolumeRequest, c: CallContext) => nodePublishVolume(ctx, req, c.signal)),
+      log,
+      observe,
+    ),
+    nodeUnpublishVolume: unary(
+      'NodeUnpublishVolume',
+      explainOsErrors('NodeUnpublishVolume', (req: NodeUnpublishVolumeRequest) => nodeUnpublishVolume(ctx, req)),
+      log,
+      observe,
+    ),
+    nodeGetVolumeStats: unary(
+      'NodeGetVolumeStats',
+      explainOsErrors('NodeGetVolumeStats', (req: NodeGetVolumeStatsRequest) => nodeGetVolumeStats(ctx, req)),
+      log,
+      observe,
+    ),
+    nodeExpandVolume: unary(
+      'NodeExpandVolume',
+      explainOsErrors('NodeExpandVolume', (req: NodeExpandVolumeRequest, c: CallContext) => nodeExpandVolume(ctx, req, c.signal)),
+      log,
+      observe,
+    ),
     nodeGetCapabilities: unary('NodeGetCapabilities', () => Promise.resolve(nodeGetCapabilities()), log, observe),
     nodeGetInfo: unary('NodeGetInfo', () => Promise.resolve(nodeGetInfo(ctx)), log, observe),
   };

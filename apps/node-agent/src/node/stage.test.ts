@@ -63,7 +63,10 @@ describe('NodeStageVolume', () => {
   it('refuses an NVMe device with the serial but not the EBS model (instance storage)', async () => {
     const { ctx, os } = fakeContext();
     os.addDevice({ volumeId: VOL, model: 'Amazon EC2 NVMe Instance Storage' });
-    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('Instance Storage') as string });
+    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining('Instance Storage') as string,
+    });
     expect(os.callsOf('mkfs')).toEqual([]);
   });
 
@@ -89,7 +92,9 @@ describe('NodeStageVolume', () => {
     await expect(err).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('vol0fedcba9876543210') as string });
     expect(os.callsOf('mkfs')).toHaveLength(1);
 
-    await expect(nodeStageVolume(ctx, req({ volumeId: mine, stagingTargetPath: stagingOf(mine), publishContext: { devicePath: '/etc/passwd' } }))).rejects.toMatchObject({
+    await expect(
+      nodeStageVolume(ctx, req({ volumeId: mine, stagingTargetPath: stagingOf(mine), publishContext: { devicePath: '/etc/passwd' } })),
+    ).rejects.toMatchObject({
       kind: 'InvalidArgument',
       message: expect.stringContaining('devicePath') as string,
     });
@@ -99,14 +104,20 @@ describe('NodeStageVolume', () => {
     const { ctx, os } = fakeContext();
     os.addDevice({ name: 'xvdbb' });
     os.link('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0', '../../xvdbb');
-    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('no NVMe serial') as string });
+    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining('no NVMe serial') as string,
+    });
     expect(os.callsOf('mkfs')).toEqual([]);
   });
 
   it('waits DEVICE_WAIT_MS for the device: NOT_FOUND naming the serial when it never appears, success when it comes late', async () => {
     const { ctx, os } = fakeContext();
     const started = Date.now();
-    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('NVMe serial vol0123456789abcdef0') as string });
+    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'NotFound',
+      message: expect.stringContaining('NVMe serial vol0123456789abcdef0') as string,
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(DEVICE_WAIT_MS - 5);
 
     const late = new Promise<void>((resolve) => setTimeout(resolve, DEVICE_WAIT_MS / 3)).then(() => os.addDevice({ volumeId: VOL }));
@@ -121,7 +132,10 @@ describe('NodeStageVolume', () => {
       os.removeDevice(dev.name);
       os.addDevice({ name: dev.name, volumeId: OTHER });
     });
-    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('changed under us') as string });
+    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining('changed under us') as string,
+    });
     expect(os.callsOf('mkfs')).toEqual([]);
   });
 
@@ -213,7 +227,10 @@ describe('NodeStageVolume', () => {
       [{ volumeCapability: mountCap('xfs'), volumeContext: { bytesPerInode: '4096' } }, 'volume_context.bytesPerInode'],
     ];
     for (const [over, field] of cases) {
-      await expect(nodeStageVolume(ctx, req(over)), field).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining(field) as string });
+      await expect(nodeStageVolume(ctx, req(over)), field).rejects.toMatchObject({
+        kind: 'InvalidArgument',
+        message: expect.stringContaining(field) as string,
+      });
     }
     expect(os.calls).toEqual([]);
   });

@@ -44,7 +44,9 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
 
     if (existing) {
       if (existing.majMin !== dev.majMin) {
-        throw failedPrecondition(`staging_target_path ${staging} already has another device mounted (${existing.source}, ${existing.majMin}), not volume ${req.volumeId}`);
+        throw failedPrecondition(
+          `staging_target_path ${staging} already has another device mounted (${existing.source}, ${existing.majMin}), not volume ${req.volumeId}`,
+        );
       }
       if (existing.fsType !== access.fsType) {
         throw alreadyExists(`volume ${req.volumeId} is already staged at ${staging} as ${existing.fsType}, incompatible with the requested ${access.fsType}`);

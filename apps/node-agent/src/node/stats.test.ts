@@ -12,8 +12,24 @@ const healthy = { abnormal: false, message: 'volume is healthy' };
 async function published() {
   const { ctx, os } = fakeContext();
   const dev = os.addDevice({ volumeId: VOL, size: 64 * MiB });
-  await nodeStageVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: mountCap(), publishContext: {}, secrets: {}, volumeContext: {} });
-  await nodePublishVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), targetPath: targetOf(VOL), volumeCapability: mountCap(), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+  await nodeStageVolume(ctx, {
+    volumeId: VOL,
+    stagingTargetPath: stagingOf(VOL),
+    volumeCapability: mountCap(),
+    publishContext: {},
+    secrets: {},
+    volumeContext: {},
+  });
+  await nodePublishVolume(ctx, {
+    volumeId: VOL,
+    stagingTargetPath: stagingOf(VOL),
+    targetPath: targetOf(VOL),
+    volumeCapability: mountCap(),
+    readonly: false,
+    publishContext: {},
+    secrets: {},
+    volumeContext: {},
+  });
   return { ctx, os, dev };
 }
 
@@ -42,9 +58,15 @@ describe('NodeGetVolumeStats', () => {
   it('is abnormal when the filesystem went read-only under a read-write mount, or the device vanished', async () => {
     const { ctx, os, dev } = await published();
     os.superReadOnly(dev.majMin);
-    expect((await nodeGetVolumeStats(ctx, stats())).volumeCondition).toMatchObject({ abnormal: true, message: expect.stringContaining('read-only although mounted read-write') as string });
+    expect((await nodeGetVolumeStats(ctx, stats())).volumeCondition).toMatchObject({
+      abnormal: true,
+      message: expect.stringContaining('read-only although mounted read-write') as string,
+    });
     os.removeDevice(dev.name);
-    expect((await nodeGetVolumeStats(ctx, stats(stagingOf(VOL)))).volumeCondition).toEqual({ abnormal: true, message: `the device of volume ${VOL} (${dev.majMin}) has vanished` });
+    expect((await nodeGetVolumeStats(ctx, stats(stagingOf(VOL)))).volumeCondition).toEqual({
+      abnormal: true,
+      message: `the device of volume ${VOL} (${dev.majMin}) has vanished`,
+    });
   });
 
   it('is abnormal when statfs fails (EIO)', async () => {
@@ -58,11 +80,23 @@ describe('NodeGetVolumeStats', () => {
   it('block: reports the device size in bytes; abnormal once the device is gone or cannot be read', async () => {
     const { ctx, os } = fakeContext();
     const dev = os.addDevice({ volumeId: VOL, size: 16 * MiB });
-    await nodePublishVolume(ctx, { volumeId: VOL, stagingTargetPath: '', targetPath: blockTargetOf(VOL), volumeCapability: blockCap(), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+    await nodePublishVolume(ctx, {
+      volumeId: VOL,
+      stagingTargetPath: '',
+      targetPath: blockTargetOf(VOL),
+      volumeCapability: blockCap(),
+      readonly: false,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
     const res = await nodeGetVolumeStats(ctx, stats(blockTargetOf(VOL)));
     expect(res).toEqual({ usage: [{ unit: VolumeUsage_Unit.BYTES, total: 16 * MiB, used: 0, available: 0 }], volumeCondition: healthy });
     os.removeDevice(dev.name, { sysfsOnly: true });
-    expect((await nodeGetVolumeStats(ctx, stats(blockTargetOf(VOL)))).volumeCondition).toEqual({ abnormal: true, message: `the device of volume ${VOL} (${dev.majMin}) has vanished` });
+    expect((await nodeGetVolumeStats(ctx, stats(blockTargetOf(VOL)))).volumeCondition).toEqual({
+      abnormal: true,
+      message: `the device of volume ${VOL} (${dev.majMin}) has vanished`,
+    });
     os.removeDevice(dev.name);
     expect(await nodeGetVolumeStats(ctx, stats(blockTargetOf(VOL)))).toEqual({
       usage: [],
@@ -72,9 +106,18 @@ describe('NodeGetVolumeStats', () => {
 
   it('NOT_FOUND for a missing path or a volume that cannot be here; INVALID_ARGUMENT for a bad path', async () => {
     const { ctx } = fakeContext();
-    await expect(nodeGetVolumeStats(ctx, stats(`${KUBELET_ROOT}/pods/none/mount`))).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('does not exist') as string });
-    await expect(nodeGetVolumeStats(ctx, stats(targetOf(VOL), 'fake-vol-id-1'))).rejects.toMatchObject({ kind: 'NotFound', message: expect.stringContaining('fake-vol-id-1') as string });
-    await expect(nodeGetVolumeStats(ctx, stats('../x'))).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('volume_path') as string });
+    await expect(nodeGetVolumeStats(ctx, stats(`${KUBELET_ROOT}/pods/none/mount`))).rejects.toMatchObject({
+      kind: 'NotFound',
+      message: expect.stringContaining('does not exist') as string,
+    });
+    await expect(nodeGetVolumeStats(ctx, stats(targetOf(VOL), 'fake-vol-id-1'))).rejects.toMatchObject({
+      kind: 'NotFound',
+      message: expect.stringContaining('fake-vol-id-1') as string,
+    });
+    await expect(nodeGetVolumeStats(ctx, stats('../x'))).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('volume_path') as string,
+    });
     await expect(nodeGetVolumeStats(ctx, stats(''))).rejects.toMatchObject({ kind: 'InvalidArgument', message: 'volume_path is required' });
   });
 });

@@ -46,7 +46,10 @@ export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeSta
     fs = await ctx.os.statfs(path);
   } catch (err) {
     // EIO and friends: the filesystem is there but cannot answer.
-    return { usage: [], volumeCondition: abnormal(`the filesystem of volume ${req.volumeId} at ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`) };
+    return {
+      usage: [],
+      volumeCondition: abnormal(`the filesystem of volume ${req.volumeId} at ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`),
+    };
   }
   const usage = [
     { unit: VolumeUsage_Unit.BYTES, total: fs.blocks * fs.bsize, available: fs.bavail * fs.bsize, used: (fs.blocks - fs.bfree) * fs.bsize },

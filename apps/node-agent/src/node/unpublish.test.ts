@@ -10,7 +10,16 @@ async function published(block = false) {
   const cap = block ? blockCap() : mountCap();
   const targetPath = block ? blockTargetOf(VOL) : targetOf(VOL);
   await nodeStageVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: cap, publishContext: {}, secrets: {}, volumeContext: {} });
-  await nodePublishVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), targetPath, volumeCapability: cap, readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+  await nodePublishVolume(ctx, {
+    volumeId: VOL,
+    stagingTargetPath: stagingOf(VOL),
+    targetPath,
+    volumeCapability: cap,
+    readonly: false,
+    publishContext: {},
+    secrets: {},
+    volumeContext: {},
+  });
   return { ctx, os, dev, targetPath };
 }
 
@@ -48,7 +57,10 @@ describe('NodeUnpublishVolume', () => {
 
   it('validates target_path, including a symlink out of the kubelet root', async () => {
     const { ctx, os } = fakeContext();
-    await expect(nodeUnpublishVolume(ctx, { volumeId: VOL, targetPath: '' })).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('target_path') as string });
+    await expect(nodeUnpublishVolume(ctx, { volumeId: VOL, targetPath: '' })).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('target_path') as string,
+    });
     os.addDir('/outside/mount');
     os.link(`${KUBELET_ROOT}/sneaky`, '/outside');
     await expect(nodeUnpublishVolume(ctx, { volumeId: VOL, targetPath: `${KUBELET_ROOT}/sneaky/mount` })).rejects.toMatchObject({

@@ -10,12 +10,19 @@ const unstage = { volumeId: VOL, stagingTargetPath: stagingOf(VOL) };
 async function staged() {
   const { ctx, os } = fakeContext();
   const dev = os.addDevice({ volumeId: VOL });
-  await nodeStageVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: mountCap(), publishContext: {}, secrets: {}, volumeContext: {} });
+  await nodeStageVolume(ctx, {
+    volumeId: VOL,
+    stagingTargetPath: stagingOf(VOL),
+    volumeCapability: mountCap(),
+    publishContext: {},
+    secrets: {},
+    volumeContext: {},
+  });
   return { ctx, os, dev };
 }
 
 describe('NodeUnstageVolume', () => {
-  it('unmounts the staging path and keeps the directory (it is kubelet\'s); a second call is OK and unmounts nothing', async () => {
+  it("unmounts the staging path and keeps the directory (it is kubelet's); a second call is OK and unmounts nothing", async () => {
     const { ctx, os } = await staged();
     await expect(nodeUnstageVolume(ctx, unstage)).resolves.toEqual({});
     expect(await mountAt(os, stagingOf(VOL))).toBeUndefined();
@@ -41,13 +48,22 @@ describe('NodeUnstageVolume', () => {
   it('a failing umount is FAILED_PRECONDITION with its reason, and the mount stays', async () => {
     const { ctx, os } = await staged();
     os.failNext('unmount', failedPrecondition(`umount ${stagingOf(VOL)} failed: target is busy.`));
-    await expect(nodeUnstageVolume(ctx, unstage)).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining('target is busy') as string });
+    await expect(nodeUnstageVolume(ctx, unstage)).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining('target is busy') as string,
+    });
     expect(await mountAt(os, stagingOf(VOL))).toBeDefined();
   });
 
   it('validates volume_id and staging_target_path', async () => {
     const { ctx } = fakeContext();
-    await expect(nodeUnstageVolume(ctx, { volumeId: '', stagingTargetPath: stagingOf(VOL) })).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('volume_id') as string });
-    await expect(nodeUnstageVolume(ctx, { volumeId: VOL, stagingTargetPath: '/mnt/x' })).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('staging_target_path') as string });
+    await expect(nodeUnstageVolume(ctx, { volumeId: '', stagingTargetPath: stagingOf(VOL) })).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('volume_id') as string,
+    });
+    await expect(nodeUnstageVolume(ctx, { volumeId: VOL, stagingTargetPath: '/mnt/x' })).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('staging_target_path') as string,
+    });
   });
 });

@@ -51,7 +51,11 @@ export class FakeTree {
       const link = this.symlinks.get(next);
       if (link !== undefined) {
         if (++hops > 40) throw errno('ELOOP', syscall, path);
-        parts.unshift(...normalize(link.startsWith('/') ? link : join(cur, link)).split('/').filter(Boolean));
+        parts.unshift(
+          ...normalize(link.startsWith('/') ? link : join(cur, link))
+            .split('/')
+            .filter(Boolean),
+        );
         cur = '/';
         continue;
       }

@@ -159,12 +159,14 @@ export class FakeOs implements HostOs {
 
   async blockDevices(): Promise<BlockEntry[]> {
     await this.enter('blockDevices');
-    return [...this.devices.values()].filter((d) => !this.hidden.has(d.name)).map((d) => {
-      const e: BlockEntry = { name: d.name, majMin: d.majMin };
-      if (d.serial !== undefined) e.serial = d.serial.trim();
-      if (d.model !== undefined) e.model = d.model.trim();
-      return e;
-    });
+    return [...this.devices.values()]
+      .filter((d) => !this.hidden.has(d.name))
+      .map((d) => {
+        const e: BlockEntry = { name: d.name, majMin: d.majMin };
+        if (d.serial !== undefined) e.serial = d.serial.trim();
+        if (d.model !== undefined) e.model = d.model.trim();
+        return e;
+      });
   }
 
   async deviceNode(name: string): Promise<DeviceNode | undefined> {
@@ -208,7 +210,8 @@ export class FakeOs implements HostOs {
   async growOnline(fsType: string, device: string, mountPoint: string): Promise<void> {
     await this.enter('growOnline', fsType, device, mountPoint);
     const dev = this.blockAt(device, `resize2fs ${device}`);
-    if (!dev.fs || !this.mountsOf(dev).some((m) => m.entry.mountPoint === mountPoint)) throw internal(`xfs_growfs ${mountPoint} failed: not a mounted filesystem`);
+    if (!dev.fs || !this.mountsOf(dev).some((m) => m.entry.mountPoint === mountPoint))
+      throw internal(`xfs_growfs ${mountPoint} failed: not a mounted filesystem`);
     dev.fs.size = Math.floor(dev.size / BLOCK) * BLOCK;
   }
 

@@ -89,7 +89,12 @@ function awsZones(ec2: Ec2): Zones {
   return {
     async list(opts = {}, signal) {
       const input = opts.all ? { AllAvailabilityZones: true } : {};
-      const res = await ec2.send('DescribeAvailabilityZones', 'availability zones', (s) => ec2.client.send(new DescribeAvailabilityZonesCommand(input), { abortSignal: s }), signal);
+      const res = await ec2.send(
+        'DescribeAvailabilityZones',
+        'availability zones',
+        (s) => ec2.client.send(new DescribeAvailabilityZonesCommand(input), { abortSignal: s }),
+        signal,
+      );
       return (res.AvailabilityZones ?? []).map(toZone);
     },
   };

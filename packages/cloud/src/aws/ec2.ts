@@ -51,8 +51,10 @@ export class Ec2 {
     const out: Volume[] = [];
     let token: string | undefined;
     do {
-      const res = await this.send('DescribeVolumes', what, (s) =>
-        this.client.send(new DescribeVolumesCommand({ Filters: filters, ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+      const res = await this.send(
+        'DescribeVolumes',
+        what,
+        (s) => this.client.send(new DescribeVolumesCommand({ Filters: filters, ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
         signal,
       );
       out.push(...(res.Volumes ?? []));
@@ -108,7 +110,10 @@ export class Ec2 {
         const res = await this.send(
           'DescribeInstances',
           `instances ${part.join(',')}`,
-          (s) => this.client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: part }], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+          (s) =>
+            this.client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: part }], ...(token ? { NextToken: token } : {}) }), {
+              abortSignal: s,
+            }),
           signal,
         );
         for (const r of res.Reservations ?? [])
@@ -207,11 +212,21 @@ export class Ec2 {
   async createTags(resourceId: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
     const list: Tag[] = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
     if (list.length === 0) return;
-    await this.send('CreateTags', `tags of ${resourceId}`, (s) => this.client.send(new CreateTagsCommand({ Resources: [resourceId], Tags: list }), { abortSignal: s }), signal);
+    await this.send(
+      'CreateTags',
+      `tags of ${resourceId}`,
+      (s) => this.client.send(new CreateTagsCommand({ Resources: [resourceId], Tags: list }), { abortSignal: s }),
+      signal,
+    );
   }
 
   /** A cheap reachability check (used by Probe and readiness). */
   async ping(signal?: AbortSignal): Promise<void> {
-    await this.send('DescribeAvailabilityZones', 'availability zones', (s) => this.client.send(new DescribeAvailabilityZonesCommand({}), { abortSignal: s }), signal);
+    await this.send(
+      'DescribeAvailabilityZones',
+      'availability zones',
+      (s) => this.client.send(new DescribeAvailabilityZonesCommand({}), { abortSignal: s }),
+      signal,
+    );
   }
 }

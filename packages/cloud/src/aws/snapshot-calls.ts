@@ -91,7 +91,12 @@ export async function createSnapshot(ec2: Ec2, input: CreateSnapshotCommandInput
 }
 
 export async function deleteSnapshot(ec2: Ec2, snapshotId: string, signal?: AbortSignal): Promise<void> {
-  await ec2.send('DeleteSnapshot', `snapshot ${snapshotId}`, (s) => ec2.client.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }), { abortSignal: s }), signal);
+  await ec2.send(
+    'DeleteSnapshot',
+    `snapshot ${snapshotId}`,
+    (s) => ec2.client.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }), { abortSignal: s }),
+    signal,
+  );
 }
 
 /** Volumes created from a snapshot (any state; callers judge `State`). */
@@ -102,7 +107,10 @@ export async function volumesFromSnapshot(ec2: Ec2, snapshotId: string, signal?:
     const res = await ec2.send(
       'DescribeVolumes',
       `volumes from snapshot ${snapshotId}`,
-      (s) => ec2.client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'snapshot-id', Values: [snapshotId] }], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+      (s) =>
+        ec2.client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'snapshot-id', Values: [snapshotId] }], ...(token ? { NextToken: token } : {}) }), {
+          abortSignal: s,
+        }),
       signal,
     );
     out.push(...(res.Volumes ?? []).filter((v) => v.SnapshotId === snapshotId));
@@ -116,7 +124,12 @@ export async function volumesFromSnapshot(ec2: Ec2, snapshotId: string, signal?:
  * UNIMPLEMENTED when the endpoint does not offer it (LocalStack does not).
  */
 export async function copyVolume(ec2: Ec2, input: CopyVolumesCommandInput, what: string, signal?: AbortSignal): Promise<Volume> {
-  const res = await ec2.send('CopyVolumes', what, (s) => unsupportedAsUnimplemented('CopyVolumes', () => ec2.client.send(new CopyVolumesCommand(input), { abortSignal: s })), signal);
+  const res = await ec2.send(
+    'CopyVolumes',
+    what,
+    (s) => unsupportedAsUnimplemented('CopyVolumes', () => ec2.client.send(new CopyVolumesCommand(input), { abortSignal: s })),
+    signal,
+  );
   const v = res.Volumes?.[0];
   if (!v?.VolumeId) throw unimplemented(`CopyVolumes for ${what} answered without a volume`);
   return v;
@@ -153,6 +166,8 @@ export async function enableFastRestores(ec2: Ec2, snapshotId: string, zones: st
       ),
     signal,
   );
-  const refused = (res.Unsuccessful ?? []).flatMap((u) => (u.FastSnapshotRestoreStateErrors ?? []).map((e) => `${e.AvailabilityZone}: ${e.Error?.Code ?? 'error'} ${e.Error?.Message ?? ''}`.trim()));
+  const refused = (res.Unsuccessful ?? []).flatMap((u) =>
+    (u.FastSnapshotRestoreStateErrors ?? []).map((e) => `${e.AvailabilityZone}: ${e.Error?.Code ?? 'error'} ${e.Error?.Message ?? ''}`.trim()),
+  );
   if (refused.length > 0) throw failedPrecondition(`EC2 refused fast snapshot restore for snapshot ${snapshotId} (${refused.join('; ')})`);
 }

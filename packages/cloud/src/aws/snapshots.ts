@@ -3,7 +3,15 @@ import { TAG_CLUSTER } from '../tags.js';
 import { mapValues, tagList, toAttachment, toSnapshot } from './convert.js';
 import type { Ec2 } from './ec2.js';
 import { createInstanceSnapshots } from './instance-snapshots.js';
-import { clusterSnapshots, createSnapshot, deleteSnapshot, describeSnapshots, enableFastRestores, fastRestoreZones, findSnapshotsByTag } from './snapshot-calls.js';
+import {
+  clusterSnapshots,
+  createSnapshot,
+  deleteSnapshot,
+  describeSnapshots,
+  enableFastRestores,
+  fastRestoreZones,
+  findSnapshotsByTag,
+} from './snapshot-calls.js';
 
 export function awsAttachments(ec2: Ec2): Attachments {
   return {
@@ -15,7 +23,11 @@ export function awsAttachments(ec2: Ec2): Attachments {
 export function awsSnapshots(ec2: Ec2): Snapshots {
   return {
     async create(spec, signal) {
-      const input = { VolumeId: spec.volumeId, Description: spec.description, TagSpecifications: [{ ResourceType: 'snapshot' as const, Tags: tagList(spec.tags) }] };
+      const input = {
+        VolumeId: spec.volumeId,
+        Description: spec.description,
+        TagSpecifications: [{ ResourceType: 'snapshot' as const, Tags: tagList(spec.tags) }],
+      };
       return toSnapshot(await createSnapshot(ec2, input, `snapshot of volume ${spec.volumeId}`, signal));
     },
     async createForInstance(spec, signal) {
@@ -23,9 +35,12 @@ export function awsSnapshots(ec2: Ec2): Snapshots {
       return (await createInstanceSnapshots(ec2, input, signal)).map(toSnapshot);
     },
     get: async (ids, signal) => mapValues(await describeSnapshots(ec2, [...ids], signal), toSnapshot),
-    findByTag: async (clusterId, key, values, signal) => mapValues(await findSnapshotsByTag(ec2, clusterId, key, [...values], signal), (ss) => ss.map(toSnapshot)),
+    findByTag: async (clusterId, key, values, signal) =>
+      mapValues(await findSnapshotsByTag(ec2, clusterId, key, [...values], signal), (ss) => ss.map(toSnapshot)),
     list: async (clusterId, opts = {}, signal) =>
-      (await clusterSnapshots(ec2, clusterId, opts, signal)).map(toSnapshot).filter((s) => s.tags[TAG_CLUSTER] === clusterId && (!opts.volumeId || s.volumeId === opts.volumeId)),
+      (await clusterSnapshots(ec2, clusterId, opts, signal))
+        .map(toSnapshot)
+        .filter((s) => s.tags[TAG_CLUSTER] === clusterId && (!opts.volumeId || s.volumeId === opts.volumeId)),
     delete: (id, signal) => deleteSnapshot(ec2, id, signal),
     fastRestoreZones: (id, signal) => fastRestoreZones(ec2, id, signal),
     enableFastRestores: (id, zones, signal) => enableFastRestores(ec2, id, [...zones], signal),

@@ -38,7 +38,10 @@ export class VolumeStatuses {
             // A domain error is never retried: the 501 must not spend the retry budget.
             (s) =>
               unsupportedAsUnimplemented('DescribeVolumeStatus', () =>
-                this.ec2.client.send(new DescribeVolumeStatusCommand({ Filters: [{ Name: 'volume-id', Values: part }], ...(token ? { NextToken: token } : {}) }), { abortSignal: s }),
+                this.ec2.client.send(
+                  new DescribeVolumeStatusCommand({ Filters: [{ Name: 'volume-id', Values: part }], ...(token ? { NextToken: token } : {}) }),
+                  { abortSignal: s },
+                ),
               ),
             signal,
           );

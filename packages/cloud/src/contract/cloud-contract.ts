@@ -56,7 +56,12 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       return v;
     };
     const read = async (id: string) => (await cloud.volumes.get([id])).get(id);
-    const available = (id: string) => eventually(() => read(id), (v) => v?.state === 'available', `${id} available`);
+    const available = (id: string) =>
+      eventually(
+        () => read(id),
+        (v) => v?.state === 'available',
+        `${id} available`,
+      );
 
     beforeAll(async () => {
       t = await setup();
@@ -112,7 +117,11 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       const a = await cloud.attachments.attach(v.id, t.instanceId, '/dev/xvdbq');
       expect(a).toMatchObject({ instanceId: t.instanceId, device: '/dev/xvdbq' });
       expect(['attaching', 'attached']).toContain(a.state);
-      const attached = await eventually(() => read(v.id), (x) => x?.attachments[0]?.state === 'attached', 'attached');
+      const attached = await eventually(
+        () => read(v.id),
+        (x) => x?.attachments[0]?.state === 'attached',
+        'attached',
+      );
       expect(attached).toMatchObject({ state: 'in-use', attachments: [{ instanceId: t.instanceId, device: '/dev/xvdbq', state: 'attached' }] });
       const inst = (await cloud.instances.get([t.instanceId])).get(t.instanceId);
       expect(inst?.blockDevices).toContainEqual(expect.objectContaining({ device: '/dev/xvdbq', volumeId: v.id }));
@@ -120,10 +129,18 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       expect(await failure(cloud.volumes.delete(v.id))).toEqual({ kind: 'FailedPrecondition', code: 'VolumeInUse' });
 
       await cloud.attachments.detach(v.id, t.instanceId);
-      const detached = await eventually(() => read(v.id), (x) => x?.state === 'available' && x.attachments.length === 0, 'detached');
+      const detached = await eventually(
+        () => read(v.id),
+        (x) => x?.state === 'available' && x.attachments.length === 0,
+        'detached',
+      );
       expect(detached?.attachments).toEqual([]);
       await cloud.volumes.delete(v.id);
-      await eventually(() => read(v.id), (x) => x === undefined || x.state === 'deleted', 'deleted');
+      await eventually(
+        () => read(v.id),
+        (x) => x === undefined || x.state === 'deleted',
+        'deleted',
+      );
     });
 
     it('takes, finds, lists and deletes snapshots', async () => {
@@ -132,7 +149,11 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       const s = await cloud.snapshots.create({ volumeId: v.id, description: 'contract', tags: { [TAG_CLUSTER]: cluster, CSIVolumeSnapshotName: 'snap-1' } });
       expect(s).toMatchObject({ volumeId: v.id, tags: { CSIVolumeSnapshotName: 'snap-1' } });
       expect(['pending', 'completed']).toContain(s.state);
-      const done = await eventually(async () => (await cloud.snapshots.get([s.id])).get(s.id), (x) => x?.state === 'completed', 'snapshot completed');
+      const done = await eventually(
+        async () => (await cloud.snapshots.get([s.id])).get(s.id),
+        (x) => x?.state === 'completed',
+        'snapshot completed',
+      );
       expect(done).toMatchObject({ id: s.id, volumeId: v.id, sizeGiB: 1, encrypted: false });
       expect((await cloud.snapshots.list(cluster)).map((x) => x.id)).toContain(s.id);
       expect((await cloud.snapshots.list(cluster, { volumeId: v.id })).map((x) => x.id)).toEqual([s.id]);
@@ -155,7 +176,11 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       await available(v.id);
       const m = await cloud.volumes.modify(v.id, { sizeGiB: 2 });
       expect(m).toMatchObject({ volumeId: v.id, targetSizeGiB: 2 });
-      await eventually(() => read(v.id), (x) => x?.sizeGiB === 2, 'size 2');
+      await eventually(
+        () => read(v.id),
+        (x) => x?.sizeGiB === 2,
+        'size 2',
+      );
       const mods = await cloud.volumes.modifications(v.id);
       expect(mods.map((x) => x.targetSizeGiB)).toContain(2);
       await cloud.volumes.tag(v.id, { extra: 'yes' });

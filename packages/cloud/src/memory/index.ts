@@ -36,11 +36,26 @@ export class MemoryCloud implements Cloud {
     this.attachments = memoryAttachments(w);
     this.snapshots = memorySnapshots(w);
     this.instances = {
-      get: (ids, signal) => w.call('DescribeInstances', 'instances', signal, () => new Map(ids.flatMap((id) => (w.instances.get(id)?.state === 'running' || w.instances.get(id)?.state === 'stopped' ? [[id, w.instances.get(id)!] as const] : [])))),
-      types: (names, signal) => w.call('DescribeInstanceTypes', 'instance types', signal, () => new Map(names.flatMap((n) => (w.types.has(n) ? [[n, w.types.get(n)!] as const] : [])))),
+      get: (ids, signal) =>
+        w.call(
+          'DescribeInstances',
+          'instances',
+          signal,
+          () =>
+            new Map(
+              ids.flatMap((id) =>
+                w.instances.get(id)?.state === 'running' || w.instances.get(id)?.state === 'stopped' ? [[id, w.instances.get(id)!] as const] : [],
+              ),
+            ),
+        ),
+      types: (names, signal) =>
+        w.call('DescribeInstanceTypes', 'instance types', signal, () => new Map(names.flatMap((n) => (w.types.has(n) ? [[n, w.types.get(n)!] as const] : [])))),
     };
     this.zones = {
-      list: (_opts, signal) => w.call('DescribeAvailabilityZones', 'availability zones', signal, () => w.zones.map((name, i) => ({ name, id: `${w.region.replace(/-/g, '').slice(0, 4)}-az${i + 1}`, state: 'available', zoneType: 'availability-zone' }))),
+      list: (_opts, signal) =>
+        w.call('DescribeAvailabilityZones', 'availability zones', signal, () =>
+          w.zones.map((name, i) => ({ name, id: `${w.region.replace(/-/g, '').slice(0, 4)}-az${i + 1}`, state: 'available', zoneType: 'availability-zone' })),
+        ),
     };
   }
 
@@ -64,12 +79,25 @@ export class MemoryCloud implements Cloud {
       blockDevices: [],
       networkInterfaceCount: seed.networkInterfaceCount ?? 1,
     };
-    const root: VolumeInfo = { id: w.id('vol'), sizeGiB: 8, type: 'gp3', iops: 3000, throughput: 125, encrypted: false, zone: i.zone, state: 'in-use', tags: {}, multiAttach: false, attachments: [] };
+    const root: VolumeInfo = {
+      id: w.id('vol'),
+      sizeGiB: 8,
+      type: 'gp3',
+      iops: 3000,
+      throughput: 125,
+      encrypted: false,
+      zone: i.zone,
+      state: 'in-use',
+      tags: {},
+      multiAttach: false,
+      attachments: [],
+    };
     root.attachments.push({ instanceId: i.id, device: i.rootDevice!, state: 'attached' });
     w.volumes.set(root.id, root);
     i.blockDevices.push({ device: i.rootDevice!, volumeId: root.id, state: 'attached', deleteOnTermination: true });
     w.instances.set(i.id, i);
-    if (!w.types.has(i.type)) this.addInstanceType({ name: i.type, hypervisor: 'nitro', maxEbsAttachments: 28, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 });
+    if (!w.types.has(i.type))
+      this.addInstanceType({ name: i.type, hypervisor: 'nitro', maxEbsAttachments: 28, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 });
     return structuredClone(i);
   }
 

@@ -26,7 +26,8 @@ const ofCluster = (s: SnapshotInfo, clusterId: string): boolean => s.tags[TAG_CL
 
 export function memorySnapshots(w: World): Snapshots {
   return {
-    create: (spec, signal) => w.call('CreateSnapshot', `snapshot of volume ${spec.volumeId}`, signal, () => take(w, w.volume(spec.volumeId), spec.tags, spec.description)),
+    create: (spec, signal) =>
+      w.call('CreateSnapshot', `snapshot of volume ${spec.volumeId}`, signal, () => take(w, w.volume(spec.volumeId), spec.tags, spec.description)),
     createForInstance: (spec, signal) =>
       w.call('CreateSnapshots', `snapshots of instance ${spec.instanceId}`, signal, () => {
         const i = w.instance(spec.instanceId);
@@ -34,7 +35,8 @@ export function memorySnapshots(w: World): Snapshots {
           .filter((b) => b.volumeId && !spec.excludeVolumeIds.includes(b.volumeId) && !(spec.excludeBootVolume && b.device === i.rootDevice))
           .map((b) => take(w, w.volume(b.volumeId!), spec.tags, spec.description));
       }),
-    get: (ids, signal) => w.call('DescribeSnapshots', 'snapshots', signal, () => new Map(ids.flatMap((id) => (w.snapshots.get(id) ? [[id, w.snapshots.get(id)!] as const] : [])))),
+    get: (ids, signal) =>
+      w.call('DescribeSnapshots', 'snapshots', signal, () => new Map(ids.flatMap((id) => (w.snapshots.get(id) ? [[id, w.snapshots.get(id)!] as const] : [])))),
     findByTag: (clusterId, key, values, signal) =>
       w.call('DescribeSnapshots', `snapshots tagged ${key}`, signal, () => {
         const out = new Map<string, SnapshotInfo[]>();
@@ -56,12 +58,14 @@ export function memorySnapshots(w: World): Snapshots {
         w.snapshots.delete(id);
         w.fastRestores.delete(id);
       }),
-    fastRestoreZones: (id, signal) => w.call('DescribeFastSnapshotRestores', `fast snapshot restores of ${id}`, signal, () => [...(w.fastRestores.get(id) ?? [])]),
+    fastRestoreZones: (id, signal) =>
+      w.call('DescribeFastSnapshotRestores', `fast snapshot restores of ${id}`, signal, () => [...(w.fastRestores.get(id) ?? [])]),
     enableFastRestores: (id, zones, signal) =>
       w.call('EnableFastSnapshotRestores', `snapshot ${id}`, signal, () => {
         w.snapshot(id);
         const refused = zones.filter((z) => !w.zones.includes(z));
-        if (refused.length > 0) throw failedPrecondition(`EC2 refused fast snapshot restore for snapshot ${id} (${refused.map((z) => `${z}: InvalidAvailabilityZone`).join('; ')})`);
+        if (refused.length > 0)
+          throw failedPrecondition(`EC2 refused fast snapshot restore for snapshot ${id} (${refused.map((z) => `${z}: InvalidAvailabilityZone`).join('; ')})`);
         w.fastRestores.set(id, new Set([...(w.fastRestores.get(id) ?? []), ...zones]));
       }),
   };

@@ -55,7 +55,8 @@ export function memoryVolumes(w: World): Volumes {
         if (snap && snap.state !== 'completed') throw new Ec2Fault('IncorrectState', `Snapshot is in invalid state - ${snap.state}`);
         const sizeGiB = spec.sizeGiB ?? snap?.sizeGiB;
         if (sizeGiB === undefined) throw invalid('The request must contain the parameter size or snapshotId', 'MissingParameter');
-        if (snap?.sizeGiB !== undefined && sizeGiB < snap.sizeGiB) throw invalid(`Volume of ${sizeGiB}GiB is smaller than snapshot ${snap.id}, expect size >= ${snap.sizeGiB}GiB`);
+        if (snap?.sizeGiB !== undefined && sizeGiB < snap.sizeGiB)
+          throw invalid(`Volume of ${sizeGiB}GiB is smaller than snapshot ${snap.id}, expect size >= ${snap.sizeGiB}GiB`);
         return newVolume(w, { ...spec, sizeGiB, encrypted: spec.encrypted ?? snap?.encrypted });
       }),
     copy: (spec, signal) =>
@@ -64,9 +65,16 @@ export function memoryVolumes(w: World): Volumes {
         if (again) return again;
         const src = w.volume(spec.sourceVolumeId);
         if (src.state !== 'available' && src.state !== 'in-use') throw new Ec2Fault('IncorrectState', `Volume '${src.id}' is ${src.state}`);
-        return newVolume(w, { ...spec, type: spec.type ?? src.type, sizeGiB: spec.sizeGiB ?? src.sizeGiB, zone: src.zone, encrypted: spec.encrypted ?? src.encrypted });
+        return newVolume(w, {
+          ...spec,
+          type: spec.type ?? src.type,
+          sizeGiB: spec.sizeGiB ?? src.sizeGiB,
+          zone: src.zone,
+          encrypted: spec.encrypted ?? src.encrypted,
+        });
       }),
-    get: (ids, signal) => w.call('DescribeVolumes', 'volumes', signal, () => new Map(ids.flatMap((id) => (w.volumes.get(id) ? [[id, w.volumes.get(id)!] as const] : [])))),
+    get: (ids, signal) =>
+      w.call('DescribeVolumes', 'volumes', signal, () => new Map(ids.flatMap((id) => (w.volumes.get(id) ? [[id, w.volumes.get(id)!] as const] : [])))),
     findByName: (clusterId, names, signal) =>
       w.call('DescribeVolumes', 'volumes by name', signal, () => {
         const out = new Map<string, VolumeInfo[]>();
@@ -76,8 +84,10 @@ export function memoryVolumes(w: World): Volumes {
         }
         return out;
       }),
-    list: (clusterId, signal) => w.call('DescribeVolumes', `volumes of cluster ${clusterId}`, signal, () => [...w.volumes.values()].filter((v) => v.tags[TAG_CLUSTER] === clusterId)),
-    fromSnapshot: (snapshotId, signal) => w.call('DescribeVolumes', `volumes from ${snapshotId}`, signal, () => [...w.volumes.values()].filter((v) => v.snapshotId === snapshotId)),
+    list: (clusterId, signal) =>
+      w.call('DescribeVolumes', `volumes of cluster ${clusterId}`, signal, () => [...w.volumes.values()].filter((v) => v.tags[TAG_CLUSTER] === clusterId)),
+    fromSnapshot: (snapshotId, signal) =>
+      w.call('DescribeVolumes', `volumes from ${snapshotId}`, signal, () => [...w.volumes.values()].filter((v) => v.snapshotId === snapshotId)),
     delete: (id, signal) =>
       w.call('DeleteVolume', `volume ${id}`, signal, () => {
         const v = w.volume(id);
@@ -148,7 +158,8 @@ export function memoryAttachments(w: World): Attachments {
           if (v.attachments.length > 0) throw new Ec2Fault('VolumeInUse', `${volumeId} is already attached to an instance`);
           throw new Ec2Fault('IncorrectState', `Volume '${volumeId}' is in the '${v.state}' state.`);
         }
-        if (v.zone !== i.zone) throw new Ec2Fault('InvalidVolume.ZoneMismatch', `The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`);
+        if (v.zone !== i.zone)
+          throw new Ec2Fault('InvalidVolume.ZoneMismatch', `The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`);
         if (i.rootDevice === device || i.blockDevices.some((b) => b.device === device))
           throw invalid(`Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
         const a = { instanceId, device, state: 'attaching', attachedAt: new Date(w.now()) };

@@ -63,7 +63,12 @@ export class World {
     this.statusChecks = o.statusChecks ?? true;
     this.now = o.now ?? Date.now;
     // Throttling surfaces at once unless a budget is given, so unit tests see it.
-    this.opts = { log: o.log ?? createLogger({ name: 'memory-cloud', level: 'silent' }), limiter: o.limiter, observer: o.observer, retryBudgetMs: o.retryBudgetMs ?? 0 };
+    this.opts = {
+      log: o.log ?? createLogger({ name: 'memory-cloud', level: 'silent' }),
+      limiter: o.limiter,
+      observer: o.observer,
+      retryBudgetMs: o.retryBudgetMs ?? 0,
+    };
   }
 
   /** A fresh id in EC2's format (17 hex digits). */
@@ -78,7 +83,7 @@ export class World {
 
   private settle(): void {
     const now = this.now();
-    for (let i = 0; i < this.pending.length; ) {
+    for (let i = 0; i < this.pending.length;) {
       const p = this.pending[i]!;
       if (p.at <= now) {
         this.pending.splice(i, 1);

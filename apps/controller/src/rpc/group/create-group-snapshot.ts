@@ -11,7 +11,11 @@ import { requireName } from '../ids.js';
  * as one queue job keyed by the group's name. Answers at once with
  * ready_to_use false while EC2 is still copying; the CO asks again.
  */
-export async function createVolumeGroupSnapshot(deps: Deps, req: CreateVolumeGroupSnapshotRequest, ctx: CallContext): Promise<CreateVolumeGroupSnapshotResponse> {
+export async function createVolumeGroupSnapshot(
+  deps: Deps,
+  req: CreateVolumeGroupSnapshotRequest,
+  ctx: CallContext,
+): Promise<CreateVolumeGroupSnapshotResponse> {
   const name = requireName(req.name);
   if (req.sourceVolumeIds.length === 0) throw invalidArgument('source_volume_ids is required');
   const volumeIds = [...new Set(req.sourceVolumeIds)].sort();
