@@ -1,7 +1,7 @@
 import type { InstanceInfo, InstanceTypeInfo, VolumeInfo } from '@plinth/cloud';
 import type { NodeRegistration } from '@plinth/nodes';
 import type { KubeNode } from './kube.js';
-import { limitBreakdown, type LimitBreakdown } from './limits.js';
+import { limitBreakdown, type LimitBreakdown } from '@plinth/cloud';
 
 interface AttachmentView {
   volumeId: string;

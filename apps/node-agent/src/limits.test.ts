@@ -1,6 +1,7 @@
 import type { InstanceInfo, InstanceTypeInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
-import { computeAttachLimit, nonCsiBlockDevices } from './limits.js';
+import { nonCsiBlockDevices } from '@plinth/cloud';
+import { computeAttachLimit } from './limits.js';
 
 const m5: InstanceTypeInfo = { name: 'm5.large', hypervisor: 'nitro', maxEbsAttachments: 28, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 };
 const type = (o: Partial<InstanceTypeInfo> & { name: string }): InstanceTypeInfo => ({ nvmeInstanceStoreDisks: 0, ...o });

@@ -14,3 +14,4 @@ export * from './metrics.js';
 export * from './batcher.js';
 export * from './watcher.js';
 export * from './timing.js';
+export * from './attach-limits.js';

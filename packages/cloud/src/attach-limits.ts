@@ -1,6 +1,6 @@
-import type { InstanceInfo, InstanceTypeInfo } from '@plinth/cloud';
+import type { InstanceInfo, InstanceTypeInfo } from './types.js';
 
-/** EC2's EBS attachment limit for an instance and what takes slots from it, as the node agent computes it. */
+/** EC2's EBS attachment limit for an instance and what takes slots from it: one rule for the node agent and the admin API. */
 export interface LimitBreakdown {
   /** EBS attachments the instance type allows (EC2's MaximumEbsAttachments, or the Nitro/Xen default when EC2 reports none). */
   typeLimit: number;
@@ -18,9 +18,30 @@ export interface LimitBreakdown {
   assumed: boolean;
 }
 
+/**
+ * Attachment limit when EC2 does not report one (older APIs, emulators):
+ * the documented Nitro shared limit, or the Xen per-instance limit.
+ */
 const FALLBACK_NITRO_LIMIT = 28;
 const FALLBACK_XEN_LIMIT = 39;
 
+/**
+ * Block devices that are not CSI volumes: the root device and every mapping
+ * that was created with the instance (DeleteOnTermination true). Volumes the
+ * controller attaches keep DeleteOnTermination false.
+ */
+export function nonCsiBlockDevices(instance: InstanceInfo | undefined): string[] {
+  const out: string[] = [];
+  for (const m of instance?.blockDevices ?? []) {
+    const name = m.device || m.volumeId || '?';
+    if (name === instance?.rootDevice || m.deleteOnTermination) out.push(name);
+  }
+  // The root device always takes a slot, even if the mapping is not listed.
+  if (instance?.rootDevice && !out.includes(instance.rootDevice)) out.unshift(instance.rootDevice);
+  return out;
+}
+
+/** The slots an instance of `type` leaves for CSI volumes, and why. */
 export function limitBreakdown(instance: InstanceInfo | undefined, type: InstanceTypeInfo | undefined): LimitBreakdown {
   let typeLimit = type?.maxEbsAttachments;
   let limitType: 'shared' | 'dedicated' = type?.attachmentLimitType === 'dedicated' ? 'dedicated' : 'shared';
@@ -31,12 +52,7 @@ export function limitBreakdown(instance: InstanceInfo | undefined, type: Instanc
     limitType = nitro ? 'shared' : 'dedicated';
     assumed = true;
   }
-  const nonCsiDevices: string[] = [];
-  for (const m of instance?.blockDevices ?? []) {
-    const name = m.device || m.volumeId || '?';
-    if (name === instance?.rootDevice || m.deleteOnTermination) nonCsiDevices.push(name);
-  }
-  if (instance?.rootDevice && !nonCsiDevices.includes(instance.rootDevice)) nonCsiDevices.unshift(instance.rootDevice);
+  const nonCsiDevices = nonCsiBlockDevices(instance);
   const shared = limitType === 'shared';
   const extraNetworkInterfaces = shared ? Math.max(0, (instance?.networkInterfaceCount ?? 1) - 1) : 0;
   const instanceStoreDevices = shared ? (type?.nvmeInstanceStoreDisks ?? 0) : 0;

@@ -1,6 +1,6 @@
-import type { BlockDeviceInfo, InstanceInfo } from '@plinth/cloud';
+import type { BlockDeviceInfo, InstanceInfo } from './types.js';
 import { describe, expect, it } from 'vitest';
-import { limitBreakdown } from './limits.js';
+import { limitBreakdown } from './attach-limits.js';
 
 const dev = (device: string, volumeId: string, deleteOnTermination: boolean): BlockDeviceInfo => ({ device, volumeId, deleteOnTermination });
 const instance = (o: Partial<InstanceInfo>): InstanceInfo => ({
