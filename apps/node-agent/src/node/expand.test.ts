@@ -2,9 +2,8 @@ import type { NodeExpandVolumeRequest } from '@plinth/csi';
 import { failedPrecondition } from '@plinth/errors';
 import { describe, expect, it } from 'vitest';
 import { nodeExpandVolume } from './expand.js';
-import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, mountCap, OTHER, stagingOf, targetOf, VOL } from './fake-context.js';
+import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, mountCap, OTHER, stagedVolume, stagingOf, targetOf, VOL } from './fake-context.js';
 import { nodePublishVolume } from './publish.js';
-import { nodeStageVolume } from './stage.js';
 
 const MiB = 1024 * 1024;
 const req = (over: Partial<NodeExpandVolumeRequest> = {}): NodeExpandVolumeRequest => ({
@@ -17,23 +16,7 @@ const req = (over: Partial<NodeExpandVolumeRequest> = {}): NodeExpandVolumeReque
   ...over,
 });
 
-async function published(fsType = 'ext4') {
-  const { ctx, os } = fakeContext();
-  const dev = os.addDevice({ volumeId: VOL, size: 512 * MiB });
-  const cap = mountCap(fsType);
-  await nodeStageVolume(ctx, { volumeId: VOL, stagingTargetPath: stagingOf(VOL), volumeCapability: cap, publishContext: {}, secrets: {}, volumeContext: {} });
-  await nodePublishVolume(ctx, {
-    volumeId: VOL,
-    stagingTargetPath: stagingOf(VOL),
-    targetPath: targetOf(VOL),
-    volumeCapability: cap,
-    readonly: false,
-    publishContext: {},
-    secrets: {},
-    volumeContext: {},
-  });
-  return { ctx, os, dev };
-}
+const published = (fsType = 'ext4') => stagedVolume({ size: 512 * MiB, cap: mountCap(fsType), publish: true });
 
 describe('NodeExpandVolume', () => {
   for (const fsType of ['ext4', 'xfs']) {

@@ -1,35 +1,11 @@
-import type { NodePublishVolumeRequest } from '@plinth/csi';
 import { describe, expect, it } from 'vitest';
 import { mountAt } from '../os/host-os.js';
-import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, mountCap, OTHER, stagingOf, targetOf, VOL } from './fake-context.js';
+import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, mountCap, OTHER, publishReq, stagedVolume, stagingOf, targetOf, VOL } from './fake-context.js';
 import { nodePublishVolume } from './publish.js';
-import { nodeStageVolume } from './stage.js';
 
-const req = (over: Partial<NodePublishVolumeRequest> = {}): NodePublishVolumeRequest => ({
-  volumeId: VOL,
-  stagingTargetPath: stagingOf(VOL),
-  targetPath: targetOf(VOL),
-  volumeCapability: mountCap(),
-  readonly: false,
-  publishContext: {},
-  secrets: {},
-  volumeContext: {},
-  ...over,
-});
+const req = publishReq;
 
-async function staged() {
-  const { ctx, os } = fakeContext();
-  const dev = os.addDevice({ volumeId: VOL });
-  await nodeStageVolume(ctx, {
-    volumeId: VOL,
-    stagingTargetPath: stagingOf(VOL),
-    volumeCapability: mountCap(),
-    publishContext: {},
-    secrets: {},
-    volumeContext: {},
-  });
-  return { ctx, os, dev };
-}
+const staged = () => stagedVolume();
 
 describe('NodePublishVolume', () => {
   it('bind-mounts the staging mount onto a created target directory, read-write', async () => {

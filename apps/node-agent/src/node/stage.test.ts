@@ -2,19 +2,11 @@ import type { NodeStageVolumeRequest } from '@plinth/csi';
 import { internal } from '@plinth/errors';
 import { describe, expect, it } from 'vitest';
 import { mountAt } from '../os/host-os.js';
-import { blockCap, DEVICE_WAIT_MS, fakeContext, KUBELET_ROOT, mountCap, OTHER, stagingOf, VOL } from './fake-context.js';
+import { blockCap, DEVICE_WAIT_MS, fakeContext, KUBELET_ROOT, mountCap, OTHER, stageReq, stagingOf, VOL } from './fake-context.js';
 import { nodeStageVolume } from './stage.js';
 
 const MiB = 1024 * 1024;
-const req = (over: Partial<NodeStageVolumeRequest> = {}): NodeStageVolumeRequest => ({
-  volumeId: VOL,
-  stagingTargetPath: stagingOf(VOL),
-  volumeCapability: mountCap(),
-  publishContext: {},
-  secrets: {},
-  volumeContext: {},
-  ...over,
-});
+const req = stageReq;
 
 describe('NodeStageVolume', () => {
   it('formats a blank, proven device with the requested filesystem and mounts it at the staging path', async () => {

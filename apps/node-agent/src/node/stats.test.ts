@@ -1,37 +1,14 @@
 import { VolumeUsage_Unit } from '@plinth/csi';
 import { describe, expect, it } from 'vitest';
-import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, mountCap, stagingOf, targetOf, VOL } from './fake-context.js';
+import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, stagedVolume, stagingOf, targetOf, VOL } from './fake-context.js';
 import { nodePublishVolume } from './publish.js';
-import { nodeStageVolume } from './stage.js';
 import { nodeGetVolumeStats } from './stats.js';
 
 const MiB = 1024 * 1024;
 const stats = (volumePath = targetOf(VOL), volumeId = VOL) => ({ volumeId, volumePath, stagingTargetPath: '' });
 const healthy = { abnormal: false, message: 'volume is healthy' };
 
-async function published() {
-  const { ctx, os } = fakeContext();
-  const dev = os.addDevice({ volumeId: VOL, size: 64 * MiB });
-  await nodeStageVolume(ctx, {
-    volumeId: VOL,
-    stagingTargetPath: stagingOf(VOL),
-    volumeCapability: mountCap(),
-    publishContext: {},
-    secrets: {},
-    volumeContext: {},
-  });
-  await nodePublishVolume(ctx, {
-    volumeId: VOL,
-    stagingTargetPath: stagingOf(VOL),
-    targetPath: targetOf(VOL),
-    volumeCapability: mountCap(),
-    readonly: false,
-    publishContext: {},
-    secrets: {},
-    volumeContext: {},
-  });
-  return { ctx, os, dev };
-}
+const published = () => stagedVolume({ size: 64 * MiB, publish: true });
 
 describe('NodeGetVolumeStats', () => {
   it('reports bytes and inodes of the mounted filesystem from statfs', async () => {

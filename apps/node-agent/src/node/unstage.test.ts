@@ -1,25 +1,12 @@
 import { failedPrecondition } from '@plinth/errors';
 import { describe, expect, it } from 'vitest';
 import { mountAt } from '../os/host-os.js';
-import { fakeContext, mountCap, stagingOf, VOL } from './fake-context.js';
-import { nodeStageVolume } from './stage.js';
+import { fakeContext, stagedVolume, stagingOf, VOL } from './fake-context.js';
 import { nodeUnstageVolume } from './unstage.js';
 
 const unstage = { volumeId: VOL, stagingTargetPath: stagingOf(VOL) };
 
-async function staged() {
-  const { ctx, os } = fakeContext();
-  const dev = os.addDevice({ volumeId: VOL });
-  await nodeStageVolume(ctx, {
-    volumeId: VOL,
-    stagingTargetPath: stagingOf(VOL),
-    volumeCapability: mountCap(),
-    publishContext: {},
-    secrets: {},
-    volumeContext: {},
-  });
-  return { ctx, os, dev };
-}
+const staged = () => stagedVolume();
 
 describe('NodeUnstageVolume', () => {
   it("unmounts the staging path and keeps the directory (it is kubelet's); a second call is OK and unmounts nothing", async () => {
