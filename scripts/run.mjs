@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDeps, ensureSystemPackages } from './lib/deps.mjs';
+import { ensureNode, rerunUnder } from './lib/node-runtime.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
 import { ROOT, log, maskUrl, run } from './lib/util.mjs';
 
@@ -27,6 +28,10 @@ const vitest = (project, ...extra) => npx('vitest', 'run', '--project', project,
 // throwaway stack up and its env exported (after every tier without it).
 // `report: true` tiers write vitest-style counts to $PLINTH_TIER_REPORT.
 const tsx = (file, ...args) => ['node', '--conditions=plinth-src', '--import', 'tsx', file, ...args];
+// The one bundling step (scripts/bundle.mjs): the bundles the images run. Tiers marked `bundles: true` start the
+// apps from them (PLINTH_BUNDLES), so sanity, the e2e, bench and chaos measure the form that ships.
+const BUNDLES = join(PLINTH, 'bundles');
+const BUNDLE = { name: 'bundle', cmd: ['node', 'scripts/bundle.mjs', '--outdir', BUNDLES] };
 const TIERS = [
   // typescript-eslint with type-aware rules, the formatter (prettier --check) and no dead exports or files (knip).
   { name: 'lint', cmd: ['npm', 'run', '--silent', 'lint'] },
@@ -37,23 +42,29 @@ const TIERS = [
   // (16–18 min cold on 2 cores, 0.1 s cached) and helm; before the stack comes up, so it does not idle during a cold build.
   // Its own bound: a cold build on a busy 2-core machine can pass the 30 min every other tier gets.
   { name: 'k8s-build', cmd: tsx('test/k8s/build.ts'), timeoutMs: 60 * 60_000 },
-  { name: 'sanity', stack: true, cmd: tsx('test/sanity/run.ts') },
-  { name: 'e2e-k8s', stack: true, cmd: tsx('test/k8s/run.ts'), report: true },
-  { name: 'bench-quick', stack: true, cmd: tsx('test/bench/lifecycles.ts', '--quick') },
-  { name: 'chaos-quick', stack: true, cmd: tsx('test/chaos/run.ts', '--quick') },
+  BUNDLE,
+  { name: 'sanity', stack: true, bundles: true, cmd: tsx('test/sanity/run.ts') },
+  { name: 'e2e-k8s', stack: true, bundles: true, cmd: tsx('test/k8s/run.ts'), report: true },
+  { name: 'bench-quick', stack: true, bundles: true, cmd: tsx('test/bench/lifecycles.ts', '--quick') },
+  { name: 'chaos-quick', stack: true, bundles: true, cmd: tsx('test/chaos/run.ts', '--quick') },
 ];
 
 // Stand-alone tiers: `npm run sanity`, `npm run bench`, `npm run chaos` (full sizes), `npm run e2e:k8s`.
 const ALONE = {
-  sanity: [TIERS.find((t) => t.name === 'sanity')],
-  'e2e:k8s': [TIERS.find((t) => t.name === 'k8s-build'), { name: 'e2e-k8s', stack: true, cmd: tsx('test/k8s/run.ts', ...process.argv.slice(3)), report: true }],
+  sanity: [BUNDLE, TIERS.find((t) => t.name === 'sanity')],
+  'e2e:k8s': [
+    TIERS.find((t) => t.name === 'k8s-build'),
+    BUNDLE,
+    { name: 'e2e-k8s', stack: true, bundles: true, cmd: tsx('test/k8s/run.ts', ...process.argv.slice(3)), report: true },
+  ],
   bench: [
-    { name: 'bench', stack: true, cmd: tsx('test/bench/lifecycles.ts', ...process.argv.slice(3)) },
+    BUNDLE,
+    { name: 'bench', stack: true, bundles: true, cmd: tsx('test/bench/lifecycles.ts', ...process.argv.slice(3)) },
     { name: 'bench-node', cmd: ['npm', 'run', 'bench', '-w', '@plinth/node-agent'] },
   ],
-  chaos: [{ name: 'chaos', stack: true, cmd: tsx('test/chaos/run.ts', ...process.argv.slice(3)) }],
+  chaos: [BUNDLE, { name: 'chaos', stack: true, bundles: true, cmd: tsx('test/chaos/run.ts', ...process.argv.slice(3)) }],
   // Not in `npm test`: even a short soak says little, and the tiers already take long on 2 cores.
-  soak: [{ name: 'soak', stack: true, cmd: tsx('test/soak/run.ts', ...process.argv.slice(3)) }],
+  soak: [BUNDLE, { name: 'soak', stack: true, bundles: true, cmd: tsx('test/soak/run.ts', ...process.argv.slice(3)) }],
 };
 
 // What `dev` starts when the entry file exists. Env on top of the stack's.
@@ -246,11 +257,10 @@ async function runTiers(tiers) {
       console.log(`\n[plinth] ── ${tier.name}: ${tier.cmd.join(' ')}`);
       const report = join(reports, `${tier.name}.json`);
       const cmd = tier.vitest ? [...tier.cmd, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`] : tier.cmd;
-      // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every process's output.
       const env = {
         ...process.env,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...(tier.report ? { PLINTH_TIER_REPORT: report } : {}),
+        ...(tier.bundles ? { PLINTH_BUNDLES: BUNDLES } : {}),
         ...extraEnv,
       };
       const code = await run(cmd[0], cmd.slice(1), { env, onChild: (c) => (current = c), ...(tier.timeoutMs ? { timeoutMs: tier.timeoutMs } : {}) });
@@ -330,6 +340,12 @@ if (!modes[mode]) {
   console.error(`usage: node scripts/run.mjs <${Object.keys(modes).join('|')}>`);
   process.exit(2);
 }
+// Node 24 LTS (.node-version) for everything: an older host Node brings it and hands over to it.
+const node = await ensureNode().catch((e) => {
+  console.error(`[plinth] ${e.message}`);
+  process.exit(1);
+});
+if (node) process.exit(await rerunUnder(node));
 try {
   await ensureDeps();
   await ensureSystemPackages();

@@ -8,17 +8,16 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
-# One ESM file with every dependency. The banner gives bundled CommonJS code require, __filename and __dirname.
-RUN npx esbuild apps/api/src/main.ts --bundle --platform=node --target=node24 --format=esm --conditions=plinth-src \
-      --legal-comments=none --outfile=dist/api.mjs \
-      "--banner:js=import { createRequire as __plinthRequire } from 'node:module'; import { fileURLToPath as __plinthPath } from 'node:url'; const require = __plinthRequire(import.meta.url); const __filename = __plinthPath(import.meta.url); const __dirname = __plinthPath(new URL('.', import.meta.url));"
+# One ESM file with every dependency, made by the one bundling step the tests run too (scripts/bundle.mjs):
+# /out/api/dist/api.mjs beside the app's package.json, where the app reads its version.
+RUN node scripts/bundle.mjs --outdir /out api
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /src/dist/api.mjs dist/api.mjs
+COPY --from=build /out/api/dist/api.mjs dist/api.mjs
 # The app reads its version from ../package.json relative to the bundle at start.
-COPY --from=build /src/apps/api/package.json package.json
+COPY --from=build /out/api/package.json package.json
 # @fastify/swagger-ui serves /docs from <its dir>/../static and reads <its dir>/static/logo.svg; bundled, its
 # dir is /app/dist.
 COPY --from=build /src/node_modules/@fastify/swagger-ui/static static

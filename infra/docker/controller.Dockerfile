@@ -8,17 +8,16 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
-# One ESM file with every dependency. The banner gives bundled CommonJS code require, __filename and __dirname.
-RUN npx esbuild apps/controller/src/main.ts --bundle --platform=node --target=node24 --format=esm --conditions=plinth-src \
-      --legal-comments=none --outfile=dist/controller.mjs \
-      "--banner:js=import { createRequire as __plinthRequire } from 'node:module'; import { fileURLToPath as __plinthPath } from 'node:url'; const require = __plinthRequire(import.meta.url); const __filename = __plinthPath(import.meta.url); const __dirname = __plinthPath(new URL('.', import.meta.url));"
+# One ESM file with every dependency, made by the one bundling step the tests run too (scripts/bundle.mjs):
+# /out/controller/dist/controller.mjs beside the app's package.json, where the app reads its version.
+RUN node scripts/bundle.mjs --outdir /out controller
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /src/dist/controller.mjs dist/controller.mjs
+COPY --from=build /out/controller/dist/controller.mjs dist/controller.mjs
 # The app reads its version from ../package.json relative to the bundle at start.
-COPY --from=build /src/apps/controller/package.json package.json
+COPY --from=build /out/controller/package.json package.json
 USER 65532:65532
 EXPOSE 3301
 ENTRYPOINT ["node", "dist/controller.mjs"]

@@ -8,10 +8,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
-# One ESM file with every dependency. The banner gives bundled CommonJS code require, __filename and __dirname.
-RUN npx esbuild apps/node-agent/src/main.ts --bundle --platform=node --target=node24 --format=esm --conditions=plinth-src \
-      --legal-comments=none --outfile=dist/node-agent.mjs \
-      "--banner:js=import { createRequire as __plinthRequire } from 'node:module'; import { fileURLToPath as __plinthPath } from 'node:url'; const require = __plinthRequire(import.meta.url); const __filename = __plinthPath(import.meta.url); const __dirname = __plinthPath(new URL('.', import.meta.url));"
+# One ESM file with every dependency, made by the one bundling step the tests run too (scripts/bundle.mjs):
+# /out/node-agent/dist/node-agent.mjs beside the app's package.json, where the app reads its version.
+RUN node scripts/bundle.mjs --outdir /out node-agent
 
 FROM ${NODE_IMAGE}
 # mkfs.ext4/e2fsck/resize2fs/dumpe2fs (e2fsprogs), mkfs.xfs/xfs_growfs/xfs_info (xfsprogs), blkid/blockdev
@@ -22,8 +21,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /src/dist/node-agent.mjs dist/node-agent.mjs
+COPY --from=build /out/node-agent/dist/node-agent.mjs dist/node-agent.mjs
 # The app reads its version from ../package.json relative to the bundle at start.
-COPY --from=build /src/apps/node-agent/package.json package.json
+COPY --from=build /out/node-agent/package.json package.json
 EXPOSE 3302
 ENTRYPOINT ["node", "dist/node-agent.mjs"]

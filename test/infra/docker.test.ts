@@ -1,5 +1,5 @@
 /**
- * infra/docker: one multi-stage Dockerfile per app, building the esbuild bundle the images run as
+ * infra/docker: one multi-stage Dockerfile per app, building (scripts/bundle.mjs) the bundle the images run as
  * `node dist/<app>.mjs` on Node 24 LTS slim, and the chart naming the images those Dockerfiles are for.
  * (No Docker engine here: the files are checked, not built.)
  */
@@ -26,24 +26,23 @@ describe.each(APPS)('infra/docker/%s.Dockerfile', (app) => {
   const lines = instructions(text);
   const froms = lines.filter((l) => l.startsWith('FROM '));
 
-  it('is multi-stage on Node 24 LTS slim', () => {
+  it('is multi-stage on Node 24 LTS slim, the major the tests run on (.node-version)', () => {
     expect(lines.find((l) => l.startsWith('ARG NODE_IMAGE='))).toMatch(/^ARG NODE_IMAGE=node:24[\w.-]*-slim$/);
+    expect(readText('.node-version').trim()).toMatch(/^24\.\d+\.\d+$/);
     expect(froms).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM ${NODE_IMAGE}']);
   });
 
-  it('installs with npm ci and bundles the app with esbuild into dist/<app>.mjs, with a createRequire banner', () => {
+  it('installs with npm ci and bundles the app with the one bundling step the tests use (scripts/bundle.mjs)', () => {
     const build = lines.slice(0, lines.indexOf(froms[1]!));
     expect(build.some((l) => /^RUN .*npm ci\b/.test(l))).toBe(true);
-    const esbuild = build.find((l) => l.includes('esbuild'));
-    expect(esbuild).toContain(`npx esbuild apps/${app}/src/main.ts --bundle --platform=node`);
-    for (const flag of ['--format=esm', '--conditions=plinth-src', `--outfile=dist/${app}.mjs`, 'createRequire', 'const require =', 'const __dirname ='])
-      expect(esbuild, flag).toContain(flag);
+    expect(build).toContain(`RUN node scripts/bundle.mjs --outdir /out ${app}`);
+    expect(text).not.toContain('npx esbuild');
   });
 
   it('runs `node dist/<app>.mjs` with the app’s package.json where the app reads its version', () => {
     const runtime = lines.slice(lines.indexOf(froms[1]!));
-    expect(runtime).toContain(`COPY --from=build /src/dist/${app}.mjs dist/${app}.mjs`);
-    expect(runtime).toContain(`COPY --from=build /src/apps/${app}/package.json package.json`);
+    expect(runtime).toContain(`COPY --from=build /out/${app}/dist/${app}.mjs dist/${app}.mjs`);
+    expect(runtime).toContain(`COPY --from=build /out/${app}/package.json package.json`);
     expect(runtime).toContain('WORKDIR /app');
     expect(runtime.at(-1)).toBe(`ENTRYPOINT ["node", "dist/${app}.mjs"]`);
     expect(text).not.toMatch(/^\s*(ADD|COPY) .*node_modules\s*$/m);

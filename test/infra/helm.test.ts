@@ -214,7 +214,7 @@ describe('the Helm chart', () => {
     expect(command).toEqual(['node', '/app/dist/node-agent.mjs', 'pre-stop']);
     // The bundle the image runs: WORKDIR /app and dist/node-agent.mjs in infra/docker/node-agent.Dockerfile.
     const dockerfile = await readFile(new URL('../../infra/docker/node-agent.Dockerfile', import.meta.url), 'utf8');
-    expect(dockerfile).toMatch(/WORKDIR \/app\n[\s\S]*COPY --from=build \/src\/dist\/node-agent\.mjs dist\/node-agent\.mjs/);
+    expect(dockerfile).toMatch(/WORKDIR \/app\n[\s\S]*COPY --from=build \/out\/node-agent\/dist\/node-agent\.mjs dist\/node-agent\.mjs/);
     expect(ds.terminationGracePeriodSeconds).toBe(60);
     expect(env(agent, 'PRE_STOP_TIMEOUT_MS')?.value).toBe('55000');
     expect(env(agent, 'KUBE_NODE_NAME')?.valueFrom?.fieldRef).toEqual({ fieldPath: 'spec.nodeName' });

@@ -23,19 +23,31 @@ export interface AppProcess {
 }
 
 /**
+ * How an app runs: with PLINTH_BUNDLES set (by scripts/run.mjs for sanity, bench, chaos, soak and the Kubernetes
+ * e2e), the bundle scripts/bundle.mjs made there, as the image runs it (`node dist/<app>.mjs` beside its
+ * package.json); otherwise the TypeScript source under tsx, so a test sees an edit without a rebuild.
+ */
+function appCommand(entry: string): { args: string[]; cwd: string } {
+  const bundles = process.env.PLINTH_BUNDLES;
+  const app = /^apps\/([^/]+)\//.exec(entry)?.[1];
+  if (bundles && app) return { args: [join('dist', `${app}.mjs`)], cwd: join(bundles, app) };
+  return { args: ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, entry)], cwd: ROOT };
+}
+
+/**
  * Starts a Plinth app (`entry`, e.g. apps/controller/src/main.ts) as a child
  * process serving CSI on `endpoint`, with `env` over a minimal environment,
  * and waits until it answers Probe.
  */
 export async function startApp(name: string, entry: string, endpoint: string, env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, entry)], {
-    cwd: ROOT,
+  const { args, cwd } = appCommand(entry);
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOG_LEVEL: 'info',
       CSI_ENDPOINT: endpoint,
       ...env,
