@@ -113,8 +113,8 @@ export function sourceOf(v: VolumeInfo): string | undefined {
 
 const settled = (v: VolumeInfo | undefined) => v === undefined || v.state !== 'creating';
 
-async function awaitAvailable(cloud: Cloud, volumeId: string, ctx: OpContext): Promise<VolumeInfo> {
-  const v = await cloud.watcher.waitFor(volumeId, settled, 5 * 60_000);
+async function awaitAvailable(cloud: Cloud, volumeId: string, volumeType: string, ctx: OpContext): Promise<VolumeInfo> {
+  const v = await cloud.watcher.waitFor(volumeId, settled, 5 * 60_000, { action: 'create', volumeType });
   if (v?.state === 'available' || v?.state === 'in-use') return v;
   // A volume that failed to create is of no use to anyone: remove it so the retry starts clean.
   if (v?.state === 'error') {
@@ -141,7 +141,7 @@ export function createVolumeOp(cloud: Cloud): Handler<CreateVolumeJob, CreatedVo
     if (found) {
       const why = incompatibility(found, job);
       if (why) throw alreadyExists(`volume "${job.name}" already exists as ${found.id} and ${why}`);
-      const ready = found.state === 'creating' ? await awaitAvailable(cloud, found.id, ctx) : found;
+      const ready = found.state === 'creating' ? await awaitAvailable(cloud, found.id, found.type, ctx) : found;
       // A clone interrupted after its volume was made may have left its intermediate snapshot.
       if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
       return { volumeId: found.id, sizeGiB: ready.sizeGiB, zone: ready.zone || job.zone };
@@ -160,7 +160,7 @@ export function createVolumeOp(cloud: Cloud): Handler<CreateVolumeJob, CreatedVo
     }
     const volumeId = created.id;
     ctx.log.info({ volumeId, name: job.name, zone: job.zone, sizeGiB: job.sizeGiB, source: job.source }, 'volume created');
-    const ready = created.state === 'available' ? created : await awaitAvailable(cloud, volumeId, ctx);
+    const ready = created.state === 'available' ? created : await awaitAvailable(cloud, volumeId, created.type, ctx);
     if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
     return { volumeId, sizeGiB: ready.sizeGiB || job.sizeGiB, zone: ready.zone || job.zone };
   };

@@ -80,7 +80,10 @@ export function publishOp(
         }
       }
     }
-    const done = await cloud.watcher.waitFor(volumeId, (v) => !v || attachmentTo(v, nodeId)?.state === 'attached', ATTACH_TIMEOUT_MS);
+    const done = await cloud.watcher.waitFor(volumeId, (v) => !v || attachmentTo(v, nodeId)?.state === 'attached', ATTACH_TIMEOUT_MS, {
+      action: 'attach',
+      volumeType: volume.type,
+    });
     const att = attachmentTo(done, nodeId);
     if (att?.state !== 'attached') {
       await devices.release(nodeId, volumeId);

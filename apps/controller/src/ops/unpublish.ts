@@ -38,7 +38,7 @@ export function unpublishOp(
       await devices.release(nodeId, volumeId);
       return {};
     }
-    const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS);
+    const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS, { action: 'detach' });
     if (attachmentTo(v, nodeId)) throw unavailable(`volume ${volumeId} is still detaching from node ${nodeId}; retrying`);
     onDetached((performance.now() - pendingSince) / 1000);
     await devices.release(nodeId, volumeId);
