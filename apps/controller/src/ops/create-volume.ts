@@ -7,6 +7,7 @@ import type { Cloud } from '../cloud.js';
 import { GiB } from '../capacity.js';
 import { volumeParamsSchema, type VolumeParams } from '../params/volume-params.js';
 import { contentSourceSchema, contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../content-source.js';
+import type { NamesSeen } from '../names-seen.js';
 import { cloneVolume, removeCloneSnapshots, restoreReady, type Cloner } from './clone-volume.js';
 
 export interface CreateVolumeJob {
@@ -125,16 +126,24 @@ async function awaitAvailable(cloud: Cloud, volumeId: string, volumeType: string
 }
 
 /**
- * CreateVolume's EC2 work. Runs under a lease on the name, looks the volume
- * up by its CSI-name tag before creating (the guarantee against duplicates:
- * LocalStack ignores ClientToken), and creates with tags in the same call so
- * a crash cannot leave an untagged volume behind.
+ * CreateVolume's EC2 work. Runs under a lease on the name. When an earlier
+ * attempt may have created the volume (a retried or recovered job, or another
+ * request for the name), it looks the volume up by its CSI-name tag first (the
+ * guarantee against duplicates where ClientToken is ignored, as LocalStack
+ * does); the first attempt for a new name goes straight to CreateVolume, with
+ * its ClientToken. It creates with tags in the same call so a crash cannot
+ * leave an untagged volume behind.
  */
-export function createVolumeOp(cloud: Cloud): Handler<CreateVolumeJob, CreatedVolume> {
+export function createVolumeOp(cloud: Cloud, seen: NamesSeen): Handler<CreateVolumeJob, CreatedVolume> {
   // Whether this EC2 endpoint offers CopyVolumes, learnt on the first clone.
   const cloner: Cloner = { copyVolumes: true };
   return async (job, ctx) => {
-    const existing = ((await cloud.byName.get(job.name)) ?? []).filter((v) => v.state !== 'deleting' && v.state !== 'deleted' && v.state !== 'error');
+    // Recorded before any EC2 call, so a crash after CreateVolume leaves the name marked for the retry.
+    const firstSight = await seen.firstSight(job.name);
+    const mayExist = ctx.attempt > 1 || !firstSight;
+    const existing = mayExist
+      ? ((await cloud.byName.get(job.name)) ?? []).filter((v) => v.state !== 'deleting' && v.state !== 'deleted' && v.state !== 'error')
+      : [];
     if (existing.length > 1) ctx.log.warn({ name: job.name, volumes: existing.map((v) => v.id) }, 'several volumes carry one CSI name; using the oldest');
     existing.sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
     const found = existing[0];

@@ -1,5 +1,6 @@
 import type { Handlers } from '@plinth/queue';
 import type { Redis } from 'ioredis';
+import { RedisNamesSeen } from '../names-seen.js';
 import { attachLimitOf, type Cloud } from '../cloud.js';
 import type { DeviceNames } from '../devices.js';
 import type { Metrics } from '../metrics.js';
@@ -38,7 +39,7 @@ export interface HandlerDeps {
 /** The handler of each operation; the compiler checks none is missing and each fits its operation's data and result. */
 export function operationHandlers(d: HandlerDeps): Handlers<typeof OPERATIONS> {
   return {
-    createVolume: createVolumeOp(d.cloud),
+    createVolume: createVolumeOp(d.cloud, new RedisNamesSeen(d.redis, d.cloud.clusterId)),
     deleteVolume: deleteVolumeOp(d.cloud),
     createSnapshot: createSnapshotOp(d.cloud),
     deleteSnapshot: deleteSnapshotOp(d.cloud),

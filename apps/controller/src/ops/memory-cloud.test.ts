@@ -1,7 +1,7 @@
 import { MemoryCloud } from '@plinth/cloud/memory';
 import { createLogger } from '@plinth/logger';
 import type { OpContext } from '@plinth/queue';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GiB } from '../capacity.js';
 import { Cloud } from '../cloud.js';
 import { parseVolumeParams } from '../params/volume-params.js';
@@ -10,10 +10,12 @@ import { createVolumeOp, type CreateVolumeJob } from './create-volume.js';
 import { removeSnapshot } from './delete-snapshot.js';
 import { deleteVolumeOp } from './delete-volume.js';
 import { MemoryDeviceNames } from '../devices.js';
+import { MemoryNamesSeen } from '../names-seen.js';
 import { publishOp } from './publish.js';
 import { unpublishOp } from './unpublish.js';
 
 const log = createLogger({ name: 'test', level: 'silent' });
+const seen = new MemoryNamesSeen();
 const ctx = (): OpContext => ({ signal: new AbortController().signal, jobId: 'j', attempt: 1, log });
 const job = (over: Partial<CreateVolumeJob> = {}): CreateVolumeJob => ({
   name: 'pvc-1',
@@ -39,7 +41,7 @@ describe('operations on the in-memory cloud', () => {
 
   it('creates a volume once per name, waits until it is available, and refuses the name with another size', async () => {
     const { cloud } = setup();
-    const create = createVolumeOp(cloud);
+    const create = createVolumeOp(cloud, seen);
     const made = await create(job(), ctx());
     expect(made).toEqual({ volumeId: expect.stringMatching(/^vol-/) as unknown, sizeGiB: 4, zone: 'us-east-1a' });
     expect((await cloud.api.volumes.get([made.volumeId])).get(made.volumeId)).toMatchObject({
@@ -50,10 +52,27 @@ describe('operations on the in-memory cloud', () => {
     await expect(create(job({ sizeGiB: 8, requiredBytes: 8 * GiB }), ctx())).rejects.toMatchObject({ kind: 'AlreadyExists' });
   });
 
+  it('looks a name up by tag only when an earlier attempt may have made its volume: not on the first sight of a name', async () => {
+    const { api, cloud } = setup();
+    const lookups = vi.spyOn(api.volumes, 'findByName');
+    const create = createVolumeOp(cloud, new MemoryNamesSeen());
+    const made = await create(job({ name: 'pvc-first' }), ctx());
+    expect(lookups).not.toHaveBeenCalled();
+    // The provisioner asks again (its call timed out): the look-up finds the volume, no second one is made.
+    expect(await create(job({ name: 'pvc-first' }), ctx())).toEqual(made);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    // A retried job (its first attempt may have reached EC2) looks up even for a name never seen before.
+    const retried = await create(job({ name: 'pvc-retried' }), { ...ctx(), attempt: 2 });
+    expect(lookups).toHaveBeenCalledTimes(2);
+    const all = await api.volumes.findByName('c1', ['pvc-first', 'pvc-retried']);
+    expect(all.get('pvc-first')?.map((v) => v.id)).toEqual([made.volumeId]);
+    expect(all.get('pvc-retried')?.map((v) => v.id)).toEqual([retried.volumeId]);
+  });
+
   it('refuses to delete an attached volume naming the node, and deletes it once detached; a gone one is success', async () => {
     const { api, cloud } = setup();
     const node = api.addInstance();
-    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { volumeId } = await createVolumeOp(cloud, seen)(job(), ctx());
     await api.attachments.attach(volumeId, node.id, '/dev/xvdba');
     const remove = deleteVolumeOp(cloud);
     await expect(remove({ volumeId }, ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringContaining(node.id) as unknown });
@@ -65,7 +84,7 @@ describe('operations on the in-memory cloud', () => {
 
   it('takes a snapshot once per name and deletes it; a throttled EC2 surfaces as Unavailable', async () => {
     const { api, cloud } = setup();
-    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { volumeId } = await createVolumeOp(cloud, seen)(job(), ctx());
     const snap = createSnapshotOp(cloud);
     const params = { tags: {}, fastRestoreZones: [], metadataTags: {} };
     const first = await snap({ name: 'snap-1', sourceVolumeId: volumeId, params }, ctx());
@@ -86,7 +105,7 @@ describe('operations on the in-memory cloud', () => {
   it('attaches under a name the node does not use, waits until attached, and answers the same device again', async () => {
     const { api, cloud } = setup();
     const node = api.addInstance({ rootDevice: '/dev/xvdaa' });
-    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { volumeId } = await createVolumeOp(cloud, seen)(job(), ctx());
     const { publish, devices } = publishing(cloud);
     const first = await publish(pub(volumeId, node.id), ctx());
     expect(first).toEqual({ devicePath: '/dev/xvdab' });
@@ -102,14 +121,14 @@ describe('operations on the in-memory cloud', () => {
     const a = api.addInstance();
     const b = api.addInstance();
     const far = api.addInstance({ zone: 'us-east-1b' });
-    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { volumeId } = await createVolumeOp(cloud, seen)(job(), ctx());
     const { publish } = publishing(cloud);
     await publish(pub(volumeId, a.id), ctx());
     await expect(publish(pub(volumeId, b.id), ctx())).rejects.toMatchObject({
       kind: 'FailedPrecondition',
       message: expect.stringContaining(`attached to node ${a.id}`) as unknown,
     });
-    const other = await createVolumeOp(cloud)(job({ name: 'pvc-2' }), ctx());
+    const other = await createVolumeOp(cloud, seen)(job({ name: 'pvc-2' }), ctx());
     await expect(publish(pub(other.volumeId, far.id), ctx())).rejects.toMatchObject({
       kind: 'FailedPrecondition',
       message: expect.stringContaining('zone us-east-1b') as unknown,
@@ -121,7 +140,7 @@ describe('operations on the in-memory cloud', () => {
     await expect(publish(pub('vol-0123456789abcdef0', a.id), ctx())).rejects.toMatchObject({ kind: 'NotFound' });
     const full = publishing(cloud, 1);
     await full.publish(pub(other.volumeId, b.id), ctx());
-    const third = await createVolumeOp(cloud)(job({ name: 'pvc-3' }), ctx());
+    const third = await createVolumeOp(cloud, seen)(job({ name: 'pvc-3' }), ctx());
     await expect(full.publish(pub(third.volumeId, b.id), ctx())).rejects.toMatchObject({ kind: 'ResourceExhausted' });
     expect((await api.volumes.get([third.volumeId])).get(third.volumeId)?.attachments).toEqual([]);
   });
@@ -129,7 +148,7 @@ describe('operations on the in-memory cloud', () => {
   it('detaches, waits until detached and frees the name; a volume already detached or a node gone is success', async () => {
     const { api, cloud } = setup();
     const node = api.addInstance();
-    const { volumeId } = await createVolumeOp(cloud)(job(), ctx());
+    const { volumeId } = await createVolumeOp(cloud, seen)(job(), ctx());
     const { publish, unpublish, devices } = publishing(cloud);
     await publish(pub(volumeId, node.id), ctx());
     await expect(unpublish({ volumeId, nodeId: node.id }, ctx())).resolves.toEqual({});
