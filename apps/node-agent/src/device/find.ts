@@ -36,7 +36,7 @@ async function check(os: HostOs, volumeId: string, name: string, fromAttachmentP
   const node = await os.deviceNode(name);
   if (!node) return undefined;
   const shown = `/dev/${name}`;
-  const entry = await blockDeviceByMajMin(os, node.majMin);
+  const entry = await blockDeviceByMajMin(os, node.majMin, node.name);
   if (!entry) return { mismatch: `${shown} (${node.majMin}) has no sysfs entry` };
   const found = { path: node.path, node: node.name, majMin: node.majMin, name: entry.name };
   if (entry.serial !== undefined) {
@@ -47,20 +47,25 @@ async function check(os: HostOs, volumeId: string, name: string, fromAttachmentP
   return { mismatch: `${shown} is ${entry.name}, which has no NVMe serial` };
 }
 
-/** One discovery pass: by-id link, sysfs scan, then the attachment path. */
+/** One discovery pass: the by-id link udev makes, else a sysfs scan for the serial, then the attachment path. */
 async function lookOnce(os: HostOs, volumeId: string, devicePath: string | undefined): Promise<{ found?: ProvenDevice; mismatches: string[] }> {
   const mismatches: string[] = [];
-  const candidates: { name: string; attach: boolean }[] = [{ name: `disk/by-id/nvme-Amazon_Elastic_Block_Store_${serialOf(volumeId)}`, attach: false }];
-  for (const e of await os.blockDevices()) {
-    if (e.serial !== undefined && serialMatches(e.serial, volumeId) && isEbsModel(e.model ?? '')) candidates.push({ name: e.name, attach: false });
-  }
-  if (devicePath) candidates.push({ name: attachmentName(devicePath), attach: true });
-  for (const c of candidates) {
-    const r = await check(os, volumeId, c.name, c.attach);
-    if (r && 'ok' in r) return { found: r.ok, mismatches };
+  const tried = async (name: string, attach: boolean): Promise<ProvenDevice | undefined> => {
+    const r = await check(os, volumeId, name, attach);
+    if (r && 'ok' in r) return r.ok;
     if (r) mismatches.push(r.mismatch);
+    return undefined;
+  };
+  // The common case costs one link, one stat and one sysfs entry; the scan of every block device only runs without it.
+  const byId = await tried(`disk/by-id/nvme-Amazon_Elastic_Block_Store_${serialOf(volumeId)}`, false);
+  if (byId) return { found: byId, mismatches };
+  for (const e of await os.blockDevices()) {
+    if (e.serial === undefined || !serialMatches(e.serial, volumeId) || !isEbsModel(e.model ?? '')) continue;
+    const found = await tried(e.name, false);
+    if (found) return { found, mismatches };
   }
-  return { mismatches };
+  const attached = devicePath ? await tried(attachmentName(devicePath), true) : undefined;
+  return attached ? { found: attached, mismatches } : { mismatches };
 }
 
 /**
@@ -96,7 +101,7 @@ export async function reprove(os: HostOs, dev: ProvenDevice, volumeId: string): 
   const node = await os.deviceNode(dev.node);
   if (!node || node.majMin !== dev.majMin) throw failedPrecondition(`device ${dev.path} of volume ${volumeId} changed under us; left untouched`);
   if (dev.proof === 'nvme-serial') {
-    const entry = await blockDeviceByMajMin(os, dev.majMin);
+    const entry = await blockDeviceByMajMin(os, dev.majMin, dev.name);
     if (!entry || entry.serial === undefined || !serialMatches(entry.serial, volumeId)) {
       throw failedPrecondition(`device ${dev.path} no longer carries serial ${serialOf(volumeId)}; left untouched`);
     }

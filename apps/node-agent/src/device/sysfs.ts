@@ -18,7 +18,8 @@ async function readTrim(path: string): Promise<string | undefined> {
   }
 }
 
-async function readBlockEntry(sysRoot: string, name: string): Promise<BlockEntry | undefined> {
+/** One entry, by kernel name; undefined when sysfs has no such block device. */
+export async function readBlockEntry(sysRoot: string, name: string): Promise<BlockEntry | undefined> {
   const dir = join(sysRoot, 'block', name);
   const majMin = await readTrim(join(dir, 'dev'));
   if (!majMin) return undefined;

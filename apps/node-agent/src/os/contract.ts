@@ -43,6 +43,9 @@ export function hostOsContract(label: string, setup: () => Promise<ContractHost>
       expect(entry).toMatchObject({ majMin: node?.majMin, serial: h.volumeId.replace('vol-', 'vol'), model: 'Amazon Elastic Block Store' });
       const byId = await h.os.deviceNode(`disk/by-id/nvme-Amazon_Elastic_Block_Store_${h.volumeId.replace('vol-', 'vol')}`);
       expect(byId).toEqual(node);
+      // One entry read by name is the entry the scan lists.
+      expect(await h.os.blockDevice(h.name)).toEqual(entry);
+      expect(await h.os.blockDevice('nvme-not-there')).toBeUndefined();
       expect(await h.os.deviceNode('nvme-not-there')).toBeUndefined();
       expect(await h.os.deviceSize(dev)).toBe(CONTRACT_DEVICE_BYTES);
       expect(await h.os.pathInfo(dev)).toMatchObject({ kind: 'block', majMin: node?.majMin });

@@ -168,6 +168,10 @@ export class FakeOs implements HostOs {
         return e;
       });
   }
+  async blockDevice(name: string): Promise<BlockEntry | undefined> {
+    return (await this.blockDevices()).find((e) => e.name === name);
+  }
+
 
   async deviceNode(name: string): Promise<DeviceNode | undefined> {
     await this.enter('deviceNode', name);

@@ -42,6 +42,8 @@ export interface FsStats {
 export interface HostOs {
   /** Whole-disk block devices as sysfs lists them: name, major:minor, NVMe serial and model. */
   blockDevices(): Promise<BlockEntry[]>;
+  /** One whole-disk block device's sysfs entry by kernel name ("nvme1n1"), read without listing the others. */
+  blockDevice(name: string): Promise<BlockEntry | undefined>;
   /** The block device node at `name` under the dev root ("nvme1n1", "disk/by-id/…"); undefined when absent or not a block device. */
   deviceNode(name: string): Promise<DeviceNode | undefined>;
   /** Size in bytes of a block device (a device node, or a file a device node is bind-mounted onto). */
@@ -96,7 +98,14 @@ export async function unmountAll(os: HostOs, target: string): Promise<void> {
   throw failedPrecondition(`${target} is still mounted after 8 unmounts`);
 }
 
-/** The sysfs entry of a device number; undefined once the device is gone. */
-export async function blockDeviceByMajMin(os: HostOs, majMin: string): Promise<BlockEntry | undefined> {
+/**
+ * The sysfs entry of a device number; undefined once the device is gone. `name`, the device node's own name
+ * (/dev/nvme1n1 is sysfs' nvme1n1), is read first: one entry instead of every device on the host.
+ */
+export async function blockDeviceByMajMin(os: HostOs, majMin: string, name?: string): Promise<BlockEntry | undefined> {
+  if (name && !name.includes('/')) {
+    const entry = await os.blockDevice(name);
+    if (entry?.majMin === majMin) return entry;
+  }
   return (await os.blockDevices()).find((e) => e.majMin === majMin);
 }

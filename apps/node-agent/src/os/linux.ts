@@ -1,7 +1,7 @@
 import { lstat, mkdir, open, realpath, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { majMinOf } from '../device/identity.js';
-import { listBlockEntries, type BlockEntry } from '../device/sysfs.js';
+import { listBlockEntries, readBlockEntry, type BlockEntry } from '../device/sysfs.js';
 import { probe, type Probe } from '../mount/blkid.js';
 import { mkfs, type FormatOptions, type FsType } from '../mount/mkfs.js';
 import { bindMount, mountDevice, unmount } from '../mount/mount.js';
@@ -21,6 +21,10 @@ export class LinuxOs implements HostOs {
 
   blockDevices(): Promise<BlockEntry[]> {
     return listBlockEntries(this.roots.sysRoot);
+  }
+
+  blockDevice(name: string): Promise<BlockEntry | undefined> {
+    return readBlockEntry(this.roots.sysRoot, name);
   }
 
   async deviceNode(name: string): Promise<DeviceNode | undefined> {
