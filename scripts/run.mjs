@@ -60,7 +60,7 @@ const ALONE = {
   bench: [
     BUNDLE,
     { name: 'bench', stack: true, bundles: true, cmd: tsx('test/bench/lifecycles.ts', ...process.argv.slice(3)) },
-    { name: 'bench-node', cmd: ['npm', 'run', 'bench', '-w', '@plinth/node-agent'] },
+    { name: 'bench-node', bundles: true, cmd: ['npm', 'run', 'bench', '-w', '@plinth/node-agent'] },
   ],
   chaos: [BUNDLE, { name: 'chaos', stack: true, bundles: true, cmd: tsx('test/chaos/run.ts', ...process.argv.slice(3)) }],
   // Not in `npm test`: even a short soak says little, and the tiers already take long on 2 cores.
