@@ -26,6 +26,23 @@ export interface Ec2Options {
  * lasts, each attempt is observed for metrics, and a failure ends as a domain
  * error. The real adapter and the in-memory cloud both call through here.
  */
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
+const DEFAULT_RETRY_BUDGET_MS = 120_000;
+
+/**
+ * Retries that fit in a time budget with exponential backoff from MIN to MAX_BACKOFF_MS (before jitter, which only
+ * lengthens waits). p-retry computes every attempt's timeout up front, so a count sized to the budget (29 for
+ * 120 s) instead of a large constant keeps each EC2 call from allocating a thousand of them.
+ */
+export function retriesWithin(budgetMs: number): number {
+  let retries = 0;
+  for (let spent = 0, next = MIN_BACKOFF_MS; spent < budgetMs; next *= 2, retries++) spent += Math.min(next, MAX_BACKOFF_MS);
+  return retries;
+}
+
+const retryCounts = new Map<number, number>();
+
 export async function callEc2<T>(
   opts: Ec2Options,
   action: string,
@@ -50,12 +67,12 @@ export async function callEc2<T>(
           }
         },
         {
-          retries: opts.retryBudgetMs === 0 ? 0 : 1000,
-          minTimeout: 100,
-          maxTimeout: 5_000,
+          retries: retryCount(opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS),
+          minTimeout: MIN_BACKOFF_MS,
+          maxTimeout: MAX_BACKOFF_MS,
           factor: 2,
           randomize: true,
-          maxRetryTime: opts.retryBudgetMs ?? 120_000,
+          maxRetryTime: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS,
           ...(signal ? { signal } : {}),
           shouldRetry: (err) => isTransient(err),
           onFailedAttempt: (err) => {
@@ -67,4 +84,10 @@ export async function callEc2<T>(
   } catch (err) {
     throw mapEc2Error(err, action, what);
   }
+}
+
+function retryCount(budgetMs: number): number {
+  let n = retryCounts.get(budgetMs);
+  if (n === undefined) retryCounts.set(budgetMs, (n = retriesWithin(budgetMs)));
+  return n;
 }
