@@ -23,11 +23,37 @@ export class Cloud {
     opts: { pollIntervalMs: number; log: Logger; instanceTtlMs?: number },
   ) {
     const batch = { windowMs: 20, maxBatch: 200 };
-    this.volumes = new Batcher((ids) => api.volumes.get(ids), batch);
+    const described = async (ids: string[]) => this.rememberAll(await api.volumes.get(ids));
+    this.volumes = new Batcher(described, batch);
     this.instances = new Batcher((ids) => api.instances.get(ids), batch);
     this.byName = new Batcher((names) => api.volumes.findByName(clusterId, names), batch);
-    this.watcher = new VolumeWatcher((ids) => api.volumes.get(ids), { intervalMs: opts.pollIntervalMs, log: opts.log });
+    this.watcher = new VolumeWatcher(described, { intervalMs: opts.pollIntervalMs, log: opts.log });
     this.instanceTtlMs = opts.instanceTtlMs ?? 10_000;
+  }
+
+  private readonly answered = new Map<string, { at: number; value: VolumeInfo }>();
+
+  /** Keeps EC2's latest answer about a volume (CreateVolume's, or a describe's), for `recent`. */
+  remember(v: VolumeInfo): VolumeInfo {
+    this.answered.delete(v.id);
+    this.answered.set(v.id, { at: Date.now(), value: v });
+    if (this.answered.size > 10_000) this.answered.delete(this.answered.keys().next().value!);
+    return v;
+  }
+
+  private rememberAll(found: Map<string, VolumeInfo>): Map<string, VolumeInfo> {
+    for (const v of found.values()) this.remember(v);
+    return found;
+  }
+
+  /**
+   * The volume as EC2 last answered about it in this process, at most `maxAgeMs` ago, without asking EC2 again.
+   * For facts that do not change under a running operation (zone, type, multi-attach); attachment state may be
+   * stale, so a caller acts on it only where EC2 itself refuses a wrong step (AttachVolume answers VolumeInUse).
+   */
+  recent(id: string, maxAgeMs: number): VolumeInfo | undefined {
+    const hit = this.answered.get(id);
+    return hit && Date.now() - hit.at <= maxAgeMs ? hit.value : undefined;
   }
 
   /**

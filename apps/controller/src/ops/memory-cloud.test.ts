@@ -102,6 +102,27 @@ describe('operations on the in-memory cloud', () => {
   };
   const pub = (volumeId: string, nodeId: string) => ({ volumeId, nodeId, accessMode: '1', readonly: false });
 
+  it('attaches a volume it just saw created without describing it again; one attached meanwhile elsewhere is FAILED_PRECONDITION', async () => {
+    const { api, cloud } = setup();
+    const node = api.addInstance();
+    const other = api.addInstance();
+    const { volumeId } = await createVolumeOp(cloud, seen)(job({ name: 'pvc-fresh' }), ctx());
+    const describes = vi.spyOn(api.volumes, 'get');
+    const attaches = vi.spyOn(api.attachments, 'attach');
+    const { publish } = publishing(cloud);
+    expect(await publish(pub(volumeId, node.id), ctx())).toEqual({ devicePath: expect.stringMatching(/^\/dev\/xvd/) as unknown });
+    // AttachVolume came first; only the wait for "attached" described the volume.
+    const attachedAt = attaches.mock.invocationCallOrder[0]!;
+    expect(describes.mock.invocationCallOrder.filter((order) => order < attachedAt)).toEqual([]);
+    const before = describes.mock.calls.length;
+
+    const { volumeId: second } = await createVolumeOp(cloud, seen)(job({ name: 'pvc-raced' }), ctx());
+    // Attached behind this controller's back after it last saw the volume: AttachVolume refuses, the error names the node.
+    await api.attachments.attach(second, other.id, '/dev/xvdbz');
+    await expect(publish(pub(second, node.id), ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition' });
+    expect(describes.mock.calls.length).toBeGreaterThan(before);
+  });
+
   it('attaches under a name the node does not use, waits until attached, and answers the same device again', async () => {
     const { api, cloud } = setup();
     const node = api.addInstance({ rootDevice: '/dev/xvdaa' });

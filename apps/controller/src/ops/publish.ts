@@ -1,4 +1,4 @@
-import { causeCode } from '@plinth/cloud';
+import { causeCode, type VolumeInfo } from '@plinth/cloud';
 import { failedPrecondition, isPlinthError, notFound, unavailable } from '@plinth/errors';
 import { defineOperation, differingFields, type Handler } from '@plinth/queue';
 import { z } from 'zod';
@@ -37,6 +37,21 @@ const ATTACH_TIMEOUT_MS = 5 * 60_000;
 /** How long an allocation may stand without an attachment before it counts as abandoned. */
 const STALE_ALLOCATION_MS = 15 * 60_000;
 
+/** How old EC2's last answer about a volume may be for a first attach to go ahead on it. */
+const RECENT_ANSWER_MS = 60_000;
+
+/**
+ * The volume as the attach decides on it. A first attempt on a volume this process saw unattached within the
+ * last minute (its CreateVolume wait, a detach wait) uses that answer instead of describing it again: zone, type
+ * and multi-attach do not change, and an attachment made since is refused by AttachVolume itself (VolumeInUse,
+ * which is then looked into). A retry, or a volume seen attached anywhere, is described afresh.
+ */
+async function volumeToAttach(cloud: Cloud, volumeId: string, attempt: number): Promise<VolumeInfo | undefined> {
+  const recent = attempt === 1 ? cloud.recent(volumeId, RECENT_ANSWER_MS) : undefined;
+  if (recent?.state === 'available' && recent.attachments.every((a) => a.state === 'detached')) return recent;
+  return cloud.volumes.get(volumeId);
+}
+
 export function publishOp(
   cloud: Cloud,
   devices: DeviceNames,
@@ -44,7 +59,7 @@ export function publishOp(
   onAttached: (seconds: number) => void = () => undefined,
 ): Handler<PublishJob, Published> {
   return async ({ volumeId, nodeId }, ctx) => {
-    const [volume, instance] = await Promise.all([cloud.volumes.get(volumeId), cloud.instance(nodeId)]);
+    const [volume, instance] = await Promise.all([volumeToAttach(cloud, volumeId, ctx.attempt), cloud.instance(nodeId)]);
     if (!volume) throw notFound(`volume ${volumeId} not found`);
     if (!instance) throw notFound(`node ${nodeId} not found (no running EC2 instance with that id)`);
 
