@@ -55,6 +55,10 @@ export interface OperationsOptions {
   onOverhead?: (op: string, seconds: number) => void;
 }
 
+/** Jobs one BullMQ worker runs at most; more concurrency means more workers (up to MAX_WORKERS). */
+const JOBS_PER_WORKER = 25;
+const MAX_WORKERS = 8;
+
 /** Errors worth another attempt: the cloud or Redis was unavailable, or something unexpected happened. */
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
 
@@ -72,7 +76,7 @@ function redisFor(conn: RedisConnection): Redis {
 export class Operations {
   readonly queue: Queue;
   private readonly events: QueueEvents;
-  private worker: Worker | undefined;
+  private workers: Worker[] = [];
   private readonly handlers = new Map<string, { op: Operation<unknown, unknown>; run: Handler<unknown, unknown> }>();
   private readonly redis: Redis;
   private readonly leases: Leases;
@@ -116,16 +120,23 @@ export class Operations {
   async start(): Promise<void> {
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
     if (this.opts.noWorker) return;
-    this.worker = new Worker(this.opts.queueName, (job: Job<JobData>) => this.process(job), {
-      connection: redisFor(this.opts.redisUrl),
-      prefix: this.opts.prefix,
-      concurrency: this.opts.concurrency,
-      lockDuration: this.opts.lockDurationMs,
-      stalledInterval: Math.max(1000, Math.floor(this.opts.lockDurationMs / 2)),
-      maxStalledCount: 10,
-    });
-    this.worker.on('error', (err) => this.opts.log.warn({ err }, 'worker error'));
-    await this.worker.waitUntilReady();
+    // BullMQ's worker moves waiting jobs to active one at a time and starts none until it has fetched all it may
+    // run: a burst of 50 jobs would wait for 50 round trips to Redis before the first began. Several workers
+    // sharing the concurrency fetch side by side, so the first of a burst starts after a few.
+    const count = Math.min(MAX_WORKERS, Math.max(1, Math.ceil(this.opts.concurrency / JOBS_PER_WORKER)));
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(this.opts.queueName, (job: Job<JobData>) => this.process(job), {
+        connection: redisFor(this.opts.redisUrl),
+        prefix: this.opts.prefix,
+        concurrency: Math.ceil(this.opts.concurrency / count),
+        lockDuration: this.opts.lockDurationMs,
+        stalledInterval: Math.max(1000, Math.floor(this.opts.lockDurationMs / 2)),
+        maxStalledCount: 10,
+      });
+      worker.on('error', (err) => this.opts.log.warn({ err }, 'worker error'));
+      this.workers.push(worker);
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
   /**
@@ -237,13 +248,13 @@ export class Operations {
 
   /** Stops taking jobs, lets running ones finish for up to graceMs, then leaves the rest to BullMQ's stalled-job recovery. */
   async close(graceMs = 10_000): Promise<void> {
-    const w = this.worker;
-    if (w) {
-      const drained = await Promise.race([w.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    if (this.workers.length > 0) {
+      const closing = Promise.all(this.workers.map((w) => w.close()));
+      const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
       if (!drained) {
         // Running jobs stay active in Redis; BullMQ hands them to a live worker once their lock lapses.
         this.shutdown.abort(new Error('shutting down'));
-        await w.close(true);
+        await Promise.all(this.workers.map((w) => w.close(true)));
       }
     }
     await Promise.allSettled([this.events.close(), this.queue.close()]);
