@@ -69,7 +69,7 @@ async function main(config: ControllerConfig): Promise<void> {
   const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.api.ping(signal) });
   const server = await serveUnix(
     config.CSI_ENDPOINT,
-    controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics, readiness),
+    controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone, log }, log, metrics, readiness),
     log,
   );
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;
