@@ -60,13 +60,23 @@ beforeAll(async () => {
   const snapArn = snapshotArn(snap.snapshotId);
   const newVol = volumeArn('*');
   const newSnap = snapshotArn('*');
-  const tagOnCreate = (resource: string, action: string, tags: Record<string, string>): RequestContext[] => [{ resource, createAction: action, requestTags: tags }];
+  const tagOnCreate = (resource: string, action: string, tags: Record<string, string>): RequestContext[] => [
+    { resource, createAction: action, requestTags: tags },
+  ];
   requests = {
     CreateVolume: [
       [{ resource: newVol, requestTags: volumeTags }],
-      [{ resource: newVol, requestTags: volumeTags }, { resource: snapArn, resourceTags: snapshotTags }],
+      [
+        { resource: newVol, requestTags: volumeTags },
+        { resource: snapArn, resourceTags: snapshotTags },
+      ],
     ],
-    CopyVolumes: [[{ resource: newVol, requestTags: volumeTags }, { resource: vol, resourceTags: volumeTags }]],
+    CopyVolumes: [
+      [
+        { resource: newVol, requestTags: volumeTags },
+        { resource: vol, resourceTags: volumeTags },
+      ],
+    ],
     CreateTags: [
       tagOnCreate(newVol, 'CreateVolume', volumeTags),
       tagOnCreate(newVol, 'CopyVolumes', volumeTags),
@@ -78,9 +88,24 @@ beforeAll(async () => {
     DeleteTags: [[{ resource: vol, resourceTags: volumeTags, requestTags: { location: '' } }]],
     DeleteVolume: [[{ resource: vol, resourceTags: volumeTags }]],
     ModifyVolume: [[{ resource: vol, resourceTags: volumeTags }]],
-    AttachVolume: [[{ resource: vol, resourceTags: volumeTags }, { resource: instanceArn, resourceTags: instanceTags }]],
-    DetachVolume: [[{ resource: vol, resourceTags: volumeTags }, { resource: instanceArn, resourceTags: instanceTags }]],
-    CreateSnapshot: [[{ resource: vol, resourceTags: volumeTags }, { resource: newSnap, requestTags: snapshotTags }]],
+    AttachVolume: [
+      [
+        { resource: vol, resourceTags: volumeTags },
+        { resource: instanceArn, resourceTags: instanceTags },
+      ],
+    ],
+    DetachVolume: [
+      [
+        { resource: vol, resourceTags: volumeTags },
+        { resource: instanceArn, resourceTags: instanceTags },
+      ],
+    ],
+    CreateSnapshot: [
+      [
+        { resource: vol, resourceTags: volumeTags },
+        { resource: newSnap, requestTags: snapshotTags },
+      ],
+    ],
     CreateSnapshots: [
       [
         { resource: instanceArn, resourceTags: instanceTags },

@@ -6,7 +6,7 @@
  * variables. No Deny statements exist in these policies, so none are evaluated.
  */
 
-export interface Statement {
+interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
@@ -33,7 +33,10 @@ export interface RequestContext {
 const list = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
 
 function glob(pattern: string, value: string, caseInsensitive = false): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, caseInsensitive ? 'i' : '').test(value);
 }
 

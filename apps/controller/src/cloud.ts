@@ -1,4 +1,13 @@
-import { Batcher, ownershipTags, VolumeWatcher, type AttachmentInfo, type Tags, type Cloud as CloudApi, type InstanceInfo, type VolumeInfo } from '@plinth/cloud';
+import {
+  Batcher,
+  ownershipTags,
+  VolumeWatcher,
+  type AttachmentInfo,
+  type Tags,
+  type Cloud as CloudApi,
+  type InstanceInfo,
+  type VolumeInfo,
+} from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
 import { nodeKey } from '@plinth/nodes';
 import type { Redis } from 'ioredis';

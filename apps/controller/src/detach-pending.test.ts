@@ -33,12 +33,20 @@ describe('aws_ebs_csi_ec2_detach_pending_seconds_total', () => {
     await api.attachments.attach(vol.id, node.id, '/dev/xvdba');
     const seen: (string | undefined)[] = [];
     const pending = { track: (_v: string, _i: string, state: string | undefined) => seen.push(state), clear: () => seen.push('cleared') };
-    await unpublishOp(cloud, new MemoryDeviceNames(), undefined, pending)({ volumeId: vol.id, nodeId: node.id }, {
-      signal: new AbortController().signal,
-      jobId: 'j',
-      attempt: 1,
-      log,
-    });
+    await unpublishOp(
+      cloud,
+      new MemoryDeviceNames(),
+      undefined,
+      pending,
+    )(
+      { volumeId: vol.id, nodeId: node.id },
+      {
+        signal: new AbortController().signal,
+        jobId: 'j',
+        attempt: 1,
+        log,
+      },
+    );
     cloud.watcher.close(new Error('done'));
     expect(seen[0]).toBe('detaching');
     expect(seen.at(-1)).toBeUndefined();

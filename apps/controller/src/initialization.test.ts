@@ -19,18 +19,20 @@ describe('blockAttachUntilInitialized', () => {
   it('answers once DescribeVolumeStatus stops reporting the volume initializing', async () => {
     const answers = ['initializing', 'initializing', 'completed'];
     let calls = 0;
-    await awaitInitialized(async () => new Map([['vol-1', status(answers[calls++]!)]]), 'vol-1', ctx(), 1);
+    await awaitInitialized(() => Promise.resolve(new Map([['vol-1', status(answers[calls++]!)]])), 'vol-1', ctx(), 1);
     expect(calls).toBe(3);
   });
 
   it('takes an endpoint without status checks as initialized', async () => {
-    await expect(awaitInitialized(async () => undefined, 'vol-1', ctx(), 1)).resolves.toBeUndefined();
+    await expect(awaitInitialized(() => Promise.resolve(undefined), 'vol-1', ctx(), 1)).resolves.toBeUndefined();
   });
 
   it('gives up at the call deadline with DEADLINE_EXCEEDED (the CO retries)', async () => {
-    await expect(awaitInitialized(async () => new Map([['vol-1', status('initializing')]]), 'vol-1', ctx(Date.now() + 5), 10)).rejects.toMatchObject({
-      kind: 'DeadlineExceeded',
-      message: expect.stringContaining('blockAttachUntilInitialized') as unknown,
-    });
+    await expect(awaitInitialized(() => Promise.resolve(new Map([['vol-1', status('initializing')]])), 'vol-1', ctx(Date.now() + 5), 10)).rejects.toMatchObject(
+      {
+        kind: 'DeadlineExceeded',
+        message: expect.stringContaining('blockAttachUntilInitialized') as unknown,
+      },
+    );
   });
 });

@@ -6,7 +6,7 @@ import { deadlineExceeded } from '@plinth/errors';
 const POLL_MS = 15_000;
 
 /** Whether EC2's status checks say the volume is still initializing (restored from a snapshot, blocks not all fetched). */
-export function initializing(s: VolumeStatusInfo | undefined): boolean {
+function initializing(s: VolumeStatusInfo | undefined): boolean {
   return s?.details.some((d) => d.name === 'initialization-state' && d.status === 'initializing') ?? false;
 }
 

@@ -111,7 +111,7 @@ describe('ControllerModifyVolume', () => {
     expect(sent('CreateTags', volumeId)).toHaveLength(1);
   });
 
-  it('deletes tags with DeleteTags (tagDeletion_N), fills tag templates from the resizer\'s metadata, and protects reserved keys', async () => {
+  it("deletes tags with DeleteTags (tagDeletion_N), fills tag templates from the resizer's metadata, and protects reserved keys", async () => {
     const volumeId = await createVolume({ parameters: { type: 'gp3', tagSpecification_1: 'location=Seattle', tagSpecification_2: 'cost-center=7' } });
     await modify(volumeId, {
       tagDeletion_1: 'location',

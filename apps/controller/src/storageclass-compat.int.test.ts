@@ -24,7 +24,8 @@ const snapshots: string[] = [];
 /** The tags of a recorded EC2 request (TagSpecification.1.Tag.N.Key/Value). */
 function requestTags(p: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (let n = 1; p.has(`TagSpecification.1.Tag.${n}.Key`); n++) out[p.get(`TagSpecification.1.Tag.${n}.Key`)!] = p.get(`TagSpecification.1.Tag.${n}.Value`) ?? '';
+  for (let n = 1; p.has(`TagSpecification.1.Tag.${n}.Key`); n++)
+    out[p.get(`TagSpecification.1.Tag.${n}.Key`)!] = p.get(`TagSpecification.1.Tag.${n}.Value`) ?? '';
   return out;
 }
 /** The CreateVolume request EC2 received for a CSI name. */
@@ -105,7 +106,10 @@ describe('StorageClasses as aws-ebs-csi-driver documents them', () => {
   });
 
   it('blockExpress (deprecated) is accepted and changes nothing', async () => {
-    const { sent } = await create({ parameters: { type: 'io2', iops: '1000', blockExpress: 'true' }, capacityRange: { requiredBytes: 4 * GiB, limitBytes: 0 } });
+    const { sent } = await create({
+      parameters: { type: 'io2', iops: '1000', blockExpress: 'true' },
+      capacityRange: { requiredBytes: 4 * GiB, limitBytes: 0 },
+    });
     expect([sent.get('VolumeType'), sent.get('Iops')]).toEqual(['io2', '1000']);
   });
 
@@ -166,7 +170,10 @@ describe('StorageClasses as aws-ebs-csi-driver documents them', () => {
   });
 
   it('allowAutoIOPSIncreaseOnModify and iopsPerGB are kept on the volume for later resizes', async () => {
-    const { sent } = await create({ parameters: { type: 'io2', iopsPerGB: '50', allowAutoIOPSIncreaseOnModify: 'true' }, capacityRange: { requiredBytes: 4 * GiB, limitBytes: 0 } });
+    const { sent } = await create({
+      parameters: { type: 'io2', iopsPerGB: '50', allowAutoIOPSIncreaseOnModify: 'true' },
+      capacityRange: { requiredBytes: 4 * GiB, limitBytes: 0 },
+    });
     expect(sent.get('Iops')).toBe('200');
     expect(requestTags(sent)).toMatchObject({ 'plinth.dev/iops-per-gb': '50', 'plinth.dev/allow-auto-iops-increase-on-modify': 'true' });
   });
@@ -178,7 +185,7 @@ describe('StorageClasses as aws-ebs-csi-driver documents them', () => {
     const req = { name: `compat-snap-${Date.now()}`, sourceVolumeId: blank.res.volume!.volumeId, parameters: {}, secrets: {} };
     let snap = await callUnary(ctl.controller, 'createSnapshot', req);
     snapshots.push(snap.snapshot!.snapshotId);
-    for (const deadline = Date.now() + 60_000; !snap.snapshot?.readyToUse && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; !snap.snapshot?.readyToUse && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 500));
       snap = await callUnary(ctl.controller, 'createSnapshot', req);
     }
@@ -200,7 +207,11 @@ describe('StorageClasses as aws-ebs-csi-driver documents them', () => {
   it.each<[string, Record<string, string>, string]>([
     ['an unknown key', { foo: 'bar' }, 'unknown parameter "foo"'],
     ['iops and iopsPerGB together', { type: 'io1', iops: '100', iopsPerGB: '10' }, 'mutually exclusive'],
-    ['a bad template', { tagSpecification_1: 'x={{ .PVCName | js }}' }, "parameter tagSpecification_1: tag template \"{{ .PVCName | js }}\": cannot call 'js' function"],
+    [
+      'a bad template',
+      { tagSpecification_1: 'x={{ .PVCName | js }}' },
+      'parameter tagSpecification_1: tag template "{{ .PVCName | js }}": cannot call \'js\' function',
+    ],
     ['a reserved tag key', { tagSpecification_1: 'CSIVolumeName=x' }, 'reserved'],
     // Different, by design: aws-ebs-csi-driver encrypts with the key anyway; Plinth wants the class to say encrypted "true".
     ['kmsKeyId without encrypted (differs: the anchor encrypts anyway)', { kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/x' }, 'kmsKeyId needs encrypted'],
@@ -251,9 +262,17 @@ describe('VolumeSnapshotClass and VolumeAttributesClass as aws-ebs-csi-driver do
   });
 
   it('volumeType (the older spelling of type) changes the type; tagDeletion_N deletes', async () => {
-    const { res } = await create({ parameters: { type: 'gp2', tagSpecification_1: 'location=Seattle' }, capacityRange: { requiredBytes: 10 * GiB, limitBytes: 0 } });
+    const { res } = await create({
+      parameters: { type: 'gp2', tagSpecification_1: 'location=Seattle' },
+      capacityRange: { requiredBytes: 10 * GiB, limitBytes: 0 },
+    });
     const volumeId = res.volume!.volumeId;
-    await callUnary(ctl.controller, 'controllerModifyVolume', { volumeId, secrets: {}, mutableParameters: { volumeType: 'gp3', tagDeletion_1: 'location' } }, { timeoutMs: 60_000 });
+    await callUnary(
+      ctl.controller,
+      'controllerModifyVolume',
+      { volumeId, secrets: {}, mutableParameters: { volumeType: 'gp3', tagDeletion_1: 'location' } },
+      { timeoutMs: 60_000 },
+    );
     const v = await volumeById(ec2Of(stack), volumeId);
     expect(v?.VolumeType).toBe('gp3');
     expect((v?.Tags ?? []).map((t) => t.Key)).not.toContain('location');

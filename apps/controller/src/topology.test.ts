@@ -34,9 +34,9 @@ describe('the zone-ID key topology.k8s.aws/zone-id', () => {
     cloud: {
       api: {
         zones: {
-          list: async () => {
+          list: () => {
             lookups++;
-            return zones;
+            return Promise.resolve(zones);
           },
         },
       },

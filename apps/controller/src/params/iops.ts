@@ -17,7 +17,7 @@ export const IOPS_NOTE = 'iopsNote';
  * Below the minimum without `allowIncrease` is INVALID_ARGUMENT (EC2 would
  * refuse the volume). A volume type without an IOPS setting gets none.
  */
-export function capIops(
+function capIops(
   type: VolumeType,
   sizeGiB: number,
   wanted: { iops?: number | undefined; iopsPerGB?: number | undefined; allowIncrease: boolean },

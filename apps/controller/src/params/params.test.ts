@@ -82,7 +82,10 @@ describe('IOPS', () => {
   });
   it('raises to the minimum only when allowed', () => {
     expect(kindOf(() => iops({ type: 'io1', iopsPerGB: '2' }, 10))).toContain('allowAutoIOPSPerGBIncrease');
-    expect(iops({ type: 'io1', iopsPerGB: '2', allowAutoIOPSPerGBIncrease: 'true' }, 10)).toMatchObject({ iops: 100, note: expect.stringContaining('raised') });
+    expect(iops({ type: 'io1', iopsPerGB: '2', allowAutoIOPSPerGBIncrease: 'true' }, 10)).toMatchObject({
+      iops: 100,
+      note: expect.stringContaining('raised') as unknown,
+    });
     expect(kindOf(() => iops({ iops: '2000' }, 100))).toContain('parameter iops: iops 2000 is below 3000 for gp3');
   });
   it('caps explicit IOPS as aws-ebs-csi-driver does: gp3 with iops 16000 on 10 GiB gets 5000', () => {
@@ -125,7 +128,12 @@ describe('aws-ebs-csi-driver parameters with a warning or an EC2 setting', () =>
       blockAttachUntilInitialized: 'true',
       ext4EncryptionSupport: 'true',
     });
-    expect(p).toMatchObject({ allowAutoIopsIncreaseOnModify: true, initializationRate: 200, blockAttachUntilInitialized: true, format: { ext4EncryptionSupport: 'true' } });
+    expect(p).toMatchObject({
+      allowAutoIopsIncreaseOnModify: true,
+      initializationRate: 200,
+      blockAttachUntilInitialized: true,
+      format: { ext4EncryptionSupport: 'true' },
+    });
     expect(parseVolumeParams({ ext4EncryptionSupport: 'false' }).format).toEqual({});
   });
   it.each([
@@ -134,7 +142,7 @@ describe('aws-ebs-csi-driver parameters with a warning or an EC2 setting', () =>
     [{ allowAutoIOPSIncreaseOnModify: 'yes' }, 'parameter allowAutoIOPSIncreaseOnModify: expected "true" or "false"'],
     [{ ext4EncryptionSupport: '1' }, 'parameter ext4EncryptionSupport: expected "true" or "false"'],
   ])('rejects %j naming the key', (params, message) => {
-    expect(kindOf(() => parseVolumeParams(params))).toBe(`InvalidArgument: ${message}, got "${Object.values(params)[0]}"`.replace(/, got "[^"]*"$/, (m) => (message.includes('outside') ? '' : m)));
+    expect(kindOf(() => parseVolumeParams(params))).toContain(`InvalidArgument: ${message}`);
   });
 });
 
@@ -219,7 +227,13 @@ describe('mutable parameters (VolumeAttributesClass)', () => {
       },
       (w) => warnings.push(w),
     );
-    expect(m).toEqual({ type: 'io2', iopsPerGB: 20, allowAutoIopsIncreaseOnModify: true, tags: { 'PVC-Name': 'data' }, deleteTags: ['location', 'cost-center'] });
+    expect(m).toEqual({
+      type: 'io2',
+      iopsPerGB: 20,
+      allowAutoIopsIncreaseOnModify: true,
+      tags: { 'PVC-Name': 'data' },
+      deleteTags: ['location', 'cost-center'],
+    });
     expect(warnings).toEqual(['parameter volumeType is deprecated; use type']);
     expect(parseMutableParams({ volumeType: 'io2', type: 'gp2' }).type).toBe('gp2');
   });

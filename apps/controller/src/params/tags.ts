@@ -7,7 +7,7 @@ import { evaluateTemplate } from './template.js';
  * and what aws-ebs-csi-driver reserves (its name tags, `kubernetes.io…`, its
  * driver prefix and cluster-name tag) plus Plinth's own prefixes.
  */
-export function reservedTagKey(key: string): string | undefined {
+function reservedTagKey(key: string): string | undefined {
   if (key.toLowerCase().startsWith('aws:')) return 'uses the reserved "aws:" prefix';
   if (key === TAG_CSI_NAME || key === TAG_SNAPSHOT_NAME) return 'is reserved by Plinth';
   for (const prefix of ['kubernetes.io', 'ebs.csi.aws.com/', 'ebs.csi.plinth.dev/', 'plinth.dev/'])
@@ -76,7 +76,11 @@ export class TagTemplates {
 }
 
 /** Template fields of a volume (PVC and PV names from the provisioner's or resizer's metadata; empty when absent, as there). */
-export function volumeTemplateData(p: { pvcName?: string | undefined; pvcNamespace?: string | undefined; pvName?: string | undefined }): Record<string, string> {
+export function volumeTemplateData(p: {
+  pvcName?: string | undefined;
+  pvcNamespace?: string | undefined;
+  pvName?: string | undefined;
+}): Record<string, string> {
   return { PVCName: p.pvcName ?? '', PVCNamespace: p.pvcNamespace ?? '', PVName: p.pvName ?? '' };
 }
 

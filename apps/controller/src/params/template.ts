@@ -95,7 +95,12 @@ function operand(tok: string, data: Record<string, string>): Value {
   if (tok === '.') throw new Error('cannot print the whole template data; use a field such as .PVCName');
   if (/^\.[A-Za-z_]\w*$/.test(tok)) {
     const name = tok.slice(1);
-    if (!(name in data)) throw new Error(`can't evaluate field ${name}; the fields are ${Object.keys(data).map((k) => `.${k}`).join(', ')}`);
+    if (!(name in data))
+      throw new Error(
+        `can't evaluate field ${name}; the fields are ${Object.keys(data)
+          .map((k) => `.${k}`)
+          .join(', ')}`,
+      );
     return data[name]!;
   }
   if (tok.startsWith('$')) throw new Error(`variables are not supported: ${tok}`);

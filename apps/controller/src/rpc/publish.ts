@@ -19,6 +19,7 @@ export async function controllerPublishVolume(deps: Deps, req: ControllerPublish
   const accessMode = String(req.volumeCapability.accessMode?.mode ?? 0);
   const res = await deps.ops.run(publishOperation, { volumeId, nodeId, accessMode, readonly: req.readonly }, ctx.deadline);
   // aws-ebs-csi-driver's StorageClass parameter, carried in the volume context: answer once EC2 has the volume initialized.
-  if (req.volumeContext[BLOCK_ATTACH_UNTIL_INITIALIZED] === 'true') await awaitInitialized((ids, signal) => deps.cloud.api.volumes.status(ids, signal), volumeId, ctx);
+  if (req.volumeContext[BLOCK_ATTACH_UNTIL_INITIALIZED] === 'true')
+    await awaitInitialized((ids, signal) => deps.cloud.api.volumes.status(ids, signal), volumeId, ctx);
   return { publishContext: { devicePath: res.devicePath } };
 }

@@ -49,6 +49,8 @@ export function proxyHandler(endpoint: string, env: ProxyEnv = proxyEnv()): Node
   const https = url.protocol === 'https:';
   const proxy = https ? env.httpsProxy : (env.httpProxy ?? env.httpsProxy);
   if (!proxy || bypassesProxy(env.noProxy, url.hostname, url.port || (https ? '443' : '80'))) return undefined;
-  const agent = https ? { httpsAgent: new HttpsProxyAgent(proxy, { keepAlive: true }) as HttpsAgent } : { httpAgent: new HttpProxyAgent(proxy, { keepAlive: true }) as HttpAgent };
+  const agent = https
+    ? { httpsAgent: new HttpsProxyAgent(proxy, { keepAlive: true }) as HttpsAgent }
+    : { httpAgent: new HttpProxyAgent(proxy, { keepAlive: true }) as HttpAgent };
   return new NodeHttpHandler({ ...agent, connectionTimeout: 10_000 });
 }
