@@ -46,7 +46,8 @@ describe('VolumeSnapshotClass parameters', () => {
     [{ tagSpecification_1: `k=${'v'.repeat(257)}` }, '256'],
     [{ fastSnapshotRestoreAvailabilityZones: 'us-east-1a,,us-east-1b' }, 'fastSnapshotRestoreAvailabilityZones'],
     [{ fastSnapshotRestoreAvailabilityZones: 'US East' }, 'fastSnapshotRestoreAvailabilityZones'],
-    [{ outpostArn: 'arn:aws:outposts:…' }, 'unknown snapshot parameter "outpostArn"'],
+    [{ outpostArn: 'arn:aws:outposts:…' }, 'snapshot parameter "outpostArn" is not supported: Plinth does not support AWS Outposts'],
+    [{ lockMode: 'governance' }, 'snapshot parameter "lockMode" is not supported: Plinth does not lock snapshots'],
   ])('rejects %j as INVALID_ARGUMENT naming the problem', (params, text) => {
     expect(() => parseSnapshotParams(params)).toThrow(text);
     expect(kindOf(() => parseSnapshotParams(params))).toBe('InvalidArgument');

@@ -261,6 +261,21 @@ describe('VolumeSnapshotClass and VolumeAttributesClass as aws-ebs-csi-driver do
     });
   });
 
+  it.each<[Record<string, string>, string]>([
+    [
+      { outpostArn: 'arn:aws:outposts:us-east-1:111122223333:outpost/op-1' },
+      'snapshot parameter "outpostArn" is not supported: Plinth does not support AWS Outposts',
+    ],
+    [{ lockMode: 'governance', lockDuration: '1' }, 'is not supported: Plinth does not lock snapshots'],
+  ])('refuses what Plinth does not do, naming the key and why: %j', async (parameters, message) => {
+    const { res } = await create({});
+    const f = await codeOf(
+      callUnary(ctl.controller, 'createSnapshot', { name: `compat-vs-bad-${Date.now()}`, sourceVolumeId: res.volume!.volumeId, secrets: {}, parameters }),
+    );
+    expect(f.code).toBe(status.INVALID_ARGUMENT);
+    expect(f.details).toContain(message);
+  });
+
   it('volumeType (the older spelling of type) changes the type; tagDeletion_N deletes', async () => {
     const { res } = await create({
       parameters: { type: 'gp2', tagSpecification_1: 'location=Seattle' },

@@ -28,6 +28,16 @@ export interface SnapshotParams {
   metadataTags: Record<string, string>;
 }
 
+/** aws-ebs-csi-driver's snapshot parameters Plinth deliberately does not take, and why. */
+const LOCK = 'Plinth does not lock snapshots (EC2 LockSnapshot); use your backup tooling or EC2 directly';
+const REFUSED: Record<string, string> = {
+  outpostarn: 'Plinth does not support AWS Outposts',
+  lockmode: LOCK,
+  lockduration: LOCK,
+  lockexpirationdate: LOCK,
+  lockcooloffperiod: LOCK,
+};
+
 const ZONE_NAME = /^[a-z]{2}-[a-z0-9-]+$/;
 
 /**
@@ -52,6 +62,8 @@ export function parseSnapshotParams(params: Record<string, string>): SnapshotPar
       const bad = zones.find((z) => !ZONE_NAME.test(z));
       if (bad !== undefined) throw invalidArgument(`parameter ${rawKey}: expected comma-separated availability zone names such as us-east-1a, got "${bad}"`);
       out.fastRestoreZones = [...new Set(zones)];
+    } else if (REFUSED[key]) {
+      throw invalidArgument(`snapshot parameter "${rawKey}" is not supported: ${REFUSED[key]}`);
     } else {
       throw invalidArgument(`unknown snapshot parameter "${rawKey}"; a VolumeSnapshotClass may set tagSpecification_N and ${FAST_RESTORE_ZONES}`);
     }
