@@ -210,8 +210,13 @@ describe('values.schema.json', () => {
     expect(await refused({ 'sidecars.provisioner.timeout': '60' })).toMatch(/timeout/);
   }, 60_000);
 
-  it('refuses controller.extraVolumeTags: the controller has no cluster-wide tags, use extraVolumeTags (chart StorageClasses) or tagSpecification_N', async () => {
-    expect(await refused({ 'controller.extraVolumeTags': { team: 'storage' } })).toMatch(/extraVolumeTags/);
+  it("controller.extraVolumeTags and controller.k8sTagClusterId become the controller's EXTRA_TAGS and K8S_TAG_CLUSTER_ID; none by default", async () => {
+    const set = { 'controller.extraVolumeTags': { team: 'storage', 'cost-center': '42' }, 'controller.k8sTagClusterId': 'prod-1' };
+    const c = container(podSpec(find(await render(set), 'Deployment', 'plinth-controller')), 'controller');
+    expect([env(c, 'EXTRA_TAGS')?.value, env(c, 'K8S_TAG_CLUSTER_ID')?.value]).toEqual(['cost-center=42,team=storage', 'prod-1']);
+    const plain = container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller');
+    expect([env(plain, 'EXTRA_TAGS'), env(plain, 'K8S_TAG_CLUSTER_ID')]).toEqual([undefined, undefined]);
+    expect(await refused({ 'controller.extraVolumeTags': { team: 'a,b' } })).toMatch(/extraVolumeTags/);
   }, 60_000);
 
   it('is checked by helm lint --strict too, with the defaults passing', async () => {

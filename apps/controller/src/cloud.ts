@@ -1,4 +1,13 @@
-import { Batcher, VolumeWatcher, type AttachmentInfo, type Cloud as CloudApi, type InstanceInfo, type VolumeInfo } from '@plinth/cloud';
+import {
+  Batcher,
+  ownershipTags,
+  VolumeWatcher,
+  type AttachmentInfo,
+  type Tags,
+  type Cloud as CloudApi,
+  type InstanceInfo,
+  type VolumeInfo,
+} from '@plinth/cloud';
 import type { Logger } from '@plinth/logger';
 import { nodeKey } from '@plinth/nodes';
 import type { Redis } from 'ioredis';
@@ -16,12 +25,18 @@ export class Cloud {
   readonly byName: Batcher<string, VolumeInfo[]>;
   readonly watcher: VolumeWatcher;
   private readonly instanceTtlMs: number;
+  /** aws-ebs-csi-driver's k8s-tag-cluster-id (K8S_TAG_CLUSTER_ID): adds its cluster ownership tags. */
+  private readonly k8sClusterId: string | undefined;
+  /** Cluster-wide tags for every volume and snapshot (EXTRA_TAGS); a class's own tags win. */
+  readonly extraTags: Tags;
 
   constructor(
     readonly api: CloudApi,
     readonly clusterId: string,
-    opts: { pollIntervalMs: number; log: Logger; instanceTtlMs?: number },
+    opts: { pollIntervalMs: number; log: Logger; instanceTtlMs?: number; k8sClusterId?: string | undefined; extraTags?: Tags | undefined },
   ) {
+    this.k8sClusterId = opts.k8sClusterId;
+    this.extraTags = opts.extraTags ?? {};
     const batch = { windowMs: 20, maxBatch: 200 };
     const described = async (ids: string[]) => this.rememberAll(await api.volumes.get(ids));
     this.volumes = new Batcher(described, batch);
@@ -54,6 +69,11 @@ export class Cloud {
   recent(id: string, maxAgeMs: number): VolumeInfo | undefined {
     const hit = this.answered.get(id);
     return hit && Date.now() - hit.at <= maxAgeMs ? hit.value : undefined;
+  }
+
+  /** The ownership tags of a new volume or snapshot (Plinth's cluster tag and aws-ebs-csi-driver's). */
+  ownerTags(kind: 'volume' | 'snapshot', name: string): Tags {
+    return ownershipTags(kind, name, this.clusterId, this.k8sClusterId);
   }
 
   /**

@@ -20,6 +20,14 @@ describe('controller config', () => {
     expect(() => loadConfig({ ...base, CAPACITY_QUOTAS_GIB: 'gp9=1' })).toThrow(/CAPACITY_QUOTAS_GIB: bad quota "gp9=1": unknown volume type "gp9"/);
   });
 
+  it("reads aws-ebs-csi-driver's cluster tag id and extra tags", () => {
+    const c = loadConfig({ ...base, K8S_TAG_CLUSTER_ID: 'prod-1', EXTRA_TAGS: 'team=storage,cost-center=42' });
+    expect([c.K8S_TAG_CLUSTER_ID, c.EXTRA_TAGS]).toEqual(['prod-1', { team: 'storage', 'cost-center': '42' }]);
+    expect(loadConfig(base).EXTRA_TAGS).toEqual({});
+    expect(() => loadConfig({ ...base, EXTRA_TAGS: 'CSIVolumeName=x' })).toThrow(/EXTRA_TAGS: tag key "CSIVolumeName" is reserved/);
+    expect(() => loadConfig({ ...base, K8S_TAG_CLUSTER_ID: 'a b' })).toThrow(/K8S_TAG_CLUSTER_ID/);
+  });
+
   it('parses rate limits over the defaults', () => {
     const c = loadConfig({ ...base, EC2_RATE_LIMITS: 'mutating=10:2' });
     expect(c.EC2_RATE_LIMITS.mutating).toEqual({ capacity: 10, refillPerSecond: 2 });

@@ -2,6 +2,7 @@ import { envBool, envInt, hostPort, logLevel, parseEnv, sharedEnv, splitHostPort
 import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { quotaOverridesEnv } from '@plinth/capacity';
 import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
+import { parseExtraTags } from './params/tags.js';
 
 const endpoint = z
   .string()
@@ -39,6 +40,23 @@ export const controllerEnv = z
     /** How long GetCapacity reuses this cluster's provisioned totals. */
     CAPACITY_CACHE_TTL_MS: envInt(10_000, { min: 0, max: 600_000 }),
     LOG_LEVEL: logLevel,
+    /** aws-ebs-csi-driver's --k8s-tag-cluster-id: tags kubernetes.io/cluster/<id>=owned, ebs.csi.aws.com/cluster-name=<id>, KubernetesCluster=<id>. */
+    K8S_TAG_CLUSTER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected a cluster name (letters, digits, . _ -)')
+      .optional(),
+    /** aws-ebs-csi-driver's --extra-tags: "key=value,key=value" on every volume and snapshot (a class's own tags win). */
+    EXTRA_TAGS: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        try {
+          return parseExtraTags(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
   })
   .superRefine((c, ctx) => refineRedisEnv(c, ctx), alwaysCheck);
 

@@ -1,4 +1,4 @@
-import type { SnapshotInfo } from '@plinth/cloud';
+import { ownershipTags, type SnapshotInfo } from '@plinth/cloud';
 import { describe, expect, it } from 'vitest';
 import { GiB } from './capacity.js';
 import { cloneZone } from './topology.js';
@@ -46,17 +46,21 @@ describe('VolumeSnapshotClass parameters', () => {
     [{ tagSpecification_1: `k=${'v'.repeat(257)}` }, '256'],
     [{ fastSnapshotRestoreAvailabilityZones: 'us-east-1a,,us-east-1b' }, 'fastSnapshotRestoreAvailabilityZones'],
     [{ fastSnapshotRestoreAvailabilityZones: 'US East' }, 'fastSnapshotRestoreAvailabilityZones'],
-    [{ outpostArn: 'arn:aws:outposts:…' }, 'unknown snapshot parameter "outpostArn"'],
+    [{ outpostArn: 'arn:aws:outposts:…' }, 'snapshot parameter "outpostArn" is not supported: Plinth does not support AWS Outposts'],
+    [{ lockMode: 'governance' }, 'snapshot parameter "lockMode" is not supported: Plinth does not lock snapshots'],
   ])('rejects %j as INVALID_ARGUMENT naming the problem', (params, text) => {
     expect(() => parseSnapshotParams(params)).toThrow(text);
     expect(kindOf(() => parseSnapshotParams(params))).toBe('InvalidArgument');
   });
 
   it('tags a snapshot with its CSI name, the cluster, the user tags and the metadata; Plinth’s own keys win', () => {
-    const tags = snapshotTags('snapshot-1', 'c1', parseSnapshotParams({ tagSpecification_1: 'Name=mine', 'csi.storage.k8s.io/volumesnapshot/name': 'vs' }));
+    const owner = { extraTags: { team: 'all', Name: 'x' }, ownerTags: (_: 'snapshot', name: string) => ownershipTags('snapshot', name, 'c1') };
+    const tags = snapshotTags('snapshot-1', owner, parseSnapshotParams({ tagSpecification_1: 'Name=mine', 'csi.storage.k8s.io/volumesnapshot/name': 'vs' }));
     expect(tags).toEqual({
       CSIVolumeSnapshotName: 'snapshot-1',
       'plinth.dev/cluster-id': 'c1',
+      'ebs.csi.aws.com/cluster': 'true',
+      team: 'all',
       Name: 'snapshot-1',
       'kubernetes.io/created-for/volumesnapshot/name': 'vs',
     });

@@ -1,4 +1,5 @@
 import type { CapacityReader } from '@plinth/capacity';
+import type { Logger } from '@plinth/logger';
 import type { Operations } from '@plinth/queue';
 import type { Cloud } from './cloud.js';
 import type { ControllerConfig } from './config.js';
@@ -16,4 +17,6 @@ export interface Deps {
   version: string;
   /** Zone for volumes with no topology requirement. */
   defaultZone: string;
+  /** For what handlers accept but warn about (deprecated parameters, capped IOPS). */
+  log: Logger;
 }

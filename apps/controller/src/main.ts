@@ -45,7 +45,12 @@ async function main(config: ControllerConfig): Promise<void> {
     observer: metrics.ec2Observer,
     retryBudgetMs: config.EC2_RETRY_BUDGET_MS,
   });
-  const cloud = new Cloud(api, config.PLINTH_CLUSTER_ID, { pollIntervalMs: config.EC2_POLL_INTERVAL_MS, log });
+  const cloud = new Cloud(api, config.PLINTH_CLUSTER_ID, {
+    pollIntervalMs: config.EC2_POLL_INTERVAL_MS,
+    log,
+    k8sClusterId: config.K8S_TAG_CLUSTER_ID,
+    extraTags: config.EXTRA_TAGS,
+  });
   const devices = new DeviceAllocator(redis);
   const capacity = new CapacityReader(api, config.PLINTH_CLUSTER_ID, { quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), ttlMs: config.CAPACITY_CACHE_TTL_MS });
   const modifyRequests = new ModifyRequests(redis);
@@ -69,7 +74,7 @@ async function main(config: ControllerConfig): Promise<void> {
   const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.api.ping(signal) });
   const server = await serveUnix(
     config.CSI_ENDPOINT,
-    controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone }, log, metrics, readiness),
+    controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone, log }, log, metrics, readiness),
     log,
   );
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { RpcObserver } from '@plinth/csi';
+import { DetachPending } from './detach-pending.js';
 import type { Readiness } from './readiness.js';
 import type { Operations } from '@plinth/queue';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -72,6 +73,9 @@ export class Metrics {
     attached: (seconds: number): void => this.attachWait.observe(seconds),
     detached: (seconds: number): void => this.detachWait.observe(seconds),
   };
+
+  /** aws-ebs-csi-driver's aws_ebs_csi_ec2_detach_pending_seconds_total. */
+  readonly detachPending = new DetachPending(this.registry);
 
   readonly onJobDone = (operation: string, outcome: string, seconds: number): void => this.jobs.observe({ operation, outcome }, seconds);
 

@@ -111,6 +111,32 @@ describe('ControllerModifyVolume', () => {
     expect(sent('CreateTags', volumeId)).toHaveLength(1);
   });
 
+  it("deletes tags with DeleteTags (tagDeletion_N), fills tag templates from the resizer's metadata, and protects reserved keys", async () => {
+    const volumeId = await createVolume({ parameters: { type: 'gp3', tagSpecification_1: 'location=Seattle', tagSpecification_2: 'cost-center=7' } });
+    await modify(volumeId, {
+      tagDeletion_1: 'location',
+      tagDeletion_2: 'cost-center',
+      tagSpecification_1: 'PVC-Name={{ .PVCName | toUpper }}',
+      'csi.storage.k8s.io/pvc/name': 'data',
+    });
+    const tags = await tagsOf(volumeId);
+    expect(tags).toMatchObject({ 'PVC-Name': 'DATA', 'ebs.csi.aws.com/cluster': 'true' });
+    expect(tags).not.toHaveProperty('location');
+    expect(tags).not.toHaveProperty('cost-center');
+    expect(sent('DeleteTags', volumeId).map((p) => [p.get('Tag.1.Key'), p.get('Tag.2.Key')])).toEqual([['location', 'cost-center']]);
+    const f = await codeOf(modify(volumeId, { tagDeletion_1: 'ebs.csi.aws.com/cluster' }));
+    expect(f).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('tagDeletion_1') as string });
+    expect(sent('ModifyVolume', volumeId)).toHaveLength(0);
+  });
+
+  it('keeps iopsPerGB × size on expansion with allowAutoIOPSIncreaseOnModify, as aws-ebs-csi-driver', async () => {
+    const volumeId = await createVolume({ parameters: { type: 'io2', iopsPerGB: '50', allowAutoIOPSIncreaseOnModify: 'true' } });
+    expect(await described(volumeId)).toMatchObject({ VolumeType: 'io2', Iops: 500 });
+    await expand(volumeId, 20 * GiB);
+    expect(sent('ModifyVolume', volumeId).map((p) => [p.get('Size'), p.get('Iops')])).toEqual([['20', '1000']]);
+    expect(await described(volumeId)).toMatchObject({ Size: 20, Iops: 1000 });
+  });
+
   it('rejects bad or unknown parameters naming them, and unknown or missing volumes, without calling ModifyVolume', async () => {
     const volumeId = await createVolume({ parameters: { type: 'gp2' } });
     const cases: [Record<string, string>, string][] = [

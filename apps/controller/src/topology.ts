@@ -3,6 +3,8 @@ import type { TopologyRequirement } from '@plinth/csi';
 
 export const ZONE_KEY = 'topology.kubernetes.io/zone';
 export const LEGACY_ZONE_KEY = 'topology.ebs.csi.aws.com/zone';
+/** The zone by its ID (e.g. use1-az1), as aws-ebs-csi-driver and the AWS cloud controller manager spell it. */
+export const ZONE_ID_KEY = 'topology.k8s.aws/zone-id';
 
 function zoneOf(segments: Record<string, string>): string | undefined {
   return segments[ZONE_KEY] ?? segments[LEGACY_ZONE_KEY];
@@ -21,7 +23,7 @@ export function pickZone(req: TopologyRequirement | undefined, fallback: string)
   }
   if (requisite[0]) return requisite[0];
   if ((req?.requisite?.length ?? 0) > 0 || (req?.preferred?.length ?? 0) > 0) {
-    throw invalidArgument(`accessibility_requirements: no segment carries ${ZONE_KEY} or ${LEGACY_ZONE_KEY}`);
+    throw invalidArgument(`accessibility_requirements: no segment carries ${ZONE_KEY}, ${LEGACY_ZONE_KEY} or ${ZONE_ID_KEY}`);
   }
   return fallback;
 }
@@ -57,4 +59,27 @@ export function placement(
   const allowedZones = requisiteZones(req);
   const zone = source?.zone ? cloneZone(source.zone, allowedZones, source.what) : pickZone(req, fallback);
   return { zone, allowedZones };
+}
+
+/**
+ * The requirement with each `topology.k8s.aws/zone-id` segment also given
+ * its zone name (looked up once with DescribeAvailabilityZones, only when a
+ * segment has a zone ID and no name). An ID this region lacks is
+ * INVALID_ARGUMENT naming it.
+ */
+export async function withZoneNames(
+  deps: { cloud: { api: { zones: { list(opts?: { all?: boolean }): Promise<{ name: string; id: string }[]> } } } },
+  req: TopologyRequirement | undefined,
+): Promise<TopologyRequirement | undefined> {
+  const all = [...(req?.requisite ?? []), ...(req?.preferred ?? [])];
+  if (!req || !all.some((t) => t.segments[ZONE_ID_KEY] !== undefined && zoneOf(t.segments) === undefined)) return req;
+  const names = new Map((await deps.cloud.api.zones.list({ all: true })).map((z) => [z.id, z.name]));
+  const named = (t: { segments: Record<string, string> }) => {
+    const id = t.segments[ZONE_ID_KEY];
+    if (id === undefined || zoneOf(t.segments) !== undefined) return t;
+    const name = names.get(id);
+    if (!name) throw invalidArgument(`accessibility_requirements: ${ZONE_ID_KEY} "${id}" is not a zone ID of this region (${[...names.keys()].join(', ')})`);
+    return { ...t, segments: { ...t.segments, [ZONE_KEY]: name } };
+  };
+  return { ...req, requisite: (req.requisite ?? []).map(named), preferred: (req.preferred ?? []).map(named) };
 }

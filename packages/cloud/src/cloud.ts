@@ -55,6 +55,8 @@ export interface Volumes {
   modifications(id: string, signal?: AbortSignal): Promise<VolumeModificationInfo[]>;
   /** Adds or overwrites tags. */
   tag(id: string, tags: Tags, signal?: AbortSignal): Promise<void>;
+  /** Deletes the tags with these keys (DeleteTags); keys the volume lacks are no error. */
+  untag(id: string, keys: readonly string[], signal?: AbortSignal): Promise<void>;
   /** EC2's status checks; undefined when the endpoint has none. */
   status(ids: readonly string[], signal?: AbortSignal): Promise<Map<string, VolumeStatusInfo> | undefined>;
 }

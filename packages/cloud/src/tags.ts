@@ -1,3 +1,5 @@
+import type { Tags } from './types.js';
+
 /** The tag that carries a volume's CSI name: the key that makes CreateVolume idempotent. */
 export const TAG_CSI_NAME = 'CSIVolumeName';
 /** The tag that marks a volume or snapshot as made by this Plinth cluster. */
@@ -8,3 +10,25 @@ export const TAG_SNAPSHOT_NAME = 'CSIVolumeSnapshotName';
 export const TAG_GROUP_ID = 'plinth.dev/group-snapshot-id';
 /** Tag carrying the group snapshot's CSI name. */
 export const TAG_GROUP_NAME = 'plinth.dev/group-snapshot-name';
+/** aws-ebs-csi-driver's ownership tag ("true" on every volume and snapshot it makes): what its managed IAM policy's conditions test. */
+export const TAG_EBS_CLUSTER = 'ebs.csi.aws.com/cluster';
+/** aws-ebs-csi-driver's cluster-name tag (its k8s-tag-cluster-id): what its cluster-scoped IAM policy's conditions test. */
+export const TAG_EBS_CLUSTER_NAME = 'ebs.csi.aws.com/cluster-name';
+
+/**
+ * The ownership tags of a volume or snapshot Plinth makes, as aws-ebs-csi-driver
+ * sets them, beside Plinth's own cluster tag: `ebs.csi.aws.com/cluster=true`
+ * always; with a Kubernetes cluster id also `kubernetes.io/cluster/<id>=owned`,
+ * `ebs.csi.aws.com/cluster-name=<id>`, `KubernetesCluster=<id>` (volumes) and
+ * `Name=<id>-dynamic-<name>`; without, `Name=<name>`.
+ */
+export function ownershipTags(kind: 'volume' | 'snapshot', name: string, clusterId: string, k8sClusterId?: string): Tags {
+  const tags: Tags = { [TAG_CLUSTER]: clusterId, [TAG_EBS_CLUSTER]: 'true', Name: name };
+  if (k8sClusterId) {
+    tags[`kubernetes.io/cluster/${k8sClusterId}`] = 'owned';
+    tags[TAG_EBS_CLUSTER_NAME] = k8sClusterId;
+    tags.Name = `${k8sClusterId}-dynamic-${name}`;
+    if (kind === 'volume') tags.KubernetesCluster = k8sClusterId;
+  }
+  return tags;
+}

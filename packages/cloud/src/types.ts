@@ -29,6 +29,8 @@ export interface VolumeInfo {
   /** The volume a CopyVolumes copy was made from. */
   sourceVolumeId?: string | undefined;
   multiAttach: boolean;
+  /** EC2's provisioned initialization rate (MiB/s) of a volume restored from a snapshot. */
+  initializationRate?: number | undefined;
 }
 
 export interface SnapshotInfo {
@@ -125,13 +127,15 @@ export interface VolumeSpec {
   kmsKeyId?: string | undefined;
   snapshotId?: string | undefined;
   multiAttach?: boolean | undefined;
+  /** VolumeInitializationRate, MiB/s (only with a snapshotId). */
+  initializationRate?: number | undefined;
   tags: Tags;
   /** Idempotency token (EC2 ClientToken). */
   clientToken?: string | undefined;
 }
 
 /** CopyVolumes: a point-in-time copy of `sourceVolumeId` in its zone, made as the rest of the spec says. */
-export type VolumeCopySpec = Omit<VolumeSpec, 'zone' | 'snapshotId' | 'type'> & { sourceVolumeId: string; type?: string | undefined };
+export type VolumeCopySpec = Omit<VolumeSpec, 'zone' | 'snapshotId' | 'type' | 'initializationRate'> & { sourceVolumeId: string; type?: string | undefined };
 
 /** What one ModifyVolume call changes; fields left out keep EC2's behaviour for them. */
 export interface VolumeChange {

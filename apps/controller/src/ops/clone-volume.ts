@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { causeCode, external, TAG_CLUSTER, type Cloud as CloudApi, type SnapshotInfo, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
+import { causeCode, external, type Cloud as CloudApi, type SnapshotInfo, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
 import { failedPrecondition, invalidArgument, isPlinthError, notFound, unavailable } from '@plinth/errors';
 import type { OpContext } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
@@ -59,7 +59,7 @@ async function intermediateSnapshot(cloud: Cloud, name: string, sourceId: string
     {
       volumeId: sourceId,
       description: `Plinth: intermediate snapshot for the clone "${name}" of ${sourceId}; deleted once the clone exists`,
-      tags: { [TAG_CLONE_FOR]: name, [TAG_CLUSTER]: cloud.clusterId, Name: `clone of ${sourceId} for ${name}`.slice(0, 256) },
+      tags: { ...cloud.ownerTags('snapshot', name), [TAG_CLONE_FOR]: name, Name: `clone of ${sourceId} for ${name}`.slice(0, 256) },
     },
     ctx.signal,
   );

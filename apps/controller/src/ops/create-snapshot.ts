@@ -80,7 +80,7 @@ export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, Snaps
         {
           volumeId: job.sourceVolumeId,
           description: `Plinth CSI snapshot "${job.name}" of ${job.sourceVolumeId}`.slice(0, 255),
-          tags: snapshotTags(job.name, cloud.clusterId, job.params),
+          tags: snapshotTags(job.name, cloud, job.params),
         },
         ctx.signal,
       )

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { causeCode, TAG_CLUSTER, TAG_CSI_NAME, type Tags, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
+import { causeCode, TAG_CSI_NAME, type Tags, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
 import { alreadyExists, notFound, unavailable } from '@plinth/errors';
 import { defineOperation, differingFields, type Handler, type OpContext } from '@plinth/queue';
 import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 import { GiB } from '../capacity.js';
+import { iopsTags } from '../params/mutable-params.js';
 import { volumeParamsSchema, type VolumeParams } from '../params/volume-params.js';
 import { contentSourceSchema, contentSourceTag, TAG_CONTENT_SOURCE, type ContentSource } from '../content-source.js';
 import type { NamesSeen } from '../names-seen.js';
@@ -73,12 +74,13 @@ export function clientToken(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 64);
 }
 
-function tagsFor(job: CreateVolumeJob, clusterId: string): Tags {
+function tagsFor(job: CreateVolumeJob, cloud: Cloud): Tags {
   const tags: Record<string, string> = {
+    ...cloud.extraTags,
     ...job.params.tags,
+    ...iopsTags({ iopsPerGB: job.params.iopsPerGB, allowAutoIopsIncreaseOnModify: job.params.allowAutoIopsIncreaseOnModify || undefined }),
+    ...cloud.ownerTags('volume', job.name),
     [TAG_CSI_NAME]: job.name,
-    [TAG_CLUSTER]: clusterId,
-    Name: job.name,
   };
   if (job.source) tags[TAG_CONTENT_SOURCE] = contentSourceTag(job.source);
   if (job.params.pvcName) tags['kubernetes.io/created-for/pvc/name'] = job.params.pvcName;
@@ -155,14 +157,16 @@ export function createVolumeOp(cloud: Cloud, seen: NamesSeen): Handler<CreateVol
       if (job.source && 'volumeId' in job.source) await removeCloneSnapshots(cloud, job.name, ctx);
       return { volumeId: found.id, sizeGiB: ready.sizeGiB, zone: ready.zone || job.zone };
     }
-    const spec = volumeSpec(job, cloud.clusterId);
+    const spec = volumeSpec(job, cloud);
     let created: VolumeInfo;
     if (job.source && 'volumeId' in job.source) {
       created = await cloneVolume(cloud, cloner, job.source.volumeId, spec, ctx);
     } else {
       const snapshotId = job.source?.snapshotId;
       if (snapshotId) await restoreReady(cloud, snapshotId, ctx);
-      created = await cloud.api.volumes.create({ ...spec, snapshotId }, ctx.signal).catch((err: unknown) => {
+      // EC2 takes an initialization rate only for a volume restored from a snapshot.
+      const initializationRate = snapshotId ? job.params.initializationRate : undefined;
+      created = await cloud.api.volumes.create({ ...spec, snapshotId, initializationRate }, ctx.signal).catch((err: unknown) => {
         if (snapshotId && causeCode(err) === 'InvalidSnapshot.NotFound') throw notFound(`source snapshot ${snapshotId} not found`);
         throw err;
       });
@@ -176,7 +180,7 @@ export function createVolumeOp(cloud: Cloud, seen: NamesSeen): Handler<CreateVol
 }
 
 /** The CreateVolume request for a job: tags in the same call, so a crash cannot leave an untagged volume behind. */
-function volumeSpec(job: CreateVolumeJob, clusterId: string): VolumeSpec {
+function volumeSpec(job: CreateVolumeJob, cloud: Cloud): VolumeSpec {
   return {
     zone: job.zone,
     sizeGiB: job.sizeGiB,
@@ -187,6 +191,6 @@ function volumeSpec(job: CreateVolumeJob, clusterId: string): VolumeSpec {
     kmsKeyId: job.params.kmsKeyId,
     multiAttach: job.multiAttach,
     clientToken: clientToken(job.name),
-    tags: tagsFor(job, clusterId),
+    tags: tagsFor(job, cloud),
   };
 }

@@ -32,7 +32,7 @@ export interface HandlerDeps {
   devices: DeviceNames;
   redis: Redis;
   modifyRequests: ModifyRequests;
-  metrics: Pick<Metrics, 'pending'>;
+  metrics: Pick<Metrics, 'pending' | 'detachPending'>;
   pollIntervalMs: number;
 }
 
@@ -44,7 +44,7 @@ export function operationHandlers(d: HandlerDeps): Handlers<typeof OPERATIONS> {
     createSnapshot: createSnapshotOp(d.cloud),
     deleteSnapshot: deleteSnapshotOp(d.cloud),
     publish: publishOp(d.cloud, d.devices, (nodeId) => attachLimitOf(d.redis, nodeId), d.metrics.pending.attached),
-    unpublish: unpublishOp(d.cloud, d.devices, d.metrics.pending.detached),
+    unpublish: unpublishOp(d.cloud, d.devices, d.metrics.pending.detached, d.metrics.detachPending),
     modifyVolume: modifyVolumeOp(d.cloud, d.modifyRequests, { pollIntervalMs: d.pollIntervalMs }),
     createGroupSnapshot: createGroupSnapshotOp(d.cloud),
     deleteGroupSnapshot: deleteGroupSnapshotOp(d.cloud),

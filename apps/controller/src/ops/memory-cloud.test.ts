@@ -69,6 +69,46 @@ describe('operations on the in-memory cloud', () => {
     expect(all.get('pvc-retried')?.map((v) => v.id)).toEqual([retried.volumeId]);
   });
 
+  it("sends aws-ebs-csi-driver's tags and settings to EC2: templates, extra and ownership tags, iopsPerGB, the initialization rate of a restore", async () => {
+    const api = new MemoryCloud();
+    cloud = new Cloud(api, 'c1', { pollIntervalMs: 10, log, k8sClusterId: 'prod', extraTags: { team: 'all', tier: 'extra' } });
+    const params = parseVolumeParams({
+      type: 'io2',
+      iopsPerGB: '50',
+      allowAutoIOPSIncreaseOnModify: 'true',
+      volumeInitializationRate: '200',
+      tagSpecification_1: 'owner={{ .PVCNamespace | toUpper }}/{{ .PVCName }}',
+      tagSpecification_2: 'tier=class',
+      'csi.storage.k8s.io/pvc/name': 'data',
+      'csi.storage.k8s.io/pvc/namespace': 'db',
+    });
+    const create = createVolumeOp(cloud, seen);
+    const { volumeId } = await create(job({ params, iops: 200 }), ctx());
+    const v = (await api.volumes.get([volumeId])).get(volumeId);
+    expect(v).toMatchObject({ type: 'io2', iops: 200, initializationRate: undefined });
+    expect(v?.tags).toEqual({
+      owner: 'DB/data',
+      team: 'all',
+      tier: 'class',
+      CSIVolumeName: 'pvc-1',
+      Name: 'prod-dynamic-pvc-1',
+      KubernetesCluster: 'prod',
+      'kubernetes.io/cluster/prod': 'owned',
+      'ebs.csi.aws.com/cluster': 'true',
+      'ebs.csi.aws.com/cluster-name': 'prod',
+      'plinth.dev/cluster-id': 'c1',
+      'plinth.dev/iops-per-gb': '50',
+      'plinth.dev/allow-auto-iops-increase-on-modify': 'true',
+      'kubernetes.io/created-for/pvc/name': 'data',
+      'kubernetes.io/created-for/pvc/namespace': 'db',
+    });
+    // The rate goes out only with a snapshot to restore (EC2 refuses it otherwise).
+    const snap = await api.snapshots.create({ volumeId, tags: {} });
+    await cloud.api.snapshots.get([snap.id]);
+    const restored = await create(job({ name: 'pvc-2', params, iops: 200, source: { snapshotId: snap.id } }), ctx());
+    expect((await api.volumes.get([restored.volumeId])).get(restored.volumeId)?.initializationRate).toBe(200);
+  });
+
   it('refuses to delete an attached volume naming the node, and deletes it once detached; a gone one is success', async () => {
     const { api, cloud } = setup();
     const node = api.addInstance();

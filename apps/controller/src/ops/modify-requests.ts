@@ -11,6 +11,8 @@ export interface VolumeChange {
   iops?: number | undefined;
   throughput?: number | undefined;
   tags?: Record<string, string> | undefined;
+  /** Tag keys to delete (VolumeAttributesClass tagDeletion_N). */
+  deleteTags?: string[] | undefined;
 }
 
 /** A volume as EC2 describes it after the modify job (the job's result). */
@@ -38,7 +40,7 @@ export function satisfies(state: VolumeState, change: VolumeChange): boolean {
   if (change.type !== undefined && state.type !== change.type) return false;
   if (change.iops !== undefined && state.iops !== change.iops) return false;
   if (change.throughput !== undefined && state.throughput !== change.throughput) return false;
-  return Object.entries(change.tags ?? {}).every(([k, v]) => state.tags[k] === v);
+  return Object.entries(change.tags ?? {}).every(([k, v]) => state.tags[k] === v) && (change.deleteTags ?? []).every((k) => !(k in state.tags));
 }
 
 /** A change as hash fields: size, type, iops, throughput, tag:<key>. */
@@ -49,6 +51,7 @@ function toFields(change: VolumeChange): [string, string][] {
   if (change.iops !== undefined) out.push(['iops', String(change.iops)]);
   if (change.throughput !== undefined) out.push(['throughput', String(change.throughput)]);
   for (const [k, v] of Object.entries(change.tags ?? {})) out.push([`tag:${k}`, v]);
+  for (const k of change.deleteTags ?? []) out.push([`untag:${k}`, '1']);
   return out;
 }
 
@@ -61,6 +64,7 @@ function fromFields(fields: Record<string, string>): VolumeChange {
     else if (f === 'iops') change.iops = Number(v);
     else if (f === 'throughput') change.throughput = Number(v);
     else if (f.startsWith('tag:')) tags[f.slice(4)] = v;
+    else if (f.startsWith('untag:')) (change.deleteTags ??= []).push(f.slice(6));
   }
   if (Object.keys(tags).length > 0) change.tags = tags;
   return change;
@@ -133,7 +137,10 @@ export class ModifyRequests {
   /** Whether the hash still asks for at least `change` (no request for something else has replaced it). */
   async stillRequested(volumeId: string, change: VolumeChange): Promise<boolean> {
     const now = fromFields(await this.redis.hgetall(this.prefix + volumeId));
-    return satisfies({ sizeGiB: now.sizeGiB ?? 0, type: now.type ?? '', iops: now.iops, throughput: now.throughput, tags: now.tags ?? {} }, change);
+    const tags = { ...now.tags };
+    // A deletion still requested: the key counts as absent.
+    for (const k of change.deleteTags ?? []) if (!now.deleteTags?.includes(k)) tags[k] = '';
+    return satisfies({ sizeGiB: now.sizeGiB ?? 0, type: now.type ?? '', iops: now.iops, throughput: now.throughput, tags }, change);
   }
 }
 

@@ -170,6 +170,13 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
       await cloud.api.volumes.tag(volumeId, tags, ctx.signal);
       ctx.log.info({ volumeId, tags: Object.keys(tags) }, 'volume tags set');
     }
+    // A key both set and deleted in one round is set (the later VolumeAttributesClass cannot be told apart).
+    const had = vol.tags;
+    const drop = (wanted.deleteTags ?? []).filter((k) => k in had && !(k in tags));
+    if (drop.length > 0) {
+      await cloud.api.volumes.untag(volumeId, drop, ctx.signal);
+      ctx.log.info({ volumeId, tags: drop }, 'volume tags deleted');
+    }
     if (Object.keys(diff).length > 0) {
       vol = await cloud.volumes.get(volumeId);
       if (!vol) throw notFound(`volume ${volumeId} disappeared while being modified`);
@@ -177,7 +184,9 @@ export function modifyVolumeOp(cloud: Cloud, requests: ModifyRequests, opts: { p
       if (Object.keys(left).length > 0) throw unavailable(`volume ${volumeId} does not show ${JSON.stringify(left)} yet; retrying`);
     }
     const state = stateOf(vol);
-    return { ...state, tags: { ...state.tags, ...tags }, refused };
+    const after = { ...state.tags, ...tags };
+    for (const k of wanted.deleteTags ?? []) if (!(k in tags)) delete after[k];
+    return { ...state, tags: after, refused };
   }
 
   return async ({ volumeId }, ctx) => {

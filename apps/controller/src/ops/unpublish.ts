@@ -28,6 +28,8 @@ export function unpublishOp(
   cloud: Cloud,
   devices: DeviceNames,
   onDetached: (seconds: number) => void = () => undefined,
+  /** Detaches under way and their last seen state (aws_ebs_csi_ec2_detach_pending_seconds_total). */
+  pending?: { track(volumeId: string, instanceId: string, state: string | undefined): void; clear(volumeId: string, instanceId: string): void },
 ): Handler<UnpublishJob, Record<string, never>> {
   return async ({ volumeId, nodeId }, ctx) => {
     const pendingSince = performance.now();
@@ -35,10 +37,21 @@ export function unpublishOp(
       await cloud.api.attachments.detach(volumeId, nodeId, ctx.signal);
     } catch (err) {
       if (!NOTHING_TO_DETACH.has(causeCode(err) ?? '')) throw err;
+      pending?.clear(volumeId, nodeId);
       await devices.release(nodeId, volumeId);
       return {};
     }
-    const v = await cloud.watcher.waitFor(volumeId, (vol) => !attachmentTo(vol, nodeId), DETACH_TIMEOUT_MS, { action: 'detach' });
+    pending?.track(volumeId, nodeId, 'detaching');
+    const v = await cloud.watcher.waitFor(
+      volumeId,
+      (vol) => {
+        const a = attachmentTo(vol, nodeId);
+        pending?.track(volumeId, nodeId, a?.state);
+        return !a;
+      },
+      DETACH_TIMEOUT_MS,
+      { action: 'detach' },
+    );
     if (attachmentTo(v, nodeId)) throw unavailable(`volume ${volumeId} is still detaching from node ${nodeId}; retrying`);
     onDetached((performance.now() - pendingSince) / 1000);
     await devices.release(nodeId, volumeId);

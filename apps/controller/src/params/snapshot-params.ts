@@ -1,13 +1,13 @@
-import { TAG_CLUSTER, TAG_SNAPSHOT_NAME, type Tags } from '@plinth/cloud';
+import { TAG_SNAPSHOT_NAME, type Tags } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import { z } from 'zod';
-import { tagSpecification } from './tags.js';
+import { TagTemplates } from './tags.js';
 
 /** What external-snapshotter's --extra-create-metadata adds, and the tags Plinth makes of them (aws-ebs-csi-driver's `kubernetes.io/created-for/…` style). */
 const SNAPSHOT_METADATA = {
-  'csi.storage.k8s.io/volumesnapshot/name': 'kubernetes.io/created-for/volumesnapshot/name',
-  'csi.storage.k8s.io/volumesnapshot/namespace': 'kubernetes.io/created-for/volumesnapshot/namespace',
-  'csi.storage.k8s.io/volumesnapshotcontent/name': 'kubernetes.io/created-for/volumesnapshotcontent/name',
+  'csi.storage.k8s.io/volumesnapshot/name': { tag: 'kubernetes.io/created-for/volumesnapshot/name', field: 'VolumeSnapshotName' },
+  'csi.storage.k8s.io/volumesnapshot/namespace': { tag: 'kubernetes.io/created-for/volumesnapshot/namespace', field: 'VolumeSnapshotNamespace' },
+  'csi.storage.k8s.io/volumesnapshotcontent/name': { tag: 'kubernetes.io/created-for/volumesnapshotcontent/name', field: 'VolumeSnapshotContentName' },
 } as const;
 
 export const FAST_RESTORE_ZONES = 'fastSnapshotRestoreAvailabilityZones';
@@ -28,6 +28,16 @@ export interface SnapshotParams {
   metadataTags: Record<string, string>;
 }
 
+/** aws-ebs-csi-driver's snapshot parameters Plinth deliberately does not take, and why. */
+const LOCK = 'Plinth does not lock snapshots (EC2 LockSnapshot); use your backup tooling or EC2 directly';
+const REFUSED: Record<string, string> = {
+  outpostarn: 'Plinth does not support AWS Outposts',
+  lockmode: LOCK,
+  lockduration: LOCK,
+  lockexpirationdate: LOCK,
+  lockcooloffperiod: LOCK,
+};
+
 const ZONE_NAME = /^[a-z]{2}-[a-z0-9-]+$/;
 
 /**
@@ -38,31 +48,31 @@ const ZONE_NAME = /^[a-z]{2}-[a-z0-9-]+$/;
  */
 export function parseSnapshotParams(params: Record<string, string>): SnapshotParams {
   const out: SnapshotParams = { tags: {}, fastRestoreZones: [], metadataTags: {} };
+  const templates = new TagTemplates();
+  const data = { VolumeSnapshotName: '', VolumeSnapshotNamespace: '', VolumeSnapshotContentName: '' };
   for (const [rawKey, value] of Object.entries(params)) {
-    const tag = tagSpecification(rawKey, value);
-    if (tag) {
-      if (tag[0] === TAG_SNAPSHOT_NAME) throw invalidArgument(`parameter ${rawKey}: tag key "${tag[0]}" is reserved by Plinth`);
-      if (tag[1].length > 256) throw invalidArgument(`parameter ${rawKey}: tag value longer than 256 characters`);
-      out.tags[tag[0]] = tag[1];
-      continue;
-    }
+    if (templates.add(rawKey, value)) continue;
     const key = rawKey.toLowerCase();
     const meta = Object.entries(SNAPSHOT_METADATA).find(([k]) => k === key);
     if (meta) {
-      out.metadataTags[meta[1]] = value;
+      out.metadataTags[meta[1].tag] = value;
+      data[meta[1].field] = value;
     } else if (key === FAST_RESTORE_ZONES.toLowerCase()) {
       const zones = value.split(',').map((z) => z.trim());
       const bad = zones.find((z) => !ZONE_NAME.test(z));
       if (bad !== undefined) throw invalidArgument(`parameter ${rawKey}: expected comma-separated availability zone names such as us-east-1a, got "${bad}"`);
       out.fastRestoreZones = [...new Set(zones)];
+    } else if (REFUSED[key]) {
+      throw invalidArgument(`snapshot parameter "${rawKey}" is not supported: ${REFUSED[key]}`);
     } else {
       throw invalidArgument(`unknown snapshot parameter "${rawKey}"; a VolumeSnapshotClass may set tagSpecification_N and ${FAST_RESTORE_ZONES}`);
     }
   }
+  out.tags = templates.evaluate(data);
   return out;
 }
 
-/** The tags a CSI snapshot is created with (in the CreateSnapshot call itself). */
-export function snapshotTags(name: string, clusterId: string, p: SnapshotParams): Tags {
-  return { ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name, [TAG_CLUSTER]: clusterId, Name: name };
+/** The tags a CSI snapshot is created with (in the CreateSnapshot call itself): cluster-wide extra tags, the class's, metadata, ownership. */
+export function snapshotTags(name: string, owner: { extraTags: Tags; ownerTags(kind: 'snapshot', name: string): Tags }, p: SnapshotParams): Tags {
+  return { ...owner.extraTags, ...p.tags, ...p.metadataTags, ...owner.ownerTags('snapshot', name), [TAG_SNAPSHOT_NAME]: name };
 }

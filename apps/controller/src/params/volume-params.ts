@@ -1,11 +1,15 @@
 import { invalidArgument } from '@plinth/errors';
 import { z } from 'zod';
-import { tagSpecification } from './tags.js';
+import { TagTemplates, volumeTemplateData } from './tags.js';
 import { bool, parseType, positiveInt } from './values.js';
 import { limitsOf, VOLUME_TYPES, type VolumeType } from './volume-types.js';
 
 /** Node-side format options carried to the node agent in the volume context. */
-const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize'] as const;
+const FORMAT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize', 'ext4EncryptionSupport'] as const;
+/** The volume-context key ControllerPublishVolume reads (aws-ebs-csi-driver's name). */
+export const BLOCK_ATTACH_UNTIL_INITIALIZED = 'blockAttachUntilInitialized';
+/** EC2's range for a provisioned volume initialization rate, MiB/s. */
+const INIT_RATE = { min: 100, max: 300 };
 
 export const PVC_NAME = 'csi.storage.k8s.io/pvc/name';
 export const PVC_NAMESPACE = 'csi.storage.k8s.io/pvc/namespace';
@@ -17,7 +21,13 @@ export interface VolumeParams {
   iops?: number;
   iopsPerGB?: number;
   allowAutoIopsPerGbIncrease: boolean;
+  /** Keep iopsPerGB × size when the volume is expanded (tagged on the volume, read by ControllerExpandVolume). */
+  allowAutoIopsIncreaseOnModify: boolean;
   throughput?: number;
+  /** EC2's VolumeInitializationRate (MiB/s) for a volume restored from a snapshot. */
+  initializationRate?: number;
+  /** ControllerPublishVolume waits until EC2 reports the volume initialized. */
+  blockAttachUntilInitialized: boolean;
   encrypted: boolean;
   kmsKeyId?: string;
   fsType?: string;
@@ -36,7 +46,10 @@ export const volumeParamsSchema: z.ZodType<VolumeParams> = z.object({
   iops: z.number().optional(),
   iopsPerGB: z.number().optional(),
   allowAutoIopsPerGbIncrease: z.boolean(),
+  allowAutoIopsIncreaseOnModify: z.boolean(),
   throughput: z.number().optional(),
+  initializationRate: z.number().optional(),
+  blockAttachUntilInitialized: z.boolean(),
   encrypted: z.boolean(),
   kmsKeyId: z.string().optional(),
   fsType: z.string().optional(),
@@ -49,26 +62,64 @@ export const volumeParamsSchema: z.ZodType<VolumeParams> = z.object({
 
 const FS_TYPES = new Set(['ext4', 'ext3', 'xfs']);
 
+/** The provisioner's PVC/PV names among a StorageClass's parameters (they also fill a VolumeAttributesClass's tag templates). */
+export function metadataOf(params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).filter(([k]) => [PVC_NAME, PVC_NAMESPACE, PV_NAME].includes(k.toLowerCase())));
+}
+
+/** Where a parser reports what it accepted but warns about (deprecated keys). */
+export type Warn = (message: string) => void;
+
 /**
  * Parses StorageClass parameters, spelled as aws-ebs-csi-driver spells them
  * (keys are matched case-insensitively, as there). An unknown key is
- * INVALID_ARGUMENT naming the key.
+ * INVALID_ARGUMENT naming the key; tag templates are evaluated with the PVC
+ * and PV names the provisioner adds.
  */
-export function parseVolumeParams(params: Record<string, string>): VolumeParams {
-  const out: VolumeParams = { type: 'gp3', allowAutoIopsPerGbIncrease: false, encrypted: false, tags: {}, format: {} };
+export function parseVolumeParams(params: Record<string, string>, warn: Warn = () => undefined): VolumeParams {
+  const out: VolumeParams = {
+    type: 'gp3',
+    allowAutoIopsPerGbIncrease: false,
+    allowAutoIopsIncreaseOnModify: false,
+    blockAttachUntilInitialized: false,
+    encrypted: false,
+    tags: {},
+    format: {},
+  };
+  const templates = new TagTemplates();
   for (const [rawKey, value] of Object.entries(params)) {
     const key = rawKey.toLowerCase();
-    const tag = tagSpecification(rawKey, value);
-    if (tag) {
-      out.tags[tag[0]] = tag[1];
+    if (templates.add(rawKey, value)) continue;
+    const formatKey = FORMAT_KEYS.find((k) => k.toLowerCase() === key);
+    if (formatKey === 'ext4EncryptionSupport') {
+      if (bool(rawKey, value)) out.format.ext4EncryptionSupport = 'true';
       continue;
     }
-    const formatKey = FORMAT_KEYS.find((k) => k.toLowerCase() === key);
     if (formatKey) {
       out.format[formatKey] = value;
       continue;
     }
     switch (key) {
+      case 'blockexpress':
+        warn(`parameter ${rawKey} is deprecated and has no effect: every io2 volume is Block Express (up to 256000 IOPS)`);
+        break;
+      case 'allowautoiopsincreaseonmodify':
+        out.allowAutoIopsIncreaseOnModify = bool(rawKey, value);
+        break;
+      case 'volumeinitializationrate': {
+        const rate = positiveInt(rawKey, value);
+        if (rate < INIT_RATE.min || rate > INIT_RATE.max)
+          throw invalidArgument(`parameter ${rawKey}: ${rate} MiB/s is outside EC2's ${INIT_RATE.min}-${INIT_RATE.max} MiB/s`);
+        out.initializationRate = rate;
+        break;
+      }
+      case BLOCK_ATTACH_UNTIL_INITIALIZED.toLowerCase():
+        out.blockAttachUntilInitialized = bool(rawKey, value);
+        break;
+      case 'fstype':
+        warn(`parameter ${rawKey} is deprecated; use csi.storage.k8s.io/fstype`);
+        out.fsType = fsType(rawKey, value);
+        break;
       case 'type':
         out.type = parseType(value);
         break;
@@ -91,13 +142,9 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
         if (!value.trim()) throw invalidArgument('parameter kmsKeyId: must not be empty');
         out.kmsKeyId = value.trim();
         break;
-      case 'fstype':
-      case FS_TYPE: {
-        const fs = value.trim().toLowerCase();
-        if (!FS_TYPES.has(fs)) throw invalidArgument(`parameter ${rawKey}: unsupported filesystem "${value}"; one of ext4, ext3, xfs`);
-        out.fsType = fs;
+      case FS_TYPE:
+        out.fsType = fsType(rawKey, value);
         break;
-      }
       case PVC_NAME:
         out.pvcName = value;
         break;
@@ -111,8 +158,15 @@ export function parseVolumeParams(params: Record<string, string>): VolumeParams 
         throw invalidArgument(`unknown parameter "${rawKey}"`);
     }
   }
+  out.tags = templates.evaluate(volumeTemplateData(out));
   checkVolumeParams(out);
   return out;
+}
+
+function fsType(rawKey: string, value: string): string {
+  const fs = value.trim().toLowerCase();
+  if (!FS_TYPES.has(fs)) throw invalidArgument(`parameter ${rawKey}: unsupported filesystem "${value}"; one of ext4, ext3, xfs`);
+  return fs;
 }
 
 /** The checks between parameters (each one alone is checked as it is parsed). */

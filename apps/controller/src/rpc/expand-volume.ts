@@ -4,6 +4,7 @@ import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { requestChange } from '../ops/modify-requests.js';
 import { latestModification } from '../ops/modify-volume.js';
+import { iopsOnResize } from '../params/iops.js';
 import { isVolumeType, limitsOf } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
 
@@ -30,6 +31,9 @@ export async function controllerExpandVolume(deps: Deps, req: ControllerExpandVo
   // Big enough already, and no modification still under way: nothing to do.
   if (sizeGiB <= current && (await latestModification(deps.cloud.api, volumeId))?.state !== 'modifying')
     return { capacityBytes: current * GiB, nodeExpansionRequired };
-  const state = await requestChange(deps, volumeId, { sizeGiB }, ctx.deadline, deps.config.MODIFY_COALESCE_WINDOW_MS);
+  // A class with iopsPerGB and allowAutoIOPSIncreaseOnModify keeps its IOPS-per-GiB ratio (tags on the volume), as aws-ebs-csi-driver.
+  const { iops, note } = isVolumeType(vol.type) ? iopsOnResize(vol.type, vol.tags, sizeGiB) : {};
+  if (note) deps.log.info({ volumeId }, `expansion: ${note}`);
+  const state = await requestChange(deps, volumeId, { sizeGiB, iops }, ctx.deadline, deps.config.MODIFY_COALESCE_WINDOW_MS);
   return { capacityBytes: state.sizeGiB * GiB, nodeExpansionRequired };
 }

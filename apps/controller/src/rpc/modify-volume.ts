@@ -5,7 +5,8 @@ import { requestChange, satisfies, type VolumeChange } from '../ops/modify-reque
 import { latestModification, shapeOf, stateOf } from '../ops/modify-volume.js';
 import { checkShape, modifiedShape } from '../params/shape.js';
 import { limitsOf } from '../params/volume-types.js';
-import { parseMutableParams } from '../params/mutable-params.js';
+import { iopsOnResize } from '../params/iops.js';
+import { iopsTags, parseMutableParams } from '../params/mutable-params.js';
 import { requireVolumeId } from './ids.js';
 
 /**
@@ -17,11 +18,16 @@ import { requireVolumeId } from './ids.js';
  */
 export async function controllerModifyVolume(deps: Deps, req: ControllerModifyVolumeRequest, ctx: CallContext): Promise<ControllerModifyVolumeResponse> {
   const volumeId = requireVolumeId(req.volumeId);
-  const m = parseMutableParams(req.mutableParameters);
+  const m = parseMutableParams(req.mutableParameters, (message) => deps.log.warn({ volumeId }, message));
   const vol = await deps.cloud.volumes.get(volumeId);
   if (!vol) throw notFound(`volume ${volumeId} not found`);
   const current = shapeOf(vol);
-  const change: VolumeChange = { type: m.type, iops: m.iops, throughput: m.throughput, tags: m.tags };
+  const tags = { ...m.tags, ...iopsTags(m) };
+  // iopsPerGB sets IOPS now only with allowAutoIOPSIncreaseOnModify (the class's or the volume's), as aws-ebs-csi-driver; otherwise it is kept for later resizes.
+  const type = m.type ?? current.type;
+  const perGB = m.iops === undefined && m.iopsPerGB !== undefined ? iopsOnResize(type, { ...vol.tags, ...tags }, current.sizeGiB) : {};
+  if (perGB.note) deps.log.warn({ volumeId }, perGB.note);
+  const change: VolumeChange = { type: m.type, iops: m.iops ?? perGB.iops, throughput: m.throughput, tags, deleteTags: m.deleteTags };
   // Refused at once: what no size could make fit. What depends on the size (IOPS per GiB, a type's
   // minimum size) the modify job checks, with any resize that arrives within the coalescing window.
   const largest = limitsOf(modifiedShape(current, change).type).maxGiB;

@@ -2,7 +2,9 @@ import { invalidArgument } from '@plinth/errors';
 import type { CallContext, ControllerPublishVolumeRequest, ControllerPublishVolumeResponse } from '@plinth/csi';
 import { capabilityProblem } from '../access.js';
 import type { Deps } from '../deps.js';
+import { awaitInitialized } from '../initialization.js';
 import { publishOperation } from '../ops/publish.js';
+import { BLOCK_ATTACH_UNTIL_INITIALIZED } from '../params/volume-params.js';
 import { requireNodeId, requireVolumeId } from './ids.js';
 
 /** ControllerPublishVolume: attach through the queue; publish_context carries the device path. */
@@ -16,5 +18,8 @@ export async function controllerPublishVolume(deps: Deps, req: ControllerPublish
   const nodeId = requireNodeId(req.nodeId);
   const accessMode = String(req.volumeCapability.accessMode?.mode ?? 0);
   const res = await deps.ops.run(publishOperation, { volumeId, nodeId, accessMode, readonly: req.readonly }, ctx.deadline);
+  // aws-ebs-csi-driver's StorageClass parameter, carried in the volume context: answer once EC2 has the volume initialized.
+  if (req.volumeContext[BLOCK_ATTACH_UNTIL_INITIALIZED] === 'true')
+    await awaitInitialized((ids, signal) => deps.cloud.api.volumes.status(ids, signal), volumeId, ctx);
   return { publishContext: { devicePath: res.devicePath } };
 }

@@ -19,6 +19,14 @@ describe('format options', () => {
     });
   });
 
+  it("turns on ext4's fscrypt feature for ext4EncryptionSupport, with bigalloc in one -O; ext4 only", () => {
+    const o = parseFormatOptions('ext4', { ext4EncryptionSupport: 'true', ext4BigAlloc: 'true' });
+    expect(mkfsArgs('ext4', '/dev/x', o).args).toEqual(['-F', '-O', 'bigalloc,encrypt', '/dev/x']);
+    expect(mkfsArgs('ext4', '/dev/x', parseFormatOptions('ext4', { ext4encryptionsupport: 'true' })).args).toEqual(['-F', '-O', 'encrypt', '/dev/x']);
+    expect(() => parseFormatOptions('xfs', { ext4EncryptionSupport: 'true' })).toThrow(/ext4EncryptionSupport is not supported for xfs/);
+    expect(() => parseFormatOptions('ext4', { ext4EncryptionSupport: 'yes' })).toThrow(/ext4EncryptionSupport: expected "true" or "false"/);
+  });
+
   it('builds mkfs.xfs arguments without a force flag', () => {
     expect(mkfsArgs('xfs', '/dev/x', parseFormatOptions('xfs', { blockSize: '4096', inodeSize: '512' }))).toEqual({
       cmd: 'mkfs.xfs',

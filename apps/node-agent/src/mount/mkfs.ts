@@ -16,11 +16,13 @@ export interface FormatOptions {
   numberOfInodes?: number;
   ext4BigAlloc?: boolean;
   ext4ClusterSize?: number;
+  /** ext4's fscrypt feature (aws-ebs-csi-driver's ext4EncryptionSupport). */
+  ext4EncryptionSupport?: boolean;
 }
 
 const INT_KEYS = ['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4ClusterSize'] as const;
 const ALLOWED: Record<FsType, ReadonlySet<keyof FormatOptions>> = {
-  ext4: new Set(['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize']),
+  ext4: new Set(['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes', 'ext4BigAlloc', 'ext4ClusterSize', 'ext4EncryptionSupport']),
   ext3: new Set(['blockSize', 'inodeSize', 'bytesPerInode', 'numberOfInodes']),
   xfs: new Set(['blockSize', 'inodeSize']),
 };
@@ -44,10 +46,11 @@ export function parseFormatOptions(fs: FsType, context: Record<string, string>):
     }
     opts[key] = Number(raw);
   }
-  const big = lower.get('ext4bigalloc');
-  if (big !== undefined && big !== '') {
-    if (big !== 'true' && big !== 'false') throw invalidArgument(`volume_context.ext4BigAlloc: expected "true" or "false", got "${big}"`);
-    opts.ext4BigAlloc = big === 'true';
+  for (const key of ['ext4BigAlloc', 'ext4EncryptionSupport'] as const) {
+    const v = lower.get(key.toLowerCase());
+    if (v === undefined || v === '') continue;
+    if (v !== 'true' && v !== 'false') throw invalidArgument(`volume_context.${key}: expected "true" or "false", got "${v}"`);
+    opts[key] = v === 'true';
   }
   for (const k of Object.keys(opts) as (keyof FormatOptions)[]) {
     if (!ALLOWED[fs].has(k)) throw invalidArgument(`volume_context.${k} is not supported for ${fs}`);
@@ -89,7 +92,8 @@ export function mkfsArgs(fs: FsType, device: string, o: FormatOptions): { cmd: s
   if (o.inodeSize) args.push('-I', String(o.inodeSize));
   if (o.bytesPerInode) args.push('-i', String(o.bytesPerInode));
   if (o.numberOfInodes) args.push('-N', String(o.numberOfInodes));
-  if (o.ext4BigAlloc) args.push('-O', 'bigalloc');
+  const features = [...(o.ext4BigAlloc ? ['bigalloc'] : []), ...(o.ext4EncryptionSupport ? ['encrypt'] : [])];
+  if (features.length > 0) args.push('-O', features.join(','));
   if (o.ext4ClusterSize) args.push('-C', String(o.ext4ClusterSize));
   return { cmd: `mkfs.${fs}`, args: [...args, device] };
 }

@@ -151,3 +151,10 @@ securityContext:
 - name: NO_PROXY
   value: {{ .Values.proxy.no_proxy | default "" | quote }}
 {{- end -}}
+
+{{/* A map of tags as "key=value,key=value" (aws-ebs-csi-driver's --extra-tags), keys sorted. */}}
+{{- define "plinth.tagList" -}}
+{{- $pairs := list -}}
+{{- range $k, $v := . -}}{{- $pairs = append $pairs (printf "%s=%s" $k $v) -}}{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}

@@ -35,7 +35,12 @@ function createInput(spec: VolumeSpec | VolumeCopySpec): Omit<CreateVolumeComman
 function awsVolumes(ec2: Ec2, statuses: VolumeStatuses): Volumes {
   return {
     async create(spec, signal) {
-      const input = { ...createInput(spec), AvailabilityZone: spec.zone, ...(spec.snapshotId ? { SnapshotId: spec.snapshotId } : {}) };
+      const input = {
+        ...createInput(spec),
+        AvailabilityZone: spec.zone,
+        ...(spec.snapshotId ? { SnapshotId: spec.snapshotId } : {}),
+        ...(spec.initializationRate !== undefined ? { VolumeInitializationRate: spec.initializationRate } : {}),
+      };
       return toVolume(await ec2.createVolume(input, named(spec.tags, `volume in ${spec.zone}`), signal));
     },
     async copy(spec, signal) {
@@ -53,6 +58,7 @@ function awsVolumes(ec2: Ec2, statuses: VolumeStatuses): Volumes {
     },
     modifications: async (id, signal) => (await ec2.volumeModifications(id, signal)).map(toModification),
     tag: (id, tags, signal) => ec2.createTags(id, tags, signal),
+    untag: (id, keys, signal) => ec2.deleteTags(id, keys, signal),
     async status(ids, signal) {
       const found = await statuses.get(ids, signal);
       return found && mapValues(found, toStatus);

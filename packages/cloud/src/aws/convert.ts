@@ -49,6 +49,7 @@ export function toVolume(v: Volume): VolumeInfo {
     snapshotId: v.SnapshotId || undefined,
     sourceVolumeId: v.SourceVolumeId,
     multiAttach: v.MultiAttachEnabled ?? false,
+    initializationRate: v.VolumeInitializationRate,
   };
 }
 

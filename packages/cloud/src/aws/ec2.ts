@@ -2,6 +2,7 @@ import {
   AttachVolumeCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DeleteTagsCommand,
   DeleteVolumeCommand,
   DescribeAvailabilityZonesCommand,
   DescribeInstancesCommand,
@@ -216,6 +217,17 @@ export class Ec2 {
       'CreateTags',
       `tags of ${resourceId}`,
       (s) => this.client.send(new CreateTagsCommand({ Resources: [resourceId], Tags: list }), { abortSignal: s }),
+      signal,
+    );
+  }
+
+  /** Deletes tags by key from a resource (DeleteTags). */
+  async deleteTags(resourceId: string, keys: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (keys.length === 0) return;
+    await this.send(
+      'DeleteTags',
+      `tags of ${resourceId}`,
+      (s) => this.client.send(new DeleteTagsCommand({ Resources: [resourceId], Tags: keys.map((Key) => ({ Key })) }), { abortSignal: s }),
       signal,
     );
   }

@@ -82,6 +82,15 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       expect(ready?.createdAt).toBeInstanceOf(Date);
     });
 
+    it('adds, overwrites and deletes tags', async () => {
+      const v = await volume('tags', { keep: '1', drop: '2' });
+      await cloud.volumes.tag(v.id, { keep: 'one', added: '3' });
+      await cloud.volumes.untag(v.id, ['drop', 'never-set']);
+      const tags = (await cloud.volumes.get([v.id])).get(v.id)?.tags;
+      expect(tags).toMatchObject({ keep: 'one', added: '3' });
+      expect(tags).not.toHaveProperty('drop');
+    });
+
     it('finds volumes by CSI name within the cluster only, and lists the cluster', async () => {
       const mine = await volume('named');
       const other = await cloud.volumes.create({ zone: t.zone, sizeGiB: 1, type: 'gp3', tags: { [TAG_CSI_NAME]: 'named', [TAG_CLUSTER]: `${cluster}-other` } });

@@ -29,6 +29,7 @@ function newVolume(w: World, spec: Omit<VolumeSpec, 'sizeGiB'> & { sizeGiB: numb
     snapshotId: spec.snapshotId,
     sourceVolumeId: spec.sourceVolumeId,
     multiAttach: spec.multiAttach ?? false,
+    initializationRate: spec.initializationRate,
   };
   w.volumes.set(v.id, v);
   if (spec.clientToken) w.clientTokens.set(spec.clientToken, v.id);
@@ -52,6 +53,10 @@ export function memoryVolumes(w: World): Volumes {
         if (again) return again;
         if (!w.zones.includes(spec.zone)) throw invalid(`Invalid availability zone: [${spec.zone}]`, 'InvalidZone.NotFound');
         const snap = spec.snapshotId ? w.snapshot(spec.snapshotId) : undefined;
+        if (spec.initializationRate !== undefined && !snap)
+          throw invalid('VolumeInitializationRate can only be specified when creating a volume from a snapshot', 'InvalidParameterCombination');
+        if (spec.initializationRate !== undefined && (spec.initializationRate < 100 || spec.initializationRate > 300))
+          throw invalid(`Value (${spec.initializationRate}) for parameter VolumeInitializationRate is invalid. Expected 100-300.`);
         if (snap && snap.state !== 'completed') throw new Ec2Fault('IncorrectState', `Snapshot is in invalid state - ${snap.state}`);
         const sizeGiB = spec.sizeGiB ?? snap?.sizeGiB;
         if (sizeGiB === undefined) throw invalid('The request must contain the parameter size or snapshotId', 'MissingParameter');
@@ -137,6 +142,11 @@ export function memoryVolumes(w: World): Volumes {
       w.call('CreateTags', `tags of ${id}`, signal, () => {
         const r = id.startsWith('snap-') ? w.snapshot(id) : w.volume(id);
         Object.assign(r.tags, tags);
+      }),
+    untag: (id, keys, signal) =>
+      w.call('DeleteTags', `tags of ${id}`, signal, () => {
+        const r = id.startsWith('snap-') ? w.snapshot(id) : w.volume(id);
+        for (const k of keys) delete r.tags[k];
       }),
     status: (ids, signal) =>
       w.call('DescribeVolumeStatus', 'status of volumes', signal, () => {
