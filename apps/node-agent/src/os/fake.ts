@@ -172,7 +172,6 @@ export class FakeOs implements HostOs {
     return (await this.blockDevices()).find((e) => e.name === name);
   }
 
-
   async deviceNode(name: string): Promise<DeviceNode | undefined> {
     await this.enter('deviceNode', name);
     let real: string;
