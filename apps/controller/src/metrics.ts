@@ -3,7 +3,7 @@ import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { RpcObserver } from '@plinth/csi';
 import type { Readiness } from './readiness.js';
 import type { Operations } from '@plinth/queue';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The controller's Prometheus metrics. */
 export class Metrics {
@@ -42,6 +42,11 @@ export class Metrics {
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
     registers: [this.registry],
   });
+  private readonly stuck = new Counter({
+    name: 'plinth_stuck_attachments_total',
+    help: 'Attachments force-detached (and attached again) after staying attaching past STUCK_ATTACH_TIMEOUT_MS',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinth_controller_' });
@@ -71,6 +76,7 @@ export class Metrics {
   readonly pending = {
     attached: (seconds: number): void => this.attachWait.observe(seconds),
     detached: (seconds: number): void => this.detachWait.observe(seconds),
+    stuckAttach: (): void => this.stuck.inc(),
   };
 
   readonly onJobDone = (operation: string, outcome: string, seconds: number): void => this.jobs.observe({ operation, outcome }, seconds);
