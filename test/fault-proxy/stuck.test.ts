@@ -7,10 +7,9 @@ const answer = (...items: string[]) => `<DescribeVolumesResponse><volumeSet>${it
 
 describe('stuck attachments', () => {
   it('reports a picked attachment attaching until a DetachVolume, and sticks each volume once', () => {
-    const rolls = [0.1, 0.9];
-    const s = new StuckAttachments(() => rolls.shift() ?? 0);
-    s.attached('vol-a', 0.5);
+    const s = new StuckAttachments();
     s.attached('vol-b', 0.5);
+    s.attached('vol-a', 0.5);
     const xml = answer(volume('vol-a', 'attached'), volume('vol-b', 'attached'));
     expect(s.rewriteDescribeVolumes(xml)).toBe(answer(volume('vol-a', 'attaching'), volume('vol-b', 'attached')));
     expect(s.count).toBe(1);
@@ -21,9 +20,12 @@ describe('stuck attachments', () => {
     expect(s.rewriteDescribeVolumes(xml)).toBe(xml);
   });
 
-  it('sticks nothing at share 0', () => {
-    const s = new StuckAttachments(() => 0);
-    s.attached('vol-a', 0);
-    expect(s.count).toBe(0);
+  it('sticks the share asked for, evenly, and nothing at share 0', () => {
+    const s = new StuckAttachments();
+    for (let i = 0; i < 100; i++) s.attached(`vol-${i}`, 0.3);
+    expect(s.count).toBe(30);
+    const none = new StuckAttachments();
+    for (let i = 0; i < 10; i++) none.attached(`vol-${i}`, 0);
+    expect(none.count).toBe(0);
   });
 });

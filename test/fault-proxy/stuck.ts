@@ -2,7 +2,8 @@ import { field, topLevelItems } from './xml.js';
 
 /**
  * Attachments that stick in `attaching`, as EC2 sometimes leaves one (aws-ebs-csi-driver #1801, #2833): a share
- * of successful AttachVolume calls is picked, and DescribeVolumes reports those attachments `attaching` until a
+ * of successful AttachVolume calls is picked (evenly: with share 0.3, 3 of every 10, so a short run sees some too),
+ * and DescribeVolumes reports those attachments `attaching` until a
  * DetachVolume for the volume arrives (Plinth sends it with Force=true). Each volume sticks at most once, so a
  * retried attach completes.
  */
@@ -14,11 +15,14 @@ export class StuckAttachments {
   /** DetachVolume calls with Force=true seen for stuck volumes. */
   forceDetaches = 0;
 
-  constructor(private readonly random: () => number = Math.random) {}
+  /** Successful attachments seen (of volumes not stuck before). */
+  private seen = 0;
 
-  /** A successful AttachVolume: stick it with probability `share`. */
+  /** A successful AttachVolume: stick it when it is the next in `share` of them. */
   attached(volumeId: string, share: number): void {
-    if (share <= 0 || this.picked.has(volumeId) || this.random() >= share) return;
+    if (share <= 0 || this.picked.has(volumeId)) return;
+    this.seen += 1;
+    if (Math.floor(this.seen * share) === Math.floor((this.seen - 1) * share)) return;
     this.picked.add(volumeId);
     this.stuck.add(volumeId);
     this.count += 1;
