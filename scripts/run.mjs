@@ -64,8 +64,21 @@ const ALONE = {
   ],
   chaos: [BUNDLE, { name: 'chaos', stack: true, bundles: true, cmd: tsx('test/chaos/run.ts', ...process.argv.slice(3)) }],
   // Not in `npm test`: even a short soak says little, and the tiers already take long on 2 cores.
-  soak: [BUNDLE, { name: 'soak', stack: true, bundles: true, cmd: tsx('test/soak/run.ts', ...process.argv.slice(3)) }],
+  // Its bound is the run's own length plus 15 min (start-up, the audit): the 30 min every other tier gets would
+  // kill a 30-minute soak just before its verdict.
+  soak: [
+    BUNDLE,
+    { name: 'soak', stack: true, bundles: true, cmd: tsx('test/soak/run.ts', ...process.argv.slice(3)), timeoutMs: (soakMinutes() + 15) * 60_000 },
+  ],
 };
+
+/** The soak's `--minutes` (its default 30 when not given). */
+function soakMinutes() {
+  const argv = process.argv.slice(3);
+  const i = argv.findIndex((a) => a === '--minutes' || a.startsWith('--minutes='));
+  const v = i < 0 ? 30 : Number(argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1]);
+  return Number.isFinite(v) && v > 0 ? v : 30;
+}
 
 // What `dev` starts when the entry file exists. Env on top of the stack's.
 const APPS = [

@@ -31,7 +31,7 @@ export async function runLifecycles(
   nodeId: string,
   n: number,
   c: number,
-  opts: { deadlineMs?: number; createFanout?: number; onCall?: (startedAt: number, endedAt: number, ok: boolean) => void } = {},
+  opts: { deadlineMs?: number; createFanout?: number; onCall?: (startedAt: number, endedAt: number, ok: boolean, code?: number) => void } = {},
 ): Promise<LifecycleStats> {
   const deadlineMs = opts.deadlineMs ?? 600_000;
   const fanout = opts.createFanout ?? 1;
@@ -45,8 +45,8 @@ export async function runLifecycles(
         opts.onCall?.(startedAt, performance.now(), true);
         return out;
       } catch (e) {
-        opts.onCall?.(startedAt, performance.now(), false);
         const code = (e as ServiceError).code;
+        opts.onCall?.(startedAt, performance.now(), false, code);
         if (!RETRYABLE.has(code) || Date.now() > until) throw e;
         const name = status[code] ?? String(code);
         stats.retriesByCode[name] = (stats.retriesByCode[name] ?? 0) + 1;

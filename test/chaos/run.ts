@@ -19,7 +19,8 @@ import { ec2Of, freshRedis, uniqueCluster } from '../support/ec2.js';
 import { requireStack } from '../support/stack.js';
 import { audit, clean, type Audit } from './audit.js';
 import { runLifecycles, type LifecycleStats } from './lifecycle.js';
-import { OwnRedis } from './redis.js';
+import { OutageWatch } from './outage.js';
+import { freePort, OwnRedis } from './redis.js';
 import { SentinelTopology } from '../support/redis-servers.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', multiple: true } } });
@@ -55,13 +56,23 @@ async function scenario(
   n: number,
   c: number,
   faults: Partial<FaultConfig>,
-  chaos: (ctx: { restart: () => Promise<void>; redis: OwnRedis | undefined; sentinel: SentinelTopology | undefined; t0: number }) => Promise<void>,
+  chaos: (ctx: {
+    restart: () => Promise<void>;
+    redis: OwnRedis | undefined;
+    sentinel: SentinelTopology | undefined;
+    proxy: FaultProxy;
+    t0: number;
+  }) => Promise<void>,
   opts: {
     ownRedis?: boolean;
     replica?: boolean;
     createFanout?: number;
     sentinel?: boolean;
-    onCall?: (startedAt: number, endedAt: number, ok: boolean) => void;
+    onCall?: (startedAt: number, endedAt: number, ok: boolean, code?: number) => void;
+    /** Extra controller env (e.g. METRICS_ADDRESS, STUCK_ATTACH_TIMEOUT_MS). */
+    env?: Record<string, string>;
+    /** Called once the lifecycles are done, while the controller still runs (e.g. to scrape its metrics). */
+    afterRun?: () => Promise<void>;
   } = {},
 ): Promise<Result> {
   const t0 = performance.now();
@@ -85,6 +96,7 @@ async function scenario(
     QUEUE_LOCK_MS: '3000',
     EC2_RATE_LIMIT_DISABLED: 'true',
     EC2_POLL_INTERVAL_MS: '200',
+    ...opts.env,
   };
   const endpoint = `unix://${join(mkdtempSync(join(tmpdir(), 'plinth-chaos-')), 'csi.sock')}`;
   let ctl: ControllerProcess = await startController(env, { endpoint });
@@ -102,9 +114,10 @@ async function scenario(
     createFanout: opts.createFanout ?? 1,
     ...(opts.onCall ? { onCall: opts.onCall } : {}),
   });
-  const chaosDone = chaos({ restart, redis: own, sentinel, t0: tRun }).catch((e: unknown) => console.error(`${name}: chaos step failed:`, e));
+  const chaosDone = chaos({ restart, redis: own, sentinel, proxy, t0: tRun }).catch((e: unknown) => console.error(`${name}: chaos step failed:`, e));
   const stats = await run;
   await chaosDone;
+  await opts.afterRun?.();
   // Let any job still draining settle before auditing.
   await new Promise((r) => setTimeout(r, 1500));
   const auditUrl = sentinel ? await sentinel.primaryAddress().then((a) => `redis://${a.host}:${a.port}`) : redisUrl!;
@@ -190,6 +203,82 @@ if (want('sentinel-failover'))
       },
     ),
   );
+// Outages: EC2 (the endpoint stops answering, as a stopped LocalStack) and Redis (redis-server stopped) for
+// OUTAGE_MS mid-run. kubelet's probes are played every second: liveness must hold, readiness must see it.
+const OUTAGE_MS = Q ? 15_000 : 60_000;
+const outages: { name: string; watch: OutageWatch }[] = [];
+if (want('ec2-outage')) {
+  const port = await freePort();
+  const watch = new OutageWatch(port);
+  outages.push({ name: 'ec2-outage', watch });
+  results.push(
+    await scenario(
+      'ec2-outage',
+      Q ? 20 : 100,
+      C,
+      {},
+      async ({ proxy }) => {
+        await sleep(span / 3);
+        await watch.outage(
+          OUTAGE_MS,
+          () => proxy.down(),
+          () => proxy.up(),
+        );
+      },
+      { env: { METRICS_ADDRESS: `127.0.0.1:${port}` }, onCall: watch.onCall },
+    ),
+  );
+}
+if (want('redis-outage')) {
+  const port = await freePort();
+  const watch = new OutageWatch(port);
+  outages.push({ name: 'redis-outage', watch });
+  results.push(
+    await scenario(
+      'redis-outage',
+      Q ? 20 : 100,
+      C,
+      {},
+      async ({ redis }) => {
+        await sleep(span / 3);
+        await watch.outage(
+          OUTAGE_MS,
+          () => redis!.stop(),
+          () => redis!.start(),
+        );
+      },
+      { ownRedis: true, env: { METRICS_ADDRESS: `127.0.0.1:${port}` }, onCall: watch.onCall },
+    ),
+  );
+}
+// Stuck attachments: a share of attachments stays `attaching` (the fault proxy) until Plinth force-detaches it
+// past STUCK_ATTACH_TIMEOUT_MS and attaches again; every publish must still finish, each stuck one force-detached once.
+const stuckAttach = { stuck: 0, forceDetaches: 0, metric: NaN };
+if (want('stuck-attach')) {
+  const port = await freePort();
+  let proxyRef: FaultProxy | undefined;
+  results.push(
+    await scenario(
+      'stuck-attach',
+      Q ? 20 : 100,
+      C,
+      { stickAttach: 0.3 },
+      ({ proxy }) => {
+        proxyRef = proxy;
+        return Promise.resolve();
+      },
+      {
+        env: { METRICS_ADDRESS: `127.0.0.1:${port}`, STUCK_ATTACH_TIMEOUT_MS: '5000' },
+        afterRun: async () => {
+          stuckAttach.stuck = proxyRef?.stuck.count ?? 0;
+          stuckAttach.forceDetaches = proxyRef?.stuck.forceDetaches ?? 0;
+          const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+          stuckAttach.metric = Number(/^plinth_stuck_attachments_total (\d+)/m.exec(text)?.[1] ?? NaN);
+        },
+      },
+    ),
+  );
+}
 if (want('ec2-faults'))
   results.push(await scenario('ec2-faults', Q ? 20 : 100, C, { faults: { throttle: 0.2, error5xx: 0.05, reset: 0.01 } }, () => Promise.resolve()));
 // 20 identical concurrent CreateVolume calls for each name.
@@ -210,11 +299,30 @@ if (sf)
     `\nsentinel-failover: time to recover ${(failover.firstOkAfterKill / 1000).toFixed(1)} s (kill -9 of the primary → first RPC started after it succeeding; promotion alone ${(failover.promotedMs / 1000).toFixed(1)} s); ` +
       `RPC errors seen by callers after the kill: ${failover.errorsAfterKill} ${JSON.stringify(sf.stats.retriesByCode)}; EC2 calls per lifecycle ${perLifecycle(sf).toFixed(2)} (amplification ${(perLifecycle(sf) / perLifecycle(baseline)).toFixed(2)} against the baseline)`,
   );
+for (const o of outages) console.log(o.watch.summary(o.name));
+const sa = results.find((r) => r.scenario === 'stuck-attach');
+if (sa)
+  console.log(
+    `stuck-attach: ${stuckAttach.stuck} attachments stuck in attaching, ${stuckAttach.forceDetaches} force detaches, plinth_stuck_attachments_total ${stuckAttach.metric}; ${sa.stats.finished}/${sa.lifecycles} publishes finished`,
+  );
 const failed = results.filter((r) => !clean(r.audit) || r.stats.lost.length > 0);
 // A failover that never happened proves nothing: the scenario fails unless the sentinels promoted the replica.
 if (sf && failover.promotedMs === 0) {
   console.log('sentinel-failover: the primary was not killed and replaced during the run');
   failed.push(sf);
+}
+// An outage that readiness never saw proves nothing; a liveness failure would have had kubelet restart a healthy pod.
+for (const o of outages) {
+  const r = results.find((x) => x.scenario === o.name);
+  if (r && !o.watch.held && !failed.includes(r)) {
+    console.log(`${o.name}: ${o.watch.readiness503 === 0 ? '/readyz never reported the outage' : '/healthz failed during the outage'}`);
+    failed.push(r);
+  }
+}
+// Stuck attachments that were never stuck, or not each freed by one force detach (and counted), prove nothing.
+if (sa && (stuckAttach.stuck === 0 || stuckAttach.forceDetaches !== stuckAttach.stuck || stuckAttach.metric !== stuckAttach.stuck) && !failed.includes(sa)) {
+  console.log('stuck-attach: the stuck attachments, the force detaches and the metric do not agree');
+  failed.push(sa);
 }
 const total = results.length;
 console.log(`\nchaos: ${total - failed.length} passed, ${failed.length} failed`);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { categoryOf, EC2_BUCKETS, TokenBucket, type BucketConfig, type Category } from './buckets.js';
 import { AWS_LIKE_DELAYS, Transitions, type TransitionDelays } from './transitions.js';
 import { describeVolumeStatusXml, overrideVolumeStates, type VolumeStatusOverride } from './volume-status.js';
+import { StuckAttachments } from './stuck.js';
 import { errorXml } from './xml.js';
 
 export interface FaultConfig {
@@ -26,6 +27,8 @@ export interface FaultConfig {
    * VolumeModificationRateExceeded, as EC2 refuses one within 6 hours. 0: off.
    */
   modifyCooldownMs: number;
+  /** Share (0..1) of successful attachments that stick in `attaching` until a DetachVolume (see stuck.ts). */
+  stickAttach: number;
 }
 
 type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
@@ -39,6 +42,7 @@ export const PASS_THROUGH: FaultConfig = {
   volumeStatus: false,
   volumeState: {},
   modifyCooldownMs: 0,
+  stickAttach: 0,
 };
 /** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */
 export const EC2_LIKE: FaultConfig = { ...PASS_THROUGH, transitions: AWS_LIKE_DELAYS, buckets: EC2_BUCKETS };
@@ -50,11 +54,19 @@ export interface FaultProxy {
   calls: Map<string, number>;
   /** Requests by action and outcome. */
   outcomes: Map<string, Map<Outcome, number>>;
+  /** The attachments made to stick (config.stickAttach) and the force detaches that freed them. */
+  stuck: StuckAttachments;
   configure(partial: Partial<FaultConfig>): void;
   onForward: ((action: string) => void) | undefined;
   /** Called with each upstream answer (after faults, before any held-back delay). */
   onAnswer: ((action: string, params: URLSearchParams, ok: boolean) => void) | undefined;
   total(): number;
+  /**
+   * An EC2 outage as a stopped endpoint looks: stops listening and drops every open connection, so callers
+   * get ECONNREFUSED / ECONNRESET (as when LocalStack is stopped) until `up()` listens again on the same port.
+   */
+  down(): Promise<void>;
+  up(): Promise<void>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -87,6 +99,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
   let buckets = new Map<Category, TokenBucket>();
   /** When each volume's last ModifyVolume succeeded. */
   const lastModified = new Map<string, number>();
+  const stuck = new StuckAttachments();
 
   const count = (action: string, outcome: Outcome) => {
     const m = outcomes.get(action) ?? new Map<Outcome, number>();
@@ -101,6 +114,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
     config,
     calls,
     outcomes,
+    stuck,
     onForward: undefined,
     onAnswer: undefined,
     configure(partial) {
@@ -109,6 +123,12 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       if (partial.buckets !== undefined) buckets = new Map();
     },
     total: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    down: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    up: () => new Promise<void>((resolve) => server.listen(Number(new URL(proxy.endpoint).port), '127.0.0.1', resolve)),
     reset() {
       calls.clear();
       outcomes.clear();
@@ -190,6 +210,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       return reply(res, 200, describeVolumeStatusXml(params, config.volumeStatus));
     }
 
+    if (action === 'DetachVolume') stuck.detaching(params.get('VolumeId') ?? '', params.get('Force') === 'true');
     const up = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
       (upRes) => {
@@ -204,7 +225,8 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
               text = transitions.rewriteAnswer(action, text);
             }
           }
-          if (action === 'DescribeVolumes' && statusCode < 300) text = overrideVolumeStates(text, config.volumeState);
+          if (action === 'DescribeVolumes' && statusCode < 300) text = stuck.rewriteDescribeVolumes(overrideVolumeStates(text, config.volumeState));
+          if (action === 'AttachVolume' && statusCode < 300) stuck.attached(params.get('VolumeId') ?? '', config.stickAttach);
           count(action, statusCode < 300 ? 'ok' : 'error');
           if (action === 'ModifyVolume' && statusCode < 300) lastModified.set(params.get('VolumeId') ?? '', Date.now());
           proxy.onAnswer?.(action, params, statusCode < 300);

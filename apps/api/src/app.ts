@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyHttpOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Server } from 'node:http';
 import { allows, bearer, describeWindow } from './auth.js';
 import type { Deps } from './deps.js';
@@ -16,6 +16,15 @@ import { snapshotsRoutes } from './routes/snapshots.js';
 import { volumesRoutes } from './routes/volumes.js';
 import { zonesRoutes } from './routes/zones.js';
 import { ErrorSchema, type App } from './schemas.js';
+
+/** Longest path parameter the router takes (Fastify's default); ids are far shorter. */
+const MAX_PARAM_LENGTH = 100;
+
+function frameworkError(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    void reply.code(414).send({ error: { code: 'uri_too_long', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` } });
+  else void reply.code(400).send({ error: { code: 'invalid_argument', message: 'the URL is not valid (bad percent-encoding in the path)' } });
+}
 
 /**
  * The admin API as a Fastify instance: routes under /v1 need a bearer token
@@ -31,6 +40,10 @@ export async function buildApp(deps: Deps): Promise<App> {
     bodyLimit: config.API_BODY_LIMIT_BYTES,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // A URL the router cannot take (a path parameter past maxParamLength, bad percent-encoding) is answered by
+    // Fastify itself, before any hook: give it the API's error body, not Fastify's own (found by the fuzz tier).
+    frameworkErrors: frameworkError,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     ...https,
   } as FastifyHttpOptions<Server>;
   const app = Fastify(opts).withTypeProvider<TypeBoxTypeProvider>();

@@ -3,6 +3,7 @@ import { ec2RateLimitsEnv } from '@plinth/cloud';
 import { quotaOverridesEnv } from '@plinth/capacity';
 import { alwaysCheck, redisEnv, refineRedisEnv } from '@plinth/redis';
 import { parseExtraTags } from './params/tags.js';
+import { DEFAULT_STUCK_ATTACH_MS } from './ops/publish-stuck.js';
 
 const endpoint = z
   .string()
@@ -25,6 +26,8 @@ export const controllerEnv = z
     QUEUE_LOCK_MS: envInt(15_000, { min: 1000, max: 600_000 }),
     QUEUE_ATTEMPTS: envInt(5, { min: 1, max: 100 }),
     OPERATION_TIMEOUT_MS: envInt(600_000, { min: 1000 }),
+    /** An attachment still `attaching` this long is force-detached and attached again (aws-ebs-csi-driver: 90 s). */
+    STUCK_ATTACH_TIMEOUT_MS: envInt(DEFAULT_STUCK_ATTACH_MS, { min: 1000, max: 3_600_000 }),
     /** How long a volume's modify job waits for more resize/modify requests to fold into its one ModifyVolume. */
     MODIFY_COALESCE_WINDOW_MS: envInt(2000, { min: 0, max: 60_000 }),
     SHUTDOWN_GRACE_MS: envInt(20_000, { min: 0 }),

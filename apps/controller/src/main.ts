@@ -66,7 +66,18 @@ async function main(config: ControllerConfig): Promise<void> {
     measure: measureExternal,
     onOverhead: metrics.onOverhead,
   });
-  ops.handleAll(OPERATIONS, operationHandlers({ cloud, devices, redis, modifyRequests, metrics, pollIntervalMs: config.EC2_POLL_INTERVAL_MS }));
+  ops.handleAll(
+    OPERATIONS,
+    operationHandlers({
+      cloud,
+      devices,
+      redis,
+      modifyRequests,
+      metrics,
+      pollIntervalMs: config.EC2_POLL_INTERVAL_MS,
+      stuckAttachMs: config.STUCK_ATTACH_TIMEOUT_MS,
+    }),
+  );
   await ops.start();
   metrics.watchQueue(ops);
 

@@ -4,7 +4,7 @@ import type { RpcObserver } from '@plinth/csi';
 import { DetachPending } from './detach-pending.js';
 import type { Readiness } from './readiness.js';
 import type { Operations } from '@plinth/queue';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The controller's Prometheus metrics. */
 export class Metrics {
@@ -43,6 +43,11 @@ export class Metrics {
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
     registers: [this.registry],
   });
+  private readonly stuck = new Counter({
+    name: 'plinth_stuck_attachments_total',
+    help: 'Attachments force-detached (and attached again) after staying attaching past STUCK_ATTACH_TIMEOUT_MS',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinth_controller_' });
@@ -72,6 +77,7 @@ export class Metrics {
   readonly pending = {
     attached: (seconds: number): void => this.attachWait.observe(seconds),
     detached: (seconds: number): void => this.detachWait.observe(seconds),
+    stuckAttach: (): void => this.stuck.inc(),
   };
 
   /** aws-ebs-csi-driver's aws_ebs_csi_ec2_detach_pending_seconds_total. */

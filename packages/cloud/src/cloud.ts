@@ -63,7 +63,8 @@ export interface Volumes {
 
 export interface Attachments {
   attach(volumeId: string, instanceId: string, device: string, signal?: AbortSignal): Promise<AttachmentInfo>;
-  detach(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<void>;
+  /** DetachVolume; `force`: EC2's force detach (for an attachment stuck in `attaching`, which the node never got to use). */
+  detach(volumeId: string, instanceId: string, signal?: AbortSignal, opts?: { force?: boolean }): Promise<void>;
 }
 
 export interface Snapshots {

@@ -34,6 +34,8 @@ export interface HandlerDeps {
   modifyRequests: ModifyRequests;
   metrics: Pick<Metrics, 'pending' | 'detachPending'>;
   pollIntervalMs: number;
+  /** STUCK_ATTACH_TIMEOUT_MS */
+  stuckAttachMs: number;
 }
 
 /** The handler of each operation; the compiler checks none is missing and each fits its operation's data and result. */
@@ -43,7 +45,10 @@ export function operationHandlers(d: HandlerDeps): Handlers<typeof OPERATIONS> {
     deleteVolume: deleteVolumeOp(d.cloud),
     createSnapshot: createSnapshotOp(d.cloud),
     deleteSnapshot: deleteSnapshotOp(d.cloud),
-    publish: publishOp(d.cloud, d.devices, (nodeId) => attachLimitOf(d.redis, nodeId), d.metrics.pending.attached),
+    publish: publishOp(d.cloud, d.devices, (nodeId) => attachLimitOf(d.redis, nodeId), d.metrics.pending.attached, {
+      afterMs: d.stuckAttachMs,
+      onForceDetach: d.metrics.pending.stuckAttach,
+    }),
     unpublish: unpublishOp(d.cloud, d.devices, d.metrics.pending.detached, d.metrics.detachPending),
     modifyVolume: modifyVolumeOp(d.cloud, d.modifyRequests, { pollIntervalMs: d.pollIntervalMs }),
     createGroupSnapshot: createGroupSnapshotOp(d.cloud),

@@ -4,6 +4,7 @@ import { defineOperation, differingFields, type Handler } from '@plinth/queue';
 import { z } from 'zod';
 import { attachmentTo, type Cloud } from '../cloud.js';
 import { normalise, type DeviceNames } from '../devices.js';
+import { DEFAULT_STUCK_ATTACH_MS, isStuckAttaching, STUCK_ATTACH_RETRIES } from './publish-stuck.js';
 
 export interface PublishJob {
   volumeId: string;
@@ -29,11 +30,6 @@ export interface Published {
 
 const ATTACH_TIMEOUT_MS = 5 * 60_000;
 
-/**
- * ControllerPublishVolume's EC2 work: attach the volume to the node's
- * instance under a device name allocated in Redis, then wait (batched with
- * every other waiter in this process) until EC2 reports it attached.
- */
 /** How long an allocation may stand without an attachment before it counts as abandoned. */
 const STALE_ALLOCATION_MS = 15 * 60_000;
 
@@ -46,66 +42,105 @@ const RECENT_ANSWER_MS = 60_000;
  * and multi-attach do not change, and an attachment made since is refused by AttachVolume itself (VolumeInUse,
  * which is then looked into). A retry, or a volume seen attached anywhere, is described afresh.
  */
-async function volumeToAttach(cloud: Cloud, volumeId: string, attempt: number): Promise<VolumeInfo | undefined> {
-  const recent = attempt === 1 ? cloud.recent(volumeId, RECENT_ANSWER_MS) : undefined;
+async function volumeToAttach(cloud: Cloud, volumeId: string, firstTry: boolean): Promise<VolumeInfo | undefined> {
+  const recent = firstTry ? cloud.recent(volumeId, RECENT_ANSWER_MS) : undefined;
   if (recent?.state === 'available' && recent.attachments.every((a) => a.state === 'detached')) return recent;
   return cloud.volumes.get(volumeId);
 }
 
+export interface StuckAttachOptions {
+  /** An attachment still `attaching` this long is force-detached and attached again (STUCK_ATTACH_TIMEOUT_MS). */
+  afterMs: number;
+  /** Counted once per force detach (plinth_stuck_attachments_total). */
+  onForceDetach?: () => void;
+}
+
+/**
+ * ControllerPublishVolume's EC2 work: attach the volume to the node's
+ * instance under a device name allocated in Redis, then wait (batched with
+ * every other waiter in this process) until EC2 reports it attached.
+ * An attachment stuck in `attaching` past `stuck.afterMs` is force-detached
+ * and attached again, up to STUCK_ATTACH_RETRIES times.
+ */
 export function publishOp(
   cloud: Cloud,
   devices: DeviceNames,
   attachLimitOf: (nodeId: string) => Promise<number>,
   onAttached: (seconds: number) => void = () => undefined,
+  stuck: StuckAttachOptions = { afterMs: DEFAULT_STUCK_ATTACH_MS },
 ): Handler<PublishJob, Published> {
   return async ({ volumeId, nodeId }, ctx) => {
-    const [volume, instance] = await Promise.all([volumeToAttach(cloud, volumeId, ctx.attempt), cloud.instance(nodeId)]);
-    if (!volume) throw notFound(`volume ${volumeId} not found`);
-    if (!instance) throw notFound(`node ${nodeId} not found (no running EC2 instance with that id)`);
-
-    const mine = attachmentTo(volume, nodeId);
-    if (mine?.state === 'attached' && mine.device) return { devicePath: mine.device };
-    const others = volume.attachments.filter((a) => a.instanceId !== nodeId && a.state !== 'detached');
-    if (others.length > 0 && !volume.multiAttach)
-      throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.instanceId).join(', ')}; it must be unpublished there first`);
-    const volZone = volume.zone;
-    const nodeZone = instance.zone;
-    if (volZone && nodeZone && volZone !== nodeZone)
-      throw failedPrecondition(`volume ${volumeId} is in zone ${volZone} but node ${nodeId} is in zone ${nodeZone}`);
-
-    let device = mine?.device || undefined;
     const pendingSince = performance.now();
-    if (!device) {
-      const mappings = instance.blockDevices;
-      const inUse = mappings.map((m) => m.device).filter(Boolean);
-      if (instance.rootDevice) inUse.push(instance.rootDevice);
-      await devices.reclaim(nodeId, new Set(mappings.map((m) => m.volumeId ?? '')), STALE_ALLOCATION_MS);
-      device = await devices.allocate(nodeId, volumeId, inUse.map(normalise), await attachLimitOf(nodeId));
-      try {
-        await cloud.api.attachments.attach(volumeId, nodeId, device, ctx.signal);
-      } catch (err) {
-        const code = causeCode(err);
-        // Attached already (a retry after a crash): carry on and wait for it.
-        const alreadyOurs = code === 'VolumeInUse' && attachmentTo(await cloud.volumes.get(volumeId), nodeId);
-        if (!alreadyOurs) {
-          await devices.release(nodeId, volumeId);
-          if (isPlinthError(err) && err.kind === 'InvalidArgument' && code === 'InvalidParameterValue')
-            throw unavailable(`device name ${device} was refused on node ${nodeId}; retrying with another`);
-          throw err;
+    for (let forced = 0; ; forced++) {
+      const [volume, instance] = await Promise.all([volumeToAttach(cloud, volumeId, ctx.attempt === 1 && forced === 0), cloud.instance(nodeId)]);
+      if (!volume) throw notFound(`volume ${volumeId} not found`);
+      if (!instance) throw notFound(`node ${nodeId} not found (no running EC2 instance with that id)`);
+
+      const mine = attachmentTo(volume, nodeId);
+      if (mine?.state === 'attached' && mine.device) return { devicePath: mine.device };
+      const others = volume.attachments.filter((a) => a.instanceId !== nodeId && a.state !== 'detached');
+      if (others.length > 0 && !volume.multiAttach)
+        throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.instanceId).join(', ')}; it must be unpublished there first`);
+      const volZone = volume.zone;
+      const nodeZone = instance.zone;
+      if (volZone && nodeZone && volZone !== nodeZone)
+        throw failedPrecondition(`volume ${volumeId} is in zone ${volZone} but node ${nodeId} is in zone ${nodeZone}`);
+
+      let device = mine?.device || undefined;
+      const askedAt = Date.now();
+      if (!device) {
+        const mappings = instance.blockDevices;
+        const inUse = mappings.map((m) => m.device).filter(Boolean);
+        if (instance.rootDevice) inUse.push(instance.rootDevice);
+        await devices.reclaim(nodeId, new Set(mappings.map((m) => m.volumeId ?? '')), STALE_ALLOCATION_MS);
+        device = await devices.allocate(nodeId, volumeId, inUse.map(normalise), await attachLimitOf(nodeId));
+        try {
+          await cloud.api.attachments.attach(volumeId, nodeId, device, ctx.signal);
+        } catch (err) {
+          const code = causeCode(err);
+          // Attached already (a retry after a crash): carry on and wait for it.
+          const alreadyOurs = code === 'VolumeInUse' && attachmentTo(await cloud.volumes.get(volumeId), nodeId);
+          if (!alreadyOurs) {
+            await devices.release(nodeId, volumeId);
+            if (isPlinthError(err) && err.kind === 'InvalidArgument' && code === 'InvalidParameterValue')
+              throw unavailable(`device name ${device} was refused on node ${nodeId}; retrying with another`);
+            throw err;
+          }
         }
       }
-    }
-    const done = await cloud.watcher.waitFor(volumeId, (v) => !v || attachmentTo(v, nodeId)?.state === 'attached', ATTACH_TIMEOUT_MS, {
-      action: 'attach',
-      volumeType: volume.type,
-    });
-    const att = attachmentTo(done, nodeId);
-    if (att?.state !== 'attached') {
+      const done = await cloud.watcher.waitFor(
+        volumeId,
+        (v) => {
+          const att = attachmentTo(v, nodeId);
+          return !v || att?.state === 'attached' || isStuckAttaching(att, Date.now(), stuck.afterMs, askedAt);
+        },
+        ATTACH_TIMEOUT_MS,
+        { action: 'attach', volumeType: volume.type },
+      );
+      const att = attachmentTo(done, nodeId);
+      if (att?.state === 'attached') {
+        onAttached((performance.now() - pendingSince) / 1000);
+        ctx.log.info({ volumeId, nodeId, device: att.device || device }, 'volume attached');
+        return { devicePath: att.device || device };
+      }
+      if (!att || att.state !== 'attaching') {
+        await devices.release(nodeId, volumeId);
+        throw unavailable(`volume ${volumeId} did not attach to node ${nodeId} (state ${att?.state ?? 'not attached'}); retrying`);
+      }
+      // Stuck in `attaching` (aws-ebs-csi-driver #1801, #2833): force-detach, wait until it is gone, free the name, attach afresh.
+      const since = Math.round((Date.now() - (att.attachedAt?.getTime() ?? askedAt)) / 1000);
+      ctx.log.warn(
+        { volumeId, nodeId, device: att.device || device, attachingSeconds: since, retry: forced + 1 },
+        'attachment stuck in attaching; force-detaching it to attach again',
+      );
+      stuck.onForceDetach?.();
+      await cloud.api.attachments.detach(volumeId, nodeId, ctx.signal, { force: true });
+      await cloud.watcher.waitFor(volumeId, (v) => !attachmentTo(v, nodeId), ATTACH_TIMEOUT_MS, { action: 'detach', volumeType: volume.type });
       await devices.release(nodeId, volumeId);
-      throw unavailable(`volume ${volumeId} did not attach to node ${nodeId} (state ${att?.state ?? 'not attached'}); retrying`);
+      if (forced + 1 >= STUCK_ATTACH_RETRIES)
+        throw unavailable(
+          `volume ${volumeId} stuck attaching to node ${nodeId} ${forced + 1} times (force-detached each time after ${Math.round(stuck.afterMs / 1000)} s); retrying`,
+        );
     }
-    onAttached((performance.now() - pendingSince) / 1000);
-    ctx.log.info({ volumeId, nodeId, device: att.device || device }, 'volume attached');
-    return { devicePath: att.device || device };
   };
 }

@@ -144,11 +144,11 @@ export class Ec2 {
     );
   }
 
-  async detachVolume(volumeId: string, instanceId: string, signal?: AbortSignal): Promise<void> {
+  async detachVolume(volumeId: string, instanceId: string, signal?: AbortSignal, force = false): Promise<void> {
     await this.send(
       'DetachVolume',
       `volume ${volumeId} on node ${instanceId}`,
-      (s) => this.client.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId }), { abortSignal: s }),
+      (s) => this.client.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, ...(force ? { Force: true } : {}) }), { abortSignal: s }),
       signal,
     );
   }

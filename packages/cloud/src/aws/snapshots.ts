@@ -16,7 +16,7 @@ import {
 export function awsAttachments(ec2: Ec2): Attachments {
   return {
     attach: async (volumeId, instanceId, device, signal) => toAttachment(await ec2.attachVolume(volumeId, instanceId, device, signal)),
-    detach: (volumeId, instanceId, signal) => ec2.detachVolume(volumeId, instanceId, signal),
+    detach: (volumeId, instanceId, signal, opts) => ec2.detachVolume(volumeId, instanceId, signal, opts?.force),
   };
 }
 

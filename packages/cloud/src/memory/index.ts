@@ -110,6 +110,11 @@ export class MemoryCloud implements Cloud {
     this.w.fail(action, code, times, status);
   }
 
+  /** The next `times` attachments stay `attaching` until detached, as an attachment EC2 never completes. */
+  stickAttachments(times = 1): void {
+    this.w.stickyAttaches += times;
+  }
+
   /** The next `times` calls of `action` are throttled (RequestLimitExceeded), as EC2 throttles. */
   throttle(times = 1, action = '*'): void {
     this.w.fail(action, 'RequestLimitExceeded', times, 503);

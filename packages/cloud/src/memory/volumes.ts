@@ -177,9 +177,12 @@ export function memoryAttachments(w: World): Attachments {
         v.state = 'in-use';
         const mapping = { device, volumeId, state: 'attaching', deleteOnTermination: false };
         i.blockDevices.push(mapping);
-        w.later(w.delays.attach, () => {
-          a.state = mapping.state = 'attached';
-        });
+        // A stuck attachment (stickAttachments) stays `attaching` until it is detached.
+        if (w.stickyAttaches > 0) w.stickyAttaches -= 1;
+        else
+          w.later(w.delays.attach, () => {
+            if (a.state === 'attaching') a.state = mapping.state = 'attached';
+          });
         return a;
       }),
     detach: (volumeId, instanceId, signal) =>

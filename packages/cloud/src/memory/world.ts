@@ -51,6 +51,8 @@ export class World {
   readonly delays: Delays;
   readonly statusChecks: boolean;
   readonly now: () => number;
+  /** How many of the next attachments stay `attaching` until detached (MemoryCloud.stickAttachments). */
+  stickyAttaches = 0;
   private readonly pending: { at: number; apply: () => void }[] = [];
   private readonly faults: Fault[] = [];
   private readonly opts: Ec2Options;
