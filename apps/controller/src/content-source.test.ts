@@ -53,7 +53,7 @@ describe('VolumeSnapshotClass parameters', () => {
     expect(kindOf(() => parseSnapshotParams(params))).toBe('InvalidArgument');
   });
 
-  it('tags a snapshot with its CSI name, the cluster, the user tags and the metadata; Plinth’s own keys win', () => {
+  it('tags a snapshot with its CSI name, the cluster, the extra and user tags and the metadata; the class may set Name, as in aws-ebs-csi-driver', () => {
     const owner = { extraTags: { team: 'all', Name: 'x' }, ownerTags: (_: 'snapshot', name: string) => ownershipTags('snapshot', name, 'c1') };
     const tags = snapshotTags('snapshot-1', owner, parseSnapshotParams({ tagSpecification_1: 'Name=mine', 'csi.storage.k8s.io/volumesnapshot/name': 'vs' }));
     expect(tags).toEqual({
@@ -61,7 +61,7 @@ describe('VolumeSnapshotClass parameters', () => {
       'plinth.dev/cluster-id': 'c1',
       'ebs.csi.aws.com/cluster': 'true',
       team: 'all',
-      Name: 'snapshot-1',
+      Name: 'mine',
       'kubernetes.io/created-for/volumesnapshot/name': 'vs',
     });
   });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { causeCode, external, type Cloud as CloudApi, type SnapshotInfo, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
+import { causeCode, external, TAG_CSI_NAME, type Cloud as CloudApi, type SnapshotInfo, type VolumeInfo, type VolumeSpec } from '@plinth/cloud';
 import { failedPrecondition, invalidArgument, isPlinthError, notFound, unavailable } from '@plinth/errors';
 import type { OpContext } from '@plinth/queue';
 import type { Cloud } from '../cloud.js';
@@ -13,7 +13,8 @@ export interface Cloner {
   copyVolumes: boolean;
 }
 
-const nameOf = (spec: VolumeSpec): string => spec.tags.Name ?? '?';
+// The CSI name, not Name: with a Kubernetes cluster id, or a class's own Name tag, those differ.
+const nameOf = (spec: VolumeSpec): string => spec.tags[TAG_CSI_NAME] ?? '?';
 
 /**
  * Starts a clone of `sourceId` made as `input` describes (in the source's

@@ -74,12 +74,13 @@ export function clientToken(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 64);
 }
 
+/** A volume's tags, in aws-ebs-csi-driver's order: ownership tags first, so the class's may override `Name` and `KubernetesCluster` (the others are reserved). */
 function tagsFor(job: CreateVolumeJob, cloud: Cloud): Tags {
   const tags: Record<string, string> = {
+    ...cloud.ownerTags('volume', job.name),
     ...cloud.extraTags,
     ...job.params.tags,
     ...iopsTags({ iopsPerGB: job.params.iopsPerGB, allowAutoIopsIncreaseOnModify: job.params.allowAutoIopsIncreaseOnModify || undefined }),
-    ...cloud.ownerTags('volume', job.name),
     [TAG_CSI_NAME]: job.name,
   };
   if (job.source) tags[TAG_CONTENT_SOURCE] = contentSourceTag(job.source);

@@ -66,7 +66,7 @@ export function createGroupSnapshotOp(cloud: Cloud): Handler<CreateGroupSnapshot
     const unknown = missing.filter((v) => !found.has(v));
     if (unknown.length > 0) throw notFound(`source volume ${unknown.join(', ')} not found`);
     const plan = planGroup([...found.values()]);
-    const tags = { ...cloud.extraTags, ...job.tags, ...cloud.ownerTags('snapshot', job.name), [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name };
+    const tags = { ...cloud.ownerTags('snapshot', job.name), ...cloud.extraTags, ...job.tags, [TAG_GROUP_ID]: job.groupId, [TAG_GROUP_NAME]: job.name };
     const description = `Created by Plinth for group snapshot ${job.name}`;
     const taken: Snapshot[] = [...existing];
     if (plan.instanceId) taken.push(...(await snapshotInstance(cloud, plan.instanceId, plan.attached, tags, description, ctx)));

@@ -109,6 +109,17 @@ describe('operations on the in-memory cloud', () => {
     expect((await api.volumes.get([restored.volumeId])).get(restored.volumeId)?.initializationRate).toBe(200);
   });
 
+  it('clones under a Kubernetes cluster id (Name is not the CSI name) and removes the intermediate snapshot', async () => {
+    const api = new MemoryCloud();
+    cloud = new Cloud(api, 'c1', { pollIntervalMs: 10, log, k8sClusterId: 'prod' });
+    const create = createVolumeOp(cloud);
+    const { volumeId } = await create(job(), ctx());
+    api.fail('CopyVolumes', 'InvalidAction', 1);
+    const clone = await create(job({ name: 'pvc-clone', source: { volumeId }, params: parseVolumeParams({ tagSpecification_1: 'Name=mine' }) }), ctx());
+    expect((await api.volumes.get([clone.volumeId])).get(clone.volumeId)?.tags).toMatchObject({ CSIVolumeName: 'pvc-clone', Name: 'mine' });
+    expect(await api.snapshots.list('c1')).toEqual([]);
+  });
+
   it('refuses to delete an attached volume naming the node, and deletes it once detached; a gone one is success', async () => {
     const { api, cloud } = setup();
     const node = api.addInstance();

@@ -72,7 +72,7 @@ export function parseSnapshotParams(params: Record<string, string>): SnapshotPar
   return out;
 }
 
-/** The tags a CSI snapshot is created with (in the CreateSnapshot call itself): cluster-wide extra tags, the class's, metadata, ownership. */
+/** The tags a CSI snapshot is created with (in the CreateSnapshot call itself): ownership first (the class may override `Name`, as there), extra tags, the class's, metadata. */
 export function snapshotTags(name: string, owner: { extraTags: Tags; ownerTags(kind: 'snapshot', name: string): Tags }, p: SnapshotParams): Tags {
-  return { ...owner.extraTags, ...p.tags, ...p.metadataTags, ...owner.ownerTags('snapshot', name), [TAG_SNAPSHOT_NAME]: name };
+  return { ...owner.ownerTags('snapshot', name), ...owner.extraTags, ...p.tags, ...p.metadataTags, [TAG_SNAPSHOT_NAME]: name };
 }
