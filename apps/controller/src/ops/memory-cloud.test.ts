@@ -112,7 +112,7 @@ describe('operations on the in-memory cloud', () => {
   it('clones under a Kubernetes cluster id (Name is not the CSI name) and removes the intermediate snapshot', async () => {
     const api = new MemoryCloud();
     cloud = new Cloud(api, 'c1', { pollIntervalMs: 10, log, k8sClusterId: 'prod' });
-    const create = createVolumeOp(cloud);
+    const create = createVolumeOp(cloud, seen);
     const { volumeId } = await create(job(), ctx());
     api.fail('CopyVolumes', 'InvalidAction', 1);
     const clone = await create(job({ name: 'pvc-clone', source: { volumeId }, params: parseVolumeParams({ tagSpecification_1: 'Name=mine' }) }), ctx());
