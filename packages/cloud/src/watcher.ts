@@ -30,9 +30,10 @@ export interface WatcherOptions {
 
 /** The first step after a missed check; steps grow ×1.5 up to intervalMs. */
 const FIRST_STEP_MS = 100;
-/** Fewest milliseconds between two DescribeVolumes calls; the gap grows with the number of waiting volumes. */
+/** Fewest milliseconds between two DescribeVolumes calls. */
 const MIN_GAP_MS = 150;
-const GAP_PER_WAITER_MS = 20;
+/** Calls the watcher may make back to back (a burst's phases) before it settles to one per interval. */
+const BURST_CALLS = 4;
 
 /**
  * Waits for volume state transitions (creating → available, attaching → attached, …).
@@ -40,9 +41,9 @@ const GAP_PER_WAITER_MS = 20;
  * Each wait is checked first near the moment its kind of transition is expected to finish (learned from the
  * durations this process observed, per action and volume type; see TransitionTimes), then after short steps
  * growing ×1.5 up to `intervalMs`. Checks due close together share one DescribeVolumes call: a call takes every
- * wait due within the next gap, and the gap between calls widens with the number of waiting volumes, so a burst
- * of waits costs about one call per second however large it is, and a single wait answers within ~0.1–0.2 s
- * of its transition.
+ * wait due before the next call could be made. Calls draw from a small bucket (BURST_CALLS, refilled one per
+ * `intervalMs`), so a few waits answer within ~0.15 s of their transition while a steady stream of them costs
+ * about one call per interval however many there are.
  */
 export class VolumeWatcher {
   private readonly waiters = new Set<Waiter>();
@@ -51,6 +52,8 @@ export class VolumeWatcher {
   private timerAt = Infinity;
   private running = false;
   private lastCall = 0;
+  private calls = BURST_CALLS;
+  private refilledAt = Date.now();
 
   constructor(
     private readonly describe: (ids: string[]) => Promise<Map<string, VolumeInfo>>,
@@ -86,16 +89,20 @@ export class VolumeWatcher {
     return this.times.snapshot();
   }
 
-  private gapMs(): number {
-    return Math.min(this.opts.intervalMs, Math.max(MIN_GAP_MS, this.waiters.size * GAP_PER_WAITER_MS));
+  /** When the next call may be made: MIN_GAP_MS after the last, and once the bucket holds a call. */
+  private nextCallAt(now: number): number {
+    this.calls = Math.min(BURST_CALLS, this.calls + (now - this.refilledAt) / this.opts.intervalMs);
+    this.refilledAt = now;
+    const refill = this.calls >= 1 ? now : now + (1 - this.calls) * this.opts.intervalMs;
+    return Math.max(this.lastCall + Math.min(MIN_GAP_MS, this.opts.intervalMs), refill);
   }
 
   private schedule(): void {
     if (this.running || this.waiters.size === 0) return;
     let earliest = Infinity;
     for (const w of this.waiters) earliest = Math.min(earliest, w.due, w.expires);
-    // Not sooner than the gap after the last call: a burst shares calls instead of multiplying them.
-    const at = Math.max(earliest, this.lastCall + this.gapMs());
+    // Not before a call may be made: waits due meanwhile share it instead of multiplying calls.
+    const at = Math.max(earliest, this.nextCallAt(Date.now()));
     if (this.timer && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
@@ -107,11 +114,13 @@ export class VolumeWatcher {
     this.timerAt = Infinity;
     this.running = true;
     const now = Date.now();
-    const horizon = now + this.gapMs();
+    this.nextCallAt(now);
+    this.calls = Math.max(0, this.calls - 1);
+    this.lastCall = now;
     // Every wait due before the next call could happen rides on this one.
+    const horizon = this.nextCallAt(now);
     const batch = [...this.waiters].filter((w) => w.due <= horizon || w.expires <= now);
     const ids = [...new Set(batch.map((w) => w.volumeId))];
-    this.lastCall = now;
     try {
       const found = ids.length > 0 ? await this.describe(ids) : new Map<string, VolumeInfo>();
       const at = Date.now();

@@ -56,8 +56,8 @@ export interface OperationsOptions {
 }
 
 /** Jobs one BullMQ worker runs at most; more concurrency means more workers (up to MAX_WORKERS). */
-const JOBS_PER_WORKER = 25;
-const MAX_WORKERS = 8;
+const JOBS_PER_WORKER = 50;
+const MAX_WORKERS = 4;
 
 /** Errors worth another attempt: the cloud or Redis was unavailable, or something unexpected happened. */
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Aborted', 'Internal', 'DeadlineExceeded']);
