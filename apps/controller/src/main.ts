@@ -13,6 +13,7 @@ import { Metrics } from './metrics.js';
 import { ModifyRequests } from './ops/modify-requests.js';
 import { OPERATIONS, operationHandlers } from './ops/index.js';
 import { Readiness } from './readiness.js';
+import { unavailable } from '@plinth/errors';
 import { controllerServices } from './server.js';
 import { onShutdown } from '@plinth/shutdown';
 
@@ -82,7 +83,16 @@ async function main(config: ControllerConfig): Promise<void> {
   metrics.watchQueue(ops);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
-  const readiness = new Readiness({ pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.api.ping(signal) });
+  const readiness = new Readiness(
+    { pingRedis: (ms) => ops.ping(ms), pingEc2: (signal) => cloud.api.ping(signal) },
+    {
+      // An outage found: the calls already waiting hear it now, not at their deadline (their jobs go on).
+      onUnready: (reasons) => {
+        const told = ops.abandonWaits(unavailable(`${reasons.join('; ')}; the operation continues, retry to wait for it`));
+        log.warn({ reasons, calls: told }, 'not ready: told the waiting calls to retry');
+      },
+    },
+  );
   const server = await serveUnix(
     config.CSI_ENDPOINT,
     controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone, log }, log, metrics, readiness),

@@ -27,6 +27,22 @@ describe('Readiness', () => {
     expect((err as Error).message).toMatch(/^CreateVolume refused: Redis is unreachable: .*; EC2 is unreachable: /);
   });
 
+  it('tells onUnready once when an outage begins (the waiting calls are then failed), and again after a recovery', async () => {
+    let redisUp = true;
+    const told: string[][] = [];
+    const r = new Readiness({ pingRedis: () => (redisUp ? ok() : down('ECONNREFUSED')()), pingEc2: ok }, { onUnready: (reasons) => told.push(reasons) });
+    await r.check();
+    redisUp = false;
+    await r.check();
+    await r.check();
+    expect(told).toEqual([['Redis is unreachable: ECONNREFUSED']]);
+    redisUp = true;
+    await r.check();
+    redisUp = false;
+    await r.check();
+    expect(told).toHaveLength(2);
+  });
+
   it('lets calls through before any check and once the last check is stale', async () => {
     const r = new Readiness({ pingRedis: ok, pingEc2: down('timeout') });
     expect(() => r.assertReachable('DeleteVolume')).not.toThrow();

@@ -29,7 +29,13 @@ export class Readiness {
 
   constructor(
     private readonly deps: ReadinessDeps,
-    private readonly opts: { ec2TtlMs?: number; redisTimeoutMs?: number; ec2TimeoutMs?: number } = {},
+    private readonly opts: {
+      ec2TtlMs?: number;
+      redisTimeoutMs?: number;
+      ec2TimeoutMs?: number;
+      /** Called when a check finds a dependency unreachable that the check before found reachable. */
+      onUnready?: (reasons: string[]) => void;
+    } = {},
   ) {}
 
   async check(): Promise<ReadinessReport> {
@@ -48,12 +54,14 @@ export class Readiness {
     const reasons: string[] = [];
     if (redisError !== undefined) reasons.push(`Redis is unreachable: ${redisError}`);
     if (this.ec2Error !== undefined) reasons.push(`EC2 is unreachable: ${this.ec2Error}`);
+    const wasReady = this.last?.ready ?? true;
     this.last = {
       ready: reasons.length === 0,
       at: Date.now(),
       reasons,
       checks: { redis: redisError === undefined ? 'ok' : 'unreachable', ec2: this.ec2Error === undefined ? 'ok' : 'unreachable' },
     };
+    if (wasReady && !this.last.ready) this.opts.onUnready?.(reasons);
     return this.last;
   }
 

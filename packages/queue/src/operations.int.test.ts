@@ -110,6 +110,17 @@ describe('Operations (BullMQ on real Redis)', () => {
     expect(runs.e).toBe(1);
   });
 
+  it('abandonWaits fails the waiting calls at once with the given error; the job carries on and a retry joins it', async () => {
+    const waiting = ops.run(slow, { key: 'ab', id: 'ab', ms: 1500 }, Date.now() + 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    expect(ops.abandonWaits(unavailable('EC2 is unreachable: test'))).toBe(1);
+    await expect(waiting).rejects.toMatchObject({ kind: 'Unavailable', message: 'EC2 is unreachable: test' });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await expect(ops.run(slow, { key: 'ab', id: 'ab', ms: 1500 }, Date.now() + 10_000)).resolves.toBe('done ab');
+    expect(runs.ab).toBe(1);
+  });
+
   it('holds a delayed job for its window: calls with the same key meanwhile join it, a later call starts another', async () => {
     const t0 = Date.now();
     const first = ops.run(slow, { key: 'w', id: 'w', ms: 1 }, Date.now() + 10_000, { delayMs: 800 });

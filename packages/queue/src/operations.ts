@@ -81,6 +81,8 @@ export class Operations {
   private readonly redis: Redis;
   private readonly leases: Leases;
   private readonly shutdown = new AbortController();
+  /** The calls waiting on a job's result, to fail at once when Redis or EC2 goes away (see abandonWaits). */
+  private readonly waits = new Set<(err: Error) => void>();
   private readonly opts: Required<Omit<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>> &
     Pick<OperationsOptions, 'onJobDone' | 'measure' | 'onOverhead'>;
 
@@ -100,11 +102,19 @@ export class Operations {
     };
     const connection = (): ConnectionOptions => redisFor(this.opts.redisUrl);
     this.queue = new Queue(this.opts.queueName, { connection: connection(), prefix: this.opts.prefix });
-    this.events = new QueueEvents(this.opts.queueName, { connection: connection(), prefix: this.opts.prefix });
+    const eventsConnection = redisFor(this.opts.redisUrl);
+    this.events = new QueueEvents(this.opts.queueName, { connection: eventsConnection, prefix: this.opts.prefix });
     this.redis = redisFor(this.opts.redisUrl);
     this.leases = new Leases(this.redis, this.opts.lockDurationMs);
     this.queue.on('error', (err) => this.opts.log.warn({ err }, 'queue connection error'));
     this.events.on('error', (err) => this.opts.log.warn({ err }, 'queue events connection error'));
+    // The results of jobs arrive on this connection: once it drops, no waiting call would hear its job finish.
+    eventsConnection.on('close', () => {
+      const told = this.abandonWaits(
+        unavailable('Redis is unreachable: the connection the operation queue reports results on was lost; the operation continues, retry to wait for it'),
+      );
+      if (told > 0) this.opts.log.warn({ calls: told }, 'lost the queue events connection; told the waiting calls to retry');
+    });
   }
 
   /** Runs `op`'s jobs in this process with `run`. */
@@ -174,14 +184,19 @@ export class Operations {
     const budget = Number.isFinite(deadline) ? deadline - Date.now() - 250 : this.opts.jobTimeoutMs;
     if (budget <= 0) throw deadlineExceeded(`no time left to wait for ${name} ${key} (job ${job.id}); it continues, retry to wait for it`);
     let outcome: Outcome<R>;
+    let abandon: ((err: Error) => void) | undefined;
     try {
-      outcome = (await job.waitUntilFinished(this.events, budget)) as Outcome<R>;
+      const abandoned = new Promise<never>((_, reject) => this.waits.add((abandon = reject)));
+      outcome = (await Promise.race([job.waitUntilFinished(this.events, budget), abandoned])) as Outcome<R>;
     } catch (err) {
+      if (isPlinthError(err)) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       if (msg.startsWith('Job wait')) {
         throw deadlineExceeded(`${name} ${key} is still in progress (job ${job.id}); retry to wait for it`);
       }
       throw decodeFailure(msg, name, key, job.id);
+    } finally {
+      if (abandon) this.waits.delete(abandon);
     }
     if (outcome.externalMs !== undefined) this.opts.onOverhead?.(name, Math.max(0, performance.now() - started - outcome.externalMs) / 1000);
     if (outcome.ok) return outcome.value;
@@ -234,6 +249,18 @@ export class Operations {
     } finally {
       await release();
     }
+  }
+
+  /**
+   * Fails every call now waiting on a job with `err` (UNAVAILABLE naming what went away); the jobs themselves
+   * go on, and a retried call joins its job. During an outage the callers hear at once instead of at their
+   * deadline. Returns how many calls were told.
+   */
+  abandonWaits(err: PlinthError): number {
+    const told = this.waits.size;
+    for (const reject of this.waits) reject(err);
+    this.waits.clear();
+    return told;
   }
 
   /** Counts of jobs by state (for Probe, metrics and operators). */
