@@ -220,7 +220,9 @@ describe('the Helm chart', () => {
     expect(env(agent, 'KUBE_NODE_NAME')?.valueFrom?.fieldRef).toEqual({ fieldPath: 'spec.nodeName' });
     const rules = find(docs, 'ClusterRole', 'plinth-node').rules!;
     expect(rules).toContainEqual({ apiGroups: ['storage.k8s.io'], resources: ['volumeattachments'], verbs: ['get', 'list', 'watch'] });
-    expect(rules).toContainEqual({ apiGroups: [''], resources: ['nodes'], verbs: ['get'] });
+    // get: metadata and drain state; patch: the <driver>/agent-not-ready startup taint, removed once CSINode lists the driver.
+    expect(rules).toContainEqual({ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] });
+    expect(rules).toContainEqual({ apiGroups: ['storage.k8s.io'], resources: ['csinodes'], verbs: ['get'] });
     expect(find(docs, 'ClusterRoleBinding', 'plinth-node').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-node', namespace: 'kube-system' }]);
   }, 60_000);
 

@@ -357,8 +357,9 @@ describe('the base manifests', () => {
         '/pods': ['get'],
         'apps/replicasets': ['get'],
       },
-      // Its own Node (metadata, drain state); VolumeAttachments for the preStop hook's wait.
-      'node-agent': { '/nodes': ['get'], 'storage.k8s.io/volumeattachments': ['get', 'list', 'watch'] },
+      // Its own Node (metadata, drain state; patch: the startup taint's removal once its CSINode lists the driver);
+      // VolumeAttachments for the preStop hook's wait.
+      'node-agent': { '/nodes': ['get', 'patch'], 'storage.k8s.io/csinodes': ['get'], 'storage.k8s.io/volumeattachments': ['get', 'list', 'watch'] },
     };
     const union = (...parts: string[]): Record<string, string[]> => {
       const out: Record<string, Set<string>> = {};
@@ -396,7 +397,7 @@ describe('the base manifests', () => {
       expect(leases.map((d) => `${d.kind}/${d.metadata.namespace}`)).toEqual([`Role/${NS}`]);
     });
 
-    it('the node ServiceAccount may only get Nodes and read VolumeAttachments (preStop)', () => {
+    it('the node ServiceAccount may only get and patch Nodes (startup taint), get CSINodes and read VolumeAttachments (preStop)', () => {
       expect(node.serviceAccountName).toBe('plinth-node');
       expect(grants(base, 'plinth-node')).toEqual(union('node-agent'));
     });

@@ -14,6 +14,8 @@ import type { NodeContext, NodeIdentity } from './node/context.js';
 import { nodeServices } from './node/service.js';
 import { LinuxOs } from './os/linux.js';
 import { startRegistration, type Registration } from './registration.js';
+import { kubernetesTaintSource, removeStartupTaint } from './startup-taint.js';
+import { hasKubeconfig } from './metadata/kubernetes.js';
 import { runClosers, type Closer } from '@plinth/shutdown';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -108,6 +110,21 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     );
     const r = registration;
     closers.push({ name: 'redis', run: () => r.stop() });
+  }
+  if (cfg.STARTUP_TAINT_REMOVAL && cfg.KUBE_NODE_NAME && hasKubeconfig()) {
+    // In the background: the kubelet registers the driver only after this socket answers.
+    const stop = new AbortController();
+    const nodeName = cfg.KUBE_NODE_NAME;
+    const removal = kubernetesTaintSource(nodeName, ctx.driverName)
+      .then((src) => removeStartupTaint(src, { driverName: ctx.driverName, log, signal: stop.signal }))
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'startup taint: no Kubernetes client; not removing it'));
+    closers.unshift({
+      name: 'startup-taint',
+      run: async () => {
+        stop.abort();
+        await removal;
+      },
+    });
   }
   log.info({ driver: ctx.driverName, version: ctx.version, nodeId: id.nodeId, zone: id.zone, kubeletRoot: ctx.kubeletRoot }, 'node agent ready');
   return {

@@ -49,6 +49,8 @@ export const configSchema = z
     IMDS_DISABLED: envBool(false),
     IMDS_TIMEOUT_MS: envInt(1000, { min: 50, max: 60_000 }),
     KUBE_NODE_NAME: optional,
+    /** Remove the `<driver>/agent-not-ready` startup taint from KUBE_NODE_NAME once the kubelet registered the driver. */
+    STARTUP_TAINT_REMOVAL: envBool(true),
     METADATA_SOURCES: z
       .string()
       .default('imds,kubernetes,env')

@@ -10,7 +10,8 @@ export function parseProviderId(providerId: string): { zone?: string; instanceId
   return m[1] ? { zone: m[1], instanceId: m[2] } : { instanceId: m[2] };
 }
 
-function hasKubeconfig(): boolean {
+/** Whether a Kubernetes client has somewhere to connect: in-cluster, KUBECONFIG or ~/.kube/config. */
+export function hasKubeconfig(): boolean {
   return Boolean(process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST || existsSync(join(homedir(), '.kube', 'config')));
 }
 
