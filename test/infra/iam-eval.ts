@@ -5,19 +5,9 @@
  * ec2:ResourceTag/… (aws:ResourceTag/… alike), ec2:CreateAction and aws:TagKeys, with ${aws:PrincipalTag/…}
  * variables. No Deny statements exist in these policies, so none are evaluated.
  */
+import type { Policy, PolicyStatement } from './manifests.js';
 
-interface Statement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Action: string | string[];
-  Resource: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-export interface Policy {
-  Version: string;
-  Statement: Statement[];
-}
+export type { Policy };
 
 /** One resource of a request, with what IAM knows about it. */
 export interface RequestContext {
@@ -75,7 +65,7 @@ function test(op: string, wanted: string[], actual: string[] | undefined): boole
   return actual.some(one);
 }
 
-function conditionsHold(s: Statement, r: RequestContext, principalTags: Record<string, string>): boolean {
+function conditionsHold(s: PolicyStatement, r: RequestContext, principalTags: Record<string, string>): boolean {
   for (const [op, keys] of Object.entries(s.Condition ?? {}))
     for (const [key, values] of Object.entries(keys))
       if (
