@@ -16,20 +16,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureHelm } from '../infra/helm.js';
+import { PINS } from './versions.js';
 
 const exec = promisify(execFile);
 
-export const K8S_VERSION = 'v1.33.13';
+export const K8S_VERSION = PINS.kubernetes;
 /** The staging modules' tag that matches K8S_VERSION: v1.33.13 → v0.33.13. */
 export const STAGING_VERSION = K8S_VERSION.replace(/^v1\./, 'v0.');
 const [, K8S_MAJOR, K8S_MINOR] = /^v(\d+)\.(\d+)\./.exec(K8S_VERSION) ?? [];
 
-/**
- * The versions are the newest the module proxy serves that were built against Kubernetes 1.33's client
- * libraries, except csi-attacher: of v4 the proxy serves only v4.12+ (client-go 0.36), which only uses
- * stable APIs a 1.33 server has.
- */
-export const SNAPSHOT_CLIENT = { module: 'github.com/kubernetes-csi/external-snapshotter/client/v8', version: 'v8.2.0' };
+/** The snapshot CRDs the e2e installs: external-snapshotter's client module at the snapshotter's release. */
+export const SNAPSHOT_CLIENT = { module: 'github.com/kubernetes-csi/external-snapshotter/client/v8', version: PINS.sidecars['csi-snapshotter'].version };
 
 export interface Binary {
   name: string;
@@ -38,6 +35,13 @@ export interface Binary {
   /** The main package to build. */
   pkg: string;
   ldflags: string[];
+  /** Go build tags. */
+  tags?: string[];
+  /**
+   * A source tree in this repo to build in place of a scratch module (its own go.mod/go.sum; dependencies
+   * still come from the module proxy): for releases the proxy cannot serve (see test/k8s/upstream/README.md).
+   */
+  srcDir?: string;
 }
 
 const k8sLdflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
@@ -46,29 +50,47 @@ const k8sLdflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/versi
   `-X ${p}.gitMinor=${K8S_MINOR}`,
   `-X ${p}.gitTreeState=clean`,
 ]);
-const sidecar = (name: string, module: string, version: string): Binary => ({
+const UPSTREAM_DIR = fileURLToPath(new URL('./upstream/', import.meta.url));
+const sidecar = (name: keyof typeof PINS.sidecars): Binary => {
+  const { module, version } = PINS.sidecars[name];
+  // node-driver-registrar and livenessprobe tag v2 releases without a /v2 module path, which the module proxy
+  // cannot serve: their release sources are kept in test/k8s/upstream/<name>@<version>.
+  const vendored = name === 'csi-node-driver-registrar' || name === 'livenessprobe';
+  return {
+    name,
+    module,
+    version,
+    pkg: `${module}/cmd/${name}`,
+    ldflags: [`-X main.version=${version}`],
+    srcDir: vendored ? join(UPSTREAM_DIR, `${name}@${version}`) : undefined,
+  };
+};
+const k8s = (name: string): Binary => ({ name, module: 'k8s.io/kubernetes', version: K8S_VERSION, pkg: `k8s.io/kubernetes/cmd/${name}`, ldflags: k8sLdflags });
+const containerd = (name: string): Binary => ({
   name,
-  module,
-  version,
-  pkg: `${module}/cmd/${name}`,
-  ldflags: [`-X main.version=${version}`],
+  module: 'github.com/containerd/containerd/v2',
+  version: PINS.containerd,
+  pkg: `github.com/containerd/containerd/v2/cmd/${name}`,
+  ldflags: [`-X github.com/containerd/containerd/v2/version.Version=${PINS.containerd}`],
+  // CGO_ENABLED=0: the btrfs and devmapper snapshotters need cgo (the e2e uses overlayfs/native).
+  tags: ['no_btrfs', 'no_devmapper', 'no_zfs', 'osusergo', 'netgo'],
 });
 
 export const BINARIES: Binary[] = [
-  { name: 'etcd', module: 'go.etcd.io/etcd/server/v3', version: 'v3.5.21', pkg: 'go.etcd.io/etcd/server/v3', ldflags: [] },
-  { name: 'kube-apiserver', module: 'k8s.io/kubernetes', version: K8S_VERSION, pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', ldflags: k8sLdflags },
-  {
-    name: 'kube-controller-manager',
-    module: 'k8s.io/kubernetes',
-    version: K8S_VERSION,
-    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
-    ldflags: k8sLdflags,
-  },
-  sidecar('csi-provisioner', 'github.com/kubernetes-csi/external-provisioner/v5', 'v5.3.0'),
-  sidecar('csi-attacher', 'github.com/kubernetes-csi/external-attacher/v4', 'v4.12.0'),
-  sidecar('csi-resizer', 'github.com/kubernetes-csi/external-resizer', 'v1.14.0'),
-  sidecar('csi-snapshotter', 'github.com/kubernetes-csi/external-snapshotter/v8', 'v8.3.0'),
-  sidecar('snapshot-controller', 'github.com/kubernetes-csi/external-snapshotter/v8', 'v8.3.0'),
+  { name: 'etcd', module: 'go.etcd.io/etcd/server/v3', version: PINS.etcd, pkg: 'go.etcd.io/etcd/server/v3', ldflags: [] },
+  k8s('kube-apiserver'),
+  k8s('kube-controller-manager'),
+  k8s('kube-scheduler'),
+  k8s('kubelet'),
+  containerd('containerd'),
+  containerd('containerd-shim-runc-v2'),
+  sidecar('csi-provisioner'),
+  sidecar('csi-attacher'),
+  sidecar('csi-resizer'),
+  sidecar('csi-snapshotter'),
+  sidecar('snapshot-controller'),
+  sidecar('csi-node-driver-registrar'),
+  sidecar('livenessprobe'),
 ];
 
 /** Bumped when the way binaries are built changes, so cached ones are rebuilt. */
@@ -101,6 +123,8 @@ const stampOf = (b: Binary): string =>
     version: b.version,
     pkg: b.pkg,
     ldflags: b.ldflags,
+    tags: b.tags,
+    src: b.srcDir ? 'repo' : undefined,
     staging: b.module === 'k8s.io/kubernetes' ? STAGING_VERSION : undefined,
   });
 
@@ -162,6 +186,15 @@ export function carriedReplaces(goMod: string, b: Pick<Binary, 'module'>): strin
 }
 
 async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
+  const out = join(binDir(), `${b.name}.tmp`);
+  const buildArgs = ['build', '-ldflags', ['-s', '-w', ...b.ldflags].join(' '), ...(b.tags?.length ? ['-tags', b.tags.join(',')] : []), '-o', out];
+  if (b.srcDir) {
+    // A release source tree kept in the repo: build its main package in place (go.sum pins every dependency).
+    await go([...buildArgs, `./cmd/${b.name}`], b.srcDir, log);
+    await rename(out, join(binDir(), b.name));
+    await writeFile(join(binDir(), `${b.name}.stamp`), stampOf(b));
+    return;
+  }
   const root = cacheRoot();
   const src = join(root, 'k8s', 'src', `${b.name}@${b.version}`);
   await rm(src, { recursive: true, force: true });
@@ -188,8 +221,7 @@ async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
   );
   // Resolve the package's import graph into go.mod/go.sum, then build it.
   await go(['get', `${b.pkg}@${b.version}`], src, log);
-  const out = join(binDir(), `${b.name}.tmp`);
-  await go(['build', '-ldflags', ['-s', '-w', ...b.ldflags].join(' '), '-o', out, b.pkg], src, log);
+  await go([...buildArgs, b.pkg], src, log);
   await rename(out, join(binDir(), b.name));
   await writeFile(join(binDir(), `${b.name}.stamp`), stampOf(b));
 }

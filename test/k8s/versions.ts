@@ -1,0 +1,21 @@
+/** The one pin list (infra/versions.json): what the Kubernetes e2e builds and what the Helm chart's image tags name. */
+import { readFileSync } from 'node:fs';
+
+interface SidecarPin {
+  module: string;
+  version: string;
+  /** The values.yaml path of the chart's `{repository, tag}` for this sidecar (none: the chart does not ship it). */
+  chart?: string;
+}
+export interface Pins {
+  kubernetes: string;
+  etcd: string;
+  containerd: string;
+  sidecars: Record<
+    'csi-provisioner' | 'csi-attacher' | 'csi-resizer' | 'csi-snapshotter' | 'snapshot-controller' | 'csi-node-driver-registrar' | 'livenessprobe',
+    SidecarPin
+  >;
+}
+
+const VERSIONS_FILE = new URL('../../infra/versions.json', import.meta.url);
+export const PINS = JSON.parse(readFileSync(VERSIONS_FILE, 'utf8')) as Pins;
