@@ -5,8 +5,9 @@
 //   node scripts/run.mjs integration  throwaway stack + integration tier only
 //   node scripts/run.mjs stack        throwaway stack, prints `export` lines
 //   node scripts/run.mjs sanity|bench|chaos|soak [args]   one stand-alone tier on a throwaway stack
-//   node scripts/run.mjs e2e:k8s [args]  builds (once, cached) a Kubernetes control plane + CSI sidecars, then
-//                                        the end-to-end flows through it on a throwaway stack (test/k8s/)
+//   node scripts/run.mjs e2e:k8s [args]  builds (once, cached) a Kubernetes control plane, a node (kubelet,
+//                                        containerd) and the CSI sidecars, then the end-to-end flows through it with
+//                                        Pods on a throwaway stack (test/k8s/)
 // Node builtins only at import time: node_modules may not exist yet.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,8 +39,9 @@ const TIERS = [
   { name: 'typecheck', cmd: npx('tsc', '-p', 'tsconfig.json', '--noEmit') },
   { name: 'unit', cmd: vitest('unit'), vitest: true },
   { name: 'integration', stack: true, cmd: vitest('integration'), vitest: true },
-  // Builds etcd, kube-apiserver, kube-controller-manager and the CSI sidecars into ~/.cache/plinth/k8s
-  // (16–18 min cold on 2 cores, 0.1 s cached) and helm; before the stack comes up, so it does not idle during a cold build.
+  // Builds the control plane, kube-scheduler, kubelet, containerd and the chart's CSI sidecars (infra/versions.json)
+  // into ~/.cache/plinth/k8s/bin/<name>@<version> (0.1 s cached), helm, and apt-installs the node's runc,
+  // busybox-static and CNI plugins; before the stack comes up, so it does not idle during a cold build.
   // Its own bound: a cold build on a busy 2-core machine can pass the 30 min every other tier gets.
   { name: 'k8s-build', cmd: tsx('test/k8s/build.ts'), timeoutMs: 60 * 60_000 },
   BUNDLE,

@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureHelm } from '../infra/helm.js';
@@ -84,6 +84,7 @@ export const BINARIES: Binary[] = [
   k8s('kubelet'),
   containerd('containerd'),
   containerd('containerd-shim-runc-v2'),
+  containerd('ctr'),
   sidecar('csi-provisioner'),
   sidecar('csi-attacher'),
   sidecar('csi-resizer'),
@@ -100,6 +101,16 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'plinth');
 }
 export const binDir = (): string => join(cacheRoot(), 'k8s', 'bin');
+/**
+ * Where a binary is cached: `bin/<name>@<version>/<name>`, so checkouts pinning other versions (another branch,
+ * an older clone) share the cache without rebuilding over each other. The directory holds only that binary, so
+ * it can go on a PATH (containerd finds its shim by name).
+ */
+export function binPath(name: string): string {
+  const b = BINARIES.find((x) => x.name === name);
+  if (!b) throw new Error(`test/k8s/build.ts builds no ${name}`);
+  return join(binDir(), `${b.name}@${b.version}`, b.name);
+}
 
 /** Go's env for every build: caches under the plinth cache dir, static, reproducible, no toolchain downloads. */
 export function goEnv(): NodeJS.ProcessEnv {
@@ -129,7 +140,7 @@ const stampOf = (b: Binary): string =>
   });
 
 async function cached(b: Binary): Promise<boolean> {
-  const bin = join(binDir(), b.name);
+  const bin = binPath(b.name);
   try {
     await stat(bin);
     return (await readFile(`${bin}.stamp`, 'utf8')) === stampOf(b);
@@ -186,13 +197,15 @@ export function carriedReplaces(goMod: string, b: Pick<Binary, 'module'>): strin
 }
 
 async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
-  const out = join(binDir(), `${b.name}.tmp`);
+  const dest = binPath(b.name);
+  await mkdir(dirname(dest), { recursive: true });
+  const out = `${dest}.${process.pid}.tmp`; // per process: two builds of one binary never write one file
   const buildArgs = ['build', '-ldflags', ['-s', '-w', ...b.ldflags].join(' '), ...(b.tags?.length ? ['-tags', b.tags.join(',')] : []), '-o', out];
   if (b.srcDir) {
     // A release source tree kept in the repo: build its main package in place (go.sum pins every dependency).
     await go([...buildArgs, `./cmd/${b.name}`], b.srcDir, log);
-    await rename(out, join(binDir(), b.name));
-    await writeFile(join(binDir(), `${b.name}.stamp`), stampOf(b));
+    await writeFile(`${dest}.stamp`, stampOf(b));
+    await rename(out, dest);
     return;
   }
   const root = cacheRoot();
@@ -222,8 +235,8 @@ async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
   // Resolve the package's import graph into go.mod/go.sum, then build it.
   await go(['get', `${b.pkg}@${b.version}`], src, log);
   await go([...buildArgs, b.pkg], src, log);
-  await rename(out, join(binDir(), b.name));
-  await writeFile(join(binDir(), `${b.name}.stamp`), stampOf(b));
+  await writeFile(`${dest}.stamp`, stampOf(b));
+  await rename(out, dest);
 }
 
 /** The sidecars' newest releases declare `go 1.26.0`; GOTOOLCHAIN=local means no toolchain is downloaded. */
@@ -282,6 +295,29 @@ export async function ensureK8sBinaries(opts: { only?: string[]; log?: (m: strin
   return report;
 }
 
+/**
+ * The node's Debian packages: runc (containerd's runtime), busybox-static (the Pod images, ./images.ts) and
+ * containernetworking-plugins (the CNI config that makes the runtime's network ready). Installed with apt-get when
+ * missing and running as root, as scripts/lib/deps.mjs does for the stack's tools.
+ */
+export const NODE_PACKAGES: { pkg: string; file: string }[] = [
+  { pkg: 'runc', file: '/usr/sbin/runc' },
+  { pkg: 'busybox-static', file: '/bin/busybox' },
+  { pkg: 'containernetworking-plugins', file: '/usr/lib/cni/bridge' },
+];
+
+export async function ensureNodePackages(log: (m: string) => void = console.error): Promise<void> {
+  const missing: string[] = [];
+  for (const p of NODE_PACKAGES) if (!(await stat(p.file).catch(() => undefined))) missing.push(p.pkg);
+  if (!missing.length) return;
+  const hint = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) throw new Error(`the e2e's node needs ${missing.join(', ')}; as root run: apt-get update && ${hint}`);
+  log(`installing ${missing.join(', ')} (apt-get)…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await exec('apt-get', ['update'], { env, timeout: 10 * 60_000 });
+  await exec('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeout: 15 * 60_000 });
+}
+
 /** The Go proxy's copy of the snapshot CRDs (client/v8's config/crd/*.yaml), as file paths. */
 export async function snapshotCrdFiles(): Promise<string[]> {
   const { Dir } = await downloadModule(SNAPSHOT_CLIENT.module, SNAPSHOT_CLIENT.version);
@@ -297,6 +333,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const only = process.argv.slice(2);
     await ensureK8sBinaries({ only });
+    if (!only.length) await ensureNodePackages((m) => console.error(`[k8s-build] ${m}`));
     // The e2e renders the chart too: build helm now as well, rather than with the stack up.
     if (!only.length) await ensureHelm((m) => console.error(`[k8s-build] ${m}`));
   } catch (e) {

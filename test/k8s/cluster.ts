@@ -1,7 +1,7 @@
 /**
  * A throwaway Kubernetes control plane on loopback: etcd (data in a temp dir), kube-apiserver and
- * kube-controller-manager (the PV binder, expander and protection controllers only: no kubelet, scheduler or
- * attach/detach controller, so VolumeAttachments are the test's own).
+ * kube-controller-manager (the PV binder, expander and protection controllers, the attach/detach controller that
+ * makes VolumeAttachments for the Pods of the real node (./node.ts), and the ServiceAccount controllers).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,14 +9,16 @@ import { Kube, waitFor } from './kube.js';
 import { makePki, writeKubeconfig, type Pki } from './pki.js';
 import { assertRunning, freePort, startProc, type Proc } from './procs.js';
 
-/** storage.k8s.io/v1beta1 VolumeAttributesClass is off by default in 1.33. */
-const FEATURE_GATES = 'VolumeAttributesClass=true';
-const RUNTIME_CONFIG = 'storage.k8s.io/v1beta1=true';
 const KCM_CONTROLLERS = [
   'persistentvolume-binder-controller',
   'persistentvolume-expander-controller',
   'persistentvolume-protection-controller',
   'persistentvolumeclaim-protection-controller',
+  'persistentvolume-attach-detach-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'root-ca-certificate-publisher-controller',
+  'pod-garbage-collector-controller',
 ];
 
 export interface ControlPlane {
@@ -89,8 +91,6 @@ export async function startControlPlane(o: { dir: string; logDir: string; bin: (
         '--allow-privileged=true',
         // The "kubernetes" Service's endpoints may not be a loopback address.
         '--endpoint-reconciler-type=none',
-        `--feature-gates=${FEATURE_GATES}`,
-        `--runtime-config=${RUNTIME_CONFIG}`,
         '--enable-priority-and-fairness=false',
         '--profiling=false',
         '--v=1',
@@ -121,7 +121,9 @@ export async function startControlPlane(o: { dir: string; logDir: string; bin: (
         `--controllers=${KCM_CONTROLLERS.join(',')}`,
         '--secure-port=0',
         `--root-ca-file=${pki.caCert}`,
-        `--feature-gates=${FEATURE_GATES}`,
+        `--service-account-private-key-file=${pki.saKey}`,
+        // Attach/detach: reconcile every second (default 1 m for the sync of what is attached).
+        '--attach-detach-reconcile-sync-period=5s',
         // PV controller resyncs: default 15 s; quicker binding retries keep the flows short.
         '--pvclaimbinder-sync-period=2s',
         '--v=2',

@@ -133,3 +133,26 @@ export async function writeKubeconfig(file: string, server: string, pki: Pki): P
   ].join('\n');
   await writeFile(file, text, { mode: 0o600 });
 }
+
+/** A kubeconfig for a ServiceAccount's bound token (TokenRequest): the identity the chart gives that component. */
+export async function writeTokenKubeconfig(file: string, server: string, pki: Pki, user: string, token: string): Promise<void> {
+  const text = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: plinth-e2e',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority: ${pki.caCert}`,
+    'users:',
+    `- name: ${user}`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    '- name: plinth-e2e',
+    `  context: {cluster: plinth-e2e, user: ${user}}`,
+    'current-context: plinth-e2e',
+    '',
+  ].join('\n');
+  await writeFile(file, text, { mode: 0o600 });
+}

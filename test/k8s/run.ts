@@ -17,25 +17,31 @@
  * processes, the etcd data dir, the run's EC2 volumes and snapshots, its Redis database. `--keep` leaves
  * the control plane up after the flows (Ctrl-C to tear down), with a kubeconfig to poke at it.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DeleteVolumeCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { credentials } from '@grpc/grpc-js';
-import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, NodeClient } from '@plinth/csi';
+import { callUnary, ControllerServiceCapability_RPC_Type as Rpc } from '@plinth/csi';
 import { TAG_CLUSTER } from '@plinth/cloud';
 import { ensureHelm, renderChart, BASE_FILE } from '../infra/helm.js';
 import { parseManifests } from '../infra/manifests.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../support/controller.js';
 import { ec2Of, flushRedis, freshRedis, volumeById } from '../support/ec2.js';
-import { createFakeHost, type FakeHost } from '../support/nvme.js';
+import { createFakeHost, mountsUnder, type FakeHost } from '../support/nvme.js';
+import { startNitro, type NitroHost } from '../nitro/emulator.js';
+import { startEc2Proxy, type Ec2Proxy } from '../nitro/ec2-proxy.js';
 import { requireStack, type Stack } from '../support/stack.js';
 import { startNodeAgent, type NodeAgentProcess } from '../sanity/node-agent.js';
 import { deleteClusterSnapshots, deleteClusterVolumes } from '../sanity/volumes.js';
-import { binDir, ensureK8sBinaries, snapshotCrdFiles, type BuildReport } from './build.js';
+import { binDir, binPath, ensureK8sBinaries, ensureNodePackages, snapshotCrdFiles, type BuildReport } from './build.js';
 import { startControlPlane, type ControlPlane } from './cluster.js';
+import { processesOf, shimPids, startNode, type RealNode } from './node.js';
+import { BLOCK, DATA, deletePod, podOf, podPath, podResult, podRunning, unschedulable, type PodObj } from './pods.js';
 import { Fatal, waitFor as pollUntil, type Kube, type KubeObject } from './kube.js';
-import { assertRunning, startProc, type Proc } from './procs.js';
+import { writeTokenKubeconfig } from './pki.js';
+import { assertRunning, freePort, startProc, type Proc } from './procs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const LOG_DIR = join(ROOT, 'test-results', 'k8s-e2e');
@@ -46,8 +52,11 @@ const SC = { immediate: 'plinth-e2e-immediate', wffc: 'plinth-e2e-wffc', retain:
 const SNAP_CLASS = 'plinth-e2e-snapclass';
 const BASE_VAC = 'plinth-e2e-gp3-base';
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+/** The node agent's MAX_VOLUMES_PER_NODE: small, so the attach-limit flow reaches it with two Pods. */
+const ATTACH_LIMIT = 2;
 
 const log = (m: string): void => console.log(`[k8s-e2e] ${m}`);
+const execText = async (cmd: string, args: string[]): Promise<string> => (await promisify(execFile)(cmd, args, { timeout: 30_000 })).stdout;
 
 /** Checked on every poll of every wait once the flows run: a dead process or Ctrl-C ends the wait at once. */
 let guard = (): void => undefined;
@@ -156,7 +165,7 @@ interface Ctx {
   stack: Stack;
   clusterId: string;
   procs: Record<string, Proc>;
-  /** The example VolumeAttributesClass (infra/kubernetes/examples), applied as v1beta1. */
+  /** The example VolumeAttributesClass (infra/kubernetes/examples). */
   fastVac?: { name: string; parameters: Record<string, string> };
   /** The controller's ControllerGetCapabilities, by name. */
   capabilities: string[];
@@ -164,7 +173,12 @@ interface Ctx {
   sidecarsStarted: number;
   /** The rendered CSIDriver's spec.storageCapacity. */
   storageCapacity: boolean;
-  check(): void;
+  kubeletRoot: string;
+  /** CreateSnapshot calls the emulated host saw (and when EC2's answer went back). */
+  snapshotCalls: Ec2Proxy['snapshots'];
+  /** The node agent: SIGKILL it, start it again (same socket, same env). */
+  agent: { kill(): Promise<void>; restart(): Promise<void> };
+  check: () => void;
 }
 
 type Pvc = KubeObject & {
@@ -251,7 +265,7 @@ async function expectVolume(c: Ctx, id: string, want: { sizeGiB?: number; state?
 
 /** The flows, in order; each names its steps and measures each from apply to the expected state. */
 function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: number) => Promise<void>): Record<string, () => Promise<void>> {
-  const state: { pv1?: Pv; pvWffc?: Pv } = {};
+  const state: { pv1?: Pv; pvWffc?: Pv; sum?: string } = {};
   const needPv1 = (): Pv => {
     if (!state.pv1) throw new Error('needs the PV of the immediate flow, which failed');
     return state.pv1;
@@ -293,25 +307,244 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       }),
 
     wffc: async () => {
-      await step('PVC (WaitForFirstConsumer) stays Pending without a selected node', async () => {
+      await step('PVC (WaitForFirstConsumer) stays Pending without a consumer', async () => {
         await c.kube.create(pvc(c, 'data-wffc', SC.wffc, '1Gi'));
         await waitFor('a WaitForFirstConsumer event', async () => ((await eventsOf(c, 'data-wffc')).includes('WaitForFirstConsumer') ? true : undefined), {
           timeoutMs: 30_000,
         });
         const p = await c.kube.get<Pvc>(pvcPath(c, 'data-wffc'));
         if (p.status?.phase !== 'Pending' || p.spec.volumeName)
-          throw new Error(`PVC data-wffc is ${p.status?.phase} (volume ${p.spec.volumeName}) before any node was selected`);
+          throw new Error(`PVC data-wffc is ${p.status?.phase} (volume ${p.spec.volumeName}) before any Pod used it`);
       });
-      await step(`selected-node annotation → PV Bound in ${c.stack.zone}`, async () => {
-        await c.kube.merge(pvcPath(c, 'data-wffc'), { metadata: { annotations: { [SELECTED_NODE]: c.nodeName } } });
+      await step(`Pod → kube-scheduler picks ${c.nodeName} → PV Bound in ${c.stack.zone}, attached, staged, published; the Pod writes a file`, async () => {
+        await c.kube.create(
+          podOf(
+            c.ns,
+            'wffc-writer',
+            `dd if=/dev/urandom of=${DATA}/file bs=1k count=512 2>/dev/null && sync && sha256sum ${DATA}/file | cut -d' ' -f1 > /dev/termination-log`,
+            {
+              claim: 'data-wffc',
+            },
+          ),
+        );
+        const sum = await podResult(c.kube, c.ns, 'wffc-writer', { check: c.check, timeoutMs: 180_000 });
+        if (!/^[0-9a-f]{64}$/.test(sum)) throw new Error(`the writer Pod reported ${JSON.stringify(sum)}`);
+        const claim = await c.kube.get<Pvc>(pvcPath(c, 'data-wffc'));
+        if (claim.metadata.annotations?.[SELECTED_NODE] !== c.nodeName)
+          throw new Error(`PVC data-wffc selected-node is ${claim.metadata.annotations?.[SELECTED_NODE]}, want ${c.nodeName} (set by kube-scheduler)`);
         const pv = await boundPv(c, 'data-wffc');
         const zones = zonesOf(pv);
         if (!zones.includes(c.stack.zone))
-          throw new Error(`PV ${pv.metadata.name} node affinity zones ${JSON.stringify(zones)} lack the selected node's ${c.stack.zone}`);
-        await expectVolume(c, volumeIdOf(pv), { sizeGiB: 1 });
+          throw new Error(`PV ${pv.metadata.name} node affinity zones ${JSON.stringify(zones)} lack the node's ${c.stack.zone}`);
         const v = await volumeById(c.ec2, volumeIdOf(pv));
         if (v?.AvailabilityZone !== c.stack.zone) throw new Error(`EC2 volume is in ${v?.AvailabilityZone}, want ${c.stack.zone}`);
         state.pvWffc = pv;
+        state.sum = sum;
+      });
+      await step('writer Pod deleted → a new Pod on the same PVC reads the same checksum', async () => {
+        await deletePod(c.kube, c.ns, 'wffc-writer');
+        await c.kube.create(podOf(c.ns, 'wffc-reader', `sha256sum ${DATA}/file | cut -d' ' -f1 > /dev/termination-log`, { claim: 'data-wffc' }));
+        const sum = await podResult(c.kube, c.ns, 'wffc-reader', { check: c.check });
+        if (sum !== state.sum) throw new Error(`the reader Pod saw ${sum}, the writer wrote ${state.sum}`);
+        await deletePod(c.kube, c.ns, 'wffc-reader');
+      });
+    },
+
+    readonly: () =>
+      step('readOnly mount: a write inside the Pod fails (Read-only file system), the data reads', async () => {
+        if (!state.sum) throw new Error('needs the wffc flow');
+        await c.kube.create(
+          podOf(
+            c.ns,
+            'readonly',
+            `if touch ${DATA}/nope 2>/tmp/err; then echo WROTE > /dev/termination-log; else echo "$(cat /tmp/err) $(sha256sum ${DATA}/file | cut -d' ' -f1)" > /dev/termination-log; fi`,
+            { claim: 'data-wffc', readOnly: true },
+          ),
+        );
+        const msg = await podResult(c.kube, c.ns, 'readonly', { check: c.check });
+        if (!msg.includes('Read-only file system') || !msg.endsWith(state.sum)) throw new Error(`the readOnly Pod said ${JSON.stringify(msg)}`);
+        await deletePod(c.kube, c.ns, 'readonly');
+      }),
+
+    block: async () => {
+      const text = 'plinth-block-e2e';
+      await step('volumeMode Block: a Pod writes bytes at offset 1 MiB of the raw device', async () => {
+        const claim = pvc(c, 'data-block', SC.wffc, '1Gi');
+        (claim.spec as Record<string, unknown>).volumeMode = 'Block';
+        await c.kube.create(claim);
+        await c.kube.create(
+          podOf(c.ns, 'block-writer', `printf ${text} | dd of=${BLOCK} bs=1 seek=1048576 conv=notrunc 2>/dev/null && sync && echo ok > /dev/termination-log`, {
+            claim: 'data-block',
+            block: true,
+          }),
+        );
+        const msg = await podResult(c.kube, c.ns, 'block-writer', { check: c.check, timeoutMs: 180_000 });
+        if (msg !== 'ok') throw new Error(`block writer said ${msg}`);
+        await deletePod(c.kube, c.ns, 'block-writer');
+      });
+      await step('a second Pod reads the same bytes back from the device', async () => {
+        await c.kube.create(
+          podOf(c.ns, 'block-reader', `dd if=${BLOCK} bs=1 skip=1048576 count=${text.length} 2>/dev/null > /dev/termination-log`, {
+            claim: 'data-block',
+            block: true,
+          }),
+        );
+        const msg = await podResult(c.kube, c.ns, 'block-reader', { check: c.check });
+        if (msg !== text) throw new Error(`block reader saw ${JSON.stringify(msg)}, want ${text}`);
+        await deletePod(c.kube, c.ns, 'block-reader');
+      });
+    },
+
+    expand: () =>
+      step('online expansion: PVC 1Gi → 2Gi while the Pod runs; the filesystem the Pod sees grows', async () => {
+        if (!state.pvWffc) throw new Error('needs the wffc flow');
+        const size = `df -k ${DATA} | awk 'NR==2{print $2}'`;
+        await c.kube.create(
+          podOf(c.ns, 'expander', `s0=$(${size}); while :; do s=$(${size}); [ "$s" -gt "$s0" ] && break; sleep 1; done; echo "$s0 $s" > /dev/termination-log`, {
+            claim: 'data-wffc',
+          }),
+        );
+        await podRunning(c.kube, c.ns, 'expander', { check: c.check });
+        await new Promise((r) => setTimeout(r, 2000));
+        await c.kube.merge(pvcPath(c, 'data-wffc'), { spec: { resources: { requests: { storage: '2Gi' } } } });
+        const msg = await podResult(c.kube, c.ns, 'expander', { check: c.check, timeoutMs: 240_000 });
+        const [before = 0, after = 0] = msg.split(' ').map(Number);
+        if (!(after > before * 1.8)) throw new Error(`the Pod saw ${before} KiB → ${after} KiB; want about double`);
+        log(`expand: the Pod saw its filesystem grow ${before} → ${after} KiB`);
+        await expectVolume(c, volumeIdOf(state.pvWffc), { sizeGiB: 2 });
+        await deletePod(c.kube, c.ns, 'expander');
+      }),
+
+    restore: async () => {
+      if (!state.sum || !state.pvWffc) throw new Error('needs the wffc flow');
+      const sum = state.sum;
+      await step('VolumeSnapshot of the written PVC → restore into a new PVC → a Pod reads the original checksum', async () => {
+        await c.kube.create({
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: { name: 'snap-wffc', namespace: c.ns },
+          spec: { volumeSnapshotClassName: SNAP_CLASS, source: { persistentVolumeClaimName: 'data-wffc' } },
+        });
+        await waitFor(
+          'VolumeSnapshot snap-wffc readyToUse',
+          async () => ((await c.kube.get<Snap>(snapPath(c, 'snap-wffc'))).status?.readyToUse ? true : undefined),
+          { timeoutMs: 120_000, describe: async () => `${JSON.stringify((await c.kube.find<Snap>(snapPath(c, 'snap-wffc')))?.status)}` },
+        );
+        const size = (await c.kube.get<Pvc>(pvcPath(c, 'data-wffc'))).status?.capacity?.storage ?? '2Gi';
+        await c.kube.create(
+          pvc(c, 'data-restore-wffc', SC.wffc, size, { dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'snap-wffc' } }),
+        );
+        await c.kube.create(podOf(c.ns, 'restore-reader', `sha256sum ${DATA}/file | cut -d' ' -f1 > /dev/termination-log`, { claim: 'data-restore-wffc' }));
+        const got = await podResult(c.kube, c.ns, 'restore-reader', { check: c.check, timeoutMs: 180_000 });
+        if (got !== sum) throw new Error(`the restored volume's file has ${got}, the original ${sum}`);
+        await deletePod(c.kube, c.ns, 'restore-reader');
+        await c.kube.delete(snapPath(c, 'snap-wffc'));
+      });
+      await step('clone: a PVC with the written PVC as its dataSource → a Pod reads the original checksum', async () => {
+        if (!c.capabilities.includes('CLONE_VOLUME')) throw new Error('the controller does not advertise CLONE_VOLUME');
+        const size = (await c.kube.get<Pvc>(pvcPath(c, 'data-wffc'))).status?.capacity?.storage ?? '2Gi';
+        await c.kube.create(pvc(c, 'data-clone', SC.wffc, size, { dataSource: { kind: 'PersistentVolumeClaim', name: 'data-wffc' } }));
+        await c.kube.create(podOf(c.ns, 'clone-reader', `sha256sum ${DATA}/file | cut -d' ' -f1 > /dev/termination-log`, { claim: 'data-clone' }));
+        const got = await podResult(c.kube, c.ns, 'clone-reader', { check: c.check, timeoutMs: 180_000 });
+        if (got !== sum) throw new Error(`the clone's file has ${got}, the original ${sum}`);
+        await deletePod(c.kube, c.ns, 'clone-reader');
+      });
+    },
+
+    'snapshot-moment': () =>
+      step('a Pod keeps writing while a VolumeSnapshot is taken: the restore has what was written before CreateSnapshot returned, nothing after', async () => {
+        if (!state.pvWffc) throw new Error('needs the wffc flow');
+        const uptime = `cut -d' ' -f1 /proc/uptime`;
+        await c.kube.create(
+          podOf(c.ns, 'moment-writer', `rm -f ${DATA}/moment; while :; do ${uptime} >> ${DATA}/moment; sync; sleep 0.1; done`, { claim: 'data-wffc' }),
+        );
+        await podRunning(c.kube, c.ns, 'moment-writer', { check: c.check, timeoutMs: 180_000 });
+        await new Promise((r) => setTimeout(r, 3000));
+        const calls = c.snapshotCalls.length;
+        await c.kube.create({
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: { name: 'snap-moment', namespace: c.ns },
+          spec: { volumeSnapshotClassName: SNAP_CLASS, source: { persistentVolumeClaimName: 'data-wffc' } },
+        });
+        await waitFor(
+          'VolumeSnapshot snap-moment readyToUse',
+          async () => ((await c.kube.get<Snap>(snapPath(c, 'snap-moment'))).status?.readyToUse ? true : undefined),
+          {
+            timeoutMs: 120_000,
+          },
+        );
+        const call = c.snapshotCalls.slice(calls).find((x) => x.snapshotId);
+        if (!call) throw new Error('no CreateSnapshot went through the emulated host');
+        await new Promise((r) => setTimeout(r, 2000));
+        await deletePod(c.kube, c.ns, 'moment-writer');
+        const size = (await c.kube.get<Pvc>(pvcPath(c, 'data-wffc'))).status?.capacity?.storage ?? '2Gi';
+        await c.kube.create(
+          pvc(c, 'data-moment', SC.wffc, size, { dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'snap-moment' } }),
+        );
+        const last = `tail -n 1 ${DATA}/moment`;
+        await c.kube.create(podOf(c.ns, 'moment-reader', `echo "$(${last})" > /dev/termination-log`, { claim: 'data-moment' }));
+        const inRestore = Number(await podResult(c.kube, c.ns, 'moment-reader', { check: c.check, timeoutMs: 180_000 }));
+        await deletePod(c.kube, c.ns, 'moment-reader');
+        await c.kube.create(podOf(c.ns, 'moment-source', `echo "$(${last})" > /dev/termination-log`, { claim: 'data-wffc' }));
+        const inSource = Number(await podResult(c.kube, c.ns, 'moment-source', { check: c.check }));
+        await deletePod(c.kube, c.ns, 'moment-source');
+        const ret = call.returnedUptime;
+        log(`snapshot-moment: CreateSnapshot returned at uptime ${ret}; restore's last write ${inRestore}, source's last ${inSource}`);
+        if (!(inRestore <= ret)) throw new Error(`the restore has a write from uptime ${inRestore}, after CreateSnapshot returned at ${ret}`);
+        if (!(inRestore > ret - 3))
+          throw new Error(`the restore's last write is from ${inRestore}, long before CreateSnapshot (${ret}): not the moment's bytes`);
+        if (!(inSource > ret + 1)) throw new Error(`the source's last write ${inSource} is not after CreateSnapshot (${ret}): the Pod did not keep writing`);
+        await c.kube.delete(snapPath(c, 'snap-moment'));
+      }),
+
+    'attach-limit': async () => {
+      const claims = ['limit-1', 'limit-2', 'limit-3'];
+      await step(
+        `attach limit ${ATTACH_LIMIT}: ${ATTACH_LIMIT} Pods run, the next stays Pending with the scheduler's volume-count reason, no attach tried`,
+        async () => {
+          for (const cl of claims) await c.kube.create(pvc(c, cl, SC.wffc, '1Gi'));
+          for (const cl of claims.slice(0, ATTACH_LIMIT)) await c.kube.create(podOf(c.ns, `pod-${cl}`, 'sleep 3600', { claim: cl }));
+          for (const cl of claims.slice(0, ATTACH_LIMIT)) await podRunning(c.kube, c.ns, `pod-${cl}`, { check: c.check, timeoutMs: 180_000 });
+          await c.kube.create(podOf(c.ns, 'pod-limit-3', 'sleep 3600', { claim: 'limit-3' }));
+          const why = await unschedulable(c.kube, c.ns, 'pod-limit-3');
+          if (!/max volume count/i.test(why)) throw new Error(`Pod pod-limit-3 is unschedulable for another reason: ${why}`);
+          await new Promise((r) => setTimeout(r, 3000));
+          const p = await c.kube.get<Pvc>(pvcPath(c, 'limit-3'));
+          if (p.spec.volumeName) throw new Error(`PVC limit-3 was provisioned (${p.spec.volumeName}) though no node could take it`);
+          const vas = await c.kube.get<{ items: { spec: { source: { persistentVolumeName?: string } } }[] }>('/apis/storage.k8s.io/v1/volumeattachments');
+          log(`attach-limit: scheduler says "${why}"; ${vas.items.length} VolumeAttachment(s), none for limit-3`);
+        },
+      );
+      await step('a Pod of the limit deleted → the waiting Pod is scheduled and runs', async () => {
+        await deletePod(c.kube, c.ns, 'pod-limit-1');
+        await podRunning(c.kube, c.ns, 'pod-limit-3', { check: c.check, timeoutMs: 180_000 });
+        await deletePod(c.kube, c.ns, 'pod-limit-2');
+        await deletePod(c.kube, c.ns, 'pod-limit-3');
+      });
+    },
+
+    'kill-agent': async () => {
+      if (!state.pvWffc) throw new Error('needs the wffc flow');
+      let killedAt = 0;
+      await step('kill -9 of the node agent while a Pod writes: the Pod keeps writing through its mount', async () => {
+        await c.kube.create(podOf(c.ns, 'ticker', `while :; do date +%s >> ${DATA}/ticks; sync; sleep 1; done`, { claim: 'data-wffc' }));
+        await podRunning(c.kube, c.ns, 'ticker', { check: c.check, timeoutMs: 180_000 });
+        await new Promise((r) => setTimeout(r, 2000));
+        killedAt = Math.floor(Date.now() / 1000);
+        await c.agent.kill();
+        await new Promise((r) => setTimeout(r, 5000));
+        const pod = await c.kube.get<PodObj>(podPath(c.ns, 'ticker'));
+        if (pod.status?.phase !== 'Running') throw new Error(`the Pod is ${pod.status?.phase} after the agent died`);
+      });
+      await step('the node agent comes back; the Pod is unmounted by it and a new Pod mounts and sees the writes made meanwhile', async () => {
+        await c.agent.restart();
+        await deletePod(c.kube, c.ns, 'ticker');
+        await c.kube.create(podOf(c.ns, 'ticker-reader', `tail -n 1 ${DATA}/ticks > /dev/termination-log`, { claim: 'data-wffc' }));
+        const last = Number(await podResult(c.kube, c.ns, 'ticker-reader', { check: c.check }));
+        if (!(last >= killedAt + 3)) throw new Error(`the last tick is ${last}; the agent was killed at ${killedAt}: the mount did not keep working`);
+        log(`kill-agent: ticks went on ${last - killedAt} s past the kill`);
+        await deletePod(c.kube, c.ns, 'ticker-reader');
       });
     },
 
@@ -424,7 +657,7 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       let vol = '';
       await step(`PVC with VolumeAttributesClass ${BASE_VAC} → PV Bound, gp3 3000 IOPS / 125 MiB/s`, async () => {
         await c.kube.apply({
-          apiVersion: 'storage.k8s.io/v1beta1',
+          apiVersion: 'storage.k8s.io/v1',
           kind: 'VolumeAttributesClass',
           metadata: { name: BASE_VAC },
           driverName: c.driver,
@@ -460,7 +693,19 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
     },
 
     delete: async () => {
-      for (const claim of ['data-immediate', 'data-wffc', 'data-restored', 'data-vac']) {
+      for (const claim of [
+        'data-immediate',
+        'data-wffc',
+        'data-restored',
+        'data-vac',
+        'data-block',
+        'data-restore-wffc',
+        'data-clone',
+        'data-moment',
+        'limit-1',
+        'limit-2',
+        'limit-3',
+      ]) {
         const p = await c.kube.find<Pvc>(pvcPath(c, claim));
         if (!p?.spec.volumeName) continue; // an earlier flow failed before making it
         const pv = await c.kube.get<Pv>(pvPath(p.spec.volumeName));
@@ -475,6 +720,21 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         });
       }
     },
+
+    teardown: () =>
+      step('every Pod deleted → NodeUnpublish/NodeUnstage → detach: no VolumeAttachment left, no EC2 volume of the run left in-use', async () => {
+        await waitFor(
+          'no VolumeAttachment of the driver',
+          async () => {
+            const vas = await c.kube.get<{ items: { spec: { attacher: string } }[] }>('/apis/storage.k8s.io/v1/volumeattachments');
+            return vas.items.some((v) => v.spec.attacher === c.driver) ? undefined : true;
+          },
+          { timeoutMs: 120_000 },
+        );
+        const staged = await mountsUnder(join(c.kubeletRoot, 'plugins', 'kubernetes.io'));
+        const published = await mountsUnder(join(c.kubeletRoot, 'pods'));
+        if (staged.length || published.length) throw new Error(`kubelet dir still has mounts: ${[...staged, ...published].join(', ')}`);
+      }),
 
     retain: async () => {
       let pv: Pv | undefined;
@@ -513,6 +773,7 @@ async function main(): Promise<number> {
 
   log('checking the Kubernetes binaries (first run builds them, see test/k8s/build.ts)…');
   const build: BuildReport = await ensureK8sBinaries({ log: (m) => log(`build: ${m}`) });
+  await ensureNodePackages((m) => log(m));
   const helm = await ensureHelm((m) => log(m));
 
   await rm(LOG_DIR, { recursive: true, force: true });
@@ -521,11 +782,20 @@ async function main(): Promise<number> {
   const clusterId = `k8s-e2e-${Date.now().toString(36)}`;
   const ec2 = ec2Of(stack);
   const results: StepResult[] = [];
+  let podsNs = '';
+  let hostLeft: string[] | undefined;
   const notes: string[] = [];
   let cp: ControlPlane | undefined;
   let controller: ControllerProcess | undefined;
   let node: NodeAgentProcess | undefined;
   let host: FakeHost | undefined;
+  let nitro: NitroHost | undefined;
+  let ec2Proxy: Ec2Proxy | undefined;
+  let realNode: RealNode | undefined;
+  const nodeSidecars: Proc[] = [];
+  let livenessUrl = '';
+  /** Output of node agents that were killed (kill-agent flow), kept for the log. */
+  const agentOutput: string[] = [];
   let redisUrl: string | undefined;
   const sidecars: Proc[] = [];
   let code = 1;
@@ -543,7 +813,7 @@ async function main(): Promise<number> {
   try {
     // The control plane.
     let t = Date.now();
-    cp = await startControlPlane({ dir: runDir, logDir: LOG_DIR, bin: (n) => join(binDir(), n), log });
+    cp = await startControlPlane({ dir: runDir, logDir: LOG_DIR, bin: (n) => binPath(n), log });
     const kube = cp.kube;
     log(`control plane ready in ${secs(t).toFixed(1)} s`);
 
@@ -579,13 +849,10 @@ async function main(): Promise<number> {
       log(`dry-run ${what}: ${r.accepted}/${objs.length} objects accepted${r.skipped.length ? `; skipped ${r.skipped.join(', ')}` : ''}`);
       for (const s of r.skipped) notes.push(`dry-run ${what}: skipped ${s}`);
     }
-    // The VolumeAttributesClass example is storage.k8s.io/v1 (Kubernetes ≥ 1.34); 1.33 serves v1beta1 behind a gate.
+    // The VolumeAttributesClass example (storage.k8s.io/v1, Kubernetes ≥ 1.34).
     let fastVac: Ctx['fastVac'];
     for (const vac of exampleObjs.filter((o) => o.kind === 'VolumeAttributesClass' && o.apiVersion === 'storage.k8s.io/v1')) {
-      const beta = { ...vac, apiVersion: 'storage.k8s.io/v1beta1' };
-      await kube.apply(beta, { dryRun: true });
-      log(`dry-run VolumeAttributesClass/${vac.metadata.name} as storage.k8s.io/v1beta1 (this 1.33 server has no v1): accepted`);
-      await kube.apply(beta);
+      await kube.apply(vac);
       fastVac = { name: vac.metadata.name, parameters: (vac.parameters ?? {}) as Record<string, string> };
     }
     results.push({
@@ -599,17 +866,69 @@ async function main(): Promise<number> {
     if (!csiDriver) throw new Error('the chart rendered no CSIDriver');
     const driver = csiDriver.metadata.name;
     for (const o of rendered.filter((x) => ['CSIDriver', 'StorageClass', 'VolumeSnapshotClass'].includes(x.kind))) await kube.apply(o);
-    const ns = `e2e-${clusterId}`;
-    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 
-    // Plinth: controller and node agent on the stack.
+    // The chart's identities: its ServiceAccounts and RBAC, and a bound token per account for the processes that
+    // run as it (the sidecars and the controller as the controller's account, the node agent as the node's).
+    for (const o of rendered.filter((x) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(x.kind)))
+      await kube.apply(o);
+    const tokenKubeconfig = async (sa: KubeObject): Promise<string> => {
+      const ns0 = sa.metadata.namespace ?? 'kube-system';
+      const tr = await kube.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns0}/serviceaccounts/${sa.metadata.name}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 86_400 },
+      });
+      const file = join(runDir, `kubeconfig-${sa.metadata.name}`);
+      await writeTokenKubeconfig(file, cp!.server, cp!.pki, `system:serviceaccount:${ns0}:${sa.metadata.name}`, tr.status.token);
+      return file;
+    };
+    const accounts = rendered.filter((x) => x.kind === 'ServiceAccount');
+    const daemonSet = rendered.find((o) => o.kind === 'DaemonSet');
+    type PodTemplate = { template: { spec: { serviceAccountName?: string; containers: Container[] } } };
+    const deployment = rendered.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-controller'));
+    const saOf = (w: KubeObject | undefined): KubeObject => {
+      const name = (w?.spec as PodTemplate | undefined)?.template.spec.serviceAccountName;
+      const sa = accounts.find((a) => a.metadata.name === name);
+      if (!sa) throw new Error(`the chart's ${w?.kind}/${w?.metadata.name} names ServiceAccount ${name}, which it does not render`);
+      return sa;
+    };
+    const controllerKubeconfig = await tokenKubeconfig(saOf(deployment));
+    const nodeKubeconfig = await tokenKubeconfig(saOf(daemonSet));
+    log(`chart identities: ${accounts.map((a) => a.metadata.name).join(', ')} (bound tokens; the chart's RBAC applied)`);
+
+    // Plinth's controller on the stack; the emulated Nitro host presents attached volumes as NVMe devices.
     host = await createFakeHost();
+    nitro = await startNitro({ ec2, instanceId: stack.nodeId, host, dataDir: join(host.root, 'volumes'), pollMs: 100, log: (m) => log(`nitro: ${m}`) });
+    // The controller reaches EC2 through the host's proxy, which takes a snapshot's bytes at CreateSnapshot.
+    ec2Proxy = await startEc2Proxy({ target: stack.ec2Endpoint, nitro, log: (m) => log(`ec2 proxy: ${m}`) });
     redisUrl = await freshRedis(stack.redisUrl, REDIS_DB);
-    controller = await startController(
-      testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: stack.ec2Endpoint, cluster: clusterId }),
-      { endpoint: `unix://${join(runDir, 'controller.sock')}` },
-    );
-    node = await startNodeAgent(`unix://${join(runDir, 'node.sock')}`, {
+    controller = await startController(testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: ec2Proxy.url, cluster: clusterId }), {
+      endpoint: `unix://${join(runDir, 'controller.sock')}`,
+    });
+    const caps = (await callUnary(controller.controller, 'controllerGetCapabilities', {})).capabilities.map((x) => x.rpc?.type);
+    const capNames = caps.map((x) => (x === undefined ? '?' : Rpc[x]));
+    log(`controller ${controller.endpoint} advertises ${capNames.join(', ')}; cluster id ${clusterId}`);
+
+    // The node: containerd, kube-scheduler, the kubelet (registering with the startup taint), then, as the chart's
+    // node DaemonSet has them, the node agent behind node-driver-registrar, and livenessprobe.
+    const startupTaint = `${driver}/agent-not-ready`;
+    realNode = await startNode({
+      dir: join(runDir, 'node'),
+      logDir: LOG_DIR,
+      bin: (n) => binPath(n),
+      kube,
+      kubeconfig: cp.kubeconfig,
+      nodeName: NODE_NAME,
+      kubeletRoot: host.kubeletRoot,
+      labels: { 'topology.kubernetes.io/zone': stack.zone, 'node.kubernetes.io/instance-type': stack.instanceType },
+      taints: [`${startupTaint}:NoExecute`],
+      providerId: `aws:///${stack.zone}/${stack.nodeId}`,
+      log,
+    });
+    const pluginDir = join(host.kubeletRoot, 'plugins', driver);
+    const nodeSocket = join(pluginDir, 'csi.sock');
+    await mkdir(pluginDir, { recursive: true });
+    const agentEnv = {
       REDIS_URL: redisUrl,
       EC2_ENDPOINT: stack.ec2Endpoint,
       AWS_REGION: stack.region,
@@ -621,43 +940,108 @@ async function main(): Promise<number> {
       SYSFS_ROOT: host.sysRoot,
       DEV_ROOT: host.devRoot,
       KUBELET_ROOT: host.kubeletRoot,
+      KUBE_NODE_NAME: NODE_NAME,
+      KUBECONFIG: nodeKubeconfig,
+      MAX_VOLUMES_PER_NODE: String(ATTACH_LIMIT),
       HEARTBEAT_INTERVAL_MS: '1000',
+    };
+    const startupPod = 'startup-taint-waiter';
+    const ns = `e2e-${clusterId}`;
+    podsNs = ns;
+    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await waitFor('ServiceAccount default in the test namespace', async () =>
+      (await kube.find(`/api/v1/namespaces/${ns}/serviceaccounts/default`)) ? true : undefined,
+    );
+    // Startup taint, first half: the kubelet registered the Node with it; a Pod waits.
+    t = Date.now();
+    const registered = await kube.get<{ spec?: { taints?: { key: string; effect: string }[] } }>(`/api/v1/nodes/${NODE_NAME}`);
+    const taintOk = registered.spec?.taints?.some((x) => x.key === startupTaint && x.effect === 'NoExecute');
+    await kube.create(podOf(ns, startupPod, `echo scheduled > /dev/termination-log`));
+    const why = await unschedulable(kube, ns, startupPod);
+    const nodeStarted = Date.now();
+    results.push({
+      flow: 'startup-taint',
+      step: `Node registered with ${startupTaint}:NoExecute; a Pod stays Pending (${why.trim()})`,
+      secs: secs(t),
+      ok: Boolean(taintOk) && why.includes(startupTaint),
+      ...(taintOk && why.includes(startupTaint) ? {} : { error: `taints ${JSON.stringify(registered.spec?.taints)}; scheduler: ${why}` }),
     });
-    const caps = (await callUnary(controller.controller, 'controllerGetCapabilities', {})).capabilities.map((x) => x.rpc?.type);
-    const capNames = caps.map((x) => (x === undefined ? '?' : Rpc[x]));
-    log(`controller ${controller.endpoint} advertises ${capNames.join(', ')}; node agent ${node.endpoint}; cluster id ${clusterId}`);
-
-    // The Node and its CSINode, from NodeGetInfo (kubelet's plugin registration does the same).
-    const nodeClient = new NodeClient(node.endpoint, credentials.createInsecure());
-    const info = await callUnary(nodeClient, 'nodeGetInfo', {});
-    nodeClient.close();
-    const segments = info.accessibleTopology?.segments ?? {};
-    await kube.create({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', ...segments } },
-      spec: { providerID: `aws:///${stack.zone}/${info.nodeId}` },
-    });
-    await kube.create({
-      apiVersion: 'storage.k8s.io/v1',
-      kind: 'CSINode',
-      metadata: { name: NODE_NAME },
-      spec: {
-        drivers: [
-          {
-            name: driver,
-            nodeID: info.nodeId,
-            topologyKeys: Object.keys(segments),
-            ...(info.maxVolumesPerNode ? { allocatable: { count: info.maxVolumesPerNode } } : {}),
-          },
-        ],
+    const nodeContainers = (daemonSet?.spec as PodTemplate | undefined)?.template.spec.containers ?? [];
+    const startAgent = async (): Promise<NodeAgentProcess> => startNodeAgent(`unix://${nodeSocket}`, agentEnv);
+    node = await startAgent();
+    for (const [name, bin] of [
+      ['node-driver-registrar', 'csi-node-driver-registrar'],
+      ['liveness-probe', 'livenessprobe'],
+    ] as const) {
+      const ctr = nodeContainers.find((x) => x.name === name);
+      if (!ctr?.args) throw new Error(`the chart's node DaemonSet has no ${name} container`);
+      const env: Record<string, string> = {};
+      for (const e of ctr.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+      // The chart's paths are the host's /var/lib/kubelet; here the kubelet's root dir is the run's.
+      for (const k of Object.keys(env)) env[k] = (env[k] ?? '').replace(/^\/var\/lib\/kubelet/, host.kubeletRoot).replace(/^\/csi\/csi\.sock$/, nodeSocket);
+      const healthPort = await freePort();
+      const args = ctr.args.map((a) =>
+        a.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? '').replace(/^--http-endpoint=:\d+$/, `--http-endpoint=127.0.0.1:${healthPort}`),
+      );
+      if (name === 'node-driver-registrar') args.push(`--plugin-registration-path=${join(host.kubeletRoot, 'plugins_registry')}`);
+      else livenessUrl = `http://127.0.0.1:${healthPort}/healthz`;
+      nodeSidecars.push(startProc(name, binPath(bin), args, { logDir: LOG_DIR, env: { PATH: process.env.PATH ?? '', ...env } }));
+    }
+    notes.push(
+      'node-driver-registrar and livenessprobe run as host processes with the chart args; the registration dir (mounted at /registration in the chart) is passed as --plugin-registration-path, and livenessprobe listens on a free loopback port instead of :9808',
+    );
+    const csiNode = await waitFor(
+      `CSINode ${NODE_NAME} lists ${driver} (the kubelet's plugin registration)`,
+      async () => {
+        nodeSidecars.forEach(assertRunning);
+        const cn = await kube.find<{ spec: { drivers?: { name: string; nodeID: string; topologyKeys?: string[]; allocatable?: { count?: number } }[] } }>(
+          `/apis/storage.k8s.io/v1/csinodes/${NODE_NAME}`,
+        );
+        return cn?.spec.drivers?.find((d) => d.name === driver);
       },
+      { timeoutMs: 60_000, describe: () => Promise.resolve(nodeSidecars.map((p) => `${p.name}: ${p.tail(5)}`).join('\n')) },
+    );
+    log(`CSINode ${NODE_NAME} (made by the kubelet): ${JSON.stringify(csiNode)}`);
+    if (csiNode.nodeID !== stack.nodeId || csiNode.allocatable?.count !== ATTACH_LIMIT)
+      throw new Error(
+        `CSINode ${NODE_NAME}: nodeID ${csiNode.nodeID} (want ${stack.nodeId}), allocatable ${csiNode.allocatable?.count} (want ${ATTACH_LIMIT})`,
+      );
+    const live = await waitFor('livenessprobe /healthz 200', async () => ((await fetch(livenessUrl).catch(() => undefined))?.ok ? true : undefined), {
+      timeoutMs: 30_000,
     });
-    log(`Node ${NODE_NAME}: CSINode ${driver} nodeID ${info.nodeId}, topology ${JSON.stringify(segments)}, attach limit ${info.maxVolumesPerNode}`);
+    log(`livenessprobe ${livenessUrl}: ${live ? 'ok' : '?'}`);
+    t = Date.now();
+    try {
+      await waitFor(
+        `${startupTaint} removed by the node agent`,
+        async () => {
+          const n = await kube.get<{ spec?: { taints?: { key: string }[] } }>(`/api/v1/nodes/${NODE_NAME}`);
+          return n.spec?.taints?.some((x) => x.key === startupTaint) ? undefined : true;
+        },
+        { timeoutMs: 60_000 },
+      );
+      const msg = await podResult(kube, ns, startupPod, { timeoutMs: 90_000 });
+      if (msg !== 'scheduled') throw new Error(`Pod ${startupPod} said ${msg}`);
+      results.push({
+        flow: 'startup-taint',
+        step: 'node agent registered → taint removed → the waiting Pod ran (timed from the agent start)',
+        secs: secs(nodeStarted),
+        ok: true,
+      });
+      await deletePod(kube, ns, startupPod);
+    } catch (e) {
+      results.push({
+        flow: 'startup-taint',
+        step: 'node agent registered → taint removed → the waiting Pod ran',
+        secs: secs(t),
+        ok: false,
+        error: (e as Error).message,
+      });
+      throw e;
+    }
 
-    // The sidecars, with the arguments the chart gives them, and snapshot-controller.
-    const deployment = rendered.find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith('-controller'));
-    const containers = (deployment?.spec as { template: { spec: { containers: Container[] } } } | undefined)?.template.spec.containers ?? [];
+    // The sidecars, with the arguments the chart gives them and the controller's ServiceAccount, and snapshot-controller.
+    const containers = (deployment?.spec as PodTemplate | undefined)?.template.spec.containers ?? [];
     const socket = join(runDir, 'controller.sock');
     const sidecarsStarted = Date.now();
     const sidecarEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
@@ -667,26 +1051,34 @@ async function main(): Promise<number> {
       const { args: sidecarArgs, env, changed } = asLocalProcess(ctr, socket, deployment?.metadata.namespace ?? 'kube-system');
       for (const c of changed) notes.push(`${name}: ${c}`);
       sidecars.push(
-        startProc(name, join(binDir(), name), [...sidecarArgs, `--kubeconfig=${cp.kubeconfig}`], { logDir: LOG_DIR, env: { ...sidecarEnv, ...env } }),
+        startProc(name, binPath(name), [...sidecarArgs, `--kubeconfig=${controllerKubeconfig}`], { logDir: LOG_DIR, env: { ...sidecarEnv, ...env } }),
       );
     }
+    // Not part of the chart (a cluster add-on): runs as the admin.
     sidecars.push(
-      startProc('snapshot-controller', join(binDir(), 'snapshot-controller'), [`--kubeconfig=${cp.kubeconfig}`, '--leader-election=false', '--v=2'], {
+      startProc('snapshot-controller', binPath('snapshot-controller'), [`--kubeconfig=${cp.kubeconfig}`, '--leader-election=false', '--v=2'], {
         logDir: LOG_DIR,
         env: sidecarEnv,
       }),
     );
     await new Promise((r) => setTimeout(r, 2000));
-    const procs = Object.fromEntries(sidecars.map((p) => [p.name, p]));
+    const procs = Object.fromEntries([...sidecars, ...nodeSidecars, ...realNode.procs].map((p) => [p.name, p]));
     const core = sidecars.filter((p) => p.name !== 'csi-snapshotter');
     const controlPlane = cp;
+    const theNode = realNode;
     const check = (): void => {
       if (interrupted) throw new Fatal('interrupted');
       controlPlane.check();
+      theNode.check();
       core.forEach(assertRunning);
+      nodeSidecars.forEach(assertRunning);
     };
     check();
     guard = check;
+    for (const p of [...sidecars, ...nodeSidecars]) {
+      const v = /[Vv]ersion[:=]?\s*"?(v\d+\.\d+\.\d+)/.exec(p.tail(200));
+      log(`${p.name}: ${v ? `version ${v[1]}` : 'no version line yet'}`);
+    }
     if (!procs['csi-snapshotter']?.running()) log(`csi-snapshotter exited at start:\n${procs['csi-snapshotter']?.tail(5)}`);
 
     // The flows.
@@ -704,6 +1096,19 @@ async function main(): Promise<number> {
       sidecarsStarted,
       storageCapacity,
       fastVac,
+      kubeletRoot: host.kubeletRoot,
+      snapshotCalls: ec2Proxy.snapshots,
+      agent: {
+        kill: async () => {
+          const n = node;
+          if (!n) throw new Error('no node agent');
+          agentOutput.push(n.output());
+          await n.kill();
+        },
+        restart: async () => {
+          node = await startAgent();
+        },
+      },
       check,
     };
     let current = '';
@@ -747,11 +1152,20 @@ async function main(): Promise<number> {
         code ||= 1;
       }
     };
+    // Pods first, while the kubelet and the node agent can still unpublish and unstage their volumes.
+    await teardown('pods', async () => {
+      if (!cp || !realNode || !podsNs) return;
+      const kube = cp.kube;
+      const list = await kube.get<{ items: PodObj[] }>(`/api/v1/namespaces/${podsNs}/pods`);
+      for (const p of list.items) await deletePod(kube, podsNs, p.metadata.name, 60_000).catch((e: Error) => log(`teardown: ${e.message}`));
+    });
     for (const p of sidecars.reverse()) await teardown(p.name, () => p.stop());
+    await teardown('node', async () => realNode?.stop());
+    for (const p of nodeSidecars.reverse()) await teardown(p.name, () => p.stop());
     await teardown('node agent', async () => {
       if (!node) return;
       await node.stop();
-      await writeFile(join(LOG_DIR, 'node-agent.log'), node.output());
+      await writeFile(join(LOG_DIR, 'node-agent.log'), [...agentOutput, node.output()].join('\n--- restarted after kill -9 ---\n'));
     });
     await teardown('controller', async () => {
       if (!controller) return;
@@ -766,6 +1180,25 @@ async function main(): Promise<number> {
     await teardown('EC2 snapshots', async () => {
       await deleteClusterSnapshots(ec2, clusterId);
     });
+    await teardown('nitro', async () => nitro?.stop());
+    await teardown('ec2 proxy', async () => ec2Proxy?.close());
+    // What a run may leave on a host, checked before the fake host's own clean-up sweeps it away.
+    await teardown('host left clean', async () => {
+      if (!realNode) return;
+      const left: string[] = [];
+      for (const root of [runDir, host?.root ?? runDir]) for (const m of await mountsUnder(root)) left.push(`mount ${m}`);
+      const loops = (await execText('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE']).catch(() => '')).split('\n');
+      for (const l of loops) if (host && l.includes(host.root)) left.push(`loop device ${l.trim()}`);
+      for (const pid of await shimPids(realNode.containerdSocket)) left.push(`containerd shim pid ${pid}`);
+      for (const pr of await processesOf(['kubelet', 'containerd', 'kube-scheduler', 'csi-node-driver-registrar', 'livenessprobe'].map((n) => binPath(n))))
+        left.push(`process ${pr}`);
+      const links = await execText('ip', ['-o', 'link', 'show']).catch(() => '');
+      if (links.includes('plinth-e2e0')) left.push('network interface plinth-e2e0');
+      const rules = await execText('iptables-save', []).catch(() => '');
+      if (/plinth-e2e|CNI-/.test(rules)) left.push('iptables rules of the CNI');
+      hostLeft = left;
+      if (left.length) throw new Error(`left on the host: ${left.join('; ')}`);
+    });
     await teardown('fake host', async () => host?.cleanup());
     await teardown('redis', async () => {
       if (redisUrl) await flushRedis(redisUrl);
@@ -776,6 +1209,14 @@ async function main(): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
 
+  if (hostLeft)
+    results.push({
+      flow: 'teardown',
+      step: 'after the run: no mounts, loop devices, containerd shims, node processes, CNI interfaces or iptables rules left on the host',
+      secs: 0,
+      ok: hostLeft.length === 0,
+      ...(hostLeft.length ? { error: hostLeft.join('; ') } : {}),
+    });
   // The report.
   console.log('');
   const built = build.built.length

@@ -12,16 +12,18 @@
  *   gone from EC2 (DeleteVolume) the file is removed.
  * - A volume that grows in EC2 (ModifyVolume) grows its file, the loop device
  *   (`losetup -c`) and the sysfs size.
- * - Snapshots: when a snapshot of a known volume is first seen, the volume's
- *   file is copied (sparse) to `<dataDir>/<snapshotId>.img`; a volume created
- *   from that snapshot starts as a copy of it. The copy is taken at the poll
- *   that first sees the snapshot, not at the instant EC2 took it, so writes
- *   racing CreateSnapshot may or may not be in it.
+ * - Snapshots: a snapshot's bytes are the volume's at the moment EC2 took it.
+ *   When CreateSnapshot goes through the host's EC2 proxy (./ec2-proxy.ts),
+ *   the volume's file is copied (sparse) before the call is forwarded, and the
+ *   copy becomes `<dataDir>/<snapshotId>.img` once EC2 answers: bytes written
+ *   after CreateSnapshot returned are never in it, as with EBS. A snapshot made
+ *   around the proxy is copied at the poll that first sees it (later than EC2
+ *   took it). A volume created from a snapshot starts as a copy of it.
  *
  * Commands run through execFile with argument arrays and timeouts. Needs root.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, constants, mkdir, readdir, readFile, rm, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, constants, mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client, type Volume } from '@aws-sdk/client-ec2';
@@ -57,6 +59,11 @@ export interface NitroHost {
   sync(): Promise<void>;
   attached(): ReadonlyMap<string, Attached>;
   backingFile(id: string): string;
+  /**
+   * CreateSnapshot's moment: copies the volume's bytes now (device buffers flushed first) and returns a function
+   * that files the copy as the snapshot's once EC2 has named it (undefined: the call failed; the copy is dropped).
+   */
+  captureForSnapshot(volumeId: string): Promise<(snapshotId: string | undefined) => Promise<void>>;
   /** Stops polling, tears down every device it presented (the backing files stay unless `purge`). */
   stop(opts?: { purge?: boolean }): Promise<void>;
 }
@@ -219,6 +226,19 @@ export async function startNitro(opts: NitroOptions): Promise<NitroHost> {
     },
     attached: () => attached,
     backingFile: fileOf,
+    async captureForSnapshot(volumeId) {
+      const file = fileOf(volumeId);
+      if (!(await exists(file))) return () => Promise.resolve();
+      const a = attached.get(volumeId);
+      if (a) await run('blockdev', ['--flushbufs', a.device.loop.path]).catch(() => undefined);
+      const pending = join(dataDir, `pending-${volumeId}-${Date.now()}.tmp`);
+      await run('cp', ['--sparse=always', '--reflink=auto', file, pending]);
+      return async (snapshotId) => {
+        if (!snapshotId) return rm(pending, { force: true });
+        await rename(pending, fileOf(snapshotId));
+        log(`captured ${snapshotId} of ${volumeId} at CreateSnapshot`);
+      };
+    },
     async stop({ purge = false } = {}) {
       stopped = true;
       await loop;

@@ -100,7 +100,7 @@ export async function kubernetesTaintSource(nodeName: string, driverName: string
     },
     async node() {
       const n = await core.readNode({ name: nodeName });
-      return { taints: (n.spec?.taints ?? []), resourceVersion: n.metadata?.resourceVersion ?? '' };
+      return { taints: n.spec?.taints ?? [], resourceVersion: n.metadata?.resourceVersion ?? '' };
     },
     async setTaints(taints, resourceVersion) {
       // A JSON patch that first tests the resourceVersion: a taint added or removed meanwhile makes it fail, and the
