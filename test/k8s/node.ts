@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { mountsUnder } from '../support/nvme.js';
 import { buildImages, IMAGES } from './images.js';
@@ -53,14 +53,9 @@ const CNI_BIN = '/usr/lib/cni';
 
 export async function startNode(o: NodeOptions): Promise<RealNode> {
   const procs: Proc[] = [];
-  const cdRoot = join(o.dir, 'containerd');
-  const socket = join(cdRoot, 'containerd.sock');
-  const cniConf = join(o.dir, 'cni', 'net.d');
-  await mkdir(cniConf, { recursive: true });
-  await mkdir(cdRoot, { recursive: true });
+  const socket = containerdSocket(o.dir);
   await mkdir(o.kubeletRoot, { recursive: true });
-  const ctr = async (args: string[]): Promise<string> =>
-    (await exec(o.bin('ctr'), ['--address', socket, '--namespace', 'k8s.io', ...args], { timeout: 120_000 })).stdout;
+  const ctr = ctrOf(o.bin, socket);
 
   const stop = async (): Promise<void> => {
     for (const p of [...procs].reverse()) await p.stop(10_000);
@@ -68,61 +63,9 @@ export async function startNode(o: NodeOptions): Promise<RealNode> {
     for (const m of (await mountsUnder(o.dir)).reverse()) await exec('umount', ['-l', m]).catch(() => undefined);
   };
   try {
-    // containerd: CRI with runc, overlayfs, the local sandbox image, CNI config only for the network-ready status.
-    await writeFile(
-      join(cniConf, '10-plinth-e2e.conflist'),
-      JSON.stringify({
-        cniVersion: '1.0.0',
-        name: 'plinth-e2e',
-        plugins: [
-          {
-            type: 'bridge',
-            bridge: 'plinth-e2e0',
-            ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.199.0/24' }]], dataDir: join(o.dir, 'cni', 'ipam') },
-          },
-        ],
-      }),
-    );
-    const config = [
-      'version = 3',
-      `root = "${join(cdRoot, 'root')}"`,
-      `state = "${join(cdRoot, 'state')}"`,
-      '[grpc]',
-      `  address = "${socket}"`,
-      '[ttrpc]',
-      `  address = "${socket}.ttrpc"`,
-      '[plugins."io.containerd.cri.v1.images"]',
-      '  snapshotter = "overlayfs"',
-      '  [plugins."io.containerd.cri.v1.images".pinned_images]',
-      `    sandbox = "${IMAGES.pause}"`,
-      '[plugins."io.containerd.cri.v1.runtime"]',
-      '  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]',
-      '    runtime_type = "io.containerd.runc.v2"',
-      '    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]',
-      `      BinaryName = "${RUNC}"`,
-      '      SystemdCgroup = false',
-      '  [plugins."io.containerd.cri.v1.runtime".cni]',
-      `    bin_dirs = ["${CNI_BIN}"]`,
-      `    conf_dir = "${cniConf}"`,
-      '',
-    ].join('\n');
-    const configFile = join(cdRoot, 'config.toml');
-    await writeFile(configFile, config);
-    const env = { PATH: `${join(o.bin('containerd'), '..')}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: process.env.HOME ?? '/root' };
-    const containerd = startProc('containerd', o.bin('containerd'), ['--config', configFile, '--log-level', 'info'], { logDir: o.logDir, env });
-    procs.push(containerd);
-    await waitFor(
-      'containerd answers',
-      async () => {
-        assertRunning(containerd);
-        return (await ctr(['version']).catch(() => undefined)) ? true : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 300 },
-    );
-    const t = Date.now();
-    const tars = await buildImages(join(o.dir, 'images'));
-    for (const tar of Object.values(tars)) await ctr(['images', 'import', '--snapshotter', 'overlayfs', tar]);
-    o.log(`containerd up; imported ${Object.values(IMAGES).join(', ')} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const runtime = await startContainerd({ dir: o.dir, logDir: o.logDir, bin: o.bin, log: o.log });
+    procs.push(runtime.proc);
+    const env = runtime.env;
 
     // kube-scheduler.
     const schedPort = await freePort();
@@ -221,6 +164,91 @@ export async function startNode(o: NodeOptions): Promise<RealNode> {
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+const containerdSocket = (dir: string): string => join(dir, 'containerd', 'containerd.sock');
+const ctrOf =
+  (bin: (name: string) => string, socket: string) =>
+  async (args: string[]): Promise<string> =>
+    (await exec(bin('ctr'), ['--address', socket, '--namespace', 'k8s.io', ...args], { timeout: 120_000 })).stdout;
+
+/** containerd with CRI (runc, overlayfs, the local sandbox image) and the Pod images imported. */
+export async function startContainerd(
+  o: Pick<NodeOptions, 'dir' | 'logDir' | 'bin' | 'log'>,
+): Promise<{ proc: Proc; env: NodeJS.ProcessEnv; ctr: (args: string[]) => Promise<string> }> {
+  const cdRoot = join(o.dir, 'containerd');
+  const socket = containerdSocket(o.dir);
+  const cniConf = join(o.dir, 'cni', 'net.d');
+  await mkdir(cniConf, { recursive: true });
+  await mkdir(cdRoot, { recursive: true });
+  const ctr = ctrOf(o.bin, socket);
+  // containerd: CRI with runc, overlayfs, the local sandbox image, CNI config only for the network-ready status.
+  await writeFile(
+    join(cniConf, '10-plinth-e2e.conflist'),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'plinth-e2e',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'plinth-e2e0',
+          ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.199.0/24' }]], dataDir: join(o.dir, 'cni', 'ipam') },
+        },
+      ],
+    }),
+  );
+  const config = [
+    'version = 3',
+    `root = "${join(cdRoot, 'root')}"`,
+    `state = "${join(cdRoot, 'state')}"`,
+    '[grpc]',
+    `  address = "${socket}"`,
+    '[ttrpc]',
+    `  address = "${socket}.ttrpc"`,
+    '[plugins."io.containerd.cri.v1.images"]',
+    '  snapshotter = "overlayfs"',
+    '  [plugins."io.containerd.cri.v1.images".pinned_images]',
+    `    sandbox = "${IMAGES.pause}"`,
+    '[plugins."io.containerd.cri.v1.runtime"]',
+    '  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]',
+    '    runtime_type = "io.containerd.runc.v2"',
+    '    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]',
+    `      BinaryName = "${RUNC}"`,
+    '      SystemdCgroup = false',
+    '  [plugins."io.containerd.cri.v1.runtime".cni]',
+    `    bin_dirs = ["${CNI_BIN}"]`,
+    `    conf_dir = "${cniConf}"`,
+    '',
+  ].join('\n');
+  const configFile = join(cdRoot, 'config.toml');
+  await writeFile(configFile, config);
+  const env = {
+    PATH: [dirname(o.bin('containerd')), dirname(o.bin('containerd-shim-runc-v2')), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
+    HOME: process.env.HOME ?? '/root',
+  };
+  const containerd = startProc('containerd', o.bin('containerd'), ['--config', configFile, '--log-level', 'info'], { logDir: o.logDir, env });
+  try {
+    await importImages();
+  } catch (e) {
+    await containerd.stop();
+    throw e;
+  }
+  return { proc: containerd, env, ctr };
+
+  async function importImages(): Promise<void> {
+    await waitFor(
+      'containerd answers',
+      async () => {
+        assertRunning(containerd);
+        return (await ctr(['version']).catch(() => undefined)) ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 300 },
+    );
+    const t = Date.now();
+    const tars = await buildImages(join(o.dir, 'images'));
+    for (const tar of Object.values(tars)) await ctr(['images', 'import', '--snapshotter', 'overlayfs', tar]);
+    o.log(`containerd up; imported ${Object.values(IMAGES).join(', ')} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
 }
 
