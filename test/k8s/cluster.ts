@@ -19,6 +19,8 @@ const KCM_CONTROLLERS = [
   'serviceaccount-token-controller',
   'root-ca-certificate-publisher-controller',
   'pod-garbage-collector-controller',
+  // Lifts node.kubernetes.io/not-ready, which the kubelet registers the Node with, once the Node is Ready.
+  'node-lifecycle-controller',
 ];
 
 export interface ControlPlane {
