@@ -48,7 +48,7 @@ export interface RealNode {
   stop(): Promise<void>;
 }
 
-const RUNC = '/usr/sbin/runc';
+const RUNC = process.env.PLINTH_E2E_RUNC ?? '/usr/sbin/runc';
 const CNI_BIN = '/usr/lib/cni';
 
 export async function startNode(o: NodeOptions): Promise<RealNode> {
@@ -211,6 +211,9 @@ export async function startContainerd(
     '  [plugins."io.containerd.cri.v1.images".pinned_images]',
     `    sandbox = "${IMAGES.pause}"`,
     '[plugins."io.containerd.cri.v1.runtime"]',
+    // No lowering of oom_score_adj below containerd's own (the pause container asks for -998): that needs
+    // CAP_SYS_RESOURCE, which this machine's root lacks (runc: "failed to update /proc/self/oom_score_adj").
+    '  restrict_oom_score_adj = true',
     '  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]',
     '    runtime_type = "io.containerd.runc.v2"',
     '    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]',
