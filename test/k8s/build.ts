@@ -196,6 +196,23 @@ export function carriedReplaces(goMod: string, b: Pick<Binary, 'module'>): strin
   return lines;
 }
 
+/**
+ * The k8s.io staging modules (api, apimachinery, apiserver, client-go, component-base, …) are released together and
+ * only build at one version: `go get` can lift some (a dependency wanting k8s.io/api v0.37) and not others
+ * (csi-snapshotter v8.6.0: apimachinery v0.37.0 beside apiserver v0.36.1). Lifts every one to apimachinery's.
+ */
+async function alignStaging(src: string, log: (m: string) => void): Promise<void> {
+  const mod = await readFile(join(src, 'go.mod'), 'utf8');
+  const staging = [...mod.matchAll(/^\s*(k8s\.io\/[a-z-]+) (v0\.\d+\.\d+)\b/gm)].map((m) => ({ path: m[1] ?? '', version: m[2] ?? '' }));
+  const want = staging.find((m) => m.path === 'k8s.io/apimachinery')?.version;
+  const STAGING =
+    /^k8s\.io\/(api|apimachinery|apiserver|client-go|component-base|component-helpers|kms|kube-aggregator|apiextensions-apiserver|cloud-provider|controller-manager|kubelet|cri-api|csi-translation-lib|metrics|mount-utils|code-generator|kube-openapi-none)$/;
+  const off = staging.filter((m) => STAGING.test(m.path) && m.version !== want);
+  if (!want || !off.length) return;
+  log(`aligning ${off.map((m) => `${m.path} ${m.version}`).join(', ')} to ${want}`);
+  await go(['get', ...off.map((m) => `${m.path}@${want}`)], src, log);
+}
+
 async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
   const dest = binPath(b.name);
   await mkdir(dirname(dest), { recursive: true });
@@ -234,6 +251,7 @@ async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
   );
   // Resolve the package's import graph into go.mod/go.sum, then build it.
   await go(['get', `${b.pkg}@${b.version}`], src, log);
+  if (b.module !== 'k8s.io/kubernetes') await alignStaging(src, log);
   await go([...buildArgs, b.pkg], src, log);
   await writeFile(`${dest}.stamp`, stampOf(b));
   await rename(out, dest);
