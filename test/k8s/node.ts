@@ -46,6 +46,8 @@ export interface RealNode {
   check(): void;
   /** Stops the kubelet, the scheduler and containerd, then kills what is left of this run's containers. */
   stop(): Promise<void>;
+  /** Undoes the kubelet's bind mount of its root dir (after stop() and after the node plugin stopped). */
+  releaseKubeletRoot(): Promise<void>;
 }
 
 const RUNC = process.env.PLINTH_E2E_RUNC ?? '/usr/sbin/runc';
@@ -61,6 +63,14 @@ export async function startNode(o: NodeOptions): Promise<RealNode> {
     for (const p of [...procs].reverse()) await p.stop(10_000);
     await killShims(socket, o.log);
     for (const m of (await mountsUnder(o.dir)).reverse()) await exec('umount', ['-l', m]).catch(() => undefined);
+  };
+  // The kubelet bind-mounts its root dir onto itself (to make it shared). That one mount is the kubelet's, not the
+  // driver's: undone without -l, so a staging or publish mount the driver left under it stays visible to the
+  // teardown check (umount fails while the root has mounts of its own). Call it once the node plugin and its
+  // registrar are stopped too: their sockets live under the root and keep it busy.
+  const releaseKubeletRoot = async (): Promise<void> => {
+    if ((await mountsUnder(o.kubeletRoot)).includes(o.kubeletRoot))
+      await exec('umount', [o.kubeletRoot]).catch((e: Error) => o.log(`kubelet root: ${e.message.split('\n').join(' ')}`));
   };
   try {
     const runtime = await startContainerd({ dir: o.dir, logDir: o.logDir, bin: o.bin, log: o.log });
@@ -160,7 +170,7 @@ export async function startNode(o: NodeOptions): Promise<RealNode> {
         describe: async () => JSON.stringify((await o.kube.find<{ status?: unknown }>(`/api/v1/nodes/${o.nodeName}`))?.status ?? 'no Node yet'),
       },
     );
-    return { containerdSocket: socket, procs, ctr, check: () => procs.forEach(assertRunning), stop };
+    return { containerdSocket: socket, procs, ctr, check: () => procs.forEach(assertRunning), stop, releaseKubeletRoot };
   } catch (e) {
     await stop();
     throw e;

@@ -48,7 +48,7 @@ const LOG_DIR = join(ROOT, 'test-results', 'k8s-e2e');
 /** Redis database of this tier (integration 1–11, sanity 12, api 12–14). */
 const REDIS_DB = 15;
 const NODE_NAME = 'plinth-e2e-node';
-const SC = { immediate: 'plinth-e2e-immediate', wffc: 'plinth-e2e-wffc', retain: 'plinth-e2e-retain' };
+const SC = { immediate: 'plinth-e2e-immediate', wffc: 'plinth-e2e-wffc', retain: 'plinth-e2e-retain', xfs: 'plinth-e2e-xfs' };
 const SNAP_CLASS = 'plinth-e2e-snapclass';
 const BASE_VAC = 'plinth-e2e-gp3-base';
 const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
@@ -87,6 +87,7 @@ function e2eValues(clusterId: string, stack: Stack): Record<string, unknown> {
       { name: SC.immediate, volumeBindingMode: 'Immediate', reclaimPolicy: 'Delete', parameters: { type: 'gp3' } },
       { name: SC.wffc, volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Delete', parameters: { type: 'gp3', 'csi.storage.k8s.io/fstype': 'ext4' } },
       { name: SC.retain, volumeBindingMode: 'Immediate', reclaimPolicy: 'Retain', parameters: { type: 'gp3' } },
+      { name: SC.xfs, volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Delete', parameters: { type: 'gp3', 'csi.storage.k8s.io/fstype': 'xfs' } },
     ],
     volumeSnapshotClasses: [{ name: SNAP_CLASS, deletionPolicy: 'Delete', parameters: { tagSpecification_1: 'suite=k8s-e2e' } }],
     extraVolumeTags: { suite: 'k8s-e2e' },
@@ -395,23 +396,27 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       });
     },
 
+    // xfs: growing a mounted ext4 takes CAP_SYS_RESOURCE (EXT4_IOC_RESIZE_FS), which root on this machine lacks; the
+    // node agent refuses that with a clear error (its integration tests show it). xfs_growfs needs CAP_SYS_ADMIN only.
     expand: () =>
-      step('online expansion: PVC 1Gi → 2Gi while the Pod runs; the filesystem the Pod sees grows', async () => {
-        if (!state.pvWffc) throw new Error('needs the wffc flow');
-        const size = `df -k ${DATA} | awk 'NR==2{print $2}'`;
+      step('online expansion (xfs): PVC 1Gi → 2Gi while the Pod runs; the filesystem the Pod sees grows', async () => {
+        await c.kube.create(pvc(c, 'data-xfs', SC.xfs, '1Gi'));
+        // -P: one line per filesystem (busybox df wraps a long device name onto its own line otherwise).
+        const size = `df -Pk ${DATA} | awk 'NR==2{print $2}'`;
         await c.kube.create(
-          podOf(c.ns, 'expander', `s0=$(${size}); while :; do s=$(${size}); [ "$s" -gt "$s0" ] && break; sleep 1; done; echo "$s0 $s" > /dev/termination-log`, {
-            claim: 'data-wffc',
+          podOf(c.ns, 'expander', `s0=$(${size}); [ -n "$s0" ] || { echo "no size in: $(df -Pk ${DATA})" > /dev/termination-log; exit 1; }; while :; do s=$(${size}); [ "$s" -gt "$s0" ] && break; sleep 1; done; echo "$s0 $s" > /dev/termination-log`, {
+            claim: 'data-xfs',
           }),
         );
-        await podRunning(c.kube, c.ns, 'expander', { check: c.check });
+        await podRunning(c.kube, c.ns, 'expander', { check: c.check, timeoutMs: 180_000 });
+        const pv = await boundPv(c, 'data-xfs');
         await new Promise((r) => setTimeout(r, 2000));
-        await c.kube.merge(pvcPath(c, 'data-wffc'), { spec: { resources: { requests: { storage: '2Gi' } } } });
+        await c.kube.merge(pvcPath(c, 'data-xfs'), { spec: { resources: { requests: { storage: '2Gi' } } } });
         const msg = await podResult(c.kube, c.ns, 'expander', { check: c.check, timeoutMs: 240_000 });
         const [before = 0, after = 0] = msg.split(' ').map(Number);
         if (!(after > before * 1.8)) throw new Error(`the Pod saw ${before} KiB → ${after} KiB; want about double`);
         log(`expand: the Pod saw its filesystem grow ${before} → ${after} KiB`);
-        await expectVolume(c, volumeIdOf(state.pvWffc), { sizeGiB: 2 });
+        await expectVolume(c, volumeIdOf(pv), { sizeGiB: 2 });
         await deletePod(c.kube, c.ns, 'expander');
       }),
 
@@ -1122,6 +1127,8 @@ async function main(): Promise<number> {
       } catch (e) {
         results.push({ flow: current, step: label, secs: secs(ts), ok: false, error: (e as Error).message });
         log(`FAIL ${current}: ${label} (${secs(ts).toFixed(2)} s): ${(e as Error).message}`);
+        // A failed step may leave its Pods running, holding attach slots the next flows count on.
+        await deleteAllPods(kube, ns);
         throw e;
       }
     };
@@ -1154,10 +1161,7 @@ async function main(): Promise<number> {
     };
     // Pods first, while the kubelet and the node agent can still unpublish and unstage their volumes.
     await teardown('pods', async () => {
-      if (!cp || !realNode || !podsNs) return;
-      const kube = cp.kube;
-      const list = await kube.get<{ items: PodObj[] }>(`/api/v1/namespaces/${podsNs}/pods`);
-      for (const p of list.items) await deletePod(kube, podsNs, p.metadata.name, 60_000).catch((e: Error) => log(`teardown: ${e.message}`));
+      if (cp && realNode && podsNs) await deleteAllPods(cp.kube, podsNs);
     });
     for (const p of sidecars.reverse()) await teardown(p.name, () => p.stop());
     await teardown('node', async () => realNode?.stop());
@@ -1167,6 +1171,7 @@ async function main(): Promise<number> {
       await node.stop();
       await writeFile(join(LOG_DIR, 'node-agent.log'), [...agentOutput, node.output()].join('\n--- restarted after kill -9 ---\n'));
     });
+    await teardown('kubelet root', async () => realNode?.releaseKubeletRoot());
     await teardown('controller', async () => {
       if (!controller) return;
       await controller.stop(15_000);
@@ -1238,6 +1243,12 @@ async function main(): Promise<number> {
 }
 
 /** Counts for scripts/run.mjs's summary (same fields as vitest's JSON report), when it asks for them. */
+/** Deletes every Pod of the namespace, waiting for each to go (errors logged: this is clean-up). */
+async function deleteAllPods(kube: Kube, ns: string): Promise<void> {
+  const list = await kube.get<{ items: PodObj[] }>(`/api/v1/namespaces/${ns}/pods`).catch(() => ({ items: [] }));
+  for (const p of list.items) await deletePod(kube, ns, p.metadata.name, 60_000).catch((e: Error) => log(`clean-up: ${e.message}`));
+}
+
 async function writeReport(passed: number, failed: number): Promise<void> {
   const file = process.env.PLINTH_TIER_REPORT;
   if (file) await writeFile(file, JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numPendingTests: 0, numTodoTests: 0, testResults: [] }));

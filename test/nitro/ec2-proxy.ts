@@ -2,7 +2,8 @@
  * The emulated Nitro host's view of EC2 calls: an HTTP proxy in front of the EC2 endpoint (LocalStack or moto)
  * that forwards every request unchanged and, for CreateSnapshot, copies the volume's bytes at the moment of the
  * call (see NitroHost.captureForSnapshot), so a snapshot holds exactly what was written before CreateSnapshot
- * returned. Point the controller's EC2_ENDPOINT at `url`.
+ * returned; for CreateVolume from a snapshot, gives the new volume the snapshot's bytes once EC2 has named it
+ * (NitroHost.fillFromSnapshot). Point the controller's EC2_ENDPOINT at `url`.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
@@ -37,6 +38,7 @@ export async function startEc2Proxy(o: { target: string; nitro: NitroHost; log?:
       const form = new URLSearchParams(payload.toString('utf8'));
       const createSnapshot = form.get('Action') === 'CreateSnapshot' ? form.get('VolumeId') : null;
       const file = createSnapshot ? await o.nitro.captureForSnapshot(createSnapshot).catch(() => undefined) : undefined;
+      const fromSnapshot = form.get('Action') === 'CreateVolume' ? form.get('SnapshotId') : null;
       const up = request(
         { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
@@ -47,6 +49,9 @@ export async function startEc2Proxy(o: { target: string; nitro: NitroHost; log?:
               await file?.(id).catch((e: Error) => o.log?.(`snapshot capture of ${createSnapshot}: ${e.message}`));
               snapshots.push({ volumeId: createSnapshot, snapshotId: id, returnedAt: Date.now(), returnedUptime: uptime() });
             }
+            const volumeId = fromSnapshot && answer.statusCode === 200 ? /<volumeId>(vol-[0-9a-zA-Z]+)<\/volumeId>/.exec(text.toString('utf8'))?.[1] : undefined;
+            if (fromSnapshot && volumeId)
+              await o.nitro.fillFromSnapshot(volumeId, fromSnapshot).catch((e: Error) => o.log?.(`restore of ${fromSnapshot} into ${volumeId}: ${e.message}`));
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             res.end(text);
           })();

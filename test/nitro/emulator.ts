@@ -64,6 +64,11 @@ export interface NitroHost {
    * that files the copy as the snapshot's once EC2 has named it (undefined: the call failed; the copy is dropped).
    */
   captureForSnapshot(volumeId: string): Promise<(snapshotId: string | undefined) => Promise<void>>;
+  /**
+   * CreateVolume from a snapshot: the new volume's bytes are the snapshot's from that moment on, as with EBS, even
+   * if the snapshot is deleted before the volume is first attached (a clone's intermediate snapshot is).
+   */
+  fillFromSnapshot(volumeId: string, snapshotId: string): Promise<void>;
   /** Stops polling, tears down every device it presented (the backing files stay unless `purge`). */
   stop(opts?: { purge?: boolean }): Promise<void>;
 }
@@ -238,6 +243,12 @@ export async function startNitro(opts: NitroOptions): Promise<NitroHost> {
         await rename(pending, fileOf(snapshotId));
         log(`captured ${snapshotId} of ${volumeId} at CreateSnapshot`);
       };
+    },
+    async fillFromSnapshot(volumeId, snapshotId) {
+      const from = fileOf(snapshotId);
+      if ((await exists(fileOf(volumeId))) || !(await exists(from))) return;
+      await copyFile(from, fileOf(volumeId), constants.COPYFILE_FICLONE);
+      log(`filled ${volumeId} from ${snapshotId} at CreateVolume`);
     },
     async stop({ purge = false } = {}) {
       stopped = true;
