@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Regenerates the committed CSI bindings in packages/csi/src/gen from proto/csi.proto.
+// Regenerates the committed bindings in packages/csi/src/gen from proto/: the CSI spec (csi.proto) and the
+// kubelet's plugin-registration API (pluginregistration.proto, served by the node agent's built-in registration).
 // Needs `protoc` with the well-known types (Debian: protobuf-compiler libprotobuf-dev).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ execFileSync(
     `-I${join(root, 'proto')}`,
     `-I${include}`,
     join(root, 'proto/csi.proto'),
+    join(root, 'proto/pluginregistration.proto'),
   ],
   { stdio: 'inherit', timeout: 60_000 },
 );

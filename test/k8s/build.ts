@@ -37,11 +37,6 @@ export interface Binary {
   ldflags: string[];
   /** Go build tags. */
   tags?: string[];
-  /**
-   * A source tree in this repo to build in place of a scratch module (its own go.mod/go.sum; dependencies
-   * still come from the module proxy): for releases the proxy cannot serve (see test/k8s/upstream/README.md).
-   */
-  srcDir?: string;
 }
 
 const k8sLdflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
@@ -50,20 +45,9 @@ const k8sLdflags = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/versi
   `-X ${p}.gitMinor=${K8S_MINOR}`,
   `-X ${p}.gitTreeState=clean`,
 ]);
-const UPSTREAM_DIR = fileURLToPath(new URL('./upstream/', import.meta.url));
 const sidecar = (name: keyof typeof PINS.sidecars): Binary => {
   const { module, version } = PINS.sidecars[name];
-  // node-driver-registrar and livenessprobe tag v2 releases without a /v2 module path, which the module proxy
-  // cannot serve: their release sources are kept in test/k8s/upstream/<name>@<version>.
-  const vendored = name === 'csi-node-driver-registrar' || name === 'livenessprobe';
-  return {
-    name,
-    module,
-    version,
-    pkg: `${module}/cmd/${name}`,
-    ldflags: [`-X main.version=${version}`],
-    srcDir: vendored ? join(UPSTREAM_DIR, `${name}@${version}`) : undefined,
-  };
+  return { name, module, version, pkg: `${module}/cmd/${name}`, ldflags: [`-X main.version=${version}`] };
 };
 const k8s = (name: string): Binary => ({ name, module: 'k8s.io/kubernetes', version: K8S_VERSION, pkg: `k8s.io/kubernetes/cmd/${name}`, ldflags: k8sLdflags });
 const containerd = (name: string): Binary => ({
@@ -90,8 +74,6 @@ export const BINARIES: Binary[] = [
   sidecar('csi-resizer'),
   sidecar('csi-snapshotter'),
   sidecar('snapshot-controller'),
-  sidecar('csi-node-driver-registrar'),
-  sidecar('livenessprobe'),
 ];
 
 /** Bumped when the way binaries are built changes, so cached ones are rebuilt. */
@@ -135,7 +117,6 @@ const stampOf = (b: Binary): string =>
     pkg: b.pkg,
     ldflags: b.ldflags,
     tags: b.tags,
-    src: b.srcDir ? 'repo' : undefined,
     staging: b.module === 'k8s.io/kubernetes' ? STAGING_VERSION : undefined,
   });
 
@@ -218,13 +199,6 @@ async function buildOne(b: Binary, log: (m: string) => void): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   const out = `${dest}.${process.pid}.tmp`; // per process: two builds of one binary never write one file
   const buildArgs = ['build', '-ldflags', ['-s', '-w', ...b.ldflags].join(' '), ...(b.tags?.length ? ['-tags', b.tags.join(',')] : []), '-o', out];
-  if (b.srcDir) {
-    // A release source tree kept in the repo: build its main package in place (go.sum pins every dependency).
-    await go([...buildArgs, `./cmd/${b.name}`], b.srcDir, log);
-    await writeFile(`${dest}.stamp`, stampOf(b));
-    await rename(out, dest);
-    return;
-  }
   const root = cacheRoot();
   const src = join(root, 'k8s', 'src', `${b.name}@${b.version}`);
   await rm(src, { recursive: true, force: true });

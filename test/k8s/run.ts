@@ -83,6 +83,10 @@ function e2eValues(clusterId: string, stack: Stack): Record<string, unknown> {
     'redis.password': 'e2e-password',
     'sidecars.snapshotter.enabled': true,
     'serviceMonitor.enabled': true,
+    // The node agent registers with the kubelet and serves /healthz itself: node-driver-registrar and livenessprobe
+    // cannot be built here (the module proxy refuses both modules at every version) and their sources stay out of
+    // this repo (docs/kubernetes.md, "What is not covered").
+    'node.builtinRegistration': true,
     storageClasses: [
       { name: SC.immediate, volumeBindingMode: 'Immediate', reclaimPolicy: 'Delete', parameters: { type: 'gp3' } },
       { name: SC.wffc, volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Delete', parameters: { type: 'gp3', 'csi.storage.k8s.io/fstype': 'ext4' } },
@@ -404,9 +408,14 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         // -P: one line per filesystem (busybox df wraps a long device name onto its own line otherwise).
         const size = `df -Pk ${DATA} | awk 'NR==2{print $2}'`;
         await c.kube.create(
-          podOf(c.ns, 'expander', `s0=$(${size}); [ -n "$s0" ] || { echo "no size in: $(df -Pk ${DATA})" > /dev/termination-log; exit 1; }; while :; do s=$(${size}); [ "$s" -gt "$s0" ] && break; sleep 1; done; echo "$s0 $s" > /dev/termination-log`, {
-            claim: 'data-xfs',
-          }),
+          podOf(
+            c.ns,
+            'expander',
+            `s0=$(${size}); [ -n "$s0" ] || { echo "no size in: $(df -Pk ${DATA})" > /dev/termination-log; exit 1; }; while :; do s=$(${size}); [ "$s" -gt "$s0" ] && break; sleep 1; done; echo "$s0 $s" > /dev/termination-log`,
+            {
+              claim: 'data-xfs',
+            },
+          ),
         );
         await podRunning(c.kube, c.ns, 'expander', { check: c.check, timeoutMs: 180_000 });
         const pv = await boundPv(c, 'data-xfs');
@@ -797,7 +806,6 @@ async function main(): Promise<number> {
   let nitro: NitroHost | undefined;
   let ec2Proxy: Ec2Proxy | undefined;
   let realNode: RealNode | undefined;
-  const nodeSidecars: Proc[] = [];
   let livenessUrl = '';
   /** Output of node agents that were killed (kill-agent flow), kept for the log. */
   const agentOutput: string[] = [];
@@ -915,7 +923,7 @@ async function main(): Promise<number> {
     log(`controller ${controller.endpoint} advertises ${capNames.join(', ')}; cluster id ${clusterId}`);
 
     // The node: containerd, kube-scheduler, the kubelet (registering with the startup taint), then, as the chart's
-    // node DaemonSet has them, the node agent behind node-driver-registrar, and livenessprobe.
+    // node DaemonSet has it with node.builtinRegistration, the node agent registering itself with the kubelet.
     const startupTaint = `${driver}/agent-not-ready`;
     realNode = await startNode({
       dir: join(runDir, 'node'),
@@ -972,49 +980,47 @@ async function main(): Promise<number> {
       ...(taintOk && why.includes('untolerated taint') ? {} : { error: `taints ${JSON.stringify(registered.spec?.taints)}; scheduler: ${why}` }),
     });
     const nodeContainers = (daemonSet?.spec as PodTemplate | undefined)?.template.spec.containers ?? [];
+    // The chart's built-in registration env for the node-agent container, on this run's paths.
+    const agentCtr = nodeContainers.find((x) => x.name === 'node-agent');
+    const chartEnv = new Map((agentCtr?.env ?? []).map((e) => [e.name, e.value]));
+    const kubeletRoot = host.kubeletRoot;
+    const onHost = (v: string | undefined): string =>
+      (v ?? '').replace(/^\/registration$/, join(kubeletRoot, 'plugins_registry')).replace(/^\/var\/lib\/kubelet/, kubeletRoot);
+    if (!chartEnv.get('REGISTRATION_DIR') || !chartEnv.get('HEALTHZ_ADDRESS') || nodeContainers.length !== 1)
+      throw new Error(
+        `the chart's node DaemonSet with node.builtinRegistration should run the agent alone with REGISTRATION_DIR and HEALTHZ_ADDRESS; it has ${nodeContainers.map((x) => x.name).join(', ')}`,
+      );
+    const healthPort = await freePort();
+    livenessUrl = `http://127.0.0.1:${healthPort}/healthz`;
+    Object.assign(agentEnv, {
+      REGISTRATION_DIR: onHost(chartEnv.get('REGISTRATION_DIR')),
+      DRIVER_REG_SOCK_PATH: onHost(chartEnv.get('DRIVER_REG_SOCK_PATH')),
+      HEALTHZ_ADDRESS: `127.0.0.1:${healthPort}`,
+    });
     const startAgent = async (): Promise<NodeAgentProcess> => startNodeAgent(`unix://${nodeSocket}`, agentEnv);
     node = await startAgent();
-    for (const [name, bin] of [
-      ['node-driver-registrar', 'csi-node-driver-registrar'],
-      ['liveness-probe', 'livenessprobe'],
-    ] as const) {
-      const ctr = nodeContainers.find((x) => x.name === name);
-      if (!ctr?.args) throw new Error(`the chart's node DaemonSet has no ${name} container`);
-      const env: Record<string, string> = {};
-      for (const e of ctr.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-      // The chart's paths are the host's /var/lib/kubelet; here the kubelet's root dir is the run's.
-      for (const k of Object.keys(env)) env[k] = (env[k] ?? '').replace(/^\/var\/lib\/kubelet/, host.kubeletRoot).replace(/^\/csi\/csi\.sock$/, nodeSocket);
-      const healthPort = await freePort();
-      const args = ctr.args.map((a) =>
-        a.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? '').replace(/^--http-endpoint=:\d+$/, `--http-endpoint=127.0.0.1:${healthPort}`),
-      );
-      if (name === 'node-driver-registrar') args.push(`--plugin-registration-path=${join(host.kubeletRoot, 'plugins_registry')}`);
-      else livenessUrl = `http://127.0.0.1:${healthPort}/healthz`;
-      nodeSidecars.push(startProc(name, binPath(bin), args, { logDir: LOG_DIR, env: { PATH: process.env.PATH ?? '', ...env } }));
-    }
     notes.push(
-      'node-driver-registrar and livenessprobe run as host processes with the chart args; the registration dir (mounted at /registration in the chart) is passed as --plugin-registration-path, and livenessprobe listens on a free loopback port instead of :9808',
+      "the node agent runs as a host process with the env the chart gives it (node.builtinRegistration: true): /registration is the kubelet root's plugins_registry, /var/lib/kubelet the run's kubelet root, and /healthz listens on a free loopback port instead of :9808",
     );
     const csiNode = await waitFor(
       `CSINode ${NODE_NAME} lists ${driver} (the kubelet's plugin registration)`,
       async () => {
-        nodeSidecars.forEach(assertRunning);
         const cn = await kube.find<{ spec: { drivers?: { name: string; nodeID: string; topologyKeys?: string[]; allocatable?: { count?: number } }[] } }>(
           `/apis/storage.k8s.io/v1/csinodes/${NODE_NAME}`,
         );
         return cn?.spec.drivers?.find((d) => d.name === driver);
       },
-      { timeoutMs: 60_000, describe: () => Promise.resolve(nodeSidecars.map((p) => `${p.name}: ${p.tail(5)}`).join('\n')) },
+      { timeoutMs: 60_000, describe: () => Promise.resolve(node?.output().split('\n').slice(-5).join('\n') ?? '') },
     );
     log(`CSINode ${NODE_NAME} (made by the kubelet): ${JSON.stringify(csiNode)}`);
     if (csiNode.nodeID !== stack.nodeId || csiNode.allocatable?.count !== ATTACH_LIMIT)
       throw new Error(
         `CSINode ${NODE_NAME}: nodeID ${csiNode.nodeID} (want ${stack.nodeId}), allocatable ${csiNode.allocatable?.count} (want ${ATTACH_LIMIT})`,
       );
-    const live = await waitFor('livenessprobe /healthz 200', async () => ((await fetch(livenessUrl).catch(() => undefined))?.ok ? true : undefined), {
+    const live = await waitFor("the node agent's /healthz 200", async () => ((await fetch(livenessUrl).catch(() => undefined))?.ok ? true : undefined), {
       timeoutMs: 30_000,
     });
-    log(`livenessprobe ${livenessUrl}: ${live ? 'ok' : '?'}`);
+    log(`node agent /healthz ${livenessUrl}: ${live ? 'ok' : '?'}`);
     t = Date.now();
     try {
       await waitFor(
@@ -1067,7 +1073,7 @@ async function main(): Promise<number> {
       }),
     );
     await new Promise((r) => setTimeout(r, 2000));
-    const procs = Object.fromEntries([...sidecars, ...nodeSidecars, ...realNode.procs].map((p) => [p.name, p]));
+    const procs = Object.fromEntries([...sidecars, ...realNode.procs].map((p) => [p.name, p]));
     const core = sidecars.filter((p) => p.name !== 'csi-snapshotter');
     const controlPlane = cp;
     const theNode = realNode;
@@ -1076,11 +1082,10 @@ async function main(): Promise<number> {
       controlPlane.check();
       theNode.check();
       core.forEach(assertRunning);
-      nodeSidecars.forEach(assertRunning);
     };
     check();
     guard = check;
-    for (const p of [...sidecars, ...nodeSidecars]) {
+    for (const p of sidecars) {
       const v = /[Vv]ersion[:=]?\s*"?(v\d+\.\d+\.\d+)/.exec(p.tail(200));
       log(`${p.name}: ${v ? `version ${v[1]}` : 'no version line yet'}`);
     }
@@ -1165,7 +1170,6 @@ async function main(): Promise<number> {
     });
     for (const p of sidecars.reverse()) await teardown(p.name, () => p.stop());
     await teardown('node', async () => realNode?.stop());
-    for (const p of nodeSidecars.reverse()) await teardown(p.name, () => p.stop());
     await teardown('node agent', async () => {
       if (!node) return;
       await node.stop();
@@ -1195,8 +1199,7 @@ async function main(): Promise<number> {
       const loops = (await execText('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE']).catch(() => '')).split('\n');
       for (const l of loops) if (host && l.includes(host.root)) left.push(`loop device ${l.trim()}`);
       for (const pid of await shimPids(realNode.containerdSocket)) left.push(`containerd shim pid ${pid}`);
-      for (const pr of await processesOf(['kubelet', 'containerd', 'kube-scheduler', 'csi-node-driver-registrar', 'livenessprobe'].map((n) => binPath(n))))
-        left.push(`process ${pr}`);
+      for (const pr of await processesOf(['kubelet', 'containerd', 'kube-scheduler'].map((n) => binPath(n)))) left.push(`process ${pr}`);
       const links = await execText('ip', ['-o', 'link', 'show']).catch(() => '');
       if (links.includes('plinth-e2e0')) left.push('network interface plinth-e2e0');
       const rules = await execText('iptables-save', []).catch(() => '');

@@ -6,6 +6,11 @@ interface SidecarPin {
   version: string;
   /** The values.yaml path of the chart's `{repository, tag}` for this sidecar (none: the chart does not ship it). */
   chart?: string;
+  /**
+   * Why the e2e does not build it (absent: it does). The chart still ships it at `version`; the e2e runs the
+   * chart's alternative instead (docs/kubernetes.md, "What is not covered").
+   */
+  notBuilt?: string;
 }
 export interface Pins {
   kubernetes: string;

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { serveUnix, type UnixServer } from '@plinth/csi';
 import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
@@ -13,6 +14,8 @@ import { createMetrics, serveMetrics } from './metrics.js';
 import type { NodeContext, NodeIdentity } from './node/context.js';
 import { nodeServices } from './node/service.js';
 import { LinuxOs } from './os/linux.js';
+import { serveHealthz } from './healthz.js';
+import { serveKubeletRegistration } from './kubelet-registration.js';
 import { startRegistration, type Registration } from './registration.js';
 import { kubernetesTaintSource, removeStartupTaint } from './startup-taint.js';
 import { hasKubeconfig } from './metadata/kubernetes.js';
@@ -91,6 +94,20 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     const s = await serveMetrics(metrics, cfg.METRICS_ADDRESS, log);
     httpServer = s;
     closers.push({ name: 'metrics', run: () => new Promise<void>((resolve) => s.close(() => resolve())) });
+  }
+  if (cfg.HEALTHZ_ADDRESS) {
+    const h = await serveHealthz(cfg.CSI_ENDPOINT, cfg.HEALTHZ_ADDRESS, log);
+    closers.push({ name: 'healthz', run: () => new Promise<void>((resolve) => h.close(() => resolve())) });
+  }
+  if (cfg.REGISTRATION_DIR) {
+    const reg = await serveKubeletRegistration({
+      dir: cfg.REGISTRATION_DIR,
+      driverName: ctx.driverName,
+      csiSocketOnHost: cfg.DRIVER_REG_SOCK_PATH ?? join(cfg.KUBELET_ROOT, 'plugins', ctx.driverName, 'csi.sock'),
+      log,
+    });
+    // Closed first: the kubelet unregisters a plugin whose registration socket is gone before its CSI socket.
+    closers.unshift({ name: 'kubelet-registration', run: (ms) => reg.server.close(Math.min(ms, 5_000)) });
   }
   let registration: Registration | undefined;
   const redisConn = redisSettings(cfg);

@@ -51,6 +51,13 @@ export const configSchema = z
     KUBE_NODE_NAME: optional,
     /** Remove the `<driver>/agent-not-ready` startup taint from KUBE_NODE_NAME once the kubelet registered the driver. */
     STARTUP_TAINT_REMOVAL: envBool(true),
+    /**
+     * Built-in kubelet registration: the kubelet's plugin-registration directory (`<kubelet>/plugins_registry` as
+     * mounted here). Set, the agent registers itself with the kubelet (node-driver-registrar's job); unset, off.
+     */
+    REGISTRATION_DIR: optional.refine((v) => v === undefined || v.startsWith('/'), 'expected an absolute path'),
+    /** The CSI socket as the kubelet sees it on the host (default `<KUBELET_ROOT>/plugins/<driver>/csi.sock`). */
+    DRIVER_REG_SOCK_PATH: optional.refine((v) => v === undefined || v.startsWith('/'), 'expected an absolute path'),
     METADATA_SOURCES: z
       .string()
       .default('imds,kubernetes,env')
@@ -80,6 +87,8 @@ export const configSchema = z
     EC2_RATE_LIMITS: ec2RateLimitsEnv,
     AWS_REGION: optional,
     METRICS_ADDRESS: metricsAddress,
+    /** Built-in liveness endpoint (`GET /healthz`, Probe through the CSI socket), e.g. `:9808`; unset, off. */
+    HEALTHZ_ADDRESS: metricsAddress,
     LOG_LEVEL: logLevel,
   })
   .superRefine((c, ctx) => refineRedisEnv(c, ctx, { required: false }), alwaysCheck);

@@ -1,4 +1,5 @@
 export * from './gen/csi.js';
+export { RegistrationService, RegistrationClient, type PluginInfo, type RegistrationStatus } from './gen/pluginregistration.js';
 export { serveUnix, type UnixServer, type ServiceBinding } from './server.js';
 export { unary, type CallContext, type RpcObserver } from './unary.js';
 export { toGrpcStatus, fromGrpcError } from './status.js';
