@@ -226,6 +226,23 @@ describe('the Helm chart', () => {
     expect(find(docs, 'ClusterRoleBinding', 'plinth-node').subjects).toEqual([{ kind: 'ServiceAccount', name: 'plinth-node', namespace: 'kube-system' }]);
   }, 60_000);
 
+  it('runs the node agent alone with node.builtinRegistration: it registers with the kubelet and serves /healthz on :9808, and the agent accepts that env', async () => {
+    const on = podSpec(find(await render({ 'node.builtinRegistration': true }), 'DaemonSet', 'plinth-node'));
+    expect(on.containers.map((c) => c.name)).toEqual(['node-agent']);
+    const agent = container(on, 'node-agent') as Container & { livenessProbe?: { httpGet?: { port?: string } }; ports?: { name: string; containerPort: number }[] };
+    expect(env(agent, 'REGISTRATION_DIR')?.value).toBe('/registration');
+    expect(env(agent, 'DRIVER_REG_SOCK_PATH')?.value).toBe('/var/lib/kubelet/plugins/ebs.csi.plinth.dev/csi.sock');
+    expect(env(agent, 'HEALTHZ_ADDRESS')?.value).toBe('0.0.0.0:9808');
+    expect(agent.volumeMounts).toContainEqual({ name: 'registration-dir', mountPath: '/registration' });
+    expect(agent.ports).toContainEqual(expect.objectContaining({ name: 'healthz', containerPort: 9808 }));
+    expect(agent.livenessProbe?.httpGet?.port).toBe('healthz');
+    expect(() => nodeEnv.parse(effectiveEnv(agent))).not.toThrow();
+    // Default: node-driver-registrar and livenessprobe beside the agent, as aws-ebs-csi-driver runs them.
+    const off = podSpec(find(await render({}), 'DaemonSet', 'plinth-node'));
+    expect(off.containers.map((c) => c.name)).toEqual(['node-agent', 'node-driver-registrar', 'liveness-probe']);
+    expect(env(container(off, 'node-agent'), 'REGISTRATION_DIR')).toBeUndefined();
+  }, 60_000);
+
   it('renders ServiceMonitors selecting the metrics Services when serviceMonitor.enabled', async () => {
     const docs = await render({ 'serviceMonitor.enabled': true, 'serviceMonitor.labels': { release: 'prom' } });
     for (const component of ['controller', 'node']) {

@@ -19,6 +19,17 @@ describe('node-agent config', () => {
     expect(c.MAX_VOLUMES_PER_NODE).toBeUndefined();
     expect(c.REDIS_URL).toBeUndefined();
     expect(c.METRICS_ADDRESS).toBeUndefined();
+    // Built-in registration and /healthz are off unless asked for (the chart's sidecars do both by default).
+    expect(c.REGISTRATION_DIR).toBeUndefined();
+    expect(c.HEALTHZ_ADDRESS).toBeUndefined();
+  });
+
+  it('turns on built-in registration and /healthz', () => {
+    const c = loadConfig({ REGISTRATION_DIR: '/registration', DRIVER_REG_SOCK_PATH: '/var/lib/kubelet/plugins/x/csi.sock', HEALTHZ_ADDRESS: ':9808' });
+    expect(c.REGISTRATION_DIR).toBe('/registration');
+    expect(c.DRIVER_REG_SOCK_PATH).toBe('/var/lib/kubelet/plugins/x/csi.sock');
+    expect(c.HEALTHZ_ADDRESS).toEqual({ host: '0.0.0.0', port: 9808 });
+    expect(() => loadConfig({ REGISTRATION_DIR: 'registration', DRIVER_REG_SOCK_PATH: 'csi.sock' })).toThrow(/REGISTRATION_DIR[\s\S]*DRIVER_REG_SOCK_PATH/);
   });
 
   it('parses explicit values', () => {
