@@ -229,7 +229,10 @@ describe('the Helm chart', () => {
   it('runs the node agent alone with node.builtinRegistration: it registers with the kubelet and serves /healthz on :9808, and the agent accepts that env', async () => {
     const on = podSpec(find(await render({ 'node.builtinRegistration': true }), 'DaemonSet', 'plinth-node'));
     expect(on.containers.map((c) => c.name)).toEqual(['node-agent']);
-    const agent = container(on, 'node-agent') as Container & { livenessProbe?: { httpGet?: { port?: string } }; ports?: { name: string; containerPort: number }[] };
+    const agent = container(on, 'node-agent') as Container & {
+      livenessProbe?: { httpGet?: { port?: string } };
+      ports?: { name: string; containerPort: number }[];
+    };
     expect(env(agent, 'REGISTRATION_DIR')?.value).toBe('/registration');
     expect(env(agent, 'DRIVER_REG_SOCK_PATH')?.value).toBe('/var/lib/kubelet/plugins/ebs.csi.plinth.dev/csi.sock');
     expect(env(agent, 'HEALTHZ_ADDRESS')?.value).toBe('0.0.0.0:9808');

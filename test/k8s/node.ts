@@ -184,7 +184,7 @@ const ctrOf =
     (await exec(bin('ctr'), ['--address', socket, '--namespace', 'k8s.io', ...args], { timeout: 120_000 })).stdout;
 
 /** containerd with CRI (runc, overlayfs, the local sandbox image) and the Pod images imported. */
-export async function startContainerd(
+async function startContainerd(
   o: Pick<NodeOptions, 'dir' | 'logDir' | 'bin' | 'log'>,
 ): Promise<{ proc: Proc; env: NodeJS.ProcessEnv; ctr: (args: string[]) => Promise<string> }> {
   const cdRoot = join(o.dir, 'containerd');

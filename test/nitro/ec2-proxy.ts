@@ -49,7 +49,8 @@ export async function startEc2Proxy(o: { target: string; nitro: NitroHost; log?:
               await file?.(id).catch((e: Error) => o.log?.(`snapshot capture of ${createSnapshot}: ${e.message}`));
               snapshots.push({ volumeId: createSnapshot, snapshotId: id, returnedAt: Date.now(), returnedUptime: uptime() });
             }
-            const volumeId = fromSnapshot && answer.statusCode === 200 ? /<volumeId>(vol-[0-9a-zA-Z]+)<\/volumeId>/.exec(text.toString('utf8'))?.[1] : undefined;
+            const volumeId =
+              fromSnapshot && answer.statusCode === 200 ? /<volumeId>(vol-[0-9a-zA-Z]+)<\/volumeId>/.exec(text.toString('utf8'))?.[1] : undefined;
             if (fromSnapshot && volumeId)
               await o.nitro.fillFromSnapshot(volumeId, fromSnapshot).catch((e: Error) => o.log?.(`restore of ${fromSnapshot} into ${volumeId}: ${e.message}`));
             res.writeHead(answer.statusCode ?? 502, answer.headers);

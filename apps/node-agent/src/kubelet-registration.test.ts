@@ -21,7 +21,12 @@ describe('built-in kubelet registration (what the kubelet plugin watcher asks)',
 
   const start = async () => {
     dir = await mkdtemp(join(tmpdir(), 'plinth-reg-'));
-    reg = await serveKubeletRegistration({ dir, driverName: 'ebs.csi.plinth.dev', csiSocketOnHost: '/var/lib/kubelet/plugins/ebs.csi.plinth.dev/csi.sock', log: silent });
+    reg = await serveKubeletRegistration({
+      dir,
+      driverName: 'ebs.csi.plinth.dev',
+      csiSocketOnHost: '/var/lib/kubelet/plugins/ebs.csi.plinth.dev/csi.sock',
+      log: silent,
+    });
     const sock = join(dir, 'ebs.csi.plinth.dev-reg.sock');
     client = new RegistrationClient(`unix://${sock}`, credentials.createInsecure());
     return { reg, client, sock };
