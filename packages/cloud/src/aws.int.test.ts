@@ -10,6 +10,8 @@ cloudContract('EC2 (LocalStack)', async () => {
   const instanceId = await runInstance(ec2Of(stack), stack.zone, stack.instanceType);
   const cloud = createAwsCloud({ region: stack.region, endpoint: stack.ec2Endpoint, log: createLogger({ name: 'test', level: 'silent' }) });
   const launchWithMapping = (device: string, sizeGiB: number) =>
-    runInstance(ec2Of(stack), stack.zone, stack.instanceType, [{ DeviceName: device, Ebs: { VolumeSize: sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true } }]);
+    runInstance(ec2Of(stack), stack.zone, stack.instanceType, [
+      { DeviceName: device, Ebs: { VolumeSize: sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true } },
+    ]);
   return { cloud, zone: stack.zone, instanceId, instanceType: stack.instanceType, launchWithMapping };
 });
