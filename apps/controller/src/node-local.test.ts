@@ -86,6 +86,15 @@ describe('ControllerPublishVolume of a node-local handle', () => {
     expect(b.publishContext.volumeID).not.toBe(local);
   });
 
+  it('answers concurrent publishes for many nodes as it would one by one, from one coalesced DescribeInstances', async () => {
+    const { api, cloud, calls } = world();
+    const nodes = Array.from({ length: 8 }, () => api.addInstance({ blockDevices: [{ device: '/dev/xvdbz', sizeGiB: 20 }] }));
+    const deps = strictDeps({ config: config(true), cloud });
+    const answers = await Promise.all(nodes.map((n) => controllerPublishVolume(deps, publishReq(n.id), ctx)));
+    expect(answers.map((a) => a.publishContext.volumeID)).toEqual(nodes.map((n) => n.blockDevices.find((b) => b.device === '/dev/xvdbz')!.volumeId));
+    expect(calls).toEqual(['DescribeInstances']);
+  });
+
   it('is refused while the feature is off, saying how to turn it on, before any EC2 call', async () => {
     const { cloud, node, calls } = world();
     await expect(controllerPublishVolume(strictDeps({ config: config(false), cloud }), publishReq(node.id), ctx)).rejects.toMatchObject({
