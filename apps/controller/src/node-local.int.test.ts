@@ -1,7 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeInstancesCommand,
+  DetachVolumeCommand,
+  type EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type ControllerPublishVolumeRequest, type VolumeCapability } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNitro, type NitroHost } from '../../../test/nitro/emulator.js';
@@ -67,7 +75,41 @@ afterAll(async () => {
   ec2?.destroy();
 });
 
+async function until(what: string, fn: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('the controller on LocalStack, node-local volumes on', () => {
+  // First: the controller caches the instance briefly once it has published on it.
+  it("refuses a handle whose device holds another PV's CSI volume: FAILED_PRECONDITION naming it", async () => {
+    const made = await ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: stack.zone,
+        Size: 1,
+        VolumeType: 'gp3',
+        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'CSIVolumeName', Value: 'pvc-other' }] }],
+      }),
+    );
+    const id = made.VolumeId!;
+    try {
+      await until(`${id} available`, async () => (await volumeById(ec2, id))?.State === 'available');
+      await ec2.send(new AttachVolumeCommand({ VolumeId: id, InstanceId: nodeId, Device: '/dev/xvdbb' }));
+      await until(`${id} attached`, async () => (await volumeById(ec2, id))?.Attachments?.[0]?.State === 'attached');
+      expect(await codeOf(publish({ volumeId: 'local-ebs://dev/xvdbb' }))).toMatchObject({
+        code: status.FAILED_PRECONDITION,
+        details: expect.stringContaining(`is ${id}, CSI volume pvc-other`) as string,
+      });
+    } finally {
+      await ec2.send(new DetachVolumeCommand({ VolumeId: id, InstanceId: nodeId }));
+      await until(`${id} detached`, async () => ((await volumeById(ec2, id))?.Attachments ?? []).length === 0);
+      await ec2.send(new DeleteVolumeCommand({ VolumeId: id }));
+    }
+  });
+
   it('publishes local-ebs://dev/xvdbz as the device and the volume EC2 mapped there at launch; unpublish and delete leave it attached', async () => {
     const res = await publish();
     expect(res.publishContext).toEqual({ devicePath: '/dev/xvdbz', volumeID: mapped });

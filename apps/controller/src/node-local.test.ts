@@ -68,11 +68,11 @@ const publishReq = (nodeId: string, over: Partial<ControllerPublishVolumeRequest
 });
 
 describe('ControllerPublishVolume of a node-local handle', () => {
-  it("answers the device and the EBS volume the node's instance has mapped there, from one DescribeInstances: no job, no AttachVolume", async () => {
+  it("answers the device and the EBS volume the node's instance has mapped there, from one DescribeInstances and one DescribeVolumes: no job, no AttachVolume", async () => {
     const { cloud, node, local, calls } = world();
     const res = await controllerPublishVolume(strictDeps({ config: config(true), cloud }), publishReq(node.id), ctx);
     expect(res).toEqual({ publishContext: { devicePath: '/dev/xvdbz', volumeID: local } });
-    expect(calls).toEqual(['DescribeInstances']);
+    expect(calls).toEqual(['DescribeInstances', 'DescribeVolumes']);
   });
 
   it('finds each node its own volume at the same device', async () => {
@@ -86,13 +86,13 @@ describe('ControllerPublishVolume of a node-local handle', () => {
     expect(b.publishContext.volumeID).not.toBe(local);
   });
 
-  it('answers concurrent publishes for many nodes as it would one by one, from one coalesced DescribeInstances', async () => {
+  it('answers concurrent publishes for many nodes as it would one by one, from one coalesced DescribeInstances and DescribeVolumes', async () => {
     const { api, cloud, calls } = world();
     const nodes = Array.from({ length: 8 }, () => api.addInstance({ blockDevices: [{ device: '/dev/xvdbz', sizeGiB: 20 }] }));
     const deps = strictDeps({ config: config(true), cloud });
     const answers = await Promise.all(nodes.map((n) => controllerPublishVolume(deps, publishReq(n.id), ctx)));
     expect(answers.map((a) => a.publishContext.volumeID)).toEqual(nodes.map((n) => n.blockDevices.find((b) => b.device === '/dev/xvdbz')!.volumeId));
-    expect(calls).toEqual(['DescribeInstances']);
+    expect(calls).toEqual(['DescribeInstances', 'DescribeVolumes']);
   });
 
   it('is refused while the feature is off, saying how to turn it on, before any EC2 call', async () => {
@@ -148,6 +148,17 @@ describe('ControllerPublishVolume of a node-local handle', () => {
     );
     expect(res.publishContext.volumeID).toBe(local);
     expect(nodeLocalCapabilityProblem(blockCap(Mode.MULTI_NODE_MULTI_WRITER))).toBeUndefined();
+  });
+
+  it("never hands over another PV's volume: a CSI volume attached at the device is FAILED_PRECONDITION naming it and its PV", async () => {
+    const { api, cloud, node } = world();
+    const pv = await api.volumes.create({ zone: node.zone, sizeGiB: 4, type: 'gp3', tags: { CSIVolumeName: 'pvc-other' } });
+    await api.attachments.attach(pv.id, node.id, '/dev/xvdba');
+    const req = publishReq(node.id, { volumeId: 'local-ebs://dev/xvdba' });
+    await expect(controllerPublishVolume(strictDeps({ config: config(true), cloud }), req, ctx)).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining(`the EBS volume at /dev/xvdba on instance ${node.id} is ${pv.id}, CSI volume pvc-other`) as string,
+    });
   });
 
   it('refuses a volume EC2 is detaching from the device: FAILED_PRECONDITION naming it', () => {

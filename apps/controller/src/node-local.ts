@@ -1,4 +1,4 @@
-import { isNodeLocalHandle, nodeLocalDevice, type InstanceInfo } from '@plinth/cloud';
+import { isNodeLocalHandle, nodeLocalDevice, TAG_CSI_NAME, type InstanceInfo, type VolumeInfo } from '@plinth/cloud';
 import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '@plinth/csi';
 import { failedPrecondition, invalidArgument, notFound } from '@plinth/errors';
 import { capabilityProblem } from './access.js';
@@ -67,4 +67,18 @@ export function nodeLocalVolumeOn(instance: InstanceInfo | undefined, nodeId: st
   if (mapping.state === 'detaching' || mapping.state === 'detached')
     throw failedPrecondition(`volume_id ${handle}: EBS volume ${mapping.volumeId} at ${device} on instance ${nodeId} is ${mapping.state}`);
   return { device, volumeId: mapping.volumeId };
+}
+
+/**
+ * A node-local handle must not reach a volume some PV already owns: a CSI
+ * volume (Plinth's or aws-ebs-csi-driver's, both tag CSIVolumeName) attached
+ * at the device would be mounted into the node-local PV's pods, its data
+ * exposed to another claim. FAILED_PRECONDITION naming the volume and its PV.
+ */
+export function refuseCsiVolume(found: NodeLocalVolume, volume: VolumeInfo | undefined, nodeId: string, handle: string): void {
+  const owner = volume?.tags[TAG_CSI_NAME];
+  if (owner)
+    throw failedPrecondition(
+      `volume_id ${handle}: the EBS volume at ${found.device} on instance ${nodeId} is ${found.volumeId}, CSI volume ${owner}; a node-local volume must be pre-attached outside CSI, never another PV's volume`,
+    );
 }

@@ -41,7 +41,8 @@ describe('node-local volumes on the node', () => {
     const { ctx, os } = fakeContext();
     const dev = os.addDevice({ volumeId: VOL });
     os.link('/dev/xvdbz', dev.name);
-    for (const publishContext of [{ devicePath: '/dev/xvdbz' }, { devicePath: '/dev/xvdbz', volumeID: 'xvdbz' }]) {
+    const contexts: Record<string, string>[] = [{ devicePath: '/dev/xvdbz' }, { devicePath: '/dev/xvdbz', volumeID: 'xvdbz' }];
+    for (const publishContext of contexts) {
       await expect(nodeStageVolume(ctx, stage({ publishContext }))).rejects.toMatchObject({
         kind: 'InvalidArgument',
         message: expect.stringContaining('publish_context.volumeID') as string,
