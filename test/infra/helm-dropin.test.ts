@@ -219,6 +219,14 @@ describe('values.schema.json', () => {
     expect(await refused({ 'controller.extraVolumeTags': { team: 'a,b' } })).toMatch(/extraVolumeTags/);
   }, 60_000);
 
+  it("controller.enableNodeLocalVolumes becomes the controller's ENABLE_NODE_LOCAL_VOLUMES=true; unset by default; a boolean only", async () => {
+    const on = container(podSpec(find(await render({ 'controller.enableNodeLocalVolumes': true }), 'Deployment', 'plinth-controller')), 'controller');
+    expect(env(on, 'ENABLE_NODE_LOCAL_VOLUMES')?.value).toBe('true');
+    const plain = container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller');
+    expect(env(plain, 'ENABLE_NODE_LOCAL_VOLUMES')).toBeUndefined();
+    expect(await refused({ 'controller.enableNodeLocalVolumes': 'yes' })).toMatch(/enableNodeLocalVolumes/);
+  }, 60_000);
+
   it('is checked by helm lint --strict too, with the defaults passing', async () => {
     const { stdout } = await exec(helm, ['lint', CHART_DIR, '--strict', '--namespace', 'kube-system'], { timeout: 60_000 });
     expect(stdout).toContain('1 chart(s) linted, 0 chart(s) failed');

@@ -1,4 +1,12 @@
-import { DescribeVolumesCommand, EC2Client, RunInstancesCommand, DescribeImagesCommand, type Volume, type _InstanceType } from '@aws-sdk/client-ec2';
+import {
+  DescribeVolumesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  DescribeImagesCommand,
+  type BlockDeviceMapping,
+  type Volume,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
 import { Redis } from 'ioredis';
 import type { Stack } from './stack.js';
 
@@ -18,12 +26,19 @@ export async function volumeById(ec2: EC2Client, id: string): Promise<Volume | u
   return res.Volumes?.find((v) => v.VolumeId === id && v.State !== 'deleted');
 }
 
-/** Starts one more instance, e.g. a second node, in `zone`. */
-export async function runInstance(ec2: EC2Client, zone: string, instanceType = 'm5.large'): Promise<string> {
+/** Starts one more instance, e.g. a second node, in `zone`; `mappings`: RunInstances' BlockDeviceMappings (volumes pre-attached at launch). */
+export async function runInstance(ec2: EC2Client, zone: string, instanceType = 'm5.large', mappings?: BlockDeviceMapping[]): Promise<string> {
   const images = await ec2.send(new DescribeImagesCommand({}));
   const ami = images.Images?.[0]?.ImageId;
   const res = await ec2.send(
-    new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: instanceType as _InstanceType, Placement: { AvailabilityZone: zone } }),
+    new RunInstancesCommand({
+      ImageId: ami,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: instanceType as _InstanceType,
+      Placement: { AvailabilityZone: zone },
+      BlockDeviceMappings: mappings,
+    }),
   );
   const id = res.Instances?.[0]?.InstanceId;
   if (!id) throw new Error('RunInstances returned no instance');

@@ -28,6 +28,13 @@ describe('controller config', () => {
     expect(() => loadConfig({ ...base, K8S_TAG_CLUSTER_ID: 'a b' })).toThrow(/K8S_TAG_CLUSTER_ID/);
   });
 
+  it("turns node-local volumes on only when asked (aws-ebs-csi-driver's --enable-node-local-volumes, off by default)", () => {
+    expect(loadConfig(base).ENABLE_NODE_LOCAL_VOLUMES).toBe(false);
+    expect(loadConfig({ ...base, ENABLE_NODE_LOCAL_VOLUMES: 'true' }).ENABLE_NODE_LOCAL_VOLUMES).toBe(true);
+    expect(loadConfig({ ...base, ENABLE_NODE_LOCAL_VOLUMES: 'false' }).ENABLE_NODE_LOCAL_VOLUMES).toBe(false);
+    expect(() => loadConfig({ ...base, ENABLE_NODE_LOCAL_VOLUMES: 'on' })).toThrow(/ENABLE_NODE_LOCAL_VOLUMES/);
+  });
+
   it('parses rate limits over the defaults', () => {
     const c = loadConfig({ ...base, EC2_RATE_LIMITS: 'mutating=10:2' });
     expect(c.EC2_RATE_LIMITS.mutating).toEqual({ capacity: 10, refillPerSecond: 2 });

@@ -48,6 +48,11 @@ export const controllerEnv = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'expected a cluster name (letters, digits, . _ -)')
       .optional(),
+    /**
+     * aws-ebs-csi-driver's --enable-node-local-volumes (chart controller.enableNodeLocalVolumes): ControllerPublish of a
+     * `local-ebs://dev/<name>` handle answers the EBS volume pre-attached at that device on the node. Off: refused.
+     */
+    ENABLE_NODE_LOCAL_VOLUMES: envBool(false),
     /** aws-ebs-csi-driver's --extra-tags: "key=value,key=value" on every volume and snapshot (a class's own tags win). */
     EXTRA_TAGS: z
       .string()

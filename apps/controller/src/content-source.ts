@@ -3,6 +3,7 @@ import type { VolumeContentSource } from '@plinth/csi';
 import { failedPrecondition, invalidArgument, notFound } from '@plinth/errors';
 import { z } from 'zod';
 import type { Deps } from './deps.js';
+import { refuseNodeLocal } from './node-local.js';
 
 /** On a volume made from a snapshot or a volume: its CSI content source, `snapshot:<id>` or `volume:<id>` (how an idempotent CreateVolume compares sources). */
 export const TAG_CONTENT_SOURCE = 'plinth.dev/content-source';
@@ -27,6 +28,7 @@ export function contentSourceOf(src: VolumeContentSource | undefined): ContentSo
   if (src.volume) {
     const id = src.volume.volumeId;
     if (!id) throw invalidArgument('volume_content_source.volume.volume_id is required');
+    refuseNodeLocal(id, 'cloned', 'volume_content_source.volume.volume_id');
     if (!isVolumeId(id)) throw notFound(`source volume ${id} not found (not an EBS volume id)`);
     return { volumeId: id };
   }

@@ -9,5 +9,9 @@ cloudContract('EC2 (LocalStack)', async () => {
   // An instance of its own, so device names never collide with other suites'.
   const instanceId = await runInstance(ec2Of(stack), stack.zone, stack.instanceType);
   const cloud = createAwsCloud({ region: stack.region, endpoint: stack.ec2Endpoint, log: createLogger({ name: 'test', level: 'silent' }) });
-  return { cloud, zone: stack.zone, instanceId, instanceType: stack.instanceType };
+  const launchWithMapping = (device: string, sizeGiB: number) =>
+    runInstance(ec2Of(stack), stack.zone, stack.instanceType, [
+      { DeviceName: device, Ebs: { VolumeSize: sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true } },
+    ]);
+  return { cloud, zone: stack.zone, instanceId, instanceType: stack.instanceType, launchWithMapping };
 });

@@ -5,6 +5,7 @@ export * from './cloud.js';
 export { createAwsCloud, type AwsCloudOptions } from './aws/cloud.js';
 export * from './tags.js';
 export * from './ids.js';
+export * from './node-local.js';
 export * from './volume-types.js';
 export { causeCode } from './errors.js';
 export type { CallOutcome, Ec2Observer, Ec2Options } from './call.js';

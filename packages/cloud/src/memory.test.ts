@@ -6,13 +6,15 @@ import { MemoryCloud } from './memory/index.js';
 cloudContract('in memory, instant', () => {
   const cloud = new MemoryCloud();
   const i = cloud.addInstance();
-  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type });
+  const launchWithMapping = (device: string, sizeGiB: number) => Promise.resolve(cloud.addInstance({ blockDevices: [{ device, sizeGiB }] }).id);
+  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping });
 });
 
 cloudContract('in memory, with EC2-like delays', () => {
   const cloud = new MemoryCloud({ delays: { create: 40, attach: 40, detach: 40, delete: 40, snapshot: 60, modify: 30 } });
   const i = cloud.addInstance({ type: 'm5d.large' });
-  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type });
+  const launchWithMapping = (device: string, sizeGiB: number) => Promise.resolve(cloud.addInstance({ blockDevices: [{ device, sizeGiB }] }).id);
+  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping });
 });
 
 describe('MemoryCloud', () => {

@@ -2,6 +2,7 @@ import { isVolumeId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { CallContext, CreateSnapshotRequest, CreateSnapshotResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
+import { refuseNodeLocal } from '../node-local.js';
 import { createSnapshotOperation, type CreateSnapshotJob } from '../ops/create-snapshot.js';
 import { fromSnapshotResult } from '../snapshot-view.js';
 import { FAST_RESTORE_ZONES, parseSnapshotParams } from '../params/snapshot-params.js';
@@ -15,6 +16,7 @@ import { requireName } from './ids.js';
 export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx: CallContext): Promise<CreateSnapshotResponse> {
   const name = requireName(req.name);
   if (!req.sourceVolumeId) throw invalidArgument('source_volume_id is required');
+  refuseNodeLocal(req.sourceVolumeId, 'snapshotted', 'source_volume_id');
   if (!isVolumeId(req.sourceVolumeId)) throw notFound(`source volume ${req.sourceVolumeId} not found (not an EBS volume id)`);
   const params = parseSnapshotParams(req.parameters);
   if (params.fastRestoreZones.length > 0) await checkFastRestoreZones(deps, params.fastRestoreZones);

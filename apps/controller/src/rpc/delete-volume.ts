@@ -1,4 +1,4 @@
-import { isVolumeId } from '@plinth/cloud';
+import { isNodeLocalHandle, isVolumeId } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, DeleteVolumeRequest, DeleteVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
@@ -7,7 +7,8 @@ import { deleteVolumeOperation } from '../ops/delete-volume.js';
 /** DeleteVolume: idempotent; an id that cannot be an EBS volume is already "gone". */
 export async function deleteVolume(deps: Deps, req: DeleteVolumeRequest, ctx: CallContext): Promise<DeleteVolumeResponse> {
   if (!req.volumeId) throw invalidArgument('volume_id is required');
-  if (!isVolumeId(req.volumeId)) return {};
+  // A node-local handle names a device, not a volume: the nodes' pre-attached volumes are never deleted.
+  if (isNodeLocalHandle(req.volumeId) || !isVolumeId(req.volumeId)) return {};
   await deps.ops.run(deleteVolumeOperation, { volumeId: req.volumeId }, ctx.deadline);
   return {};
 }

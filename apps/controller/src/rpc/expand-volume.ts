@@ -4,6 +4,7 @@ import { GiB, sizeInGiB } from '../capacity.js';
 import type { Deps } from '../deps.js';
 import { requestChange } from '../ops/modify-requests.js';
 import { latestModification } from '../ops/modify-volume.js';
+import { refuseNodeLocal } from '../node-local.js';
 import { iopsOnResize } from '../params/iops.js';
 import { isVolumeType, limitsOf } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
@@ -17,6 +18,7 @@ import { requireVolumeId } from './ids.js';
  * volumes never shrink).
  */
 export async function controllerExpandVolume(deps: Deps, req: ControllerExpandVolumeRequest, ctx: CallContext): Promise<ControllerExpandVolumeResponse> {
+  refuseNodeLocal(req.volumeId, 'expanded');
   const volumeId = requireVolumeId(req.volumeId);
   const range = req.capacityRange;
   if (!range || (range.requiredBytes <= 0 && range.limitBytes <= 0)) throw invalidArgument('capacity_range is required');

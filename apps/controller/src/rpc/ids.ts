@@ -1,9 +1,11 @@
-import { isInstanceId, isVolumeId } from '@plinth/cloud';
+import { isInstanceId, isNodeLocalHandle, isVolumeId } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 
 /** A volume id is required; one not shaped like an EBS id cannot exist, so it is NOT_FOUND. */
 export function requireVolumeId(id: string): string {
   if (!id) throw invalidArgument('volume_id is required');
+  if (isNodeLocalHandle(id))
+    throw notFound(`volume ${id.slice(0, 80)} is node-local: a different pre-attached EBS volume on each node, not one volume the controller can describe`);
   if (!isVolumeId(id)) throw notFound(`volume ${id} not found (not an EBS volume id)`);
   return id;
 }

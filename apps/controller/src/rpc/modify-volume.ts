@@ -3,6 +3,7 @@ import type { CallContext, ControllerModifyVolumeRequest, ControllerModifyVolume
 import type { Deps } from '../deps.js';
 import { requestChange, satisfies, type VolumeChange } from '../ops/modify-requests.js';
 import { latestModification, shapeOf, stateOf } from '../ops/modify-volume.js';
+import { refuseNodeLocal } from '../node-local.js';
 import { checkShape, modifiedShape } from '../params/shape.js';
 import { limitsOf } from '../params/volume-types.js';
 import { iopsOnResize } from '../params/iops.js';
@@ -17,6 +18,7 @@ import { requireVolumeId } from './ids.js';
  * Answers once EC2 has the modification optimizing or completed.
  */
 export async function controllerModifyVolume(deps: Deps, req: ControllerModifyVolumeRequest, ctx: CallContext): Promise<ControllerModifyVolumeResponse> {
+  refuseNodeLocal(req.volumeId, 'modified');
   const volumeId = requireVolumeId(req.volumeId);
   const m = parseMutableParams(req.mutableParameters, (message) => deps.log.warn({ volumeId }, message));
   const vol = await deps.cloud.volumes.get(volumeId);

@@ -1,4 +1,4 @@
-import { isInstanceId, isVolumeId } from '@plinth/cloud';
+import { isInstanceId, isNodeLocalHandle, isVolumeId } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, ControllerUnpublishVolumeRequest, ControllerUnpublishVolumeResponse } from '@plinth/csi';
 import type { Deps } from '../deps.js';
@@ -11,6 +11,8 @@ export async function controllerUnpublishVolume(
   ctx: CallContext,
 ): Promise<ControllerUnpublishVolumeResponse> {
   if (!req.volumeId) throw invalidArgument('volume_id is required');
+  // A node-local volume was pre-attached by whoever launched the node, and stays attached.
+  if (isNodeLocalHandle(req.volumeId)) return {};
   if (!isVolumeId(req.volumeId) || (req.nodeId && !isInstanceId(req.nodeId))) return {};
   if (!req.nodeId) {
     // No node: detach from every node it is attached to.

@@ -1,11 +1,14 @@
+import { isNodeLocalHandle } from '@plinth/cloud';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { ValidateVolumeCapabilitiesRequest, ValidateVolumeCapabilitiesResponse } from '@plinth/csi';
 import { capabilityProblem } from '../access.js';
 import type { Deps } from '../deps.js';
 import { isVolumeType } from '../params/volume-types.js';
 import { requireVolumeId } from './ids.js';
+import { validateNodeLocal } from './validate-node-local.js';
 
 export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolumeCapabilitiesRequest): Promise<ValidateVolumeCapabilitiesResponse> {
+  if (isNodeLocalHandle(req.volumeId)) return validateNodeLocal(deps.config.ENABLE_NODE_LOCAL_VOLUMES, req);
   const volumeId = requireVolumeId(req.volumeId);
   if (req.volumeCapabilities.length === 0) throw invalidArgument('volume_capabilities is required');
   const vol = await deps.cloud.volumes.get(volumeId);

@@ -12,7 +12,11 @@ const SINGLE_NODE = new Set([Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_READER_ON
 /** Mount flags that would change what we mount or how; the driver owns these. */
 const FORBIDDEN_FLAGS = new Set(['bind', 'rbind', 'remount', 'move', 'loop']);
 
-export function parseCapability(cap: VolumeCapability | undefined, field = 'volume_capability'): Access {
+/**
+ * `nodeLocal`: a node-local volume (local-ebs://…) may also be a MULTI_NODE_MULTI_WRITER filesystem, as in
+ * aws-ebs-csi-driver: the mode only lets pods run on several nodes, each node mounting its own volume.
+ */
+export function parseCapability(cap: VolumeCapability | undefined, field = 'volume_capability', opts: { nodeLocal?: boolean } = {}): Access {
   if (!cap) throw invalidArgument(`${field} is required`);
   const mode = cap.accessMode?.mode ?? Mode.UNKNOWN;
   if (mode === Mode.UNKNOWN || mode === Mode.UNRECOGNIZED) throw invalidArgument(`${field}.access_mode is required`);
@@ -23,7 +27,8 @@ export function parseCapability(cap: VolumeCapability | undefined, field = 'volu
     return { kind: 'block', mode };
   }
   if (!cap.mount) throw invalidArgument(`${field} must set block or mount`);
-  if (!SINGLE_NODE.has(mode)) throw invalidArgument(`${field}.access_mode ${Mode[mode]} is not supported for filesystem volumes`);
+  if (!SINGLE_NODE.has(mode) && !(opts.nodeLocal === true && mode === Mode.MULTI_NODE_MULTI_WRITER))
+    throw invalidArgument(`${field}.access_mode ${Mode[mode]} is not supported for filesystem volumes`);
   const fs = (cap.mount.fsType || DEFAULT_FS).toLowerCase();
   if (!isSupportedFs(fs)) throw invalidArgument(`${field}.mount.fs_type "${cap.mount.fsType}" is not supported (use ${SUPPORTED_FS.join(', ')})`);
   const flags = cap.mount.mountFlags

@@ -1,8 +1,9 @@
 import { dirname } from 'node:path';
+import { isNodeLocalHandle } from '@plinth/cloud';
 import { alreadyExists, failedPrecondition, invalidArgument } from '@plinth/errors';
 import type { NodePublishVolumeRequest, NodePublishVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
-import { validateVolumeId } from '../device/identity.js';
+import { ebsVolumeOf } from '../device/node-local.js';
 import type { MountEntry } from '../mount/mountinfo.js';
 import { mountAt } from '../os/host-os.js';
 import { assertNoEscape, validatePath } from '../paths.js';
@@ -22,9 +23,9 @@ function checkExisting(existing: MountEntry, majMin: string, readOnly: boolean, 
 
 export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolumeRequest, signal?: AbortSignal): Promise<NodePublishVolumeResponse> {
   const os = ctx.os;
-  validateVolumeId(req.volumeId);
+  const ebsId = ebsVolumeOf(req.volumeId, req.publishContext);
   const target = validatePath('target_path', req.targetPath, ctx.kubeletRoot);
-  const access = parseCapability(req.volumeCapability);
+  const access = parseCapability(req.volumeCapability, undefined, { nodeLocal: isNodeLocalHandle(req.volumeId) });
   const staging = access.kind === 'mount' ? validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot) : undefined;
   if (staging !== undefined && (target === staging || target.startsWith(`${staging}/`))) {
     throw invalidArgument(`target_path ${target} must not be inside staging_target_path ${staging}`);
@@ -36,7 +37,7 @@ export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolume
   return ctx.locks.with(req.volumeId, 'NodePublishVolume', async () => {
     const log = ctx.log.child({ volumeId: req.volumeId, target });
     if (access.kind === 'block') {
-      const dev = await findDevice(os, req.volumeId, req.publishContext.devicePath, ctx.deviceWaitMs, signal);
+      const dev = await findDevice(os, ebsId, req.publishContext.devicePath, ctx.deviceWaitMs, signal);
       const existing = await mountAt(os, target);
       if (existing) {
         // A bind of a device node: mountinfo shows the /dev filesystem; the node's rdev is the device.

@@ -1,7 +1,8 @@
+import { isNodeLocalHandle } from '@plinth/cloud';
 import { alreadyExists, failedPrecondition } from '@plinth/errors';
 import type { NodeStageVolumeRequest, NodeStageVolumeResponse } from '@plinth/csi';
 import { findDevice, reprove } from '../device/find.js';
-import { validateVolumeId } from '../device/identity.js';
+import { ebsVolumeOf } from '../device/node-local.js';
 import { isBlank } from '../mount/blkid.js';
 import { parseFormatOptions } from '../mount/mkfs.js';
 import { GROW_SLACK_BYTES } from '../mount/resize.js';
@@ -25,9 +26,10 @@ async function needsGrow(os: HostOs, fsType: string, device: string, mountPoint?
 
 export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequest, signal?: AbortSignal): Promise<NodeStageVolumeResponse> {
   const os = ctx.os;
-  validateVolumeId(req.volumeId);
+  // The EBS volume to prove the device by: volume_id, or for a node-local handle the one publish_context names.
+  const ebsId = ebsVolumeOf(req.volumeId, req.publishContext);
   const staging = validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
-  const access = parseCapability(req.volumeCapability);
+  const access = parseCapability(req.volumeCapability, undefined, { nodeLocal: isNodeLocalHandle(req.volumeId) });
   const format = access.kind === 'mount' ? parseFormatOptions(access.fsType, req.volumeContext) : {};
   const devicePath = req.publishContext.devicePath;
 
@@ -38,7 +40,7 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
     if (access.kind === 'block') return {};
 
     const existing = await mountAt(os, staging);
-    const dev = await findDevice(os, req.volumeId, devicePath, ctx.deviceWaitMs, signal);
+    const dev = await findDevice(os, ebsId, devicePath, ctx.deviceWaitMs, signal);
     const log = ctx.log.child({ volumeId: req.volumeId, device: dev.path, proof: dev.proof });
     if (dev.proof === 'attachment-path') log.warn('non-NVMe device: identity rests on the attachment path only (no serial to check)');
 
@@ -57,7 +59,7 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
 
     const found = await os.probe(dev.path);
     if (isBlank(found)) {
-      await reprove(os, dev, req.volumeId);
+      await reprove(os, dev, ebsId);
       log.info({ fsType: access.fsType, format }, 'blank device: formatting');
       await os.mkfs(access.fsType, dev.path, format);
     } else if (found.type !== access.fsType) {
@@ -65,13 +67,13 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
       throw failedPrecondition(`volume ${req.volumeId} already contains ${what}, not ${access.fsType}; refusing to reformat it`);
     } else if (access.fsType !== 'xfs' && (await needsGrow(os, access.fsType, dev.path))) {
       // The volume was resized while not staged: grow ext* before mounting (no online-resize privilege needed).
-      await reprove(os, dev, req.volumeId);
+      await reprove(os, dev, ebsId);
       await os.growOffline(dev.path);
       log.info('filesystem was smaller than the device: grown before mounting');
     }
 
     await os.mkdir(staging);
-    await reprove(os, dev, req.volumeId);
+    await reprove(os, dev, ebsId);
     await os.mount(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags));
     if (access.fsType === 'xfs') {
       try {

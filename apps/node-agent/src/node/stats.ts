@@ -1,6 +1,6 @@
 import { invalidArgument, notFound } from '@plinth/errors';
 import { VolumeUsage_Unit, type NodeGetVolumeStatsRequest, type NodeGetVolumeStatsResponse, type VolumeCondition } from '@plinth/csi';
-import { requireExistingVolumeId } from '../device/identity.js';
+import { requireExistingHandle } from '../device/node-local.js';
 import { blockDeviceByMajMin, mountAt, type FsStats } from '../os/host-os.js';
 import { validatePath, volumePathOf } from '../paths.js';
 import type { NodeContext } from './context.js';
@@ -15,7 +15,7 @@ async function deviceGone(ctx: NodeContext, majMin: string): Promise<boolean> {
 
 export async function nodeGetVolumeStats(ctx: NodeContext, req: NodeGetVolumeStatsRequest): Promise<NodeGetVolumeStatsResponse> {
   if (!req.volumePath) throw invalidArgument('volume_path is required');
-  requireExistingVolumeId(req.volumeId);
+  requireExistingHandle(req.volumeId);
   const path = volumePathOf(req.volumePath, req.volumeId, ctx.kubeletRoot);
   if (req.stagingTargetPath) validatePath('staging_target_path', req.stagingTargetPath, ctx.kubeletRoot);
 

@@ -1,6 +1,6 @@
 import { failedPrecondition } from '@plinth/errors';
 import type { NodeUnpublishVolumeRequest, NodeUnpublishVolumeResponse } from '@plinth/csi';
-import { validateVolumeId } from '../device/identity.js';
+import { validateHandle } from '../device/node-local.js';
 import { unmountAll } from '../os/host-os.js';
 import { assertNoEscape, validatePath } from '../paths.js';
 import type { NodeContext } from './context.js';
@@ -8,7 +8,7 @@ import type { NodeContext } from './context.js';
 /** Unmounts the target and removes it (a directory, or the file a block volume was bound onto). Safe when already gone. */
 export async function nodeUnpublishVolume(ctx: NodeContext, req: NodeUnpublishVolumeRequest): Promise<NodeUnpublishVolumeResponse> {
   const os = ctx.os;
-  validateVolumeId(req.volumeId);
+  validateHandle(req.volumeId);
   const target = validatePath('target_path', req.targetPath, ctx.kubeletRoot);
   await assertNoEscape(os, 'target_path', target, ctx.kubeletRoot);
   return ctx.locks.with(req.volumeId, 'NodeUnpublishVolume', async () => {

@@ -11,6 +11,8 @@ export interface ContractTarget {
   zone: string;
   instanceId: string;
   instanceType: string;
+  /** Launches another running instance in `zone` with one more EBS volume of `sizeGiB` mapped at `device` (RunInstances' BlockDeviceMappings); answers its id. */
+  launchWithMapping(device: string, sizeGiB: number): Promise<string>;
 }
 
 const MISSING_VOLUME = 'vol-0fffffffffffffff1';
@@ -203,6 +205,21 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       const types = await cloud.instances.types([t.instanceType]);
       expect(types.get(t.instanceType)).toMatchObject({ name: t.instanceType });
       expect(types.get(t.instanceType)?.nvmeInstanceStoreDisks).toBeGreaterThanOrEqual(0);
+    });
+
+    it('describes the block device mappings an instance was launched with: its root device, and each extra device with its attached volume', async () => {
+      const id = await t.launchWithMapping('/dev/xvdbz', 2);
+      const i = (await cloud.instances.get([id])).get(id);
+      expect(i?.rootDevice).toMatch(/^\/dev\/[a-z0-9]+$/);
+      expect(i?.rootDevice).not.toBe('/dev/xvdbz');
+      const mapping = i?.blockDevices.find((b) => b.device === '/dev/xvdbz');
+      expect(mapping).toMatchObject({ device: '/dev/xvdbz', volumeId: expect.stringMatching(/^vol-/) as unknown, state: 'attached' });
+      expect(await read(mapping!.volumeId!)).toMatchObject({
+        sizeGiB: 2,
+        state: 'in-use',
+        zone: t.zone,
+        attachments: [{ instanceId: id, device: '/dev/xvdbz', state: 'attached' }],
+      });
     });
 
     it("lists the region's zones", async () => {

@@ -13,6 +13,8 @@ export interface InstanceSeed {
   state?: string;
   rootDevice?: string;
   networkInterfaceCount?: number;
+  /** Block device mappings besides the root, as RunInstances' BlockDeviceMappings: a new gp3 volume attached at each device. */
+  blockDevices?: { device: string; sizeGiB?: number }[];
 }
 
 /**
@@ -79,9 +81,9 @@ export class MemoryCloud implements Cloud {
       blockDevices: [],
       networkInterfaceCount: seed.networkInterfaceCount ?? 1,
     };
-    const root: VolumeInfo = {
+    const mapped = (device: string, sizeGiB: number): VolumeInfo => ({
       id: w.id('vol'),
-      sizeGiB: 8,
+      sizeGiB,
       type: 'gp3',
       iops: 3000,
       throughput: 125,
@@ -90,11 +92,13 @@ export class MemoryCloud implements Cloud {
       state: 'in-use',
       tags: {},
       multiAttach: false,
-      attachments: [],
-    };
-    root.attachments.push({ instanceId: i.id, device: i.rootDevice!, state: 'attached' });
-    w.volumes.set(root.id, root);
-    i.blockDevices.push({ device: i.rootDevice!, volumeId: root.id, state: 'attached', deleteOnTermination: true });
+      attachments: [{ instanceId: i.id, device, state: 'attached' }],
+    });
+    for (const m of [{ device: i.rootDevice!, sizeGiB: 8 }, ...(seed.blockDevices ?? [])]) {
+      const v = mapped(m.device, m.sizeGiB ?? 8);
+      w.volumes.set(v.id, v);
+      i.blockDevices.push({ device: m.device, volumeId: v.id, state: 'attached', deleteOnTermination: true });
+    }
     w.instances.set(i.id, i);
     if (!w.types.has(i.type))
       this.addInstanceType({ name: i.type, hypervisor: 'nitro', maxEbsAttachments: 28, attachmentLimitType: 'shared', nvmeInstanceStoreDisks: 0 });

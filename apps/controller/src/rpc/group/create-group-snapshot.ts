@@ -2,6 +2,7 @@ import { isVolumeId } from '@plinth/cloud';
 import type { CallContext, CreateVolumeGroupSnapshotRequest, CreateVolumeGroupSnapshotResponse } from '@plinth/csi';
 import { invalidArgument, notFound } from '@plinth/errors';
 import type { Deps } from '../../deps.js';
+import { refuseNodeLocal } from '../../node-local.js';
 import { groupSnapshotId, parseGroupParams, toGroupSnapshot } from '../../group-snapshots.js';
 import { createGroupSnapshotOperation, type CreateGroupSnapshotJob } from '../../ops/group-snapshot.js';
 import { requireName } from '../ids.js';
@@ -21,6 +22,7 @@ export async function createVolumeGroupSnapshot(
   const volumeIds = [...new Set(req.sourceVolumeIds)].sort();
   for (const id of volumeIds) {
     if (!id) throw invalidArgument('source_volume_ids must not contain an empty id');
+    refuseNodeLocal(id, 'snapshotted', 'source_volume_ids');
     if (!isVolumeId(id)) throw notFound(`source volume ${id} not found (not an EBS volume id)`);
   }
   const tags = parseGroupParams(req.parameters);

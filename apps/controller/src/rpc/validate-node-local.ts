@@ -1,0 +1,34 @@
+import { nodeLocalDevice } from '@plinth/cloud';
+import { invalidArgument } from '@plinth/errors';
+import type { ValidateVolumeCapabilitiesRequest, ValidateVolumeCapabilitiesResponse } from '@plinth/csi';
+import { nodeLocalCapabilityProblem } from '../node-local.js';
+
+/**
+ * ValidateVolumeCapabilities of a node-local handle, as aws-ebs-csi-driver:
+ * no EC2 look-up (the handle is a device, whose volume differs per node);
+ * the capabilities are confirmed if a node-local volume can serve each,
+ * MULTI_NODE_MULTI_WRITER filesystems included. While the feature is off
+ * nothing is confirmed, and the message says how to turn it on.
+ */
+export function validateNodeLocal(enabled: boolean, req: ValidateVolumeCapabilitiesRequest): ValidateVolumeCapabilitiesResponse {
+  nodeLocalDevice(req.volumeId);
+  if (req.volumeCapabilities.length === 0) throw invalidArgument('volume_capabilities is required');
+  if (!enabled)
+    return {
+      confirmed: undefined,
+      message: 'node-local volumes are not enabled; set ENABLE_NODE_LOCAL_VOLUMES=true on the controller (chart value controller.enableNodeLocalVolumes)',
+    };
+  for (const cap of req.volumeCapabilities) {
+    const problem = nodeLocalCapabilityProblem(cap);
+    if (problem) return { confirmed: undefined, message: problem };
+  }
+  return {
+    confirmed: {
+      volumeContext: req.volumeContext,
+      volumeCapabilities: req.volumeCapabilities,
+      parameters: req.parameters,
+      mutableParameters: req.mutableParameters,
+    },
+    message: '',
+  };
+}
