@@ -6,8 +6,8 @@ import {
   ServiceQuotaExceededException,
   ValidationException,
 } from '@aws-sdk/client-ebs';
-import { aborted, failedPrecondition, invalidArgument, isPlinthError, notFound, PlinthError, resourceExhausted, unavailable } from '@plinth/errors';
-import { isTransient } from '../errors.js';
+import { aborted, failedPrecondition, invalidArgument, isPlinthError, notFound, PlinthError, resourceExhausted, unavailable, unimplemented } from '@plinth/errors';
+import { isTransient, isUnsupportedAction } from '../errors.js';
 
 /**
  * Maps a failed EBS direct API call to a domain error a user can act on, by
@@ -28,6 +28,8 @@ export function mapEbsError(err: unknown, action: string, what: string): PlinthE
     return resourceExhausted(`${action} for ${what}: EBS direct API limit reached (${why(err.name)}); retry later`, cause);
   }
   if (err instanceof ConflictException) return aborted(`${action} for ${what} conflicted (${err.name}); retry`, cause);
+  // LocalStack's community edition answers the EBS direct APIs 501 ("not included in your current license plan").
+  if (isUnsupportedAction(err)) return unimplemented(`this EBS endpoint does not offer ${action} (the EBS direct APIs)`, cause);
   const code = err instanceof Error ? err.name : 'Unknown';
   if (code === 'AbortError') return unavailable(`${action} for ${what} was cancelled`, cause);
   if (isTransient(err)) return unavailable(`EBS ${action} for ${what} is unavailable (${code}); retry later`, cause);
