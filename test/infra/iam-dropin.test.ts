@@ -159,7 +159,8 @@ describe('IAM policies in infra/iam allow every EC2 call Plinth makes, with the 
     for (const action of ['ebs:ListSnapshotBlocks', 'ebs:ListChangedBlocks']) {
       expect(evaluate(await read('policy.json'), action, onSnapshot, principalTags), action).toBe(true);
       // docs/changed-blocks.md tells users of these policies to add the two actions.
-      for (const file of ['managed-policy.json', 'cluster-scoped-policy.json']) expect(evaluate(await read(file), action, onSnapshot, principalTags), `${action} in ${file}`).toBe(false);
+      for (const file of ['managed-policy.json', 'cluster-scoped-policy.json'])
+        expect(evaluate(await read(file), action, onSnapshot, principalTags), `${action} in ${file}`).toBe(false);
     }
   });
 

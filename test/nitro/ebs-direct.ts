@@ -214,8 +214,10 @@ export async function startEbsDirect(opts: EbsDirectOptions): Promise<EbsDirect>
       res.end(JSON.stringify(body));
     };
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    if (req.method === 'GET' && parts[0] === 'snapshots' && parts.length === 3 && parts[2] === 'blocks') return json(await listSnapshotBlocks(parts[1]!, url.searchParams));
-    if (req.method === 'GET' && parts[0] === 'snapshots' && parts.length === 3 && parts[2] === 'changedblocks') return json(await listChangedBlocks(parts[1]!, url.searchParams));
+    if (req.method === 'GET' && parts[0] === 'snapshots' && parts.length === 3 && parts[2] === 'blocks')
+      return json(await listSnapshotBlocks(parts[1]!, url.searchParams));
+    if (req.method === 'GET' && parts[0] === 'snapshots' && parts.length === 3 && parts[2] === 'changedblocks')
+      return json(await listChangedBlocks(parts[1]!, url.searchParams));
     if (req.method === 'GET' && parts[0] === 'snapshots' && parts.length === 4 && parts[2] === 'blocks' && /^\d+$/.test(parts[3]!)) {
       return getSnapshotBlock(parts[1]!, Number(parts[3]), res);
     }

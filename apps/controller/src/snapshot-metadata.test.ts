@@ -101,7 +101,9 @@ describe('SnapshotMetadata RPCs', () => {
     expect(offsets((await allocated(a, 3 * B + 1)).messages)).toEqual([3 * B, 4095 * B]);
     expect(offsets((await allocated(a, 4 * B)).messages)).toEqual([4095 * B]);
     expect(offsets((await delta(a, b, 4 * B)).messages)).toEqual([9 * B]);
-    expect((await allocated(a, 2 * GiB)).messages).toEqual([{ blockMetadataType: BlockMetadataType.FIXED_LENGTH, volumeCapacityBytes: 2 * GiB, blockMetadata: [] }]);
+    expect((await allocated(a, 2 * GiB)).messages).toEqual([
+      { blockMetadataType: BlockMetadataType.FIXED_LENGTH, volumeCapacityBytes: 2 * GiB, blockMetadata: [] },
+    ]);
     expect((await allocated(a, 2 * GiB + 1)).error).toBe(`OutOfRange: starting_offset ${2 * GiB + 1} is beyond the volume's capacity of ${2 * GiB} bytes`);
     expect((await delta(a, b, -1)).error).toBe('OutOfRange: starting_offset -1 is negative');
   });
@@ -138,6 +140,8 @@ describe('SnapshotMetadata RPCs', () => {
     expect(offsets((await delta(b, s.id)).messages)).toEqual([0, B, 3 * B, 9 * B, 4095 * B]);
     const unknownToEbs = await cloud.snapshots.create({ volumeId, tags: {} });
     now += 1000;
-    expect((await allocated(unknownToEbs.id)).error).toMatch(new RegExp(`^NotFound: snapshot ${unknownToEbs.id} not found \\(ListSnapshotBlocks: ResourceNotFoundException SNAPSHOT_NOT_FOUND\\)`));
+    expect((await allocated(unknownToEbs.id)).error).toMatch(
+      new RegExp(`^NotFound: snapshot ${unknownToEbs.id} not found \\(ListSnapshotBlocks: ResourceNotFoundException SNAPSHOT_NOT_FOUND\\)`),
+    );
   });
 });

@@ -11,7 +11,7 @@ snapshotBlocksContract('EBS direct APIs (the emulated Nitro host, through @aws-s
   const stack = requireStack();
   const b = (bed = await startNitroTestbed(stack));
   const blocks = createAwsSnapshotBlocks({ region: stack.region, endpoint: b.ebs.endpoint, maxAttempts: 1 });
-  close = blocks.close;
+  close = () => blocks.close();
   return {
     blocks,
     async snapshotsAfter(sizeGiB, steps) {

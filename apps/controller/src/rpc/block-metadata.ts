@@ -9,7 +9,7 @@ export interface MetadataDeps {
 }
 
 /** Entries per message when the CO leaves max_results 0. */
-export const DEFAULT_MAX_RESULTS = 1000;
+const DEFAULT_MAX_RESULTS = 1000;
 const GiB = 1024 ** 3;
 
 /** A required snapshot id field; one not shaped like an EBS id cannot exist, so it is NOT_FOUND (as GetSnapshot). */

@@ -1,6 +1,15 @@
 import { EBS_BLOCK_BYTES } from '@plinth/cloud';
 import type { CallContext, GetMetadataAllocatedRequest, GetMetadataAllocatedResponse, Send } from '@plinth/csi';
-import { capacityBytes, pageSizeFor, requireMaxResults, requireReady, requireSnapshotId, startingBlock, streamBlocks, type MetadataDeps } from './block-metadata.js';
+import {
+  capacityBytes,
+  pageSizeFor,
+  requireMaxResults,
+  requireReady,
+  requireSnapshotId,
+  startingBlock,
+  streamBlocks,
+  type MetadataDeps,
+} from './block-metadata.js';
 
 /**
  * GetMetadataAllocated: the 512 KiB blocks of a snapshot that hold data (EBS

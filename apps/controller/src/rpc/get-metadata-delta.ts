@@ -1,7 +1,16 @@
 import { EBS_BLOCK_BYTES } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { CallContext, GetMetadataDeltaRequest, GetMetadataDeltaResponse, Send } from '@plinth/csi';
-import { capacityBytes, pageSizeFor, requireMaxResults, requireReady, requireSnapshotId, startingBlock, streamBlocks, type MetadataDeps } from './block-metadata.js';
+import {
+  capacityBytes,
+  pageSizeFor,
+  requireMaxResults,
+  requireReady,
+  requireSnapshotId,
+  startingBlock,
+  streamBlocks,
+  type MetadataDeps,
+} from './block-metadata.js';
 
 /**
  * GetMetadataDelta: the 512 KiB blocks that differ between a base snapshot
@@ -9,7 +18,12 @@ import { capacityBytes, pageSizeFor, requireMaxResults, requireReady, requireSna
  * holding starting_offset on, streamed in messages of at most max_results.
  * The capacity is the target's (a volume may have grown between the two).
  */
-export async function getMetadataDelta(deps: MetadataDeps, req: GetMetadataDeltaRequest, send: Send<GetMetadataDeltaResponse>, ctx: CallContext): Promise<void> {
+export async function getMetadataDelta(
+  deps: MetadataDeps,
+  req: GetMetadataDeltaRequest,
+  send: Send<GetMetadataDeltaResponse>,
+  ctx: CallContext,
+): Promise<void> {
   const baseId = requireSnapshotId(req.baseSnapshotId, 'base_snapshot_id');
   const targetId = requireSnapshotId(req.targetSnapshotId, 'target_snapshot_id');
   if (baseId === targetId) throw invalidArgument(`base_snapshot_id and target_snapshot_id are both ${baseId}; the target must be a later snapshot`);
@@ -27,10 +41,5 @@ export async function getMetadataDelta(deps: MetadataDeps, req: GetMetadataDelta
   }
   const capacity = capacityBytes(target);
   const from = startingBlock(req.startingOffset, capacity, EBS_BLOCK_BYTES);
-  await streamBlocks(
-    deps.blocks.changed(baseId, targetId, { startingBlock: from, pageSize: pageSizeFor(maxResults) }, ctx.signal),
-    capacity,
-    maxResults,
-    send,
-  );
+  await streamBlocks(deps.blocks.changed(baseId, targetId, { startingBlock: from, pageSize: pageSizeFor(maxResults) }, ctx.signal), capacity, maxResults, send);
 }

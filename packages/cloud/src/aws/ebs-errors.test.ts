@@ -31,18 +31,26 @@ describe('mapEbsError', () => {
     expect(mapped(new AccessDeniedException({ ...meta(403), message: 'no', Reason: 'UNAUTHORIZED_ACCOUNT' })).message).toMatch(
       /^ListChangedBlocks not permitted .* the controller's role needs ebs:ListChangedBlocks$/,
     );
-    expect(mapped(new ServiceQuotaExceededException({ ...meta(402), message: 'q', Reason: 'DEPENDENCY_SERVICE_QUOTA_EXCEEDED' })).kind).toBe('ResourceExhausted');
+    expect(mapped(new ServiceQuotaExceededException({ ...meta(402), message: 'q', Reason: 'DEPENDENCY_SERVICE_QUOTA_EXCEEDED' })).kind).toBe(
+      'ResourceExhausted',
+    );
     expect(mapped(new ConflictException({ ...meta(409), message: 'c' })).kind).toBe('Aborted');
   });
 
   it('makes throttling and server errors that outlived the retries UNAVAILABLE, an endpoint without the APIs UNIMPLEMENTED, anything else INTERNAL', () => {
     expect(mapped(new RequestThrottledException({ ...meta(400), message: 'slow down', Reason: 'ACCOUNT_THROTTLED' })).kind).toBe('Unavailable');
     expect(mapped(new InternalServerException({ ...meta(500), message: 'oops' })).kind).toBe('Unavailable');
-    const localstack = Object.assign(new Error('The API for service ebs is either not included in your current license plan or has not yet been emulated by LocalStack.'), {
-      name: 'InternalFailure',
-      ...meta(501),
-    });
+    const localstack = Object.assign(
+      new Error('The API for service ebs is either not included in your current license plan or has not yet been emulated by LocalStack.'),
+      {
+        name: 'InternalFailure',
+        ...meta(501),
+      },
+    );
     expect(mapped(localstack)).toMatchObject({ kind: 'Unimplemented', message: 'this EBS endpoint does not offer ListChangedBlocks (the EBS direct APIs)' });
-    expect(mapped(new TypeError('x is undefined'))).toMatchObject({ kind: 'Internal', message: 'EBS ListChangedBlocks for snapshots snap-a and snap-b failed (TypeError)' });
+    expect(mapped(new TypeError('x is undefined'))).toMatchObject({
+      kind: 'Internal',
+      message: 'EBS ListChangedBlocks for snapshots snap-a and snap-b failed (TypeError)',
+    });
   });
 });

@@ -6,7 +6,17 @@ import {
   ServiceQuotaExceededException,
   ValidationException,
 } from '@aws-sdk/client-ebs';
-import { aborted, failedPrecondition, invalidArgument, isPlinthError, notFound, PlinthError, resourceExhausted, unavailable, unimplemented } from '@plinth/errors';
+import {
+  aborted,
+  failedPrecondition,
+  invalidArgument,
+  isPlinthError,
+  notFound,
+  PlinthError,
+  resourceExhausted,
+  unavailable,
+  unimplemented,
+} from '@plinth/errors';
 import { isTransient, isUnsupportedAction } from '../errors.js';
 
 /**

@@ -53,11 +53,7 @@ export function snapshotBlocksContract(name: string, setup: () => Promise<Blocks
         [5, 'a5'],
         [2047, 'a-last'],
       ]);
-      const second = new Map<number, string>([
-        [1, 'b1'],
-        [7, 'b7'],
-        ...range(...written).map((i): [number, string] => [i, `b${i}`]),
-      ]);
+      const second = new Map<number, string>([[1, 'b1'], [7, 'b7'], ...range(...written).map((i): [number, string] => [i, `b${i}`])]);
       [a, b] = (await t.snapshotsAfter(1, [first, second])) as [string, string];
     }, 120_000);
 
@@ -99,7 +95,10 @@ export function snapshotBlocksContract(name: string, setup: () => Promise<Blocks
         kind: 'InvalidArgument',
         code: 'ValidationException',
       });
-      expect(await failure(collect(t.blocks.allocated(a, { startingBlock: 0, pageSize: 99 })))).toEqual({ kind: 'InvalidArgument', code: 'ValidationException' });
+      expect(await failure(collect(t.blocks.allocated(a, { startingBlock: 0, pageSize: 99 })))).toEqual({
+        kind: 'InvalidArgument',
+        code: 'ValidationException',
+      });
     }, 120_000);
   });
 }

@@ -47,36 +47,58 @@ export class MemorySnapshotBlocks implements SnapshotBlocks {
 
   private get(id: string): MemorySnapshotSeed {
     const s = this.snaps.get(id);
-    if (!s) throw new ResourceNotFoundException({ $metadata: { httpStatusCode: 404 }, message: `The snapshot '${id}' does not exist.`, Reason: 'SNAPSHOT_NOT_FOUND' });
+    if (!s)
+      throw new ResourceNotFoundException({
+        $metadata: { httpStatusCode: 404 },
+        message: `The snapshot '${id}' does not exist.`,
+        Reason: 'SNAPSHOT_NOT_FOUND',
+      });
     return s;
   }
 
-  private async *pages(
+  /** The listing as EBS pages it, each page one call, answered asynchronously; refusals mapped as the real client maps them. */
+  private pages(
     action: string,
     what: string,
     query: BlockQuery,
     signal: AbortSignal | undefined,
     list: () => { snap: MemorySnapshotSeed; blocks: number[] },
   ): AsyncIterable<BlockPage> {
-    try {
-      if (query.pageSize < EBS_PAGE_MIN || query.pageSize > EBS_PAGE_MAX) {
-        throw new ValidationException({ ...meta, message: `MaxResults must be ${EBS_PAGE_MIN}..${EBS_PAGE_MAX}`, Reason: 'INVALID_PARAMETER_VALUE' });
-      }
-      let from = query.startingBlock;
-      for (;;) {
-        signal?.throwIfAborted();
-        this.calls.push(action);
-        const { snap, blocks } = list();
-        const page = blocks
-          .filter((i) => i >= from)
-          .sort((a, b) => a - b)
-          .slice(0, query.pageSize);
-        yield { blocks: page, blockBytes: EBS_BLOCK_BYTES, volumeSizeGiB: snap.sizeGiB };
-        if (page.length < query.pageSize) return;
-        from = page[page.length - 1]! + 1;
-      }
-    } catch (err) {
-      throw mapEbsError(err, action, what);
+    const pages = this.listPages(action, query, signal, list)[Symbol.iterator]();
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          try {
+            return Promise.resolve(pages.next());
+          } catch (err) {
+            return Promise.reject(mapEbsError(err, action, what));
+          }
+        },
+      }),
+    };
+  }
+
+  private *listPages(
+    action: string,
+    query: BlockQuery,
+    signal: AbortSignal | undefined,
+    list: () => { snap: MemorySnapshotSeed; blocks: number[] },
+  ): Iterable<BlockPage> {
+    if (query.pageSize < EBS_PAGE_MIN || query.pageSize > EBS_PAGE_MAX) {
+      throw new ValidationException({ ...meta, message: `MaxResults must be ${EBS_PAGE_MIN}..${EBS_PAGE_MAX}`, Reason: 'INVALID_PARAMETER_VALUE' });
+    }
+    let from = query.startingBlock;
+    for (;;) {
+      signal?.throwIfAborted();
+      this.calls.push(action);
+      const { snap, blocks } = list();
+      const page = blocks
+        .filter((i) => i >= from)
+        .sort((a, b) => a - b)
+        .slice(0, query.pageSize);
+      yield { blocks: page, blockBytes: EBS_BLOCK_BYTES, volumeSizeGiB: snap.sizeGiB };
+      if (page.length < query.pageSize) return;
+      from = page[page.length - 1]! + 1;
     }
   }
 }
