@@ -126,6 +126,14 @@ describe('SnapshotMetadata RPCs', () => {
     expect(blocks.calls).toEqual([]);
   });
 
+  it('a snapshot EC2 reports in error is FAILED_PRECONDITION, asked of nobody else', async () => {
+    const get: typeof cloud.snapshots.get = async (ids, signal) =>
+      new Map([...(await cloud.snapshots.get(ids, signal))].map(([id, s]) => [id, id === b ? { ...s, state: 'error' } : s]));
+    deps = { snapshots: { ...cloud.snapshots, get }, blocks };
+    expect((await delta(a, b)).error).toBe(`FailedPrecondition: snapshot ${b} (target_snapshot_id) is error; its blocks cannot be read`);
+    expect(blocks.calls).toEqual([]);
+  });
+
   it('answers NOT_FOUND naming the unknown or misshapen snapshot and its field', async () => {
     expect((await allocated('snap-0123456789abcdef0')).error).toBe('NotFound: snapshot snap-0123456789abcdef0 (snapshot_id) not found');
     expect((await delta(a, 'snap-0123456789abcdef0')).error).toBe('NotFound: snapshot snap-0123456789abcdef0 (target_snapshot_id) not found');
