@@ -9,7 +9,7 @@ import { BASE_FILE, ensureHelm, renderBase, renderChart } from './helm.js';
 import { apiEnv } from '../../apps/api/src/config.js';
 import { controllerEnv } from '../../apps/controller/src/config.js';
 import { configSchema as nodeEnv } from '../../apps/node-agent/src/config.js';
-import { container, effectiveEnv, env, find, parseManifests, podSpec, type Container, type Manifest, type PodSpec } from './manifests.js';
+import { container, effectiveEnv, env, envValue, find, parseManifests, podSpec, type Container, type Manifest, type PodSpec } from './manifests.js';
 
 let helm = '';
 beforeAll(async () => {
@@ -284,6 +284,13 @@ describe('the Helm chart', () => {
     // Helm merges maps: the override wins where it speaks, the defaults stay elsewhere.
     expect((container(ds, 'node-agent') as { resources?: unknown }).resources).toEqual({ requests: { cpu: '1', memory: '64Mi' }, limits: { memory: '256Mi' } });
   }, 60_000);
+
+  it('points the controller (only) at a custom EBS direct endpoint with ebsEndpoint', async () => {
+    const docs = await render({ ebsEndpoint: 'http://ebs.local:4566' });
+    expect(envValue(container(podSpec(find(docs, 'Deployment', 'plinth-controller')), 'controller'), 'EBS_ENDPOINT')).toBe('http://ebs.local:4566');
+    expect(env(container(podSpec(find(docs, 'Deployment', 'plinth-controller')), 'api'), 'EBS_ENDPOINT')).toBeUndefined();
+    expect(env(container(podSpec(find(await render({}), 'Deployment', 'plinth-controller')), 'controller'), 'EBS_ENDPOINT')).toBeUndefined();
+  });
 
   it('passes helm lint', async () => {
     const { execFile } = await import('node:child_process');

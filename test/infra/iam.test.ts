@@ -14,7 +14,10 @@ const VOLUME = 'arn:aws:ec2:*:*:volume/*';
 const SNAPSHOT = 'arn:aws:ec2:*::snapshot/*';
 const INSTANCE = 'arn:aws:ec2:*:*:instance/*';
 
-/** Every `new XCommand(` of the AWS SDK in the apps' and packages' production sources, as "ec2:X". */
+/**
+ * Every `new XCommand(` and `paginateX(` of the AWS SDK in the apps' and packages' production sources, as "ec2:X", or
+ * "ebs:X" in a file that imports @aws-sdk/client-ebs (the EBS direct APIs).
+ */
 function actionsInCode(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   const walk = (dir: string): void => {
@@ -23,8 +26,10 @@ function actionsInCode(): Map<string, string[]> {
       if (e.isDirectory()) {
         if (e.name !== 'node_modules' && e.name !== 'gen') walk(p);
       } else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
-        for (const m of readFileSync(p, 'utf8').matchAll(/new (\w+)Command\(/g)) {
-          const a = `ec2:${m[1]}`;
+        const text = readFileSync(p, 'utf8');
+        const service = text.includes("from '@aws-sdk/client-ebs'") ? 'ebs' : 'ec2';
+        for (const m of text.matchAll(/new (\w+)Command\(|\bpaginate(\w+)\(/g)) {
+          const a = `${service}:${m[1] ?? m[2]}`;
           found.set(a, [...(found.get(a) ?? []), relative(REPO_ROOT, p)]);
         }
       }
@@ -44,7 +49,7 @@ describe('the IAM policy', () => {
       expect(s.Effect).toBe('Allow');
       expect(Object.keys(s).sort()).toEqual(expect.arrayContaining(['Action', 'Effect', 'Resource']));
       expect(s).not.toHaveProperty('NotAction');
-      for (const a of list(s.Action)) expect(a, s.Sid).toMatch(/^ec2:[A-Z][A-Za-z]+$/);
+      for (const a of list(s.Action)) expect(a, s.Sid).toMatch(/^(ec2|ebs):[A-Z][A-Za-z]+$/);
     }
   });
 
@@ -64,6 +69,8 @@ describe('the IAM policy', () => {
       'ec2:DescribeVolumes',
       'ec2:DescribeInstances',
       'ec2:DescribeInstanceTypes',
+      'ebs:ListSnapshotBlocks',
+      'ebs:ListChangedBlocks',
     ])
       expect(used.has(a), a).toBe(true);
     const allowed = new Set(policy.Statement.flatMap((s) => list(s.Action)));
@@ -144,8 +151,18 @@ describe('the IAM policy', () => {
       ).toBe(false);
   });
 
+  it('reads snapshot block maps (EBS direct ListSnapshotBlocks, ListChangedBlocks) on snapshots only, never their data, unconditioned as reads', () => {
+    const ebs = policy.Statement.filter((s) => list(s.Action).some((a) => a.startsWith('ebs:')));
+    expect(ebs.flatMap((s) => list(s.Action)).sort()).toEqual(['ebs:ListChangedBlocks', 'ebs:ListSnapshotBlocks']);
+    for (const s of ebs) {
+      expect(list(s.Resource), s.Sid).toEqual([SNAPSHOT]);
+      expect(s.Condition, s.Sid).toBeUndefined();
+    }
+  });
+
   it('conditions every mutating statement, except attach/detach on instances', () => {
-    for (const s of policy.Statement.filter((x) => !list(x.Action).every((a) => a.startsWith('ec2:Describe')))) {
+    const isRead = (a: string): boolean => a.startsWith('ec2:Describe') || a.startsWith('ebs:List');
+    for (const s of policy.Statement.filter((x) => !list(x.Action).every(isRead))) {
       if (list(s.Resource).every((r) => r === INSTANCE)) continue;
       expect(
         conditionKeys(s).some((k) => k.endsWith(`/${TAG_CLUSTER}`)),

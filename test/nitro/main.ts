@@ -4,8 +4,10 @@
  *
  *   node --conditions=plinth-src --import tsx test/nitro/main.ts [--instance i-…] [--data DIR]
  *
- * prints one JSON line {sysRoot, devRoot, kubeletRoot, dataDir} for the node
- * agent's SYSFS_ROOT / DEV_ROOT / KUBELET_ROOT, then follows attachments until
+ * prints one JSON line {sysRoot, devRoot, kubeletRoot, dataDir, ebsEndpoint} for
+ * the node agent's SYSFS_ROOT / DEV_ROOT / KUBELET_ROOT and the controller's
+ * EBS_ENDPOINT (the EBS direct APIs from the snapshots' bytes, see
+ * ebs-direct.ts), then follows attachments until
  * SIGINT/SIGTERM, when it unmounts what is left under its root, detaches every
  * loop device and deletes its tree and backing files.
  */
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { createFakeHost, mountsUnder } from '../support/nvme.js';
+import { startEbsDirect } from './ebs-direct.js';
 import { startNitro } from './emulator.js';
 
 const { values } = parseArgs({ options: { instance: { type: 'string' }, data: { type: 'string' } } });
@@ -29,7 +32,8 @@ const ec2 = new EC2Client({ region, endpoint, credentials: { accessKeyId: 'test'
 const host = await createFakeHost();
 const dataDir = values.data ?? join(host.root, 'volumes');
 const nitro = await startNitro({ ec2, instanceId, host, dataDir, log: (m) => console.error(`[nitro] ${m}`) });
-console.log(JSON.stringify({ sysRoot: host.sysRoot, devRoot: host.devRoot, kubeletRoot: host.kubeletRoot, dataDir }));
+const ebs = await startEbsDirect({ ec2, fileOf: (id) => nitro.backingFile(id), sync: () => nitro.sync(), log: (m) => console.error(`[nitro] ${m}`) });
+console.log(JSON.stringify({ sysRoot: host.sysRoot, devRoot: host.devRoot, kubeletRoot: host.kubeletRoot, dataDir, ebsEndpoint: ebs.endpoint }));
 
 let stopping = false;
 const stop = async (): Promise<void> => {
@@ -37,6 +41,7 @@ const stop = async (): Promise<void> => {
   stopping = true;
   // Whatever the node agent left mounted goes first, so the loops really detach.
   for (const p of await mountsUnder(host.root)) await promisify(execFile)('umount', ['-l', p], { timeout: 30_000 }).catch(() => undefined);
+  await ebs.close();
   await nitro.stop({ purge: values.data === undefined });
   await host.cleanup();
   ec2.destroy();

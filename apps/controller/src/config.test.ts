@@ -35,6 +35,12 @@ describe('controller config', () => {
     expect(() => loadConfig({ ...base, ENABLE_NODE_LOCAL_VOLUMES: 'on' })).toThrow(/ENABLE_NODE_LOCAL_VOLUMES/);
   });
 
+  it('reads the EBS direct APIs endpoint as a URL, unset by default', () => {
+    expect(loadConfig(base).EBS_ENDPOINT).toBeUndefined();
+    expect(loadConfig({ ...base, EBS_ENDPOINT: 'http://127.0.0.1:4599' }).EBS_ENDPOINT).toBe('http://127.0.0.1:4599');
+    expect(() => loadConfig({ ...base, EBS_ENDPOINT: 'not a url' })).toThrow(/EBS_ENDPOINT/);
+  });
+
   it('parses rate limits over the defaults', () => {
     const c = loadConfig({ ...base, EC2_RATE_LIMITS: 'mutating=10:2' });
     expect(c.EC2_RATE_LIMITS.mutating).toEqual({ capacity: 10, refillPerSecond: 2 });

@@ -18,6 +18,8 @@ export const controllerEnv = z
     ...redisEnv,
     DEFAULT_ZONE: z.string().optional(),
     DEFAULT_VOLUME_SIZE_GIB: envInt(100, { min: 1, max: 65536 }),
+    /** The EBS direct APIs' endpoint (changed-block tracking); unset: ebs.<region>.amazonaws.com. Tests point it at the emulated Nitro host. */
+    EBS_ENDPOINT: z.url().optional(),
     EC2_RATE_LIMITS: ec2RateLimitsEnv,
     EC2_RATE_LIMIT_DISABLED: envBool(false),
     EC2_POLL_INTERVAL_MS: envInt(1000, { min: 50, max: 60_000 }),

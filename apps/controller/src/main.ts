@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CapacityReader, quotasGiB } from '@plinth/capacity';
-import { createAwsCloud, measureExternal, RedisRateLimiter } from '@plinth/cloud';
+import { createAwsCloud, createAwsSnapshotBlocks, measureExternal, RedisRateLimiter } from '@plinth/cloud';
 import { ConfigError } from '@plinth/config';
 import { serveUnix } from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
@@ -15,6 +15,7 @@ import { OPERATIONS, operationHandlers } from './ops/index.js';
 import { Readiness } from './readiness.js';
 import { unavailable } from '@plinth/errors';
 import { controllerServices } from './server.js';
+import { snapshotMetadataService } from './snapshot-metadata.js';
 import { onShutdown } from '@plinth/shutdown';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,6 +32,7 @@ async function main(config: ControllerConfig): Promise<void> {
       redis: describeRedis(redisConn),
       region: config.AWS_REGION,
       ec2: config.EC2_ENDPOINT ?? 'aws',
+      ebs: config.EBS_ENDPOINT ?? 'aws',
     },
     'starting controller',
   );
@@ -52,6 +54,7 @@ async function main(config: ControllerConfig): Promise<void> {
     k8sClusterId: config.K8S_TAG_CLUSTER_ID,
     extraTags: config.EXTRA_TAGS,
   });
+  const blocks = createAwsSnapshotBlocks({ region: config.AWS_REGION, endpoint: config.EBS_ENDPOINT, observer: metrics.ec2Observer });
   const devices = new DeviceAllocator(redis);
   const capacity = new CapacityReader(api, config.PLINTH_CLUSTER_ID, { quotasGiB: quotasGiB(config.CAPACITY_QUOTAS_GIB), ttlMs: config.CAPACITY_CACHE_TTL_MS });
   const modifyRequests = new ModifyRequests(redis);
@@ -95,7 +98,10 @@ async function main(config: ControllerConfig): Promise<void> {
   );
   const server = await serveUnix(
     config.CSI_ENDPOINT,
-    controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone, log }, log, metrics, readiness),
+    [
+      ...controllerServices({ config, ops, cloud, capacity, modifyRequests, version: pkg.version, defaultZone, log }, log, metrics, readiness),
+      snapshotMetadataService({ snapshots: cloud.api.snapshots, blocks }, log, metrics),
+    ],
     log,
   );
   const metricsServer = config.METRICS_ADDRESS ? await metrics.serve(config.METRICS_ADDRESS, readiness) : undefined;
@@ -107,6 +113,7 @@ async function main(config: ControllerConfig): Promise<void> {
     { name: 'watcher', run: () => Promise.resolve(cloud.watcher.close(new Error('shutting down'))) },
     { name: 'metrics', run: () => new Promise((r) => (metricsServer ? metricsServer.close(r) : r(undefined))) },
     { name: 'redis', run: () => redis.quit() },
+    { name: 'ebs', run: () => Promise.resolve(blocks.close()) },
   ]);
 }
 

@@ -16,3 +16,5 @@ export * from './batcher.js';
 export * from './watcher.js';
 export * from './timing.js';
 export * from './attach-limits.js';
+export * from './snapshot-blocks.js';
+export { createAwsSnapshotBlocks, type EbsSettings } from './aws/ebs.js';

@@ -12,6 +12,7 @@ export function pluginCapabilities(): GetPluginCapabilitiesResponse {
       { service: { type: Service.CONTROLLER_SERVICE } },
       { service: { type: Service.VOLUME_ACCESSIBILITY_CONSTRAINTS } },
       { service: { type: Service.GROUP_CONTROLLER_SERVICE } },
+      { service: { type: Service.SNAPSHOT_METADATA_SERVICE } },
       { volumeExpansion: { type: Expansion.ONLINE } },
     ],
   };

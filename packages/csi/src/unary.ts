@@ -16,14 +16,16 @@ const QUIET = new Set(['Probe', 'GetPluginInfo', 'GetPluginCapabilities', 'Contr
 /** Called once per finished RPC, e.g. to feed a latency histogram. */
 export type RpcObserver = (method: string, code: string, seconds: number) => void;
 
-function deadlineOf<Req, Res>(call: ServerUnaryCall<Req, Res>): number {
+/** A call's deadline in ms since epoch (Infinity when the client set none). */
+export function deadlineOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getDeadline'>): number {
   const d = call.getDeadline();
   if (d instanceof Date) return d.getTime();
   if (typeof d === 'number' && Number.isFinite(d)) return d;
   return Infinity;
 }
 
-const CODE_NAMES = new Map<number, string>(
+/** gRPC status codes by number → name (OK, NOT_FOUND, …), for logs and metrics. */
+export const CODE_NAMES = new Map<number, string>(
   Object.entries(status)
     .filter(([, v]) => typeof v === 'number')
     .map(([k, v]) => [v as number, k]),

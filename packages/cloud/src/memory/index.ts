@@ -124,3 +124,5 @@ export class MemoryCloud implements Cloud {
     this.w.fail(action, 'RequestLimitExceeded', times, 503);
   }
 }
+
+export { MemorySnapshotBlocks, type MemorySnapshotSeed } from './blocks.js';
