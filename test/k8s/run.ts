@@ -22,7 +22,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteVolumeCommand, DescribeSnapshotsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeSnapshotsCommand,
+  DetachVolumeCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { callUnary, ControllerServiceCapability_RPC_Type as Rpc } from '@plinth/csi';
 import { TAG_CLUSTER } from '@plinth/cloud';
 import { ensureHelm, renderChart, BASE_FILE } from '../infra/helm.js';
@@ -87,6 +94,7 @@ function e2eValues(clusterId: string, stack: Stack): Record<string, unknown> {
     // cannot be built here (the module proxy refuses both modules at every version) and their sources stay out of
     // this repo (docs/kubernetes.md, "What is not covered").
     'node.builtinRegistration': true,
+    'controller.enableNodeLocalVolumes': true,
     storageClasses: [
       { name: SC.immediate, volumeBindingMode: 'Immediate', reclaimPolicy: 'Delete', parameters: { type: 'gp3' } },
       { name: SC.wffc, volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Delete', parameters: { type: 'gp3', 'csi.storage.k8s.io/fstype': 'ext4' } },
@@ -562,6 +570,101 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
       });
     },
 
+    'node-local': async () => {
+      const device = '/dev/xvdbz';
+      const pvName = `node-local-${c.clusterId}`.slice(0, 63);
+      let volumeId = '';
+      await step(
+        `node-local: a volume pre-attached at ${device} (as a launch template does) → a static PV local-ebs://dev/xvdbz → a Pod writes, another reads; no AttachVolume`,
+        async () => {
+          // The node's own volume, made and attached outside the driver (tagged with the run's cluster for clean-up).
+          const made = await c.ec2.send(
+            new CreateVolumeCommand({
+              AvailabilityZone: c.stack.zone,
+              Size: 1,
+              VolumeType: 'gp3',
+              TagSpecifications: [
+                {
+                  ResourceType: 'volume',
+                  Tags: [
+                    { Key: TAG_CLUSTER, Value: c.clusterId },
+                    { Key: 'suite', Value: 'k8s-e2e-node-local' },
+                  ],
+                },
+              ],
+            }),
+          );
+          volumeId = made.VolumeId ?? '';
+          await waitFor(`EC2 volume ${volumeId} available`, async () => ((await volumeById(c.ec2, volumeId))?.State === 'available' ? true : undefined), {
+            timeoutMs: 30_000,
+          });
+          await c.ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: c.stack.nodeId, Device: device }));
+          await waitFor(`EC2 volume ${volumeId} in-use`, async () => ((await volumeById(c.ec2, volumeId))?.State === 'in-use' ? true : undefined), {
+            timeoutMs: 30_000,
+          });
+          await c.kube.create({
+            apiVersion: 'v1',
+            kind: 'PersistentVolume',
+            metadata: { name: pvName },
+            spec: {
+              capacity: { storage: '1Gi' },
+              volumeMode: 'Filesystem',
+              accessModes: ['ReadWriteMany'],
+              persistentVolumeReclaimPolicy: 'Retain',
+              storageClassName: '',
+              csi: { driver: c.driver, volumeHandle: `local-ebs://${device.slice(1)}`, fsType: 'xfs' },
+            },
+          });
+          const claim = pvc(c, 'data-node-local', '', '1Gi');
+          Object.assign(claim.spec as Record<string, unknown>, { volumeName: pvName, accessModes: ['ReadWriteMany'] });
+          await c.kube.create(claim);
+          await c.kube.create(
+            podOf(c.ns, 'local-writer', `echo node-local > ${DATA}/hello && sync && sha256sum ${DATA}/hello | cut -d' ' -f1 > /dev/termination-log`, {
+              claim: 'data-node-local',
+            }),
+          );
+          const sum = await podResult(c.kube, c.ns, 'local-writer', { check: c.check, timeoutMs: 180_000 });
+          await c.kube.create(podOf(c.ns, 'local-reader', `sha256sum ${DATA}/hello | cut -d' ' -f1 > /dev/termination-log`, { claim: 'data-node-local' }));
+          const read = await podResult(c.kube, c.ns, 'local-reader', { check: c.check });
+          if (!/^[0-9a-f]{64}$/.test(sum) || read !== sum) throw new Error(`the writer reported ${sum}, the reader ${read}`);
+          const vas = await c.kube.get<{
+            items: (Va & { spec: { source: { persistentVolumeName?: string } }; status?: { attachmentMetadata?: Record<string, string> } })[];
+          }>('/apis/storage.k8s.io/v1/volumeattachments');
+          const va = vas.items.find((x) => x.spec.source.persistentVolumeName === pvName);
+          if (va?.status?.attachmentMetadata?.volumeID !== volumeId)
+            throw new Error(`the VolumeAttachment of ${pvName} names ${JSON.stringify(va?.status?.attachmentMetadata)}, want volumeID ${volumeId}`);
+          const v = await volumeById(c.ec2, volumeId);
+          const att = v?.Attachments?.find((a) => a.InstanceId === c.stack.nodeId);
+          if (att?.Device !== device) throw new Error(`EC2 says ${volumeId} is at ${att?.Device} on ${att?.InstanceId}, want ${device}`);
+          await deletePod(c.kube, c.ns, 'local-writer');
+          await deletePod(c.kube, c.ns, 'local-reader');
+        },
+      );
+      await step(
+        'node-local: Pods deleted → VolumeAttachment gone, the EC2 volume still attached at the same device (never detached by the driver)',
+        async () => {
+          await waitFor(
+            `no VolumeAttachment of ${pvName}`,
+            async () => {
+              const vas = await c.kube.get<{ items: { spec: { source: { persistentVolumeName?: string } } }[] }>('/apis/storage.k8s.io/v1/volumeattachments');
+              return vas.items.some((x) => x.spec.source.persistentVolumeName === pvName) ? undefined : true;
+            },
+            { timeoutMs: 90_000 },
+          );
+          const v = await volumeById(c.ec2, volumeId);
+          if (v?.State !== 'in-use' || v.Attachments?.[0]?.Device !== device)
+            throw new Error(`EC2 volume ${volumeId} is ${v?.State} (${JSON.stringify(v?.Attachments)})`);
+          await c.kube.delete(pvcPath(c, 'data-node-local'));
+          await c.kube.delete(pvPath(pvName));
+          await c.ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: c.stack.nodeId }));
+          await waitFor(`EC2 volume ${volumeId} available`, async () => ((await volumeById(c.ec2, volumeId))?.State === 'available' ? true : undefined), {
+            timeoutMs: 30_000,
+          });
+          await c.ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
+        },
+      );
+    },
+
     attach: async () => {
       const pv = needPv1();
       const vol = volumeIdOf(pv);
@@ -716,6 +819,7 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         'data-restore-wffc',
         'data-clone',
         'data-moment',
+        'data-xfs',
         'limit-1',
         'limit-2',
         'limit-3',
@@ -915,7 +1019,15 @@ async function main(): Promise<number> {
     // The controller reaches EC2 through the host's proxy, which takes a snapshot's bytes at CreateSnapshot.
     ec2Proxy = await startEc2Proxy({ target: stack.ec2Endpoint, nitro, log: (m) => log(`ec2 proxy: ${m}`) });
     redisUrl = await freshRedis(stack.redisUrl, REDIS_DB);
-    controller = await startController(testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: ec2Proxy.url, cluster: clusterId }), {
+    // Node-local volumes as the chart turns them on (controller.enableNodeLocalVolumes).
+    const controllerCtr = (deployment?.spec as PodTemplate | undefined)?.template.spec.containers.find((x) => x.name === 'controller');
+    const nodeLocal = controllerCtr?.env?.find((e) => e.name === 'ENABLE_NODE_LOCAL_VOLUMES')?.value;
+    if (nodeLocal !== 'true') throw new Error(`the chart with controller.enableNodeLocalVolumes renders ENABLE_NODE_LOCAL_VOLUMES=${nodeLocal}`);
+    const controllerEnv = {
+      ...testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: ec2Proxy.url, cluster: clusterId }),
+      ENABLE_NODE_LOCAL_VOLUMES: nodeLocal,
+    };
+    controller = await startController(controllerEnv, {
       endpoint: `unix://${join(runDir, 'controller.sock')}`,
     });
     const caps = (await callUnary(controller.controller, 'controllerGetCapabilities', {})).capabilities.map((x) => x.rpc?.type);
