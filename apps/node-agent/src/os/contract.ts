@@ -127,6 +127,10 @@ export function hostOsContract(label: string, setup: () => Promise<ContractHost>
       expect(await h.os.pathInfo(point)).toBeUndefined();
     });
 
+    it('a device that is not an EBS NVMe controller has no EBS log page: reading it fails Internal, naming the device', async () => {
+      await expect(h.os.ebsLogPage(dev)).rejects.toMatchObject({ kind: 'Internal', message: expect.stringContaining(dev) as string });
+    });
+
     it('mkdir through a file is an errno error naming the syscall; realpath resolves links', async () => {
       const file = join(h.scratch, 'file');
       await h.os.createFile(file);

@@ -28,6 +28,8 @@ export interface FakeDevice {
   fs?: FakeFilesystem;
   /** A partition table on the device ("gpt", "dos"). */
   ptType?: string;
+  /** What NVMe Get Log Page 0xD0 returns (an EBS volume's statistics); absent: the device has no such page. */
+  logPage?: Uint8Array;
 }
 
 export interface AddDevice {
@@ -334,6 +336,14 @@ export class FakeOs implements HostOs {
     const blocks = Math.floor(fs.size / BLOCK);
     const bfree = blocks - Math.ceil(fs.usedBytes / BLOCK);
     return { bsize: BLOCK, blocks, bfree, bavail: Math.max(0, bfree - Math.floor(blocks / 20)), files: fs.inodes, ffree: fs.inodes - fs.inodesUsed };
+  }
+
+  async ebsLogPage(device: string): Promise<Uint8Array> {
+    await this.enter('ebsLogPage', device);
+    const what = `nvme get-log ${device} --namespace-id=1 --log-id=0xd0 --log-len=4096 --raw-binary`;
+    const dev = this.blockAt(device, what);
+    if (!dev.logPage) throw internal(`${what} failed: log page: Invalid argument`);
+    return dev.logPage.slice();
   }
 
   // --- internals ---
