@@ -81,10 +81,16 @@ async function main(): Promise<void> {
       await exec(nvme, ['get-log', dev, '--namespace-id=1', '--log-id=0xd0', '--log-len=4096', '--raw-binary'], { encoding: 'buffer' });
       shim.push(performance.now() - start);
     }
-    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`);
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs`,
+    );
     console.log(`NVMe metrics scrape, ${volumes} staged volumes, ${scrapes} scrapes, pages from the emulator's nvme: ${emulated}`);
     console.log(`the same, pages from a stub as cheap as nvme-cli (sh + cat of a fixed page): ${stubbed}`);
-    console.log(`one log page read: emulator's nvme median ${ms(pct(shim, 50))}; Debian nvme-cli 2.3 run (ioctl refused on a loop device) median ${ms(pct(cli, 50))}`);
+    console.log(
+      `one log page read: emulator's nvme median ${ms(pct(shim, 50))}; Debian nvme-cli 2.3 run (ioctl refused on a loop device) median ${ms(pct(cli, 50))}`,
+    );
   } finally {
     await fast.close();
     await t.close();

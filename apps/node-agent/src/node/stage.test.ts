@@ -88,7 +88,9 @@ describe('NodeStageVolume', () => {
     os.failNext('mount', internal('mount -t ext4 /dev/nvme1n1 … failed: wrong fs type, bad option, bad superblock'));
     await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({
       kind: 'FailedPrecondition',
-      message: expect.stringMatching(/already contains ext3 and mounting it as ext4 failed \(mount -t ext4 .*bad superblock\); refusing to reformat it$/) as string,
+      message: expect.stringMatching(
+        /already contains ext3 and mounting it as ext4 failed \(mount -t ext4 .*bad superblock\); refusing to reformat it$/,
+      ) as string,
     });
     expect(os.callsOf('mkfs')).toEqual([]);
     expect(await os.mounts()).toEqual([]);

@@ -76,7 +76,11 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
     await os.mkdir(staging);
     await reprove(os, dev, ebsId);
     const older = !isBlank(found) && found.type !== access.fsType;
-    if (older) log.warn({ holds: found.type, fsType: access.fsType }, `volume holds ${found.type}: mounting it as ${access.fsType}, whose driver reads it (not reformatting it)`);
+    if (older)
+      log.warn(
+        { holds: found.type, fsType: access.fsType },
+        `volume holds ${found.type}: mounting it as ${access.fsType}, whose driver reads it (not reformatting it)`,
+      );
     await os.mount(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags)).catch((err: unknown) => {
       if (!older) throw err;
       throw failedPrecondition(

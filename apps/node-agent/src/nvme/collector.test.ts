@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { parseExposition, type Sample } from '../../../../test/infra/monitoring.js';
 import { encodeEbsLogPage, type EmulatedPage } from '../../../../test/nitro/nvme-cli.js';
 import { blockCap, fakeContext, OTHER, publishReq, stageReq, VOL } from '../node/fake-context.js';
 import { nodePublishVolume } from '../node/publish.js';
@@ -30,24 +31,6 @@ const pageOf = (over: Partial<EmulatedPage> = {}): Uint8Array =>
     ...over,
   });
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of a Prometheus text exposition. */
-function samples(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
 const value = (all: Sample[], name: string, labels: Record<string, string>): number | undefined =>
   all.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
@@ -59,7 +42,14 @@ async function node() {
   const third = os.addDevice({ volumeId: THIRD });
   await nodeStageVolume(ctx, stageReq());
   await nodePublishVolume(ctx, publishReq());
-  await nodePublishVolume(ctx, publishReq({ volumeId: OTHER, volumeCapability: blockCap(), targetPath: `${ctx.kubeletRoot}/plugins/kubernetes.io/csi/volumeDevices/publish/${OTHER}/pod-1` }));
+  await nodePublishVolume(
+    ctx,
+    publishReq({
+      volumeId: OTHER,
+      volumeCapability: blockCap(),
+      targetPath: `${ctx.kubeletRoot}/plugins/kubernetes.io/csi/volumeDevices/publish/${OTHER}/pod-1`,
+    }),
+  );
   vol.logPage = pageOf();
   other.logPage = pageOf({ readOps: 1, writeOps: 2 });
   third.logPage = pageOf();
@@ -92,7 +82,7 @@ describe('NVMe collector (aws-ebs-csi-driver EBS NVMe metrics)', () => {
     ]) {
       expect(text).toContain(`# TYPE ${name} ${type}\n`);
     }
-    const all = samples(text);
+    const all = parseExposition(text);
     const vol = { instance_id: INSTANCE, volume_id: VOL };
     expect(value(all, 'aws_ebs_csi_read_ops_total', vol)).toBe(10);
     expect(value(all, 'aws_ebs_csi_write_ops_total', vol)).toBe(20);
@@ -125,7 +115,7 @@ describe('NVMe collector (aws-ebs-csi-driver EBS NVMe metrics)', () => {
     await registry.metrics();
     expect(os.callsOf('ebsLogPage')).toHaveLength(2);
     vol.logPage = pageOf({ writeOps: 25, writeBytes: 102_400 });
-    const all = samples(await registry.metrics());
+    const all = parseExposition(await registry.metrics());
     expect(os.callsOf('ebsLogPage')).toHaveLength(4);
     expect(value(all, 'aws_ebs_csi_write_ops_total', { volume_id: VOL })).toBe(25);
     expect(value(all, 'aws_ebs_csi_write_bytes_total', { volume_id: VOL })).toBe(102_400);
@@ -138,18 +128,18 @@ describe('NVMe collector (aws-ebs-csi-driver EBS NVMe metrics)', () => {
     const bad = pageOf();
     new DataView(bad.buffer).setUint32(0, 0x1234, true);
     vol.logPage = bad;
-    let all = samples(await registry.metrics());
+    let all = parseExposition(await registry.metrics());
     expect(value(all, 'aws_ebs_csi_nvme_collector_errors_total', {})).toBe(2);
     expect(all.some((s) => s.name === 'aws_ebs_csi_read_ops_total')).toBe(false);
 
     vol.logPage = pageOf();
-    all = samples(await registry.metrics());
+    all = parseExposition(await registry.metrics());
     expect(value(all, 'aws_ebs_csi_read_ops_total', { volume_id: VOL })).toBe(10);
     expect(all.some((s) => s.labels.volume_id === OTHER)).toBe(false);
     expect(value(all, 'aws_ebs_csi_nvme_collector_errors_total', {})).toBe(3);
 
     os.failNext('mounts', new Error('mountinfo unreadable'));
-    all = samples(await registry.metrics());
+    all = parseExposition(await registry.metrics());
     expect(value(all, 'aws_ebs_csi_nvme_collector_errors_total', {})).toBe(4);
     expect(all.some((s) => s.name === 'aws_ebs_csi_read_ops_total')).toBe(false);
   });
@@ -159,7 +149,7 @@ describe('NVMe collector (aws-ebs-csi-driver EBS NVMe metrics)', () => {
     os.addDevice({ volumeId: VOL }).logPage = pageOf();
     const registry = new Registry();
     registerNvmeCollector({ registry, os, kubeletRoot: ctx.kubeletRoot, instanceId: INSTANCE, log: ctx.log });
-    const all = samples(await registry.metrics());
+    const all = parseExposition(await registry.metrics());
     expect(all.filter((s) => s.labels.volume_id !== undefined)).toEqual([]);
     expect(value(all, 'aws_ebs_csi_nvme_collector_scrapes_total', {})).toBe(1);
     expect(os.callsOf('ebsLogPage')).toHaveLength(0);

@@ -34,7 +34,7 @@ type SeriesLabel = Label | 'le';
 type HistogramValue = Awaited<ReturnType<Histogram<SeriesLabel>['get']>>['values'][number];
 
 /** Prometheus histogram series from the device's bins: cumulative counts at each bin's upper bound, in seconds. */
-export function histogramSeries(name: string, labels: Record<Label, string>, bins: LatencyBin[], sumSeconds: number): HistogramValue[] {
+function histogramSeries(name: string, labels: Record<Label, string>, bins: LatencyBin[], sumSeconds: number): HistogramValue[] {
   const out: HistogramValue[] = [];
   let count = 0;
   for (const b of [...bins].sort((x, y) => x.upperUs - y.upperUs)) {
@@ -73,7 +73,8 @@ class PageHistogram extends Histogram<SeriesLabel> {
 }
 
 type CounterField = 'readOps' | 'writeOps' | 'readBytes' | 'writeBytes';
-type TimeField = 'readTimeUs' | 'writeTimeUs' | 'volumeIopsExceededUs' | 'volumeThroughputExceededUs' | 'instanceIopsExceededUs' | 'instanceThroughputExceededUs';
+type TimeField =
+  'readTimeUs' | 'writeTimeUs' | 'volumeIopsExceededUs' | 'volumeThroughputExceededUs' | 'instanceIopsExceededUs' | 'instanceThroughputExceededUs';
 
 const COUNTERS: { name: string; help: string; field: CounterField | TimeField; seconds: boolean }[] = [
   { name: 'aws_ebs_csi_read_ops_total', help: 'The total number of completed read operations.', field: 'readOps', seconds: false },
@@ -81,7 +82,12 @@ const COUNTERS: { name: string; help: string; field: CounterField | TimeField; s
   { name: 'aws_ebs_csi_read_bytes_total', help: 'The total number of read bytes transferred.', field: 'readBytes', seconds: false },
   { name: 'aws_ebs_csi_write_bytes_total', help: 'The total number of write bytes transferred.', field: 'writeBytes', seconds: false },
   { name: 'aws_ebs_csi_read_seconds_total', help: 'The total time spent, in seconds, by all completed read operations.', field: 'readTimeUs', seconds: true },
-  { name: 'aws_ebs_csi_write_seconds_total', help: 'The total time spent, in seconds, by all completed write operations.', field: 'writeTimeUs', seconds: true },
+  {
+    name: 'aws_ebs_csi_write_seconds_total',
+    help: 'The total time spent, in seconds, by all completed write operations.',
+    field: 'writeTimeUs',
+    seconds: true,
+  },
   {
     name: 'aws_ebs_csi_exceeded_iops_seconds_total',
     help: "The total time, in seconds, that IOPS demand exceeded the volume's provisioned IOPS performance.",
@@ -112,8 +118,20 @@ const COUNTERS: { name: string; help: string; field: CounterField | TimeField; s
 export function registerNvmeCollector(o: NvmeCollectorOptions): void {
   const { registry, os, log } = o;
   const instance = { instance_id: o.instanceId };
-  const scrapes = new Counter({ name: 'aws_ebs_csi_nvme_collector_scrapes_total', help: 'Total number of NVMe collector scrapes.', labelNames: ['instance_id'], registers: [], collect: () => settled() });
-  const errors = new Counter({ name: 'aws_ebs_csi_nvme_collector_errors_total', help: 'Total number of NVMe collector scrape errors.', labelNames: ['instance_id'], registers: [], collect: () => settled() });
+  const scrapes = new Counter({
+    name: 'aws_ebs_csi_nvme_collector_scrapes_total',
+    help: 'Total number of NVMe collector scrapes.',
+    labelNames: ['instance_id'],
+    registers: [],
+    collect: () => settled(),
+  });
+  const errors = new Counter({
+    name: 'aws_ebs_csi_nvme_collector_errors_total',
+    help: 'Total number of NVMe collector scrape errors.',
+    labelNames: ['instance_id'],
+    registers: [],
+    collect: () => settled(),
+  });
   const duration = new Histogram({
     name: 'aws_ebs_csi_nvme_collector_duration_seconds',
     help: 'Histogram of NVMe collector scrape duration in seconds.',

@@ -21,13 +21,13 @@
 import { internal } from '@plinth/errors';
 
 export const EBS_LOG_PAGE_ID = 0xd0;
-export const EBS_LOG_PAGE_MAGIC = 0x3c23b510n;
+const EBS_LOG_PAGE_MAGIC = 0x3c23b510n;
 /** Bytes asked of the device (one 4 KiB page, as aws-ebs-csi-driver's ioctl). */
 export const EBS_LOG_PAGE_READ_BYTES = 4096;
 /** Bytes the documented fields take. */
 export const EBS_LOG_PAGE_BYTES = 3600;
 /** Bins each histogram has room for. */
-export const EBS_HISTOGRAM_BINS = 64;
+const EBS_HISTOGRAM_BINS = 64;
 
 const READ_HISTOGRAM_AT = 512;
 const HISTOGRAM_BYTES = 8 + EBS_HISTOGRAM_BINS * 24;
@@ -58,7 +58,8 @@ export interface EbsLogPage {
 
 function histogram(view: DataView, at: number, which: string): LatencyBin[] {
   const count = view.getBigUint64(at, true);
-  if (count > BigInt(EBS_HISTOGRAM_BINS)) throw internal(`EBS log page: the ${which} latency histogram claims ${count} bins; it has room for ${EBS_HISTOGRAM_BINS}`);
+  if (count > BigInt(EBS_HISTOGRAM_BINS))
+    throw internal(`EBS log page: the ${which} latency histogram claims ${count} bins; it has room for ${EBS_HISTOGRAM_BINS}`);
   const bins: LatencyBin[] = [];
   for (let i = 0; i < Number(count); i++) {
     const b = at + 8 + i * 24;
@@ -74,7 +75,9 @@ export function parseEbsLogPage(data: Uint8Array): EbsLogPage {
   const u64 = (at: number): number => Number(view.getBigUint64(at, true));
   const magic = view.getBigUint64(0, true);
   if (magic !== EBS_LOG_PAGE_MAGIC) {
-    throw internal(`EBS log page has magic 0x${magic.toString(16)}, not 0x${EBS_LOG_PAGE_MAGIC.toString(16)}: the device is not an EBS volume or did not return log page 0xd0`);
+    throw internal(
+      `EBS log page has magic 0x${magic.toString(16)}, not 0x${EBS_LOG_PAGE_MAGIC.toString(16)}: the device is not an EBS volume or did not return log page 0xd0`,
+    );
   }
   return {
     readOps: u64(8),

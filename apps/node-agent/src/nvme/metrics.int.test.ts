@@ -53,7 +53,16 @@ describe('EBS NVMe metrics on the emulated Nitro host', () => {
     await host.present(await host.loop(64 * MiB), { volumeId: idle });
     const { staging, target } = paths(volumeId);
     await t.api.stage({ volumeId, stagingTargetPath: staging, volumeCapability: mountCap(), publishContext: {}, secrets: {}, volumeContext: {} });
-    await t.api.publish({ volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: mountCap(), readonly: false, publishContext: {}, secrets: {}, volumeContext: {} });
+    await t.api.publish({
+      volumeId,
+      stagingTargetPath: staging,
+      targetPath: target,
+      volumeCapability: mountCap(),
+      readonly: false,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
 
     const before = await scrape();
     expect(before).toContain(`aws_ebs_csi_write_ops_total{instance_id="${TEST_IDENTITY.nodeId}",volume_id="${volumeId}"}`);

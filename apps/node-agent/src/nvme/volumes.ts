@@ -24,7 +24,8 @@ export async function volumesInUse(os: HostOs, kubeletRoot: string): Promise<Vol
   const mounts = (await os.mounts()).filter((m) => under(m.mountPoint, kubeletRoot));
   if (mounts.length === 0) return [];
   const ebs = new Map<string, BlockEntry & { serial: string }>();
-  for (const e of await os.blockDevices()) if (e.serial?.startsWith('vol') && e.model !== undefined && isEbsModel(e.model)) ebs.set(e.majMin, { ...e, serial: e.serial });
+  for (const e of await os.blockDevices())
+    if (e.serial?.startsWith('vol') && e.model !== undefined && isEbsModel(e.model)) ebs.set(e.majMin, { ...e, serial: e.serial });
 
   const found = new Map<string, BlockEntry & { serial: string }>();
   for (const m of mounts) {
