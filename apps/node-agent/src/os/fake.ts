@@ -55,7 +55,7 @@ const MiB = 1024 * 1024;
 const BLOCK = 4096;
 /** Mount options the kernel keeps per mount (the rest belong to the superblock). */
 const PER_MOUNT = new Set(['nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime', 'relatime', 'strictatime']);
-/** What the kernel's driver of each type mounts (the ext4 driver reads ext2 and ext3); the contract holds it to Linux. */
+/** What the kernel's driver of each type mounts (the ext4 driver reads ext2 and ext3), as src/mount/fs-compat.int.test.ts finds on Linux. */
 const DRIVER_READS: Record<string, readonly string[]> = { ext4: ['ext4', 'ext3', 'ext2'], ext3: ['ext3'], ext2: ['ext2', 'ext3'], xfs: ['xfs'] };
 const EXT = /^ext[234]$/;
 const ROOT_FS: MountEntry = { mountPoint: '/', majMin: '0:1', root: '/', fsType: 'rootfs', source: 'rootfs', mountOptions: ['rw'], superOptions: ['rw'] };
