@@ -19,8 +19,9 @@ export async function ensureDeps() {
   }
 }
 
-const TOOLS = ['redis-server', 'redis-sentinel', 'mkfs.xfs', 'mkfs.ext4', 'losetup', 'blkid', 'resize2fs', 'xfs_growfs'];
-const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'xfsprogs', 'e2fsprogs', 'util-linux'];
+// nvme (nvme-cli): the node agent reads EBS's NVMe log page with it; the HostOs contract runs it on a loop device.
+const TOOLS = ['redis-server', 'redis-sentinel', 'mkfs.xfs', 'mkfs.ext4', 'losetup', 'blkid', 'resize2fs', 'xfs_growfs', 'nvme'];
+const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'xfsprogs', 'e2fsprogs', 'util-linux', 'nvme-cli'];
 
 export async function ensureSystemPackages() {
   const missing = TOOLS.filter((t) => !which(t));

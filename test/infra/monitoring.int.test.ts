@@ -16,6 +16,7 @@ import { startController, testControllerEnv, type ControllerProcess } from '../s
 import { codeOf, createReq, GiB, mountCap } from '../support/csi.js';
 import { freshRedis, uniqueCluster } from '../support/ec2.js';
 import { startTestAgent, type TestAgent } from '../support/node-agent.js';
+import { installNvmeCli } from '../nitro/nvme-cli.js';
 import { createFakeHost, type FakeHost } from '../support/nvme.js';
 import { requireStack, type Stack } from '../support/stack.js';
 import { EXTERNAL_SERIES, expressions, parseExposition, selectors, unmatched, type Sample } from './monitoring.js';
@@ -51,7 +52,7 @@ beforeAll(async () => {
     EC2_RETRY_BUDGET_MS: '500',
   });
   host = await createFakeHost();
-  agent = await startTestAgent(host, { METRICS_ADDRESS: '127.0.0.1:0', KUBE_NODE_NAME: 'node-a' });
+  agent = await startTestAgent(host, { METRICS_ADDRESS: '127.0.0.1:0', KUBE_NODE_NAME: 'node-a', NVME_CLI: await installNvmeCli(host.root, host.sysRoot) });
 });
 
 afterAll(async () => {
@@ -110,9 +111,20 @@ describe('the series infra/monitoring selects, on a live controller and node age
     const retried = await callUnary(c, 'createVolume', createReq(name, { capacityRange: { requiredBytes: GiB, limitBytes: 0 } }), { timeoutMs: 90_000 });
     await callUnary(c, 'deleteVolume', { volumeId: retried.volume!.volumeId, secrets: {} }, { timeoutMs: 60_000 });
 
-    // The node agent: RPCs observed, its attach limit exported under the Kubernetes node name.
+    // The node agent: RPCs observed, its attach limit exported under the Kubernetes node name, and a staged
+    // volume's EBS NVMe metrics (its log page from the emulated host).
     await agent.api.info({});
     await agent.api.probe({});
+    const staged = 'vol-0aaaabbbbccccdddd';
+    await host.present(await host.loop(64 * 1024 * 1024), { volumeId: staged });
+    await agent.api.stage({
+      volumeId: staged,
+      stagingTargetPath: `${host.kubeletRoot}/plugins/kubernetes.io/csi/ebs.csi.plinth.dev/${staged}/globalmount`,
+      volumeCapability: mountCap,
+      publishContext: {},
+      secrets: {},
+      volumeContext: {},
+    });
 
     const nodeAddress = agent.agent.metrics!.address() as AddressInfo;
     const samples = [...(await scrape(controllerMetrics)), ...(await scrape(`127.0.0.1:${nodeAddress.port}`))];
@@ -136,6 +148,7 @@ describe('the series infra/monitoring selects, on a live controller and node age
     // What was checked, for the record (and so an emptied dashboard cannot pass).
     console.log(`series checked: ${[...checked].sort().join(', ')}`);
     expect(checked.size).toBeGreaterThanOrEqual(13);
-    expect([...checked].filter((m) => m.startsWith('aws_ebs_csi_')).length).toBe(3);
+    // aws-ebs-csi-driver's EC2 API metrics (3) and its EBS NVMe metrics (15).
+    expect([...checked].filter((m) => m.startsWith('aws_ebs_csi_')).length).toBe(18);
   }, 240_000);
 });

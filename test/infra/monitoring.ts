@@ -18,6 +18,8 @@ export interface RuleGroup {
 }
 interface Panel {
   title: string;
+  /** "row" heads a group of panels and queries nothing. */
+  type?: string;
   targets?: { expr: string; refId: string }[];
 }
 export interface Dashboard {

@@ -4,8 +4,9 @@
  *
  *   node --conditions=plinth-src --import tsx test/nitro/main.ts [--instance i-…] [--data DIR]
  *
- * prints one JSON line {sysRoot, devRoot, kubeletRoot, dataDir, ebsEndpoint} for
- * the node agent's SYSFS_ROOT / DEV_ROOT / KUBELET_ROOT and the controller's
+ * prints one JSON line {sysRoot, devRoot, kubeletRoot, dataDir, ebsEndpoint, nvmeCli} for
+ * the node agent's SYSFS_ROOT / DEV_ROOT / KUBELET_ROOT / NVME_CLI (the emulator's
+ * `nvme`, which serves each device's EBS log page: ./nvme-cli.ts) and the controller's
  * EBS_ENDPOINT (the EBS direct APIs from the snapshots' bytes, see
  * ebs-direct.ts), then follows attachments until
  * SIGINT/SIGTERM, when it unmounts what is left under its root, detaches every
@@ -18,6 +19,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { createFakeHost, mountsUnder } from '../support/nvme.js';
 import { startEbsDirect } from './ebs-direct.js';
 import { startNitro } from './emulator.js';
+import { installNvmeCli } from './nvme-cli.js';
 
 const { values } = parseArgs({ options: { instance: { type: 'string' }, data: { type: 'string' } } });
 const instanceId = values.instance ?? process.env.PLINTH_TEST_NODE_ID;
@@ -33,7 +35,8 @@ const host = await createFakeHost();
 const dataDir = values.data ?? join(host.root, 'volumes');
 const nitro = await startNitro({ ec2, instanceId, host, dataDir, log: (m) => console.error(`[nitro] ${m}`) });
 const ebs = await startEbsDirect({ ec2, fileOf: (id) => nitro.backingFile(id), sync: () => nitro.sync(), log: (m) => console.error(`[nitro] ${m}`) });
-console.log(JSON.stringify({ sysRoot: host.sysRoot, devRoot: host.devRoot, kubeletRoot: host.kubeletRoot, dataDir, ebsEndpoint: ebs.endpoint }));
+const nvmeCli = await installNvmeCli(host.root, host.sysRoot);
+console.log(JSON.stringify({ sysRoot: host.sysRoot, devRoot: host.devRoot, kubeletRoot: host.kubeletRoot, dataDir, ebsEndpoint: ebs.endpoint, nvmeCli }));
 
 let stopping = false;
 const stop = async (): Promise<void> => {

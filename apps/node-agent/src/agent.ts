@@ -13,6 +13,7 @@ import { resolveMetadata } from './metadata/resolve.js';
 import { createMetrics, serveMetrics } from './metrics.js';
 import type { NodeContext, NodeIdentity } from './node/context.js';
 import { nodeServices } from './node/service.js';
+import { registerNvmeCollector } from './nvme/collector.js';
 import { LinuxOs } from './os/linux.js';
 import { serveHealthz } from './healthz.js';
 import { serveKubeletRegistration } from './kubelet-registration.js';
@@ -79,7 +80,7 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     driverName: cfg.PLINTH_DRIVER_NAME,
     version: pkg.version,
     kubeletRoot: cfg.KUBELET_ROOT,
-    os: new LinuxOs({ sysRoot: cfg.SYSFS_ROOT, devRoot: cfg.DEV_ROOT }),
+    os: new LinuxOs({ sysRoot: cfg.SYSFS_ROOT, devRoot: cfg.DEV_ROOT }, cfg.NVME_CLI),
     deviceWaitMs: cfg.DEVICE_WAIT_MS,
     locks: new VolumeLocks(),
     log,
@@ -91,6 +92,7 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
 
   let httpServer: Server | undefined;
   if (cfg.METRICS_ADDRESS) {
+    registerNvmeCollector({ registry: metrics.registry, os: ctx.os, kubeletRoot: ctx.kubeletRoot, instanceId: id.nodeId, log });
     const s = await serveMetrics(metrics, cfg.METRICS_ADDRESS, log);
     httpServer = s;
     closers.push({ name: 'metrics', run: () => new Promise<void>((resolve) => s.close(() => resolve())) });

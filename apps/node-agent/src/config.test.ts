@@ -54,4 +54,10 @@ describe('node-agent config', () => {
       /METADATA_SOURCES[\s\S]*KUBELET_ROOT[\s\S]*MAX_VOLUMES_PER_NODE[\s\S]*METRICS_ADDRESS/,
     );
   });
+
+  it('runs nvme-cli from PATH unless NVME_CLI names another (the emulated Nitro host has its own)', () => {
+    expect(loadConfig({}).NVME_CLI).toBe('nvme');
+    expect(loadConfig({ NVME_CLI: '' }).NVME_CLI).toBe('nvme');
+    expect(loadConfig({ NVME_CLI: '/tmp/host/bin/nvme' }).NVME_CLI).toBe('/tmp/host/bin/nvme');
+  });
 });

@@ -76,6 +76,11 @@ export const configSchema = z
     KUBELET_ROOT: absPath('/var/lib/kubelet'),
     SYSFS_ROOT: absPath('/sys'),
     DEV_ROOT: absPath('/dev'),
+    /** nvme-cli's `nvme` (a name on PATH or a path), run for each volume's EBS log page when metrics are scraped. */
+    NVME_CLI: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || 'nvme'),
     DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
     MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
     ...redisEnv,

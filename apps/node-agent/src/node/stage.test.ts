@@ -40,6 +40,62 @@ describe('NodeStageVolume', () => {
     }
   });
 
+  it('mounts an ext2 or ext3 volume staged as ext4 as it is (the ext4 driver reads them), as aws-ebs-csi-driver does; never formats it', async () => {
+    for (const fs of ['ext3', 'ext2']) {
+      const { ctx, os } = fakeContext();
+      const dev = os.addDevice({ volumeId: VOL, fs });
+      await expect(nodeStageVolume(ctx, req())).resolves.toEqual({});
+      expect(os.callsOf('mkfs')).toEqual([]);
+      expect(dev.fs?.type).toBe(fs);
+      expect(os.callsOf('mount')).toEqual([[`/dev/${dev.name}`, stagingOf(VOL), 'ext4', ['defaults']]]);
+      // The mount list says ext4 (the driver that mounted it): staging again is idempotent.
+      expect(await mountAt(os, stagingOf(VOL))).toMatchObject({ majMin: dev.majMin, fsType: 'ext4' });
+      await expect(nodeStageVolume(ctx, req())).resolves.toEqual({});
+      expect(os.callsOf('mount')).toHaveLength(1);
+    }
+  });
+
+  it('grows an ext3 volume staged as ext4 before mounting it, with the ext tools', async () => {
+    const { ctx, os } = fakeContext();
+    const dev = os.addDevice({ volumeId: VOL, fs: 'ext3', size: 64 * MiB });
+    os.grow(dev.name, 128 * MiB);
+    await nodeStageVolume(ctx, req());
+    expect(os.callsOf('growOffline')).toEqual([[`/dev/${dev.name}`]]);
+    expect(dev.fs).toMatchObject({ type: 'ext3', size: 128 * MiB });
+  });
+
+  it('refuses what the requested driver cannot read (ext4 or ext2 as ext3, xfs as ext4, ext3 as xfs): FAILED_PRECONDITION, nothing formatted or mounted', async () => {
+    for (const [fs, fsType] of [
+      ['ext4', 'ext3'],
+      ['ext2', 'ext3'],
+      ['xfs', 'ext4'],
+      ['ext3', 'xfs'],
+    ] as const) {
+      const { ctx, os } = fakeContext();
+      os.addDevice({ volumeId: VOL, fs });
+      await expect(nodeStageVolume(ctx, req({ volumeCapability: mountCap(fsType) }))).rejects.toMatchObject({
+        kind: 'FailedPrecondition',
+        message: `volume ${VOL} already contains ${fs}, not ${fsType}; refusing to reformat it`,
+      });
+      expect(os.callsOf('mkfs')).toEqual([]);
+      expect(os.callsOf('mount')).toEqual([]);
+    }
+  });
+
+  it('an ext3 volume the kernel will not mount as ext4 is FAILED_PRECONDITION naming both types, and is not formatted', async () => {
+    const { ctx, os } = fakeContext();
+    os.addDevice({ volumeId: VOL, fs: 'ext3' });
+    os.failNext('mount', internal('mount -t ext4 /dev/nvme1n1 … failed: wrong fs type, bad option, bad superblock'));
+    await expect(nodeStageVolume(ctx, req())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringMatching(
+        /already contains ext3 and mounting it as ext4 failed \(mount -t ext4 .*bad superblock\); refusing to reformat it$/,
+      ) as string,
+    });
+    expect(os.callsOf('mkfs')).toEqual([]);
+    expect(await os.mounts()).toEqual([]);
+  });
+
   it('never touches a device whose serial is another volume (a stale by-id link): FAILED_PRECONDITION naming both', async () => {
     const { ctx, os } = fakeContext();
     os.addDevice({ volumeId: VOL, serial: OTHER.replace('vol-', 'vol') });

@@ -4,6 +4,7 @@ import type { NodeStageVolumeRequest, NodeStageVolumeResponse } from '@plinth/cs
 import { findDevice, reprove } from '../device/find.js';
 import { ebsVolumeOf } from '../device/node-local.js';
 import { isBlank } from '../mount/blkid.js';
+import { mountableAs } from '../mount/fs-compat.js';
 import { parseFormatOptions } from '../mount/mkfs.js';
 import { GROW_SLACK_BYTES } from '../mount/resize.js';
 import { mountAt, type HostOs } from '../os/host-os.js';
@@ -62,7 +63,7 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
       await reprove(os, dev, ebsId);
       log.info({ fsType: access.fsType, format }, 'blank device: formatting');
       await os.mkfs(access.fsType, dev.path, format);
-    } else if (found.type !== access.fsType) {
+    } else if (!mountableAs(found.type, access.fsType)) {
       const what = found.type || `a ${found.ptType} partition table`;
       throw failedPrecondition(`volume ${req.volumeId} already contains ${what}, not ${access.fsType}; refusing to reformat it`);
     } else if (access.fsType !== 'xfs' && (await needsGrow(os, access.fsType, dev.path))) {
@@ -74,7 +75,18 @@ export async function nodeStageVolume(ctx: NodeContext, req: NodeStageVolumeRequ
 
     await os.mkdir(staging);
     await reprove(os, dev, ebsId);
-    await os.mount(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags));
+    const older = !isBlank(found) && found.type !== access.fsType;
+    if (older)
+      log.warn(
+        { holds: found.type, fsType: access.fsType },
+        `volume holds ${found.type}: mounting it as ${access.fsType}, whose driver reads it (not reformatting it)`,
+      );
+    await os.mount(dev.path, staging, access.fsType, stageMountOptions(access.fsType, access.mountFlags)).catch((err: unknown) => {
+      if (!older) throw err;
+      throw failedPrecondition(
+        `volume ${req.volumeId} already contains ${found.type} and mounting it as ${access.fsType} failed (${(err as Error).message}); refusing to reformat it`,
+      );
+    });
     if (access.fsType === 'xfs') {
       try {
         // xfs only grows mounted.

@@ -127,6 +127,28 @@ export function hostOsContract(label: string, setup: () => Promise<ContractHost>
       expect(await h.os.pathInfo(point)).toBeUndefined();
     });
 
+    it('the ext4 driver mounts ext3 (the mount list then says ext4), which ext tools size; nothing mounts a blank device', async () => {
+      await h.os.mkfs('ext3', dev, {});
+      expect(await h.os.probe(dev)).toEqual({ type: 'ext3', ptType: '' });
+      expect(CONTRACT_DEVICE_BYTES - (await h.os.filesystemSize('ext4', dev))).toBeLessThanOrEqual(GROW_SLACK_BYTES);
+      const point = join(h.scratch, 'old');
+      await h.os.mkdir(point);
+      await h.os.mount(dev, point, 'ext4', ['defaults']);
+      expect(await mountAt(h.os, point)).toMatchObject({ fsType: 'ext4' });
+      await h.os.unmount(point);
+    });
+
+    it('mounting a blank device fails Internal and mounts nothing', async () => {
+      const point = join(h.scratch, 'blank');
+      await h.os.mkdir(point);
+      await expect(h.os.mount(dev, point, 'ext4', ['defaults'])).rejects.toMatchObject({ kind: 'Internal' });
+      expect(await mountAt(h.os, point)).toBeUndefined();
+    });
+
+    it('a device that is not an EBS NVMe controller has no EBS log page: reading it fails Internal, naming the device', async () => {
+      await expect(h.os.ebsLogPage(dev)).rejects.toMatchObject({ kind: 'Internal', message: expect.stringContaining(dev) as string });
+    });
+
     it('mkdir through a file is an errno error naming the syscall; realpath resolves links', async () => {
       const file = join(h.scratch, 'file');
       await h.os.createFile(file);

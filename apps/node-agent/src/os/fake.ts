@@ -28,6 +28,8 @@ export interface FakeDevice {
   fs?: FakeFilesystem;
   /** A partition table on the device ("gpt", "dos"). */
   ptType?: string;
+  /** What NVMe Get Log Page 0xD0 returns (an EBS volume's statistics); absent: the device has no such page. */
+  logPage?: Uint8Array;
 }
 
 export interface AddDevice {
@@ -53,6 +55,9 @@ const MiB = 1024 * 1024;
 const BLOCK = 4096;
 /** Mount options the kernel keeps per mount (the rest belong to the superblock). */
 const PER_MOUNT = new Set(['nosuid', 'nodev', 'noexec', 'noatime', 'nodiratime', 'relatime', 'strictatime']);
+/** What the kernel's driver of each type mounts (the ext4 driver reads ext2 and ext3), as src/mount/fs-compat.int.test.ts finds on Linux. */
+const DRIVER_READS: Record<string, readonly string[]> = { ext4: ['ext4', 'ext3', 'ext2'], ext3: ['ext3'], ext2: ['ext2', 'ext3'], xfs: ['xfs'] };
+const EXT = /^ext[234]$/;
 const ROOT_FS: MountEntry = { mountPoint: '/', majMin: '0:1', root: '/', fsType: 'rootfs', source: 'rootfs', mountOptions: ['rw'], superOptions: ['rw'] };
 
 interface Mounted {
@@ -206,8 +211,10 @@ export class FakeOs implements HostOs {
   async filesystemSize(fsType: string, device: string, mountPoint?: string): Promise<number> {
     await this.enter('filesystemSize', fsType, device, mountPoint);
     const dev = this.blockAt(device, `dumpe2fs -h ${device}`);
-    if (dev.fs?.type !== fsType) throw internal(`could not read the ${fsType} size of ${mountPoint ?? device}`);
-    return dev.fs.size;
+    // dumpe2fs reads any ext* superblock.
+    const fs = dev.fs;
+    if (!fs || (fs.type !== fsType && !(EXT.test(fsType) && EXT.test(fs.type)))) throw internal(`could not read the ${fsType} size of ${mountPoint ?? device}`);
+    return fs.size;
   }
 
   async growOnline(fsType: string, device: string, mountPoint: string): Promise<void> {
@@ -237,7 +244,7 @@ export class FakeOs implements HostOs {
     const dev = this.blockAt(device, what);
     const point = this.tree.existing(target);
     if (point === undefined || !this.tree.isDir(point)) throw internal(`${what} failed: mount point ${target} does not exist`);
-    if (dev.fs?.type !== fsType) throw internal(`${what} failed: wrong fs type, bad option, bad superblock on ${device}`);
+    if (!dev.fs || !DRIVER_READS[fsType]?.includes(dev.fs.type)) throw internal(`${what} failed: wrong fs type, bad option, bad superblock on ${device}`);
     const ro = options.includes('ro') ? 'ro' : 'rw';
     const superOptions = [ro, ...options.filter((o) => !PER_MOUNT.has(o) && !['defaults', 'ro', 'rw'].includes(o))];
     const mountOptions = [ro, ...options.filter((o) => PER_MOUNT.has(o))];
@@ -334,6 +341,14 @@ export class FakeOs implements HostOs {
     const blocks = Math.floor(fs.size / BLOCK);
     const bfree = blocks - Math.ceil(fs.usedBytes / BLOCK);
     return { bsize: BLOCK, blocks, bfree, bavail: Math.max(0, bfree - Math.floor(blocks / 20)), files: fs.inodes, ffree: fs.inodes - fs.inodesUsed };
+  }
+
+  async ebsLogPage(device: string): Promise<Uint8Array> {
+    await this.enter('ebsLogPage', device);
+    const what = `nvme get-log ${device} --namespace-id=1 --log-id=0xd0 --log-len=4096 --raw-binary`;
+    const dev = this.blockAt(device, what);
+    if (!dev.logPage) throw internal(`${what} failed: log page: Invalid argument`);
+    return dev.logPage.slice();
   }
 
   // --- internals ---

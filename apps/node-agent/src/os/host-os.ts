@@ -80,6 +80,9 @@ export interface HostOs {
   removeDir(path: string): Promise<void>;
   removeFile(path: string): Promise<void>;
   statfs(path: string): Promise<FsStats>;
+
+  /** The EBS vendor log page (NVMe Get Log Page 0xD0) of a device node, unparsed; fails for a device without it. */
+  ebsLogPage(device: string): Promise<Uint8Array>;
 }
 
 /** The top-most mount at exactly this path, if any (later entries shadow earlier ones). */

@@ -7,6 +7,7 @@ import { mkfs, type FormatOptions, type FsType } from '../mount/mkfs.js';
 import { bindMount, mountDevice, unmount } from '../mount/mount.js';
 import { readMounts, type MountEntry } from '../mount/mountinfo.js';
 import { deviceSize, filesystemSize, growOffline, growOnline } from '../mount/resize.js';
+import { readEbsLogPage } from '../nvme/nvme-cli.js';
 import type { DeviceNode, FsStats, HostOs, PathInfo } from './host-os.js';
 
 /** Where sysfs and /dev are (a fake tree in tests and the emulated Nitro host). */
@@ -15,9 +16,15 @@ export interface DeviceRoots {
   devRoot: string;
 }
 
-/** The real host: node:fs, sysfs under `sysRoot`, device nodes under `devRoot`, util-linux / e2fsprogs / xfsprogs through execFile. */
+/**
+ * The real host: node:fs, sysfs under `sysRoot`, device nodes under `devRoot`, util-linux / e2fsprogs / xfsprogs
+ * through execFile, and `nvmeCli` (nvme-cli's `nvme`, or the emulated Nitro host's stand-in) for NVMe log pages.
+ */
 export class LinuxOs implements HostOs {
-  constructor(private readonly roots: DeviceRoots) {}
+  constructor(
+    private readonly roots: DeviceRoots,
+    private readonly nvmeCli = 'nvme',
+  ) {}
 
   blockDevices(): Promise<BlockEntry[]> {
     return listBlockEntries(this.roots.sysRoot);
@@ -109,6 +116,10 @@ export class LinuxOs implements HostOs {
 
   removeFile(path: string): Promise<void> {
     return rm(path);
+  }
+
+  ebsLogPage(device: string): Promise<Uint8Array> {
+    return readEbsLogPage(this.nvmeCli, device);
   }
 
   async statfs(path: string): Promise<FsStats> {
