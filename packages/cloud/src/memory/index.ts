@@ -133,6 +133,12 @@ export class MemoryCloud implements Cloud {
     this.w.fail(action, code, times, status);
   }
 
+  /** As `fail`, in another region's EC2 (e.g. CopySnapshot refused where the copy is made). */
+  failIn(region: string, action: string, code: string, times = 1, status = 400): void {
+    this.inRegion(region);
+    this.worlds.get(region)!.world.fail(action, code, times, status);
+  }
+
   /** The next `times` attachments stay `attaching` until detached, as an attachment EC2 never completes. */
   stickAttachments(times = 1): void {
     this.w.stickyAttaches += times;
