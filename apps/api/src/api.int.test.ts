@@ -221,7 +221,10 @@ afterAll(async () => {
     const ec2 = ec2Of(stack);
     if (vols.db) await ec2.send(new DetachVolumeCommand({ VolumeId: vols.db, InstanceId: stack.nodeId, Force: true })).catch(() => undefined);
     if (snapshotId) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch(() => undefined);
-    if (copyId) await copyEc2().send(new DeleteSnapshotCommand({ SnapshotId: copyId })).catch(() => undefined);
+    if (copyId)
+      await copyEc2()
+        .send(new DeleteSnapshotCommand({ SnapshotId: copyId }))
+        .catch(() => undefined);
     for (let i = 0; i < 50 && vols.db && (await volumeById(ec2, vols.db))?.State === 'in-use'; i++) await new Promise((r) => setTimeout(r, 200));
     for (const id of Object.values(vols)) await ec2.send(new DeleteVolumeCommand({ VolumeId: id })).catch(() => undefined);
   }

@@ -95,8 +95,9 @@ describe('cross-region snapshot copies (LocalStack, a second region on the same 
     const forwarded = new Promise<void>((resolve) => {
       proxy.onForward = (action) => action === 'CopySnapshot' && resolve();
     });
-    const snap = (await callUnary(ctl.controller, 'createSnapshot', snapReq(`snap-${cluster}`, volumeId, { copySnapshotToRegion: dest }), { timeoutMs: 60_000 }))
-      .snapshot!;
+    const snap = (
+      await callUnary(ctl.controller, 'createSnapshot', snapReq(`snap-${cluster}`, volumeId, { copySnapshotToRegion: dest }), { timeoutMs: 60_000 })
+    ).snapshot!;
     await forwarded;
     expect(await scrape('plinth_snapshot_copies_pending')).toBe(1);
     const [copy] = await until(
@@ -109,7 +110,7 @@ describe('cross-region snapshot copies (LocalStack, a second region on the same 
       (o) => o.includes('"msg":"snapshot copy completed"'),
       'the copy job done',
     );
-    const tags = Object.fromEntries((copy!.Tags ?? []).map((t) => [t.Key, t.Value]));
+    const tags: Record<string, string | undefined> = Object.fromEntries((copy!.Tags ?? []).map((t) => [t.Key ?? '', t.Value]));
     expect(tags).toMatchObject({
       CSIVolumeSnapshotName: `snap-${cluster}`,
       'plinth.dev/cluster-id': cluster,
@@ -188,8 +189,9 @@ describe('cross-region snapshot copies (LocalStack, a second region on the same 
       proxy.onForward = (action) => action === 'CopySnapshot' && resolve();
     });
     proxy.reset();
-    const snap = (await callUnary(first.controller, 'createSnapshot', snapReq(`snap-${cluster}`, volumeId, { copySnapshotToRegion: dest }), { timeoutMs: 60_000 }))
-      .snapshot!;
+    const snap = (
+      await callUnary(first.controller, 'createSnapshot', snapReq(`snap-${cluster}`, volumeId, { copySnapshotToRegion: dest }), { timeoutMs: 60_000 })
+    ).snapshot!;
     await forwarded;
     await first.kill();
     expect(await copiesOf(snap.snapshotId)).toHaveLength(1);

@@ -56,7 +56,12 @@ describe('cross-region snapshot copies on the in-memory cloud', () => {
     expect(submitted).toHaveLength(1);
     const job = submitted[0]!;
     expect(job).toMatchObject({ sourceSnapshotId: snap.snapshotId, copy: { region: DEST, encrypted: true, retain: false } });
-    expect(job.tags).toMatchObject({ CSIVolumeSnapshotName: 'snap-1', [TAG_CLUSTER]: 'c1', [TAG_COPY_OF]: snap.snapshotId, [TAG_COPY_SOURCE_REGION]: 'us-east-1' });
+    expect(job.tags).toMatchObject({
+      CSIVolumeSnapshotName: 'snap-1',
+      [TAG_CLUSTER]: 'c1',
+      [TAG_COPY_OF]: snap.snapshotId,
+      [TAG_COPY_SOURCE_REGION]: 'us-east-1',
+    });
     expect(job.tags).not.toHaveProperty('plinth.dev/copy-to-region');
 
     const copies = vi.spyOn(api.inRegion(DEST).snapshots, 'copy');

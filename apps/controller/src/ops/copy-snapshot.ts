@@ -34,7 +34,9 @@ export const copySnapshotOperation = defineOperation<CopySnapshotJob, CopySnapsh
   locks: (job) => [`snapshot:${job.sourceSnapshotId}`],
   describe: (job) => `copy of snapshot ${job.sourceSnapshotId} to ${job.copy.region}`,
   conflicts: (mine, theirs) =>
-    differingFields(mine.copy, theirs.copy, { encrypted: 'encrypted', kmsKeyId: 'KMS key', retain: 'retain' } satisfies Partial<Record<keyof CopyParams, string>>),
+    differingFields(mine.copy, theirs.copy, { encrypted: 'encrypted', kmsKeyId: 'KMS key', retain: 'retain' } satisfies Partial<
+      Record<keyof CopyParams, string>
+    >),
 });
 
 /** A copy's tags: the source's own (but EC2's reserved `aws:` ones and the copy request), and what it is a copy of. */

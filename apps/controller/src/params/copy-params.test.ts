@@ -36,7 +36,9 @@ describe('cross-region copy parameters of a VolumeSnapshotClass', () => {
   it('refuses what cannot be a copy, naming the parameter', () => {
     expect(refusal(() => parse({ copySnapshotToRegion: 'Mars' }))).toBe('parameter copySnapshotToRegion: "Mars" is not an AWS region name (such as us-west-2)');
     expect(refusal(() => parse({ copySnapshotToRegion: 'us-east-1' }))).toMatch(/^parameter copySnapshotToRegion: us-east-1 is this cluster's own region/);
-    expect(refusal(() => parse({ copySnapshotEncrypted: 'true' }))).toBe('parameter copySnapshotEncrypted needs copySnapshotToRegion (the region to copy each snapshot to)');
+    expect(refusal(() => parse({ copySnapshotEncrypted: 'true' }))).toBe(
+      'parameter copySnapshotEncrypted needs copySnapshotToRegion (the region to copy each snapshot to)',
+    );
     expect(refusal(() => parse({ copySnapshotToRegion: 'us-west-2', copySnapshotRetain: 'yes' }))).toBe(
       'parameter copySnapshotRetain: expected "true" or "false", got "yes"',
     );
@@ -47,7 +49,13 @@ describe('cross-region copy parameters of a VolumeSnapshotClass', () => {
   });
 
   it('takes KMS key ids, multi-region ids, aliases and ARNs of the destination region; refuses other forms and keys of another region', () => {
-    for (const k of [KEY, `mrk-${'a'.repeat(32)}`, 'alias/dr-key', `arn:aws:kms:us-west-2:111122223333:key/${KEY}`, 'arn:aws:kms:us-west-2:111122223333:alias/dr'])
+    for (const k of [
+      KEY,
+      `mrk-${'a'.repeat(32)}`,
+      'alias/dr-key',
+      `arn:aws:kms:us-west-2:111122223333:key/${KEY}`,
+      'arn:aws:kms:us-west-2:111122223333:alias/dr',
+    ])
       expect(checkKmsKey(k, 'us-west-2')).toBe(k);
     expect(refusal(() => checkKmsKey('my-key', 'us-west-2'))).toMatch(/^parameter copySnapshotDestinationKmsKeyId: "my-key" is not a KMS key id/);
     expect(refusal(() => checkKmsKey('arn:aws:kms:us-west-2:111122223333:key/nope', 'us-west-2'))).toMatch(/is not a KMS key or alias ARN$/);

@@ -50,9 +50,7 @@ export function checkKmsKey(key: string, region: string): string {
     return key;
   }
   if (KEY_ID.test(key) || ALIAS.test(key)) return key;
-  throw invalidArgument(
-    `parameter ${COPY_PARAMS.kmsKeyId}: "${key}" is not a KMS key id, multi-region key id (mrk-…), alias (alias/…) or key ARN`,
-  );
+  throw invalidArgument(`parameter ${COPY_PARAMS.kmsKeyId}: "${key}" is not a KMS key id, multi-region key id (mrk-…), alias (alias/…) or key ARN`);
 }
 
 /**

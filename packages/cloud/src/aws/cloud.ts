@@ -1,4 +1,10 @@
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypesCommand, DescribeRegionsCommand, type _InstanceType, type CreateVolumeCommandInput } from '@aws-sdk/client-ec2';
+import {
+  DescribeAvailabilityZonesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeRegionsCommand,
+  type _InstanceType,
+  type CreateVolumeCommandInput,
+} from '@aws-sdk/client-ec2';
 import type { Cloud, Instances, RegionalCloud, Regions, Volumes, Zones } from '../cloud.js';
 import type { Ec2Options } from '../call.js';
 import { causeCode } from '../errors.js';

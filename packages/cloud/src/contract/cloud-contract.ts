@@ -219,10 +219,12 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
 
     it('refuses to copy a snapshot that does not exist in the source region', async () => {
       const there = cloud.inRegion(t.otherRegion);
-      expect(await failure(there.snapshots.copy({ sourceSnapshotId: MISSING_SNAPSHOT, sourceRegion: cloud.region, tags: { [TAG_CLUSTER]: cluster } }))).toEqual({
-        kind: 'NotFound',
-        code: 'InvalidSnapshot.NotFound',
-      });
+      expect(await failure(there.snapshots.copy({ sourceSnapshotId: MISSING_SNAPSHOT, sourceRegion: cloud.region, tags: { [TAG_CLUSTER]: cluster } }))).toEqual(
+        {
+          kind: 'NotFound',
+          code: 'InvalidSnapshot.NotFound',
+        },
+      );
     });
 
     it('modifies a volume and reports the modification; tags it', async () => {
