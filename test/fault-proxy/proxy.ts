@@ -4,6 +4,7 @@ import { categoryOf, EC2_BUCKETS, TokenBucket, type BucketConfig, type Category 
 import { AWS_LIKE_DELAYS, Transitions, type TransitionDelays } from './transitions.js';
 import { describeVolumeStatusXml, overrideVolumeStates, type VolumeStatusOverride } from './volume-status.js';
 import { StuckAttachments } from './stuck.js';
+import { CopyDelays } from './snapshot-copies.js';
 import { errorXml } from './xml.js';
 
 export interface FaultConfig {
@@ -29,6 +30,8 @@ export interface FaultConfig {
   modifyCooldownMs: number;
   /** Share (0..1) of successful attachments that stick in `attaching` until a DetachVolume (see stuck.ts). */
   stickAttach: number;
+  /** How long a snapshot copy (CopySnapshot) stays `pending` in DescribeSnapshots (LocalStack completes it at once); 0: as upstream. */
+  copyMs: number;
 }
 
 type Outcome = 'ok' | 'error' | 'throttled' | 'refused' | 'injected5xx' | 'injectedReset' | 'injectedThrottle';
@@ -43,6 +46,7 @@ export const PASS_THROUGH: FaultConfig = {
   volumeState: {},
   modifyCooldownMs: 0,
   stickAttach: 0,
+  copyMs: 0,
 };
 /** What `npm run bench` uses: real-AWS-like state delays and EC2's buckets. */
 export const EC2_LIKE: FaultConfig = { ...PASS_THROUGH, transitions: AWS_LIKE_DELAYS, buckets: EC2_BUCKETS };
@@ -100,6 +104,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
   /** When each volume's last ModifyVolume succeeded. */
   const lastModified = new Map<string, number>();
   const stuck = new StuckAttachments();
+  const copies = new CopyDelays(config.copyMs);
 
   const count = (action: string, outcome: Outcome) => {
     const m = outcomes.get(action) ?? new Map<Outcome, number>();
@@ -121,6 +126,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       Object.assign(config, partial);
       if (partial.transitions !== undefined) transitions = new Transitions(config.transitions || AWS_LIKE_DELAYS);
       if (partial.buckets !== undefined) buckets = new Map();
+      if (partial.copyMs !== undefined) copies.copyMs = partial.copyMs;
     },
     total: () => [...calls.values()].reduce((a, b) => a + b, 0),
     down: () =>
@@ -226,6 +232,8 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
             }
           }
           if (action === 'DescribeVolumes' && statusCode < 300) text = stuck.rewriteDescribeVolumes(overrideVolumeStates(text, config.volumeState));
+          if (action === 'CopySnapshot' && statusCode < 300) copies.observe(text);
+          if (action === 'DescribeSnapshots' && statusCode < 300) text = copies.rewriteDescribeSnapshots(text);
           if (action === 'AttachVolume' && statusCode < 300) stuck.attached(params.get('VolumeId') ?? '', config.stickAttach);
           count(action, statusCode < 300 ? 'ok' : 'error');
           if (action === 'ModifyVolume' && statusCode < 300) lastModified.set(params.get('VolumeId') ?? '', Date.now());

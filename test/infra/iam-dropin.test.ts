@@ -15,6 +15,7 @@ import { Cloud } from '../../apps/controller/src/cloud.js';
 import { createVolumeOp } from '../../apps/controller/src/ops/create-volume.js';
 import { MemoryNamesSeen } from '../../apps/controller/src/names-seen.js';
 import { createSnapshotOp } from '../../apps/controller/src/ops/create-snapshot.js';
+import { copyTags } from '../../apps/controller/src/ops/copy-snapshot.js';
 import { parseSnapshotParams } from '../../apps/controller/src/params/snapshot-params.js';
 import { parseVolumeParams } from '../../apps/controller/src/params/volume-params.js';
 import { evaluate, type Policy, type RequestContext } from './iam-eval.js';
@@ -43,6 +44,8 @@ async function actionsInCloud(): Promise<string[]> {
 
 let volumeTags: Record<string, string>;
 let snapshotTags: Record<string, string>;
+/** The tags of a snapshot's cross-region copy (copySnapshotToRegion), as the copy job sends them. */
+let copiedTags: Record<string, string>;
 /** Each action's requests, one context per resource the request names (IAM authorises every resource). */
 let requests: Record<string, RequestContext[][]>;
 
@@ -55,6 +58,7 @@ beforeAll(async () => {
   volumeTags = (await api.volumes.get([volumeId])).get(volumeId)!.tags;
   const snap = await createSnapshotOp(cloud)({ name: 'snap-1', sourceVolumeId: volumeId, params: parseSnapshotParams({ tagSpecification_1: 'a=b' }) }, ctx());
   snapshotTags = (await api.snapshots.get([snap.snapshotId])).get(snap.snapshotId)!.tags;
+  copiedTags = copyTags(snapshotTags, snap.snapshotId, 'us-east-1');
   cloud.watcher.close(new Error('done'));
 
   const vol = volumeArn(volumeId);
@@ -83,6 +87,7 @@ beforeAll(async () => {
       tagOnCreate(newVol, 'CopyVolumes', volumeTags),
       tagOnCreate(newSnap, 'CreateSnapshot', snapshotTags),
       tagOnCreate(newSnap, 'CreateSnapshots', snapshotTags),
+      tagOnCreate(newSnap, 'CopySnapshot', copiedTags),
       // ControllerModifyVolume's tagSpecification_N (and the iopsPerGB tags) on an existing volume.
       [{ resource: vol, resourceTags: volumeTags, requestTags: { tier: 'gold', 'plinth.dev/iops-per-gb': '50' } }],
     ],
@@ -114,7 +119,18 @@ beforeAll(async () => {
         { resource: newSnap, requestTags: snapshotTags },
       ],
     ],
-    DeleteSnapshot: [[{ resource: snapArn, resourceTags: snapshotTags }]],
+    // In the destination region: the new copy, and the source snapshot it is read from.
+    CopySnapshot: [
+      [
+        { resource: newSnap, requestTags: copiedTags },
+        { resource: snapArn, resourceTags: snapshotTags },
+      ],
+    ],
+    DeleteSnapshot: [
+      [{ resource: snapArn, resourceTags: snapshotTags }],
+      // A copy, deleted with its source.
+      [{ resource: snapArn, resourceTags: copiedTags }],
+    ],
     EnableFastSnapshotRestores: [[{ resource: snapArn, resourceTags: snapshotTags }]],
   };
 });

@@ -96,6 +96,7 @@ describe('the IAM policy', () => {
       ['ec2:CopyVolumes', VOLUME],
       ['ec2:CreateSnapshot', SNAPSHOT],
       ['ec2:CreateSnapshots', SNAPSHOT],
+      ['ec2:CopySnapshot', SNAPSHOT],
     ] as const) {
       const onCreated = statementsFor(action).filter((s) => list(s.Resource).includes(created));
       expect(onCreated.length, action).toBeGreaterThan(0);
@@ -109,6 +110,7 @@ describe('the IAM policy', () => {
     }
     for (const s of statementsFor('ec2:CreateTags').filter((x) => x.Condition?.StringEquals?.[key] !== undefined)) {
       expect(list(s.Condition?.StringEquals?.['ec2:CreateAction'] ?? []).sort(), s.Sid).toEqual([
+        'CopySnapshot',
         'CopyVolumes',
         'CreateSnapshot',
         'CreateSnapshots',
@@ -129,6 +131,7 @@ describe('the IAM policy', () => {
       ['ec2:CreateSnapshot', VOLUME],
       ['ec2:CreateSnapshots', VOLUME],
       ['ec2:DeleteSnapshot', SNAPSHOT],
+      ['ec2:CopySnapshot', SNAPSHOT],
       ['ec2:EnableFastSnapshotRestores', SNAPSHOT],
       ['ec2:CreateVolume', SNAPSHOT],
     ];

@@ -50,6 +50,7 @@ describe('infra/monitoring', () => {
         'PlinthJobsFailing',
         'PlinthNodeNearAttachLimit',
         'PlinthQueueBacklog',
+        'PlinthSnapshotCopiesFailing',
       ].sort(),
     );
     for (const r of rules) {

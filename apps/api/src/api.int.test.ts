@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { CreateSnapshotCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DetachVolumeCommand } from '@aws-sdk/client-ec2';
+import { CopySnapshotCommand, CreateSnapshotCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DetachVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { callUnary, VolumeCapability_AccessMode_Mode as Mode, type CreateVolumeRequest, type VolumeCapability } from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
 import { registerNode } from '@plinth/nodes';
@@ -35,6 +35,10 @@ let base: string;
 let broken: Server;
 const vols: Record<string, string> = {};
 let snapshotId: string;
+let copyId: string | undefined;
+/** The region snapshot copies go to: another region of LocalStack's one endpoint. */
+const copyRegion = () => (stack.region === 'us-west-2' ? 'us-east-1' : 'us-west-2');
+const copyEc2 = () => new EC2Client({ region: copyRegion(), endpoint: stack.ec2Endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 let failedJobId: string;
 let completedJobId: string;
 
@@ -147,12 +151,31 @@ beforeAll(async () => {
           Tags: [
             { Key: 'plinth.dev/cluster-id', Value: cluster },
             { Key: 'CSIVolumeName', Value: `snap-${cluster}` },
+            // Its class asked for a copy in another region (copySnapshotToRegion)…
+            { Key: 'plinth.dev/copy-to-region', Value: copyRegion() },
           ],
         },
       ],
     }),
   );
   snapshotId = snap.SnapshotId!;
+  // … which the controller's copy job made there, tagged as its copy.
+  const copy = await copyEc2().send(
+    new CopySnapshotCommand({
+      SourceSnapshotId: snapshotId,
+      SourceRegion: stack.region,
+      TagSpecifications: [
+        {
+          ResourceType: 'snapshot',
+          Tags: [
+            { Key: 'plinth.dev/cluster-id', Value: cluster },
+            { Key: 'plinth.dev/copy-of', Value: snapshotId },
+          ],
+        },
+      ],
+    }),
+  );
+  copyId = copy.SnapshotId!;
 
   // 2. A controller whose EC2 refuses every call (AuthFailure: not transient, so no call-level retry)
   //    fails a job for real: the job ends in BullMQ's failed set after its one attempt.
@@ -198,6 +221,10 @@ afterAll(async () => {
     const ec2 = ec2Of(stack);
     if (vols.db) await ec2.send(new DetachVolumeCommand({ VolumeId: vols.db, InstanceId: stack.nodeId, Force: true })).catch(() => undefined);
     if (snapshotId) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch(() => undefined);
+    if (copyId)
+      await copyEc2()
+        .send(new DeleteSnapshotCommand({ SnapshotId: copyId }))
+        .catch(() => undefined);
     for (let i = 0; i < 50 && vols.db && (await volumeById(ec2, vols.db))?.State === 'in-use'; i++) await new Promise((r) => setTimeout(r, 200));
     for (const id of Object.values(vols)) await ec2.send(new DeleteVolumeCommand({ VolumeId: id })).catch(() => undefined);
   }
@@ -449,6 +476,9 @@ describe('snapshots', () => {
       description: 'api test',
       tags: { 'plinth.dev/cluster-id': cluster },
     });
+    // Its copy in the other region, as EC2 there reports it (CSI's ready_to_use stays about the snapshot itself).
+    expect(all.body.items[0].copies).toEqual([{ region: copyRegion(), snapshotId: copyId, state: 'completed', progress: expect.any(String) as unknown }]);
+    expect((await get(`/v1/snapshots/${snapshotId}`)).body.copies).toEqual(all.body.items[0].copies);
     expect((await get(`/v1/snapshots?volume=${vols.web}`)).body.items).toHaveLength(1);
     expect((await get(`/v1/snapshots?volume=${vols.db}`)).body.items).toHaveLength(0);
     expect((await get(`/v1/snapshots/${snapshotId}`)).body.id).toBe(snapshotId);

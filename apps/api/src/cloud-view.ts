@@ -1,5 +1,6 @@
 import {
   Batcher,
+  TAG_COPY_OF,
   type Cloud,
   type InstanceInfo,
   type InstanceTypeInfo,
@@ -24,6 +25,7 @@ export class CloudView {
   private readonly typeCache = new TtlCache<InstanceTypeInfo | undefined>(3_600_000);
   private readonly modsCache: TtlCache<VolumeModificationInfo[] | null>;
   private readonly instances: Batcher<string, InstanceInfo>;
+  private readonly copiesCache: TtlCache<Map<string, SnapshotInfo[]>>;
 
   constructor(
     readonly cloud: Cloud,
@@ -34,6 +36,7 @@ export class CloudView {
     this.snapshotsCache = new TtlCache(ttlMs);
     this.instanceCache = new TtlCache(ttlMs);
     this.modsCache = new TtlCache(ttlMs);
+    this.copiesCache = new TtlCache(ttlMs);
     this.instances = new Batcher((ids) => cloud.instances.get(ids), { windowMs: 10, maxBatch: 200 });
   }
 
@@ -59,6 +62,12 @@ export class CloudView {
   /** Snapshots tagged with this cluster's id. */
   snapshots(): Promise<SnapshotInfo[]> {
     return this.snapshotsCache.get('all', () => this.cloud.snapshots.list(this.clusterId));
+  }
+
+  /** The cross-region copies (tag plinth.dev/copy-of) of these snapshots in `region`, by source snapshot: one DescribeSnapshots there. */
+  copies(region: string, sourceIds: readonly string[]): Promise<Map<string, SnapshotInfo[]>> {
+    const ids = [...new Set(sourceIds)].sort();
+    return this.copiesCache.get(`${region}:${ids.join(',')}`, () => this.cloud.inRegion(region).snapshots.findByTag(this.clusterId, TAG_COPY_OF, ids));
   }
 
   /** An instance by id (look-ups close together share one DescribeInstances). */

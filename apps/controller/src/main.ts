@@ -12,6 +12,8 @@ import { DeviceAllocator } from './devices.js';
 import { Metrics } from './metrics.js';
 import { ModifyRequests } from './ops/modify-requests.js';
 import { OPERATIONS, operationHandlers } from './ops/index.js';
+import { copySnapshotOperation } from './ops/copy-snapshot.js';
+import { RedisCopyTracker } from './copy-tracker.js';
 import { Readiness } from './readiness.js';
 import { unavailable } from '@plinth/errors';
 import { controllerServices } from './server.js';
@@ -70,6 +72,7 @@ async function main(config: ControllerConfig): Promise<void> {
     measure: measureExternal,
     onOverhead: metrics.onOverhead,
   });
+  const copyTracker = new RedisCopyTracker(redis, config.PLINTH_CLUSTER_ID, metrics.onCopyFailed);
   ops.handleAll(
     OPERATIONS,
     operationHandlers({
@@ -80,10 +83,15 @@ async function main(config: ControllerConfig): Promise<void> {
       metrics,
       pollIntervalMs: config.EC2_POLL_INTERVAL_MS,
       stuckAttachMs: config.STUCK_ATTACH_TIMEOUT_MS,
+      copies: {
+        submit: async (job) => void (await ops.submit(copySnapshotOperation, job)),
+        tracker: copyTracker,
+      },
     }),
   );
   await ops.start();
   metrics.watchQueue(ops);
+  metrics.watchCopies(copyTracker);
 
   const defaultZone = config.DEFAULT_ZONE ?? `${config.AWS_REGION}a`;
   const readiness = new Readiness(

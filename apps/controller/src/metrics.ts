@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
 import type { RpcObserver } from '@plinth/csi';
+import type { CopyTracker } from './copy-tracker.js';
 import { DetachPending } from './detach-pending.js';
 import type { Readiness } from './readiness.js';
 import type { Operations } from '@plinth/queue';
@@ -49,6 +50,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly copiesFailed = new Counter({
+    name: 'plinth_snapshot_copies_failed_total',
+    help: 'Cross-region snapshot copies that failed for good (source or copy in state error, or EC2 refused the copy)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinth_controller_' });
   }
@@ -66,6 +73,21 @@ export class Metrics {
       },
     });
   }
+
+  /** Cross-region snapshot copies under way (waiting for their source, or copying), read from Redis at scrape time. */
+  watchCopies(tracker: CopyTracker): void {
+    new Gauge({
+      name: 'plinth_snapshot_copies_pending',
+      help: 'Cross-region snapshot copies under way: waiting for their snapshot to complete, or being copied',
+      registers: [this.registry],
+      async collect() {
+        const n = await tracker.count().catch(() => undefined);
+        if (n !== undefined) this.set(n);
+      },
+    });
+  }
+
+  readonly onCopyFailed = (): void => this.copiesFailed.inc();
 
   readonly observeRpc: RpcObserver = (method, code, seconds) => this.rpc.observe({ method, code }, seconds);
 

@@ -13,5 +13,7 @@ cloudContract('EC2 (LocalStack)', async () => {
     runInstance(ec2Of(stack), stack.zone, stack.instanceType, [
       { DeviceName: device, Ebs: { VolumeSize: sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true } },
     ]);
-  return { cloud, zone: stack.zone, instanceId, instanceType: stack.instanceType, launchWithMapping };
+  // LocalStack serves every region on the one endpoint, as EC2's regional endpoints would each answer.
+  const otherRegion = stack.region === 'us-west-2' ? 'us-east-1' : 'us-west-2';
+  return { cloud, zone: stack.zone, instanceId, instanceType: stack.instanceType, launchWithMapping, otherRegion };
 });

@@ -3,6 +3,7 @@ import type {
   InstanceInfo,
   InstanceSnapshotsSpec,
   InstanceTypeInfo,
+  SnapshotCopySpec,
   SnapshotInfo,
   SnapshotSpec,
   Tags,
@@ -30,6 +31,14 @@ export interface Cloud {
   readonly snapshots: Snapshots;
   readonly instances: Instances;
   readonly zones: Zones;
+  readonly regions: Regions;
+  /** The region this Cloud's calls go to. */
+  readonly region: string;
+  /**
+   * The same account's EC2 in another region (its own client, on the same endpoint setting, rate limiter,
+   * retries and metrics): where snapshot copies are made, watched and deleted.
+   */
+  inRegion(region: string): RegionalCloud;
   /** A cheap reachability check (readiness, Probe). */
   ping(signal?: AbortSignal): Promise<void>;
   /** Frees the connections (on shutdown). */
@@ -78,6 +87,11 @@ export interface Snapshots {
   /** Every snapshot of the cluster, or only those of one source volume. */
   list(clusterId: string, opts?: { volumeId?: string | undefined }, signal?: AbortSignal): Promise<SnapshotInfo[]>;
   delete(id: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * CopySnapshot into this Cloud's region, tagged in the same call; answers the new snapshot's id (EC2 answers
+   * at once; the copy is `pending` until `completed`). The source must be `completed` (IncorrectState otherwise).
+   */
+  copy(spec: SnapshotCopySpec, signal?: AbortSignal): Promise<string>;
   /** Zones where fast snapshot restore is enabled or being enabled; Unimplemented where EC2 lacks the API. */
   fastRestoreZones(id: string, signal?: AbortSignal): Promise<string[]>;
   /** Unimplemented where EC2 lacks the API; FailedPrecondition naming each zone EC2 refused. */
@@ -89,6 +103,17 @@ export interface Instances {
   get(ids: readonly string[], signal?: AbortSignal): Promise<Map<string, InstanceInfo>>;
   /** Instance types by name; unknown names are absent. */
   types(names: readonly string[], signal?: AbortSignal): Promise<Map<string, InstanceTypeInfo>>;
+}
+
+/** What Plinth does in a region other than its own: snapshot copies. */
+export interface RegionalCloud {
+  readonly region: string;
+  readonly snapshots: Pick<Snapshots, 'copy' | 'get' | 'findByTag' | 'delete'>;
+}
+
+export interface Regions {
+  /** The regions enabled for this account in its partition (DescribeRegions). */
+  list(signal?: AbortSignal): Promise<string[]>;
 }
 
 export interface Zones {

@@ -78,6 +78,7 @@ export function mapEc2Error(err: unknown, action: string, what: string): PlinthE
     case 'InsufficientVolumeCapacity':
     case 'MaxIOPSLimitExceeded':
     case 'SnapshotLimitExceeded':
+    case 'ResourceLimitExceeded':
       return resourceExhausted(`${action} for ${what}: EC2 limit reached (${code})${detail}`, cause);
     case 'ConcurrentTagAccess':
       return aborted(`${action} for ${what} conflicted with another change (${code}); retry`, cause);

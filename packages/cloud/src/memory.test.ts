@@ -7,14 +7,14 @@ cloudContract('in memory, instant', () => {
   const cloud = new MemoryCloud();
   const i = cloud.addInstance();
   const launchWithMapping = (device: string, sizeGiB: number) => Promise.resolve(cloud.addInstance({ blockDevices: [{ device, sizeGiB }] }).id);
-  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping });
+  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping, otherRegion: 'us-west-2' });
 });
 
 cloudContract('in memory, with EC2-like delays', () => {
-  const cloud = new MemoryCloud({ delays: { create: 40, attach: 40, detach: 40, delete: 40, snapshot: 60, modify: 30 } });
+  const cloud = new MemoryCloud({ delays: { create: 40, attach: 40, detach: 40, delete: 40, snapshot: 60, modify: 30, copy: 80 } });
   const i = cloud.addInstance({ type: 'm5d.large' });
   const launchWithMapping = (device: string, sizeGiB: number) => Promise.resolve(cloud.addInstance({ blockDevices: [{ device, sizeGiB }] }).id);
-  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping });
+  return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping, otherRegion: 'eu-west-1' });
 });
 
 describe('MemoryCloud', () => {

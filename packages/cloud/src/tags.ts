@@ -32,3 +32,12 @@ export function ownershipTags(kind: 'volume' | 'snapshot', name: string, cluster
   }
   return tags;
 }
+
+/** On a snapshot whose class asks for a cross-region copy: the region the copy goes to (set when it is created). */
+export const TAG_COPY_TO_REGION = 'plinth.dev/copy-to-region';
+/** On such a snapshot, "true" when its copy is kept after the snapshot is deleted (copySnapshotRetain). */
+export const TAG_COPY_RETAIN = 'plinth.dev/copy-retain';
+/** On a copy, in its region: the snapshot it is a copy of (what makes the copy idempotent and deletable with its source). */
+export const TAG_COPY_OF = 'plinth.dev/copy-of';
+/** On a copy: the region of the snapshot it is a copy of. */
+export const TAG_COPY_SOURCE_REGION = 'plinth.dev/copy-source-region';

@@ -151,6 +151,19 @@ export interface SnapshotSpec {
   tags: Tags;
 }
 
+/**
+ * CopySnapshot, sent to the destination region's EC2: a copy there of a completed snapshot of `sourceRegion`,
+ * tagged in the same call. `kmsKeyId` (a key of the destination region) needs `encrypted`.
+ */
+export interface SnapshotCopySpec {
+  sourceSnapshotId: string;
+  sourceRegion: string;
+  description?: string | undefined;
+  encrypted?: boolean | undefined;
+  kmsKeyId?: string | undefined;
+  tags: Tags;
+}
+
 export interface InstanceSnapshotsSpec {
   instanceId: string;
   /** Volumes attached to the instance that must not be snapshotted. */

@@ -1,5 +1,5 @@
 export { Operations, type OperationsOptions } from './operations.js';
-export { defineOperation, differingFields, type AnyOperation, type Handler, type Handlers, type OpContext, type Operation } from './operation.js';
+export { defineOperation, differingFields, later, Later, type AnyOperation, type Handler, type Handlers, type OpContext, type Operation } from './operation.js';
 export { Leases } from './leases.js';
 export {
   failureOf,

@@ -38,6 +38,27 @@ export interface Operation<D, R> {
 
 export type Handler<D, R> = (data: D, ctx: OpContext) => Promise<R>;
 
+/**
+ * Thrown by a handler that must wait for the cloud longer than it should hold a worker and its leases (a
+ * cross-region snapshot copy takes minutes to hours): the job goes back to the queue, delayed by `ms`, and runs
+ * its handler again then, with the same data and key (calls with the key still join it). Not an attempt: it
+ * counts against no retry budget. The job survives a restart as any other.
+ */
+export class Later extends Error {
+  constructor(
+    readonly ms: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'Later';
+  }
+}
+
+/** Runs the job again in `ms` (see Later). */
+export function later(ms: number, reason: string): Later {
+  return new Later(Math.max(0, Math.round(ms)), reason);
+}
+
 /** Any operation, whatever its data and result (for sets of operations). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOperation = Operation<any, any>;

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshRedis } from '../../../test/support/ec2.js';
 import { requireStack } from '../../../test/support/stack.js';
-import { defineOperation, differingFields } from './operation.js';
+import { defineOperation, differingFields, later } from './operation.js';
 import { Operations } from './operations.js';
 import { z } from 'zod';
 
@@ -37,7 +37,16 @@ const flakyOp = defineOperation<{ id: string }, string>({
   describe: (d) => d.id,
 });
 
+const stepped = defineOperation<{ id: string; steps: number }, string>({
+  name: 'stepped',
+  data: z.object({ id: z.string(), steps: z.number() }),
+  key: (d) => d.id,
+  locks: (d) => [`thing:${d.id}`],
+  describe: (d) => d.id,
+});
+
 const log = createLogger({ name: 'test', level: 'silent' });
+const steps: Record<string, number> = {};
 let url: string;
 let ops: Operations;
 const runs: Record<string, number> = {};
@@ -57,6 +66,10 @@ beforeAll(async () => {
     return `done ${d.id}`;
   });
   ops.handle(refuse, (d) => Promise.reject(failedPrecondition(`thing ${d.id} is busy`)));
+  ops.handle(stepped, (d) => {
+    steps[d.id] = (steps[d.id] ?? 0) + 1;
+    return steps[d.id]! < d.steps ? Promise.reject(later(150, 'not yet')) : Promise.resolve(`done ${d.id} in ${steps[d.id]}`);
+  });
   ops.handle(flakyOp, () => (++flaky < 2 ? Promise.reject(unavailable('cloud hiccup')) : Promise.resolve('recovered')));
   await ops.start();
 });
@@ -131,6 +144,16 @@ describe('Operations (BullMQ on real Redis)', () => {
     expect(runs.w).toBe(1);
     await expect(ops.run(slow, { key: 'w', id: 'w', ms: 1 }, Date.now() + 10_000, { delayMs: 100 })).resolves.toBe('done w');
     expect(runs.w).toBe(2);
+  });
+
+  it('runs a job that continues later step by step: past its attempts, without holding its lease between steps, joined by submits and calls', async () => {
+    const id = await ops.submit(stepped, { id: 's', steps: 8 });
+    expect(await ops.submit(stepped, { id: 's', steps: 8 })).toBe(id);
+    // The lease thing:s is free while the job waits between steps: an operation holding it runs meanwhile.
+    await expect(ops.run(slow, { key: 's-other', id: 's', ms: 1 }, Date.now() + 10_000)).resolves.toBe('done s');
+    // A call with the key joins the job and gets its final result (8 steps, more than the 3 attempts).
+    await expect(ops.run(stepped, { id: 's', steps: 8 }, Date.now() + 20_000)).resolves.toBe('done s in 8');
+    expect(steps.s).toBe(8);
   });
 
   it('trims finished job records', async () => {

@@ -11,12 +11,12 @@ import {
   type SerializedError,
 } from '@plinth/errors';
 import type { Logger } from '@plinth/logger';
-import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { DelayedError, Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { connectRedis, type RedisConnection } from '@plinth/redis';
 import type { Redis } from 'ioredis';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './defaults.js';
 import { Leases } from './leases.js';
-import type { AnyOperation, Handler, Handlers, Operation } from './operation.js';
+import { Later, type AnyOperation, type Handler, type Handlers, type Operation } from './operation.js';
 
 /** How a job ends, as stored in Redis: a domain error is a result, not a failure. `externalMs`: time it spent waiting on the cloud. */
 type Outcome<R> = ({ ok: true; value: R } | { ok: false; error: SerializedError }) & { externalMs?: number };
@@ -135,7 +135,7 @@ export class Operations {
     // sharing the concurrency fetch side by side, so the first of a burst starts after a few.
     const count = Math.min(MAX_WORKERS, Math.max(1, Math.ceil(this.opts.concurrency / JOBS_PER_WORKER)));
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(this.opts.queueName, (job: Job<JobData>) => this.process(job), {
+      const worker = new Worker(this.opts.queueName, (job: Job<JobData>, token?: string) => this.process(job, token), {
         connection: redisFor(this.opts.redisUrl),
         prefix: this.opts.prefix,
         concurrency: Math.ceil(this.opts.concurrency / count),
@@ -161,26 +161,7 @@ export class Operations {
     const key = op.key(data);
     const name = op.name;
     const started = performance.now();
-    const ownId = randomUUID();
-    const enqueue = this.queue.add(name, { key, data } satisfies JobData, {
-      jobId: ownId,
-      deduplication: { id: `${name}:${key}` },
-      ...(opts.delayMs ? { delay: opts.delayMs } : {}),
-      attempts: this.opts.attempts,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: this.opts.keepCompleted,
-      removeOnFail: this.opts.keepFailed,
-    });
-    // During a Redis outage ioredis queues the command offline: fail in seconds, naming Redis, not at the caller's deadline.
-    const enqueueBudget = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now() - 250) : this.opts.enqueueTimeoutMs;
-    const enqueueMs = Math.min(enqueueBudget, this.opts.enqueueTimeoutMs);
-    const job = await withTimeout(enqueue, enqueueMs, () =>
-      unavailable(`Redis is unavailable: the operation queue did not accept ${name} ${key} within ${Math.round(enqueueMs / 100) / 10} s; retry`),
-    ).catch((err: unknown) => {
-      throw isPlinthError(err) ? err : unavailable(`Redis is unavailable: the operation queue refused ${name} ${key}; retry`, { cause: err });
-    });
-    // Deduplicated: BullMQ answered with the in-flight job's id instead of ours.
-    if (job.id !== ownId) await this.checkJoin(op, data, job.id);
+    const job = await this.add(op, data, deadline, opts);
     const budget = Number.isFinite(deadline) ? deadline - Date.now() - 250 : this.opts.jobTimeoutMs;
     if (budget <= 0) throw deadlineExceeded(`no time left to wait for ${name} ${key} (job ${job.id}); it continues, retry to wait for it`);
     let outcome: Outcome<R>;
@@ -203,6 +184,42 @@ export class Operations {
     throw fromSerialized(outcome.error);
   }
 
+  /**
+   * Queues `op` on `data` without waiting for its result (work that outlives the call that starts it, e.g. a
+   * snapshot copy): joins the job in flight for the same key, if any, on the same terms as `run`. Answers the job id.
+   */
+  async submit<D, R>(op: Operation<D, R>, data: D): Promise<string> {
+    const job = await this.add(op, data, Infinity, {});
+    return job.id ?? '';
+  }
+
+  /** Adds the job for `op`'s key, or joins the one in flight (ALREADY_EXISTS when the requests differ). */
+  private async add<D, R>(op: Operation<D, R>, data: D, deadline: number, opts: { delayMs?: number }): Promise<Job<JobData>> {
+    const key = op.key(data);
+    const name = op.name;
+    const ownId = randomUUID();
+    const enqueue = this.queue.add(name, { key, data } satisfies JobData, {
+      jobId: ownId,
+      deduplication: { id: `${name}:${key}` },
+      ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+      attempts: this.opts.attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: this.opts.keepCompleted,
+      removeOnFail: this.opts.keepFailed,
+    });
+    // During a Redis outage ioredis queues the command offline: fail in seconds, naming Redis, not at the caller's deadline.
+    const enqueueBudget = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now() - 250) : this.opts.enqueueTimeoutMs;
+    const enqueueMs = Math.min(enqueueBudget, this.opts.enqueueTimeoutMs);
+    const job = await withTimeout(enqueue, enqueueMs, () =>
+      unavailable(`Redis is unavailable: the operation queue did not accept ${name} ${key} within ${Math.round(enqueueMs / 100) / 10} s; retry`),
+    ).catch((err: unknown) => {
+      throw isPlinthError(err) ? err : unavailable(`Redis is unavailable: the operation queue refused ${name} ${key}; retry`, { cause: err });
+    });
+    // Deduplicated: BullMQ answered with the in-flight job's id instead of ours.
+    if (job.id !== ownId) await this.checkJoin(op, data, job.id);
+    return job;
+  }
+
   /** A call that joined job `jobId` shares its result only if its request is compatible with the job's. */
   private async checkJoin<D, R>(op: Operation<D, R>, mine: D, jobId: string | undefined): Promise<void> {
     const joined = jobId ? await Job.fromId<JobData>(this.queue, jobId) : undefined;
@@ -215,7 +232,7 @@ export class Operations {
     }
   }
 
-  private async process(job: Job<JobData>): Promise<Outcome<unknown>> {
+  private async process(job: Job<JobData>, token?: string): Promise<Outcome<unknown>> {
     const def = this.handlers.get(job.name);
     if (!def) return { ok: false, error: { kind: 'Internal', message: `unknown operation ${job.name}` } };
     const parsed = def.op.data.safeParse(job.data.data);
@@ -236,6 +253,11 @@ export class Operations {
       this.opts.onJobDone?.(job.name, 'ok', (performance.now() - started) / 1000);
       return { ok: true, value, externalMs };
     } catch (err) {
+      if (err instanceof Later && token !== undefined) {
+        log.debug({ inMs: err.ms, why: err.message }, 'operation continues later');
+        await job.moveToDelayed(Date.now() + err.ms, token);
+        throw new DelayedError();
+      }
       if (isPlinthError(err) && !RETRYABLE.has(err.kind)) {
         this.opts.onJobDone?.(job.name, 'error', (performance.now() - started) / 1000);
         log.info({ kind: err.kind, msg: err.message }, 'operation refused');

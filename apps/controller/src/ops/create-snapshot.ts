@@ -5,6 +5,10 @@ import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
 import { FAST_RESTORE_ZONES, snapshotParamsSchema, snapshotTags, type SnapshotParams } from '../params/snapshot-params.js';
 import { snapshotResult, toCsiSnapshot, type SnapshotResult } from '../snapshot-view.js';
+import { copyJob, type CopySnapshotJob } from './copy-snapshot.js';
+
+/** Queues a snapshot's cross-region copy (without waiting for it). */
+export type SubmitCopy = (job: CopySnapshotJob) => Promise<void>;
 
 export interface CreateSnapshotJob {
   name: string;
@@ -46,7 +50,18 @@ async function removeQuietly(cloud: Cloud, snapshotId: string, ctx: OpContext): 
  * crash cannot leave an unnamed snapshot. Answers at once: EC2 reports the
  * snapshot `pending` (ready_to_use false) until it is `completed`.
  */
-export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, SnapshotResult> {
+export function createSnapshotOp(cloud: Cloud, submitCopy?: SubmitCopy): Handler<CreateSnapshotJob, SnapshotResult> {
+  // The class asks for a copy in another region: its job is queued (or joined) whenever the snapshot is answered.
+  const copied = async (s: SnapshotInfo, job: CreateSnapshotJob, ctx: OpContext): Promise<SnapshotResult> => {
+    if (job.params.copy && submitCopy) {
+      await submitCopy(copyJob(s, job.params.copy, cloud.api.region)).catch((err: unknown) => {
+        // A copy job with other settings is in flight (the class changed): it carries on; this call does not fail the snapshot.
+        if (!(isPlinthError(err) && err.kind === 'AlreadyExists')) throw err;
+        ctx.log.warn({ snapshotId: s.id, reason: err.message }, 'snapshot copy already queued with other settings');
+      });
+    }
+    return snapshotResult(toCsiSnapshot(s));
+  };
   return async (job, ctx) => {
     const zones = job.params.fastRestoreZones;
     const named = ((await cloud.api.snapshots.findByTag(cloud.clusterId, TAG_SNAPSHOT_NAME, [job.name], ctx.signal)).get(job.name) ?? []).sort(
@@ -72,7 +87,7 @@ export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, Snaps
           throw fastRestoreError(err, `snapshot ${found.id} exists without it`);
         }
       }
-      return snapshotResult(toCsiSnapshot(found));
+      return copied(found, job, ctx);
     }
 
     const created = await cloud.api.snapshots
@@ -99,6 +114,6 @@ export function createSnapshotOp(cloud: Cloud): Handler<CreateSnapshotJob, Snaps
         throw fastRestoreError(err, `snapshot ${snapshotId} was not kept`);
       }
     }
-    return snapshotResult(toCsiSnapshot(created));
+    return copied(created, job, ctx);
   };
 }

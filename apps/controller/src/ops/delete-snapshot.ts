@@ -3,6 +3,7 @@ import { failedPrecondition } from '@plinth/errors';
 import { defineOperation, type Handler } from '@plinth/queue';
 import { z } from 'zod';
 import type { Cloud } from '../cloud.js';
+import { deleteCopies } from './copy-snapshot.js';
 
 export interface DeleteSnapshotJob {
   snapshotId: string;
@@ -41,6 +42,9 @@ export const deleteSnapshotOperation = defineOperation<DeleteSnapshotJob, Record
 
 export function deleteSnapshotOp(cloud: Cloud): Handler<DeleteSnapshotJob, Record<string, never>> {
   return async ({ snapshotId }, ctx) => {
+    // Its cross-region copies first: once the snapshot is gone its tags no longer say where they are.
+    const source = (await cloud.api.snapshots.get([snapshotId], ctx.signal)).get(snapshotId);
+    if (source) await deleteCopies(cloud, source, ctx.signal, ctx.log);
     await removeSnapshot(cloud, snapshotId, ctx.signal);
     ctx.log.info({ snapshotId }, 'snapshot deleted');
     return {};

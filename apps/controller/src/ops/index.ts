@@ -4,7 +4,9 @@ import { RedisNamesSeen } from '../names-seen.js';
 import { attachLimitOf, type Cloud } from '../cloud.js';
 import type { DeviceNames } from '../devices.js';
 import type { Metrics } from '../metrics.js';
-import { createSnapshotOp, createSnapshotOperation } from './create-snapshot.js';
+import type { CopyTracker } from '../copy-tracker.js';
+import { copySnapshotOp, copySnapshotOperation } from './copy-snapshot.js';
+import { createSnapshotOp, createSnapshotOperation, type SubmitCopy } from './create-snapshot.js';
 import { createVolumeOp, createVolumeOperation } from './create-volume.js';
 import { deleteSnapshotOp, deleteSnapshotOperation } from './delete-snapshot.js';
 import { deleteVolumeOp, deleteVolumeOperation } from './delete-volume.js';
@@ -25,6 +27,7 @@ export const OPERATIONS = {
   modifyVolume: modifyVolumeOperation,
   createGroupSnapshot: createGroupSnapshotOperation,
   deleteGroupSnapshot: deleteGroupSnapshotOperation,
+  copySnapshot: copySnapshotOperation,
 };
 
 export interface HandlerDeps {
@@ -36,6 +39,8 @@ export interface HandlerDeps {
   pollIntervalMs: number;
   /** STUCK_ATTACH_TIMEOUT_MS */
   stuckAttachMs: number;
+  /** Cross-region snapshot copies: how they are queued, and which are pending. */
+  copies: { submit: SubmitCopy; tracker: CopyTracker };
 }
 
 /** The handler of each operation; the compiler checks none is missing and each fits its operation's data and result. */
@@ -43,7 +48,7 @@ export function operationHandlers(d: HandlerDeps): Handlers<typeof OPERATIONS> {
   return {
     createVolume: createVolumeOp(d.cloud, new RedisNamesSeen(d.redis, d.cloud.clusterId)),
     deleteVolume: deleteVolumeOp(d.cloud),
-    createSnapshot: createSnapshotOp(d.cloud),
+    createSnapshot: createSnapshotOp(d.cloud, d.copies.submit),
     deleteSnapshot: deleteSnapshotOp(d.cloud),
     publish: publishOp(d.cloud, d.devices, (nodeId) => attachLimitOf(d.redis, nodeId), d.metrics.pending.attached, {
       afterMs: d.stuckAttachMs,
@@ -53,5 +58,11 @@ export function operationHandlers(d: HandlerDeps): Handlers<typeof OPERATIONS> {
     modifyVolume: modifyVolumeOp(d.cloud, d.modifyRequests, { pollIntervalMs: d.pollIntervalMs }),
     createGroupSnapshot: createGroupSnapshotOp(d.cloud),
     deleteGroupSnapshot: deleteGroupSnapshotOp(d.cloud),
+    copySnapshot: copySnapshotOp({
+      cloud: d.cloud,
+      seen: new RedisNamesSeen(d.redis, d.cloud.clusterId),
+      tracker: d.copies.tracker,
+      pollIntervalMs: d.pollIntervalMs,
+    }),
   };
 }

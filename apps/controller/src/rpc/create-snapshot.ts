@@ -7,6 +7,7 @@ import { createSnapshotOperation, type CreateSnapshotJob } from '../ops/create-s
 import { fromSnapshotResult } from '../snapshot-view.js';
 import { FAST_RESTORE_ZONES, parseSnapshotParams } from '../params/snapshot-params.js';
 import { requireName } from './ids.js';
+import { checkCopyRegion } from '../copy-region.js';
 
 /**
  * CreateSnapshot: arguments validated here, the EC2 work runs as a job keyed
@@ -18,8 +19,9 @@ export async function createSnapshot(deps: Deps, req: CreateSnapshotRequest, ctx
   if (!req.sourceVolumeId) throw invalidArgument('source_volume_id is required');
   refuseNodeLocal(req.sourceVolumeId, 'snapshotted', 'source_volume_id');
   if (!isVolumeId(req.sourceVolumeId)) throw notFound(`source volume ${req.sourceVolumeId} not found (not an EBS volume id)`);
-  const params = parseSnapshotParams(req.parameters);
+  const params = parseSnapshotParams(req.parameters, deps.config.AWS_REGION);
   if (params.fastRestoreZones.length > 0) await checkFastRestoreZones(deps, params.fastRestoreZones);
+  if (params.copy) await checkCopyRegion(deps.cloud.api, params.copy.region);
   const job: CreateSnapshotJob = { name, sourceVolumeId: req.sourceVolumeId, params };
   const res = await deps.ops.run(createSnapshotOperation, job, ctx.deadline);
   return { snapshot: fromSnapshotResult(res) };

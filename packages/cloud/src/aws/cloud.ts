@@ -1,5 +1,11 @@
-import { DescribeAvailabilityZonesCommand, DescribeInstanceTypesCommand, type _InstanceType, type CreateVolumeCommandInput } from '@aws-sdk/client-ec2';
-import type { Cloud, Instances, Volumes, Zones } from '../cloud.js';
+import {
+  DescribeAvailabilityZonesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeRegionsCommand,
+  type _InstanceType,
+  type CreateVolumeCommandInput,
+} from '@aws-sdk/client-ec2';
+import type { Cloud, Instances, RegionalCloud, Regions, Volumes, Zones } from '../cloud.js';
 import type { Ec2Options } from '../call.js';
 import { causeCode } from '../errors.js';
 import { TAG_CSI_NAME } from '../tags.js';
@@ -106,17 +112,44 @@ function awsZones(ec2: Ec2): Zones {
   };
 }
 
+function awsRegions(ec2: Ec2): Regions {
+  return {
+    async list(signal) {
+      const res = await ec2.send('DescribeRegions', 'regions', (s) => ec2.client.send(new DescribeRegionsCommand({}), { abortSignal: s }), signal);
+      return (res.Regions ?? []).map((r) => r.RegionName ?? '').filter(Boolean);
+    },
+  };
+}
+
 /** The real Cloud: EC2 through the Ec2 adapter (shared rate limiter, retries, metrics, error mapping). */
 export function createAwsCloud(opts: AwsCloudOptions): Cloud {
   const ec2 = new Ec2(createEc2Client(opts), opts);
   const statuses = new VolumeStatuses(ec2, opts.statusRecheckMs);
+  // One client per other region, made when first needed (the same endpoint setting: LocalStack serves every region on one).
+  const others = new Map<string, { cloud: RegionalCloud; ec2: Ec2 }>();
+  const inRegion = (region: string): RegionalCloud => {
+    if (region === opts.region) return { region, snapshots: awsSnapshots(ec2) };
+    let hit = others.get(region);
+    if (!hit) {
+      const there = new Ec2(createEc2Client({ ...opts, region }), opts);
+      hit = { cloud: { region, snapshots: awsSnapshots(there) }, ec2: there };
+      others.set(region, hit);
+    }
+    return hit.cloud;
+  };
   return {
+    region: opts.region,
+    regions: awsRegions(ec2),
+    inRegion,
     volumes: awsVolumes(ec2, statuses),
     attachments: awsAttachments(ec2),
     snapshots: awsSnapshots(ec2),
     instances: awsInstances(ec2),
     zones: awsZones(ec2),
     ping: (signal) => ec2.ping(signal),
-    close: () => ec2.client.destroy(),
+    close: () => {
+      ec2.client.destroy();
+      for (const o of others.values()) o.ec2.client.destroy();
+    },
   };
 }

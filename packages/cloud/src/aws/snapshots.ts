@@ -5,6 +5,7 @@ import type { Ec2 } from './ec2.js';
 import { createInstanceSnapshots } from './instance-snapshots.js';
 import {
   clusterSnapshots,
+  copySnapshot,
   createSnapshot,
   deleteSnapshot,
   describeSnapshots,
@@ -42,6 +43,20 @@ export function awsSnapshots(ec2: Ec2): Snapshots {
         .map(toSnapshot)
         .filter((s) => s.tags[TAG_CLUSTER] === clusterId && (!opts.volumeId || s.volumeId === opts.volumeId)),
     delete: (id, signal) => deleteSnapshot(ec2, id, signal),
+    copy: (spec, signal) =>
+      copySnapshot(
+        ec2,
+        {
+          SourceSnapshotId: spec.sourceSnapshotId,
+          SourceRegion: spec.sourceRegion,
+          ...(spec.description ? { Description: spec.description } : {}),
+          ...(spec.encrypted ? { Encrypted: true } : {}),
+          ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagList(spec.tags) }],
+        },
+        `copy of snapshot ${spec.sourceSnapshotId} (${spec.sourceRegion})`,
+        signal,
+      ),
     fastRestoreZones: (id, signal) => fastRestoreZones(ec2, id, signal),
     enableFastRestores: (id, zones, signal) => enableFastRestores(ec2, id, [...zones], signal),
   };

@@ -13,6 +13,8 @@ export interface ContractTarget {
   instanceType: string;
   /** Launches another running instance in `zone` with one more EBS volume of `sizeGiB` mapped at `device` (RunInstances' BlockDeviceMappings); answers its id. */
   launchWithMapping(device: string, sizeGiB: number): Promise<string>;
+  /** A second region of the same endpoint, for snapshot copies. */
+  otherRegion: string;
 }
 
 const MISSING_VOLUME = 'vol-0fffffffffffffff1';
@@ -180,6 +182,49 @@ export function cloudContract(name: string, setup: () => Promise<ContractTarget>
       await cloud.snapshots.delete(s.id);
       expect((await cloud.snapshots.get([s.id])).size).toBe(0);
       expect(await failure(cloud.snapshots.delete(s.id))).toEqual({ kind: 'NotFound', code: 'InvalidSnapshot.NotFound' });
+    });
+
+    it('copies a completed snapshot to another region, tagged there in the same call; finds, describes and deletes the copy there', async () => {
+      expect(await cloud.regions.list()).toEqual(expect.arrayContaining([cloud.region, t.otherRegion]));
+      const there = cloud.inRegion(t.otherRegion);
+      expect(there.region).toBe(t.otherRegion);
+      const v = await volume('copy-source');
+      await available(v.id);
+      const s = await cloud.snapshots.create({ volumeId: v.id, tags: { [TAG_CLUSTER]: cluster, CSIVolumeSnapshotName: 'copied' } });
+      await eventually(
+        async () => (await cloud.snapshots.get([s.id])).get(s.id),
+        (x) => x?.state === 'completed',
+        'snapshot completed',
+      );
+      const tags = { [TAG_CLUSTER]: cluster, CSIVolumeSnapshotName: 'copied', 'plinth.dev/copy-of': s.id };
+      const copyId = await there.snapshots.copy({ sourceSnapshotId: s.id, sourceRegion: cloud.region, description: 'contract copy', tags });
+      expect(copyId).toMatch(/^snap-/);
+      expect(copyId).not.toBe(s.id);
+      const copy = await eventually(
+        async () => (await there.snapshots.get([copyId])).get(copyId),
+        (x) => x?.state === 'completed',
+        'copy completed',
+      );
+      expect(copy).toMatchObject({ id: copyId, sizeGiB: 1, tags });
+      // The copy lives in the other region only.
+      expect((await cloud.snapshots.get([copyId])).size).toBe(0);
+      expect((await there.snapshots.findByTag(cluster, 'plinth.dev/copy-of', [s.id])).get(s.id)?.map((x) => x.id)).toEqual([copyId]);
+      expect((await cloud.snapshots.findByTag(cluster, 'plinth.dev/copy-of', [s.id])).size).toBe(0);
+
+      await there.snapshots.delete(copyId);
+      expect((await there.snapshots.get([copyId])).size).toBe(0);
+      expect((await cloud.snapshots.get([s.id])).size).toBe(1);
+      await cloud.snapshots.delete(s.id);
+    });
+
+    it('refuses to copy a snapshot that does not exist in the source region', async () => {
+      const there = cloud.inRegion(t.otherRegion);
+      expect(await failure(there.snapshots.copy({ sourceSnapshotId: MISSING_SNAPSHOT, sourceRegion: cloud.region, tags: { [TAG_CLUSTER]: cluster } }))).toEqual(
+        {
+          kind: 'NotFound',
+          code: 'InvalidSnapshot.NotFound',
+        },
+      );
     });
 
     it('modifies a volume and reports the modification; tags it', async () => {

@@ -1,4 +1,4 @@
-import type { Attachments, Cloud, Instances, Snapshots, Volumes, Zones } from '../cloud.js';
+import type { Attachments, Cloud, Instances, RegionalCloud, Regions, Snapshots, Volumes, Zones } from '../cloud.js';
 import type { InstanceInfo, InstanceTypeInfo, VolumeInfo } from '../types.js';
 import { memorySnapshots } from './snapshots.js';
 import { memoryAttachments, memoryVolumes } from './volumes.js';
@@ -31,12 +31,20 @@ export class MemoryCloud implements Cloud {
   readonly snapshots: Snapshots;
   readonly instances: Instances;
   readonly zones: Zones;
+  readonly regions: Regions;
+  readonly region: string;
+  /** Every region's EC2 this cloud has been asked about, its own included (snapshot copies go between them). */
+  private readonly worlds = new Map<string, { world: World; cloud: RegionalCloud }>();
 
-  constructor(opts: MemoryCloudOptions = {}) {
+  constructor(private readonly opts: MemoryCloudOptions = {}) {
     const w = (this.w = new World(opts));
+    this.region = w.region;
     this.volumes = memoryVolumes(w);
     this.attachments = memoryAttachments(w);
-    this.snapshots = memorySnapshots(w);
+    this.snapshots = memorySnapshots(w, (r) => this.worlds.get(r)?.world);
+    this.worlds.set(w.region, { world: w, cloud: { region: w.region, snapshots: this.snapshots } });
+    const regions = opts.regions ?? [...new Set([w.region, 'us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'ap-southeast-2'])];
+    this.regions = { list: (signal) => w.call('DescribeRegions', 'regions', signal, () => regions) };
     this.instances = {
       get: (ids, signal) =>
         w.call(
@@ -59,6 +67,17 @@ export class MemoryCloud implements Cloud {
           w.zones.map((name, i) => ({ name, id: `${w.region.replace(/-/g, '').slice(0, 4)}-az${i + 1}`, state: 'available', zoneType: 'availability-zone' })),
         ),
     };
+  }
+
+  /** Another region's EC2, with its own resources, the same delays, clock and faults settings. */
+  inRegion(region: string): RegionalCloud {
+    let hit = this.worlds.get(region);
+    if (!hit) {
+      const world = new World({ ...this.opts, region });
+      hit = { world, cloud: { region, snapshots: memorySnapshots(world, (r) => this.worlds.get(r)?.world) } };
+      this.worlds.set(region, hit);
+    }
+    return hit.cloud;
   }
 
   async ping(signal?: AbortSignal): Promise<void> {
@@ -112,6 +131,12 @@ export class MemoryCloud implements Cloud {
   /** The next `times` calls of `action` ('*': any) fail with EC2 error `code` (HTTP `status`). */
   fail(action: string, code: string, times = 1, status = 400): void {
     this.w.fail(action, code, times, status);
+  }
+
+  /** As `fail`, in another region's EC2 (e.g. CopySnapshot refused where the copy is made). */
+  failIn(region: string, action: string, code: string, times = 1, status = 400): void {
+    this.inRegion(region);
+    this.worlds.get(region)!.world.fail(action, code, times, status);
   }
 
   /** The next `times` attachments stay `attaching` until detached, as an attachment EC2 never completes. */

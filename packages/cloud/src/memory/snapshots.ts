@@ -2,8 +2,8 @@ import { failedPrecondition } from '@plinth/errors';
 import type { Snapshots } from '../cloud.js';
 import { TAG_CLUSTER } from '../tags.js';
 import { Ec2Fault } from '../errors.js';
-import type { SnapshotInfo, Tags, VolumeInfo } from '../types.js';
-import type { World } from './world.js';
+import type { SnapshotCopySpec, SnapshotInfo, Tags, VolumeInfo } from '../types.js';
+import { invalid, type World } from './world.js';
 
 function take(w: World, v: VolumeInfo, tags: Tags, description: string | undefined): SnapshotInfo {
   const s: SnapshotInfo = {
@@ -24,7 +24,31 @@ function take(w: World, v: VolumeInfo, tags: Tags, description: string | undefin
 
 const ofCluster = (s: SnapshotInfo, clusterId: string): boolean => s.tags[TAG_CLUSTER] === clusterId;
 
-export function memorySnapshots(w: World): Snapshots {
+/** CopySnapshot into `w`'s region from the snapshot of another region's world, as EC2 does it: only from a completed snapshot. */
+function copyInto(w: World, source: World | undefined, spec: SnapshotCopySpec): string {
+  if (!source) throw new Ec2Fault('InvalidSnapshot.NotFound', `The snapshot '${spec.sourceSnapshotId}' does not exist.`);
+  const src = source.snapshot(spec.sourceSnapshotId);
+  if (src.state !== 'completed') throw new Ec2Fault('IncorrectState', `Snapshot is in invalid state - ${src.state}`);
+  if (spec.kmsKeyId && !spec.encrypted) throw invalid('KmsKeyId requires Encrypted to be true', 'InvalidParameterCombination');
+  const s: SnapshotInfo = {
+    id: w.id('snap'),
+    // EC2 reports copies as of a volume that does not exist.
+    volumeId: 'vol-ffffffff',
+    state: 'pending',
+    progress: '0%',
+    sizeGiB: src.sizeGiB,
+    startedAt: new Date(w.now()),
+    description: spec.description,
+    encrypted: src.encrypted || (spec.encrypted ?? false),
+    tags: { ...spec.tags },
+  };
+  w.snapshots.set(s.id, s);
+  w.later(w.delays.copy, () => Object.assign(s, { state: 'completed', progress: '100%' }));
+  return s.id;
+}
+
+/** `worldOf`: the other regions' EC2, for CopySnapshot's source. */
+export function memorySnapshots(w: World, worldOf: (region: string) => World | undefined = () => undefined): Snapshots {
   return {
     create: (spec, signal) =>
       w.call('CreateSnapshot', `snapshot of volume ${spec.volumeId}`, signal, () => take(w, w.volume(spec.volumeId), spec.tags, spec.description)),
@@ -58,6 +82,8 @@ export function memorySnapshots(w: World): Snapshots {
         w.snapshots.delete(id);
         w.fastRestores.delete(id);
       }),
+    copy: (spec, signal) =>
+      w.call('CopySnapshot', `copy of snapshot ${spec.sourceSnapshotId} (${spec.sourceRegion})`, signal, () => copyInto(w, worldOf(spec.sourceRegion), spec)),
     fastRestoreZones: (id, signal) =>
       w.call('DescribeFastSnapshotRestores', `fast snapshot restores of ${id}`, signal, () => [...(w.fastRestores.get(id) ?? [])]),
     enableFastRestores: (id, zones, signal) =>

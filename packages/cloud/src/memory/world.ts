@@ -17,10 +17,14 @@ export interface Delays {
   snapshot: number;
   /** modification modifying → optimizing (target values applied) → completed */
   modify: number;
+  /** snapshot copy (CopySnapshot) pending → completed */
+  copy: number;
 }
 
 export interface MemoryCloudOptions extends Partial<Ec2Options> {
   region?: string;
+  /** The regions DescribeRegions answers (default: five AWS regions including this one). */
+  regions?: string[];
   /** Zone names (default: the region's a, b and c). */
   zones?: string[];
   delays?: Partial<Delays>;
@@ -61,7 +65,7 @@ export class World {
   constructor(o: MemoryCloudOptions) {
     this.region = o.region ?? 'us-east-1';
     this.zones = o.zones ?? ['a', 'b', 'c'].map((s) => this.region + s);
-    this.delays = { create: 0, attach: 0, detach: 0, delete: 0, snapshot: 0, modify: 0, ...o.delays };
+    this.delays = { create: 0, attach: 0, detach: 0, delete: 0, snapshot: 0, modify: 0, copy: 0, ...o.delays };
     this.statusChecks = o.statusChecks ?? true;
     this.now = o.now ?? Date.now;
     // Throttling surfaces at once unless a budget is given, so unit tests see it.
