@@ -1,7 +1,10 @@
 /**
  * csi-sanity, built with `go install` from the Go module proxy into
- * `${XDG_CACHE_HOME:-$HOME/.cache}/plinth/bin` (outside the repo) and reused
- * while the cached binary is the pinned version.
+ * `${XDG_CACHE_HOME:-$HOME/.cache}/plinth/bin/csi-sanity@<version>/` (outside the
+ * repo; one directory per version, so clones pinning other versions do not
+ * rebuild each other's) and reused while the cached binary is that version.
+ * v5.6.0 is built on CSI spec v1.13.0: it knows the health RPCs and still
+ * accepts the VOLUME_CONDITION capability values.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
@@ -12,7 +15,7 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 
 const CSI_SANITY_MODULE = 'github.com/kubernetes-csi/csi-test/v5';
-const CSI_SANITY_VERSION = 'v5.4.0';
+const CSI_SANITY_VERSION = 'v5.6.0';
 
 function cacheBin(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'plinth', 'bin');
@@ -31,7 +34,7 @@ async function builtVersion(bin: string): Promise<string | undefined> {
 
 /** Path of a csi-sanity of the pinned version, building it first if the cache lacks it. */
 export async function ensureCsiSanity(log: (m: string) => void): Promise<string> {
-  const dir = cacheBin();
+  const dir = join(cacheBin(), `csi-sanity@${CSI_SANITY_VERSION}`);
   const bin = join(dir, 'csi-sanity');
   const have = await stat(bin).then(
     () => true,

@@ -100,7 +100,15 @@ describe('CreateVolume from a snapshot', () => {
     const source = await newVolume(2);
     const dev = await attach(source, '/dev/xvdcs');
     await writeAt(dev, GiB + 4096, 'restore me');
-    const snap = (await callUnary(ctl.controller, 'createSnapshot', { name: unique('snap'), sourceVolumeId: source, parameters: {}, secrets: {} })).snapshot!;
+    const snap = (
+      await callUnary(ctl.controller, 'createSnapshot', {
+        name: unique('snap'),
+        sourceVolumeId: source,
+        parameters: {},
+        secrets: {},
+        accessibilityRequirements: undefined,
+      })
+    ).snapshot!;
     await until('the emulated host captured the snapshot', async () => {
       await nitro.sync();
       return !!(await stat(nitro.backingFile(snap.snapshotId)).catch(() => undefined));
@@ -132,7 +140,15 @@ describe('CreateVolume from a snapshot', () => {
 
   it('refuses a volume smaller than its snapshot (OUT_OF_RANGE), an unknown snapshot (NOT_FOUND), and a name already made from another source (ALREADY_EXISTS)', async () => {
     const source = await newVolume(2);
-    const snap = (await callUnary(ctl.controller, 'createSnapshot', { name: unique('snap'), sourceVolumeId: source, parameters: {}, secrets: {} })).snapshot!;
+    const snap = (
+      await callUnary(ctl.controller, 'createSnapshot', {
+        name: unique('snap'),
+        sourceVolumeId: source,
+        parameters: {},
+        secrets: {},
+        accessibilityRequirements: undefined,
+      })
+    ).snapshot!;
 
     const small = await codeOf(createVolume(createReq(unique('small'), { capacityRange: sized(1), volumeContentSource: fromSnapshot(snap.snapshotId) })));
     expect(small.code).toBe(status.OUT_OF_RANGE);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { ec2Metrics, type Ec2Observer } from '@plinth/cloud';
-import type { RpcObserver } from '@plinth/csi';
+import { HealthGauge, type RpcObserver } from '@plinth/csi';
 import type { CopyTracker } from './copy-tracker.js';
 import { DetachPending } from './detach-pending.js';
 import type { Readiness } from './readiness.js';
@@ -55,6 +55,11 @@ export class Metrics {
     help: 'Cross-region snapshot copies that failed for good (source or copy in state error, or EC2 refused the copy)',
     registers: [this.registry],
   });
+  /** plinth_volume_health: what the last ControllerGetVolumeHealth / ControllerListVolumeHealth found wrong. */
+  readonly health = new HealthGauge(
+    this.registry,
+    'Volume health problems the controller last reported (EC2 state, status checks, attachments), 1 per volume, status and reason; healthy volumes have no series',
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinth_controller_' });

@@ -10,6 +10,7 @@ import {
 } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 import type { Deps } from './deps.js';
+import type { HealthDeps } from './health-deps.js';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 import { controllerGetCapabilities } from './rpc/capabilities.js';
@@ -21,12 +22,14 @@ import { controllerExpandVolume } from './rpc/expand-volume.js';
 import { getCapacity } from './rpc/get-capacity.js';
 import { getSnapshot } from './rpc/get-snapshot.js';
 import { controllerGetVolume } from './rpc/get-volume.js';
+import { controllerGetVolumeHealth } from './rpc/get-volume-health.js';
 import { groupControllerGetCapabilities } from './rpc/group/capabilities.js';
 import { createVolumeGroupSnapshot } from './rpc/group/create-group-snapshot.js';
 import { deleteVolumeGroupSnapshot } from './rpc/group/delete-group-snapshot.js';
 import { getVolumeGroupSnapshot } from './rpc/group/get-group-snapshot.js';
 import { getPluginCapabilities, getPluginInfo, probe } from './rpc/identity.js';
 import { listSnapshots } from './rpc/list-snapshots.js';
+import { controllerListVolumeHealth } from './rpc/list-volume-health.js';
 import { listVolumes } from './rpc/list-volumes.js';
 import { controllerModifyVolume } from './rpc/modify-volume.js';
 import { controllerPublishVolume } from './rpc/publish.js';
@@ -43,6 +46,8 @@ export function controllerServices(deps: Deps, log: Logger, metrics: Metrics, re
       readiness?.assertReachable(method);
       return fn(req, ctx);
     });
+
+  const health: HealthDeps = { cloud: deps.cloud, health: metrics.health, stuckAttachMs: deps.config.STUCK_ATTACH_TIMEOUT_MS };
 
   const identity: IdentityServer = {
     getPluginInfo: u('GetPluginInfo', () => Promise.resolve(getPluginInfo(deps))),
@@ -66,6 +71,8 @@ export function controllerServices(deps: Deps, log: Logger, metrics: Metrics, re
     controllerExpandVolume: m('ControllerExpandVolume', (req, ctx) => controllerExpandVolume(deps, req, ctx)),
     controllerGetVolume: u('ControllerGetVolume', (req, ctx) => controllerGetVolume(deps, req, ctx)),
     controllerModifyVolume: m('ControllerModifyVolume', (req, ctx) => controllerModifyVolume(deps, req, ctx)),
+    controllerGetVolumeHealth: u('ControllerGetVolumeHealth', (req, ctx) => controllerGetVolumeHealth(health, req, ctx)),
+    controllerListVolumeHealth: u('ControllerListVolumeHealth', (req, ctx) => controllerListVolumeHealth(health, req, ctx)),
   };
 
   const group: GroupControllerServer = {

@@ -11,6 +11,8 @@ export function toCsiSnapshot(s: SnapshotInfo): CsiSnapshot {
     creationTime: s.startedAt ? new Date(s.startedAt) : undefined,
     readyToUse: s.state === 'completed',
     groupSnapshotId: s.tags[TAG_GROUP_ID] ?? '',
+    // SNAPSHOT_ACCESSIBILITY_CONSTRAINTS (CSI 1.13) is not advertised: an EBS snapshot is usable in every zone of its region.
+    accessibleTopology: [],
   };
 }
 

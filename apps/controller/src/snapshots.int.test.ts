@@ -57,6 +57,7 @@ const snapReq = (name: string, sourceVolumeId: string, parameters: Record<string
   name,
   sourceVolumeId,
   parameters,
+  accessibilityRequirements: undefined,
   secrets: {},
 });
 const createSnapshot = (req: CreateSnapshotRequest) => callUnary(ctl.controller, 'createSnapshot', req);

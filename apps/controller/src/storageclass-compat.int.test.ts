@@ -182,7 +182,13 @@ describe('StorageClasses as aws-ebs-csi-driver documents them', () => {
     const blank = await create({ parameters: { volumeInitializationRate: '100' } });
     expect(blank.sent.get('VolumeInitializationRate')).toBeNull();
     // The external-snapshotter calls CreateSnapshot again until the snapshot is ready to use.
-    const req = { name: `compat-snap-${Date.now()}`, sourceVolumeId: blank.res.volume!.volumeId, parameters: {}, secrets: {} };
+    const req = {
+      name: `compat-snap-${Date.now()}`,
+      sourceVolumeId: blank.res.volume!.volumeId,
+      parameters: {},
+      secrets: {},
+      accessibilityRequirements: undefined,
+    };
     let snap = await callUnary(ctl.controller, 'createSnapshot', req);
     snapshots.push(snap.snapshot!.snapshotId);
     for (const deadline = Date.now() + 60_000; !snap.snapshot?.readyToUse && Date.now() < deadline;) {
@@ -234,6 +240,7 @@ describe('VolumeSnapshotClass and VolumeAttributesClass as aws-ebs-csi-driver do
       name,
       sourceVolumeId: res.volume!.volumeId,
       secrets: {},
+      accessibilityRequirements: undefined,
       parameters: {
         'csi.storage.k8s.io/volumesnapshot/name': 'ebs-snapshot',
         'csi.storage.k8s.io/volumesnapshot/namespace': 'ns-prod',
@@ -270,7 +277,13 @@ describe('VolumeSnapshotClass and VolumeAttributesClass as aws-ebs-csi-driver do
   ])('refuses what Plinth does not do, naming the key and why: %j', async (parameters, message) => {
     const { res } = await create({});
     const f = await codeOf(
-      callUnary(ctl.controller, 'createSnapshot', { name: `compat-vs-bad-${Date.now()}`, sourceVolumeId: res.volume!.volumeId, secrets: {}, parameters }),
+      callUnary(ctl.controller, 'createSnapshot', {
+        name: `compat-vs-bad-${Date.now()}`,
+        sourceVolumeId: res.volume!.volumeId,
+        secrets: {},
+        parameters,
+        accessibilityRequirements: undefined,
+      }),
     );
     expect(f.code).toBe(status.INVALID_ARGUMENT);
     expect(f.details).toContain(message);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cloudContract } from './contract/cloud-contract.js';
+import { volumeStatusContract } from './contract/status-contract.js';
 import { causeCode } from './errors.js';
 import { MemoryCloud } from './memory/index.js';
 
@@ -15,6 +16,26 @@ cloudContract('in memory, with EC2-like delays', () => {
   const i = cloud.addInstance({ type: 'm5d.large' });
   const launchWithMapping = (device: string, sizeGiB: number) => Promise.resolve(cloud.addInstance({ blockDevices: [{ device, sizeGiB }] }).id);
   return Promise.resolve({ cloud, zone: i.zone, instanceId: i.id, instanceType: i.type, launchWithMapping, otherRegion: 'eu-west-1' });
+});
+
+volumeStatusContract('in memory', () => {
+  const cloud = new MemoryCloud();
+  const impaired = {
+    status: 'impaired',
+    details: [
+      { name: 'io-enabled', status: 'failed' },
+      { name: 'io-performance', status: 'not-applicable' },
+    ],
+    events: [{ type: 'potential-data-inconsistency', description: 'I/O disabled' }],
+    actions: [{ code: 'enable-volume-io', description: 'Enable volume I/O' }],
+  };
+  return Promise.resolve({
+    cloud,
+    zone: 'us-east-1a',
+    impair: (id: string) => Promise.resolve(cloud.setVolumeStatus(id, impaired)),
+    heal: (id: string) => Promise.resolve(cloud.setVolumeStatus(id, undefined)),
+    withoutChecks: new MemoryCloud({ statusChecks: false }),
+  });
 });
 
 describe('MemoryCloud', () => {

@@ -6,3 +6,4 @@ export { serverStream, type Send } from './stream.js';
 export { toGrpcStatus, fromGrpcError } from './status.js';
 export { callUnary, type UnaryOptions } from './client.js';
 export { pluginCapabilities } from './plugin.js';
+export { healthLabel, isUnhealthy, HealthGauge } from './health.js';

@@ -1,5 +1,5 @@
 import type { Attachments, Cloud, Instances, RegionalCloud, Regions, Snapshots, Volumes, Zones } from '../cloud.js';
-import type { InstanceInfo, InstanceTypeInfo, VolumeInfo } from '../types.js';
+import type { InstanceInfo, InstanceTypeInfo, VolumeInfo, VolumeStatusInfo } from '../types.js';
 import { memorySnapshots } from './snapshots.js';
 import { memoryAttachments, memoryVolumes } from './volumes.js';
 import { World, type MemoryCloudOptions } from './world.js';
@@ -137,6 +137,12 @@ export class MemoryCloud implements Cloud {
   failIn(region: string, action: string, code: string, times = 1, status = 400): void {
     this.inRegion(region);
     this.worlds.get(region)!.world.fail(action, code, times, status);
+  }
+
+  /** What DescribeVolumeStatus reports for a volume from now on (e.g. `impaired` with io-enabled `failed`); undefined: `ok` again. */
+  setVolumeStatus(volumeId: string, status: Omit<VolumeStatusInfo, 'volumeId'> | undefined): void {
+    if (status) this.w.volumeStatuses.set(volumeId, { volumeId, ...structuredClone(status) });
+    else this.w.volumeStatuses.delete(volumeId);
   }
 
   /** The next `times` attachments stay `attaching` until detached, as an attachment EC2 never completes. */

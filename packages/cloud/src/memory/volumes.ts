@@ -152,7 +152,8 @@ export function memoryVolumes(w: World): Volumes {
       w.call('DescribeVolumeStatus', 'status of volumes', signal, () => {
         if (!w.statusChecks) return undefined;
         const ok = (v: VolumeInfo) => ({ volumeId: v.id, status: 'ok', details: [{ name: 'io-enabled', status: 'passed' }], events: [], actions: [] });
-        return new Map(ids.flatMap((id) => (w.volumes.get(id) ? [[id, ok(w.volumes.get(id)!)] as const] : [])));
+        const of = (v: VolumeInfo) => structuredClone(w.volumeStatuses.get(v.id)) ?? ok(v);
+        return new Map(ids.flatMap((id) => (w.volumes.get(id) ? [[id, of(w.volumes.get(id)!)] as const] : [])));
       }),
   };
 }

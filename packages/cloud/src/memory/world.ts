@@ -1,7 +1,7 @@
 import { createLogger } from '@plinth/logger';
 import { callEc2, type Ec2Options } from '../call.js';
 import { Ec2Fault, unsupportedAsUnimplemented } from '../errors.js';
-import type { InstanceInfo, InstanceTypeInfo, SnapshotInfo, VolumeInfo, VolumeModificationInfo } from '../types.js';
+import type { InstanceInfo, InstanceTypeInfo, SnapshotInfo, VolumeInfo, VolumeModificationInfo, VolumeStatusInfo } from '../types.js';
 
 /** State transitions the in-memory cloud can take time over (ms; 0 = done by the next call). */
 export interface Delays {
@@ -49,6 +49,8 @@ export class World {
   readonly types = new Map<string, InstanceTypeInfo>();
   readonly modifications = new Map<string, VolumeModificationInfo[]>();
   readonly fastRestores = new Map<string, Set<string>>();
+  /** Status checks set by a test (MemoryCloud.setVolumeStatus); other volumes report `ok`. */
+  readonly volumeStatuses = new Map<string, VolumeStatusInfo>();
   readonly clientTokens = new Map<string, string>();
   readonly zones: string[];
   readonly region: string;
