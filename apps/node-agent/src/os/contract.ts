@@ -20,6 +20,8 @@ export interface ContractHost {
   scratch: string;
   /** Grows the device (the volume was modified). */
   grow(bytes: number): Promise<void>;
+  /** The kernel records an error in the device's mounted ext4 filesystem (/sys/fs/ext4/<dev>/trigger_fs_error). */
+  triggerFsError(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -155,6 +157,31 @@ export function hostOsContract(label: string, setup: () => Promise<ContractHost>
       await expect(h.os.mkdir(join(file, 'sub'))).rejects.toMatchObject({ code: 'ENOTDIR', syscall: 'mkdir' });
       await expect(h.os.realpath(join(h.scratch, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
       expect(await h.os.realpath(h.scratch)).toBe(h.scratch);
+    });
+
+    it('heartbeats the device; a path that is no device fails the read', async () => {
+      expect(await h.os.readProbe(dev, 10_000)).toMatchObject({ kind: 'ok' });
+      const missing = await h.os.readProbe(join(h.scratch, 'missing'), 10_000);
+      expect(missing.kind).toBe('error');
+      expect(missing.kind === 'error' && missing.message).toContain('No such file or directory');
+    });
+
+    it("a mounted ext4 has an error record: none at first, the kernel's error counted; a directory reads, a missing one is ENOENT", async () => {
+      const majMin = (await h.os.deviceNode(h.name))!.majMin;
+      expect(await h.os.filesystemErrors(majMin)).toBeUndefined();
+      await h.os.mkfs('ext4', dev, {});
+      const point = join(h.scratch, 'fs');
+      await h.os.mkdir(point);
+      await h.os.mount(dev, point, 'ext4', ['defaults']);
+      expect(await h.os.filesystemErrors(majMin)).toEqual({ count: 0, first: undefined, last: undefined });
+      await h.os.readDir(point);
+      await expect(h.os.readDir(join(h.scratch, 'missing'))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'opendir' });
+      await h.triggerFsError();
+      const errors = await h.os.filesystemErrors(majMin);
+      expect(errors?.count).toBe(1);
+      expect(errors?.first).toBeTruthy();
+      await h.os.unmount(point);
+      expect(await h.os.filesystemErrors(majMin)).toBeUndefined();
     });
   });
 }

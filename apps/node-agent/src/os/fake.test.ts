@@ -12,6 +12,7 @@ hostOsContract('FakeOs', () => {
     name: dev.name,
     scratch: '/scratch',
     grow: (bytes: number) => Promise.resolve(os.grow(dev.name, bytes)),
+    triggerFsError: () => Promise.resolve(os.fsError(dev.name)),
     cleanup: () => Promise.resolve(),
   });
 });

@@ -6,7 +6,8 @@ import type { Probe } from '../mount/blkid.js';
 import type { FormatOptions, FsType } from '../mount/mkfs.js';
 import type { MountEntry } from '../mount/mountinfo.js';
 import { errno, FakeTree } from './fake-tree.js';
-import type { DeviceNode, FsStats, HostOs, PathInfo } from './host-os.js';
+import type { IoProbe } from '../device/heartbeat.js';
+import type { DeviceNode, FsErrors, FsStats, HostOs, PathInfo } from './host-os.js';
 
 export interface FakeFilesystem {
   type: string;
@@ -16,6 +17,10 @@ export interface FakeFilesystem {
   usedBytes: number;
   inodes: number;
   inodesUsed: number;
+  /** ext4's error record (what /sys/fs/ext4/<dev>/errors_count … would say). */
+  errors?: FsErrors;
+  /** Forced shutdown (xfs): directory reads fail with EIO. */
+  shutdown?: boolean;
 }
 
 export interface FakeDevice {
@@ -30,6 +35,8 @@ export interface FakeDevice {
   ptType?: string;
   /** What NVMe Get Log Page 0xD0 returns (an EBS volume's statistics); absent: the device has no such page. */
   logPage?: Uint8Array;
+  /** What a heartbeat read answers (default ok). */
+  io?: IoProbe;
 }
 
 export interface AddDevice {
@@ -145,6 +152,27 @@ export class FakeOs implements HostOs {
   /** The filesystem on `majMin` goes read-only underneath its mounts (errors=remount-ro). */
   superReadOnly(majMin: string): void {
     for (const m of this.table) if (m.entry.majMin === majMin) m.entry.superOptions = ['ro', ...m.entry.superOptions.filter((o) => o !== 'rw' && o !== 'ro')];
+  }
+
+  /** The device's reads now answer `probe` (an I/O error, or a hang past the heartbeat's bound). */
+  setIo(name: string, probe: IoProbe | undefined): void {
+    const d = this.device(name);
+    if (probe) d.io = probe;
+    else delete d.io;
+  }
+
+  /** The kernel records an error in the device's ext4 filesystem (as ext4_error does). */
+  fsError(name: string, func = 'ext4_lookup'): void {
+    const fs = this.device(name).fs;
+    if (!fs) throw new Error(`no filesystem on fake device ${name}`);
+    fs.errors = { count: (fs.errors?.count ?? 0) + 1, first: fs.errors?.first ?? func, last: func };
+  }
+
+  /** The device's filesystem is shut down (xfs_io -x -c shutdown). */
+  shutdownFs(name: string): void {
+    const fs = this.device(name).fs;
+    if (!fs) throw new Error(`no filesystem on fake device ${name}`);
+    fs.shutdown = true;
   }
 
   failNext(op: keyof HostOs, err: Error): void {
@@ -349,6 +377,31 @@ export class FakeOs implements HostOs {
     const dev = this.blockAt(device, what);
     if (!dev.logPage) throw internal(`${what} failed: log page: Invalid argument`);
     return dev.logPage.slice();
+  }
+
+  async readProbe(device: string, timeoutMs: number): Promise<IoProbe> {
+    await this.enter('readProbe', device, timeoutMs);
+    const p = this.tree.existing(device);
+    const top = p === undefined ? undefined : this.table[this.topIndex(p)];
+    const dev = p === undefined ? undefined : (this.nodeAt(p) ?? (top?.node ? this.devices.get(top.device ?? '') : undefined));
+    if (!dev) return { kind: 'error', message: `failed to open '${device}': No such file or directory` };
+    return dev.io ?? { kind: 'ok', ms: 0.1 };
+  }
+
+  async filesystemErrors(majMin: string): Promise<FsErrors | undefined> {
+    await this.enter('filesystemErrors', majMin);
+    const dev = [...this.devices.values()].find((d) => d.majMin === majMin);
+    // The kernel keeps the record while the filesystem is mounted, and for ext4 only.
+    if (!dev?.fs || dev.fs.type !== 'ext4' || this.mountsOf(dev).length === 0) return undefined;
+    return { count: 0, first: undefined, last: undefined, ...dev.fs.errors };
+  }
+
+  async readDir(path: string): Promise<void> {
+    await this.enter('readDir', path);
+    const p = this.tree.existing(path);
+    if (p === undefined) throw errno('ENOENT', 'opendir', path);
+    if (!this.tree.isDir(p)) throw errno('ENOTDIR', 'opendir', path);
+    if (this.devices.get(this.mountHolding(p).device ?? '')?.fs?.shutdown) throw errno('EIO', 'opendir', path);
   }
 
   // --- internals ---

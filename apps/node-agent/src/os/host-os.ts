@@ -1,4 +1,5 @@
 import { failedPrecondition } from '@plinth/errors';
+import type { IoProbe } from '../device/heartbeat.js';
 import type { BlockEntry } from '../device/sysfs.js';
 import type { Probe } from '../mount/blkid.js';
 import type { FormatOptions, FsType } from '../mount/mkfs.js';
@@ -29,6 +30,14 @@ export interface FsStats {
   bavail: number;
   files: number;
   ffree: number;
+}
+
+/** ext4's own error record (/sys/fs/ext4/<dev>/errors_count, first_error_*, last_error_*). */
+export interface FsErrors {
+  count: number;
+  /** "ext4_lookup (inode 12)" etc., when the kernel recorded one. */
+  first?: string | undefined;
+  last?: string | undefined;
 }
 
 /**
@@ -83,6 +92,12 @@ export interface HostOs {
 
   /** The EBS vendor log page (NVMe Get Log Page 0xD0) of a device node, unparsed; fails for a device without it. */
   ebsLogPage(device: string): Promise<Uint8Array>;
+  /** The I/O heartbeat: one small O_DIRECT read of a device node (or a file one is bound onto), bounded by `timeoutMs`, off the event loop. */
+  readProbe(device: string, timeoutMs: number): Promise<IoProbe>;
+  /** The error counters the kernel keeps for the filesystem on `majMin` (ext4); undefined where it keeps none (xfs, or nothing mounted). */
+  filesystemErrors(majMin: string): Promise<FsErrors | undefined>;
+  /** Reads the first entries of a directory: a shut-down filesystem (xfs after a forced shutdown) fails it with EIO. */
+  readDir(path: string): Promise<void>;
 }
 
 /** The top-most mount at exactly this path, if any (later entries shadow earlier ones). */

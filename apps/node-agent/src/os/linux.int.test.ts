@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createFakeHost, detachAll } from '../../../../test/support/nvme.js';
@@ -18,6 +18,8 @@ hostOsContract('LinuxOs on a loop device', async () => {
     name: dev.name,
     scratch: await mkdtemp(join(host.root, 'scratch-')),
     grow: (bytes: number) => loop.grow(bytes),
+    // ext4_error() with this text: counted in errors_count, recorded in first_error_*/last_error_*.
+    triggerFsError: () => writeFile(`/sys/fs/ext4/${loop.path.replace('/dev/', '')}/trigger_fs_error`, 'plinth contract test'),
     cleanup: () => host.cleanup(),
   };
 });

@@ -1,5 +1,6 @@
-import { lstat, mkdir, open, realpath, rm, rmdir, stat, statfs } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { lstat, mkdir, open, opendir, readFile, realpath, rm, rmdir, stat, statfs } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { readDirect, type IoProbe } from '../device/heartbeat.js';
 import { majMinOf } from '../device/identity.js';
 import { listBlockEntries, readBlockEntry, type BlockEntry } from '../device/sysfs.js';
 import { probe, type Probe } from '../mount/blkid.js';
@@ -8,13 +9,21 @@ import { bindMount, mountDevice, unmount } from '../mount/mount.js';
 import { readMounts, type MountEntry } from '../mount/mountinfo.js';
 import { deviceSize, filesystemSize, growOffline, growOnline } from '../mount/resize.js';
 import { readEbsLogPage } from '../nvme/nvme-cli.js';
-import type { DeviceNode, FsStats, HostOs, PathInfo } from './host-os.js';
+import type { DeviceNode, FsErrors, FsStats, HostOs, PathInfo } from './host-os.js';
 
 /** Where sysfs and /dev are (a fake tree in tests and the emulated Nitro host). */
 export interface DeviceRoots {
   sysRoot: string;
   devRoot: string;
+  /** The kernel's own sysfs, for /sys/dev/block and /sys/fs (default /sys; the emulated host fakes only `sysRoot`). */
+  kernelSysRoot?: string;
 }
+
+const readTrim = (path: string): Promise<string | undefined> =>
+  readFile(path, 'utf8').then(
+    (s) => s.trim(),
+    () => undefined,
+  );
 
 /**
  * The real host: node:fs, sysfs under `sysRoot`, device nodes under `devRoot`, util-linux / e2fsprogs / xfsprogs
@@ -125,5 +134,35 @@ export class LinuxOs implements HostOs {
   async statfs(path: string): Promise<FsStats> {
     const s = await statfs(path);
     return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+  }
+
+  readProbe(device: string, timeoutMs: number): Promise<IoProbe> {
+    return readDirect(device, timeoutMs);
+  }
+
+  async filesystemErrors(majMin: string): Promise<FsErrors | undefined> {
+    const sys = this.roots.kernelSysRoot ?? '/sys';
+    // The kernel's name of the device (loop3, nvme1n1): /sys/dev/block/<maj:min> links to it.
+    const name = await realpath(join(sys, 'dev', 'block', majMin)).then(basename, () => undefined);
+    if (!name) return undefined;
+    const dir = join(sys, 'fs', 'ext4', name);
+    const count = await readTrim(join(dir, 'errors_count'));
+    if (count === undefined) return undefined;
+    const where = async (which: 'first' | 'last'): Promise<string | undefined> => {
+      const fn = await readTrim(join(dir, `${which}_error_func`));
+      if (!fn) return undefined;
+      const ino = await readTrim(join(dir, `${which}_error_ino`));
+      return ino && ino !== '0' ? `${fn} (inode ${ino})` : fn;
+    };
+    return { count: Number(count) || 0, first: await where('first'), last: await where('last') };
+  }
+
+  async readDir(path: string): Promise<void> {
+    const dir = await opendir(path, { bufferSize: 4 });
+    try {
+      await dir.read();
+    } finally {
+      await dir.close().catch(() => undefined);
+    }
   }
 }
