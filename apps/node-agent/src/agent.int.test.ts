@@ -89,7 +89,17 @@ describe('node agent process and services', () => {
       accessibleTopology: { segments: { 'topology.kubernetes.io/zone': 'us-east-1a', 'topology.ebs.csi.aws.com/zone': 'us-east-1a' } },
     });
     const caps = (await t.api.capabilities({})).capabilities.map((c) => c.rpc?.type);
-    expect(caps.sort()).toEqual([Rpc.STAGE_UNSTAGE_VOLUME, Rpc.GET_VOLUME_STATS, Rpc.EXPAND_VOLUME, Rpc.VOLUME_CONDITION, Rpc.SINGLE_NODE_MULTI_WRITER].sort());
+    expect(caps.sort()).toEqual(
+      [
+        Rpc.STAGE_UNSTAGE_VOLUME,
+        Rpc.GET_VOLUME_STATS,
+        Rpc.EXPAND_VOLUME,
+        Rpc.VOLUME_CONDITION,
+        Rpc.SINGLE_NODE_MULTI_WRITER,
+        Rpc.GET_VOLUME_HEALTH,
+        Rpc.GET_STORAGE_HEALTH,
+      ].sort(),
+    );
   });
 
   it('exports the CSI RPC latency histogram by method and code', async () => {

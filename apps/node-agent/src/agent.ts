@@ -82,6 +82,8 @@ export async function startAgent(cfg: Config, log: Logger, identity?: NodeIdenti
     kubeletRoot: cfg.KUBELET_ROOT,
     os: new LinuxOs({ sysRoot: cfg.SYSFS_ROOT, devRoot: cfg.DEV_ROOT }, cfg.NVME_CLI),
     deviceWaitMs: cfg.DEVICE_WAIT_MS,
+    ioTimeoutMs: cfg.HEALTH_IO_TIMEOUT_MS,
+    health: metrics.health,
     locks: new VolumeLocks(),
     log,
     identity: id,

@@ -14,6 +14,7 @@ describe('node-agent config', () => {
       SYSFS_ROOT: '/sys',
       DEV_ROOT: '/dev',
       DEVICE_WAIT_MS: 20_000,
+      HEALTH_IO_TIMEOUT_MS: 5_000,
       LOG_LEVEL: 'info',
     });
     expect(c.MAX_VOLUMES_PER_NODE).toBeUndefined();
@@ -41,7 +42,9 @@ describe('node-agent config', () => {
       MAX_VOLUMES_PER_NODE: '17',
       METRICS_ADDRESS: ':9809',
       IMDS_DISABLED: 'true',
+      HEALTH_IO_TIMEOUT_MS: '2500',
     });
+    expect(c.HEALTH_IO_TIMEOUT_MS).toBe(2500);
     expect(c.METADATA_SOURCES).toEqual(['env', 'imds']);
     expect(c.KUBELET_ROOT).toBe('/tmp/k');
     expect(c.MAX_VOLUMES_PER_NODE).toBe(17);
@@ -50,9 +53,9 @@ describe('node-agent config', () => {
   });
 
   it('names every bad variable at once', () => {
-    expect(() => loadConfig({ METADATA_SOURCES: 'imds,gce', KUBELET_ROOT: 'relative', MAX_VOLUMES_PER_NODE: '0', METRICS_ADDRESS: 'nope' })).toThrow(
-      /METADATA_SOURCES[\s\S]*KUBELET_ROOT[\s\S]*MAX_VOLUMES_PER_NODE[\s\S]*METRICS_ADDRESS/,
-    );
+    expect(() =>
+      loadConfig({ METADATA_SOURCES: 'imds,gce', KUBELET_ROOT: 'relative', MAX_VOLUMES_PER_NODE: '0', METRICS_ADDRESS: 'nope', HEALTH_IO_TIMEOUT_MS: '10' }),
+    ).toThrow(/METADATA_SOURCES[\s\S]*KUBELET_ROOT[\s\S]*HEALTH_IO_TIMEOUT_MS[\s\S]*MAX_VOLUMES_PER_NODE[\s\S]*METRICS_ADDRESS/);
   });
 
   it('runs nvme-cli from PATH unless NVME_CLI names another (the emulated Nitro host has its own)', () => {

@@ -82,6 +82,8 @@ export const configSchema = z
       .optional()
       .transform((v) => v?.trim() || 'nvme'),
     DEVICE_WAIT_MS: envInt(20_000, { min: 0, max: 600_000 }),
+    /** Bound of one I/O heartbeat read in NodeGetVolumeHealth / NodeGetStorageHealth. */
+    HEALTH_IO_TIMEOUT_MS: envInt(5_000, { min: 100, max: 120_000 }),
     MAX_VOLUMES_PER_NODE: envInt(0, { min: 1, max: 1000 }).transform((n) => (n === 0 ? undefined : n)),
     ...redisEnv,
     /** Read by the `pre-stop` subcommand (the DaemonSet's preStop hook). */

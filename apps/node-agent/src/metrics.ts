@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RpcObserver } from '@plinth/csi';
+import { HealthGauge, type RpcObserver } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 
 export interface Metrics {
   registry: Registry;
   observe: RpcObserver;
+  /** plinth_volume_health: what the last NodeGetVolumeHealth of each volume found wrong. */
+  health: HealthGauge;
   /** Records the attach limit this node reports in NodeGetInfo (max_volumes_per_node). */
   attachLimit(labels: { node: string; instanceId: string }, limit: number): void;
 }
@@ -29,6 +31,10 @@ export function createMetrics(): Metrics {
   });
   return {
     registry,
+    health: new HealthGauge(
+      registry,
+      'Volume health problems this node last reported (I/O heartbeat, mounts, filesystem errors), 1 per volume, status and reason; healthy volumes have no series',
+    ),
     observe: (method, code, seconds) => rpc.observe({ method, code }, seconds),
     attachLimit: ({ node, instanceId }, n) => limit.set({ node, instance_id: instanceId }, n),
   };

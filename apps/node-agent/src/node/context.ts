@@ -1,3 +1,4 @@
+import type { HealthGauge } from '@plinth/csi';
 import type { Logger } from '@plinth/logger';
 import type { VolumeLocks } from '../locks.js';
 import type { HostOs } from '../os/host-os.js';
@@ -18,6 +19,10 @@ export interface NodeContext {
   /** The OS: devices, filesystems, mounts, paths (LinuxOs; FakeOs in unit tests). */
   os: HostOs;
   deviceWaitMs: number;
+  /** Bound of one I/O heartbeat read (HEALTH_IO_TIMEOUT_MS). */
+  ioTimeoutMs: number;
+  /** plinth_volume_health, fed by NodeGetVolumeHealth. */
+  health: HealthGauge;
   locks: VolumeLocks;
   log: Logger;
   identity: NodeIdentity;

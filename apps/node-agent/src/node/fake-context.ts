@@ -1,6 +1,8 @@
 /** A NodeContext on a FakeOs, and request builders, for the node service's unit tests. */
 import { VolumeCapability_AccessMode_Mode as Mode, type NodePublishVolumeRequest, type NodeStageVolumeRequest, type VolumeCapability } from '@plinth/csi';
+import { HealthGauge } from '@plinth/csi';
 import { createLogger } from '@plinth/logger';
+import { Registry } from 'prom-client';
 import { VolumeLocks } from '../locks.js';
 import { FakeOs } from '../os/fake.js';
 import type { NodeContext } from './context.js';
@@ -18,6 +20,8 @@ export function fakeContext(os = new FakeOs()): { ctx: NodeContext; os: FakeOs }
     kubeletRoot: KUBELET_ROOT,
     os,
     deviceWaitMs: DEVICE_WAIT_MS,
+    ioTimeoutMs: 1000,
+    health: new HealthGauge(new Registry(), 'test'),
     locks: new VolumeLocks(),
     log: createLogger({ name: 'node-agent-unit', level: 'silent' }),
     identity: { nodeId: 'i-0123456789abcdef0', zone: 'us-east-1a', instanceType: 'm5.large', maxVolumesPerNode: 25 },

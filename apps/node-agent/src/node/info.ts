@@ -14,7 +14,21 @@ export function nodeGetInfo(ctx: NodeContext): NodeGetInfoResponse {
   };
 }
 
-const NODE_CAPABILITIES = [Rpc.STAGE_UNSTAGE_VOLUME, Rpc.EXPAND_VOLUME, Rpc.GET_VOLUME_STATS, Rpc.VOLUME_CONDITION, Rpc.SINGLE_NODE_MULTI_WRITER];
+/**
+ * VOLUME_CONDITION (value 4, removed by CSI 1.13 and kept in Plinth's proto as
+ * a local addition) stays so that kubelets built on CSI 1.12 still read the
+ * condition in NodeGetVolumeStats; GET_VOLUME_HEALTH and GET_STORAGE_HEALTH
+ * are CSI 1.13's (docs/health.md).
+ */
+const NODE_CAPABILITIES = [
+  Rpc.STAGE_UNSTAGE_VOLUME,
+  Rpc.EXPAND_VOLUME,
+  Rpc.GET_VOLUME_STATS,
+  Rpc.VOLUME_CONDITION,
+  Rpc.SINGLE_NODE_MULTI_WRITER,
+  Rpc.GET_VOLUME_HEALTH,
+  Rpc.GET_STORAGE_HEALTH,
+];
 
 export function nodeGetCapabilities(): NodeGetCapabilitiesResponse {
   return { capabilities: NODE_CAPABILITIES.map((type) => ({ rpc: { type } })) };

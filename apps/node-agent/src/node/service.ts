@@ -3,6 +3,7 @@ import {
   NodeService,
   unary,
   type NodeExpandVolumeRequest,
+  type NodeGetVolumeHealthRequest,
   type NodeGetVolumeStatsRequest,
   type NodePublishVolumeRequest,
   type NodeStageVolumeRequest,
@@ -20,8 +21,10 @@ import { nodeGetCapabilities, nodeGetInfo } from './info.js';
 import { nodePublishVolume } from './publish.js';
 import { nodeStageVolume } from './stage.js';
 import { nodeGetVolumeStats } from './stats.js';
+import { nodeGetStorageHealth } from './storage-health.js';
 import { nodeUnpublishVolume } from './unpublish.js';
 import { nodeUnstageVolume } from './unstage.js';
+import { nodeGetVolumeHealth } from './volume-health.js';
 
 /**
  * OS errors (EACCES, ENOTDIR, EEXIST …) from node:fs would reach the wire as
@@ -84,6 +87,18 @@ export function nodeServices(ctx: NodeContext, observe?: RpcObserver): ServiceBi
     nodeExpandVolume: unary(
       'NodeExpandVolume',
       explainOsErrors('NodeExpandVolume', (req: NodeExpandVolumeRequest, c: CallContext) => nodeExpandVolume(ctx, req, c.signal)),
+      log,
+      observe,
+    ),
+    nodeGetVolumeHealth: unary(
+      'NodeGetVolumeHealth',
+      explainOsErrors('NodeGetVolumeHealth', (req: NodeGetVolumeHealthRequest) => nodeGetVolumeHealth(ctx, req)),
+      log,
+      observe,
+    ),
+    nodeGetStorageHealth: unary(
+      'NodeGetStorageHealth',
+      explainOsErrors('NodeGetStorageHealth', () => nodeGetStorageHealth(ctx)),
       log,
       observe,
     ),
