@@ -21,10 +21,14 @@ export async function ensureDeps() {
 
 // nvme (nvme-cli): the node agent reads EBS's NVMe log page with it; the HostOs contract runs it on a loop device.
 const TOOLS = ['redis-server', 'redis-sentinel', 'mkfs.xfs', 'mkfs.ext4', 'losetup', 'blkid', 'resize2fs', 'xfs_growfs', 'nvme'];
-const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'xfsprogs', 'e2fsprogs', 'util-linux', 'nvme-cli'];
+// python3-fusepy: the failing disk of the node health tests (test/support/failfs.py).
+const APT_PACKAGES = ['redis-server', 'redis-sentinel', 'xfsprogs', 'e2fsprogs', 'util-linux', 'nvme-cli', 'python3-fusepy'];
+
+/** Tools, and Debian's fusepy module (not a command), that are not there. */
+const absent = () => [...TOOLS.filter((t) => !which(t)), ...(existsSync('/usr/lib/python3/dist-packages/fusepy.py') ? [] : ['python3-fusepy'])];
 
 export async function ensureSystemPackages() {
-  const missing = TOOLS.filter((t) => !which(t));
+  const missing = absent();
   if (missing.length === 0) return;
   const hint = `apt-get install -y ${APT_PACKAGES.join(' ')}`;
   if (process.getuid?.() !== 0) {
@@ -36,6 +40,6 @@ export async function ensureSystemPackages() {
   if ((await run('apt-get', ['install', '-y', '--no-install-recommends', ...APT_PACKAGES], { env, timeoutMs: 15 * 60_000 })) !== 0) {
     throw new Error(`${hint} failed`);
   }
-  const still = TOOLS.filter((t) => !which(t));
+  const still = absent();
   if (still.length) throw new Error(`still missing after apt-get install: ${still.join(', ')}`);
 }

@@ -32,6 +32,8 @@ export function csiApi(node: NodeClient, identity: IdentityClient) {
     unpublish: promised(node, node.nodeUnpublishVolume.bind(node)),
     stats: promised(node, node.nodeGetVolumeStats.bind(node)),
     expand: promised(node, node.nodeExpandVolume.bind(node)),
+    volumeHealth: promised(node, node.nodeGetVolumeHealth.bind(node)),
+    storageHealth: promised(node, node.nodeGetStorageHealth.bind(node)),
     capabilities: promised(node, node.nodeGetCapabilities.bind(node)),
     info: promised(node, node.nodeGetInfo.bind(node)),
     pluginInfo: promised(identity, identity.getPluginInfo.bind(identity)),

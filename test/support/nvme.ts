@@ -47,6 +47,14 @@ async function createLoopDevice(bytes: number, dir?: string): Promise<LoopDevice
   const backingFile = join(base, `disk-${Date.now()}-${Math.random().toString(16).slice(2, 8)}.img`);
   await writeFile(backingFile, '');
   await truncate(backingFile, bytes);
+  return loopOver(backingFile, async () => {
+    await rm(backingFile, { force: true });
+    if (!dir) await rm(base, { recursive: true, force: true });
+  });
+}
+
+/** A loop device over an existing file (kept on detach unless `dispose` removes it). */
+async function loopOver(backingFile: string, dispose: () => Promise<void> = () => Promise.resolve()): Promise<LoopDevice> {
   const path = (await run('losetup', ['--find', '--show', backingFile])).trim();
   const majMin = (await readFile(`/sys/class/block/${path.replace('/dev/', '')}/dev`, 'utf8')).trim();
   const loop: LoopDevice = {
@@ -64,8 +72,7 @@ async function createLoopDevice(bytes: number, dir?: string): Promise<LoopDevice
       if (!liveLoops.has(loop)) return;
       liveLoops.delete(loop);
       await run('losetup', ['-d', path]).catch(() => undefined);
-      await rm(backingFile, { force: true });
-      if (!dir) await rm(base, { recursive: true, force: true });
+      await dispose();
     },
   };
   liveLoops.add(loop);
@@ -108,6 +115,8 @@ export interface FakeHost {
   remove(name: string): Promise<void>;
   /** A loop device owned by this host (detached by cleanup). */
   loop(bytes: number): Promise<LoopDevice>;
+  /** A loop device over an existing file (e.g. on a FUSE filesystem), owned by this host; the file stays. */
+  loopOver(file: string): Promise<LoopDevice>;
   /** Unmounts everything under root, detaches this host's loops, deletes the tree. */
   cleanup(): Promise<void>;
 }
@@ -174,6 +183,11 @@ export async function createFakeHost(): Promise<FakeHost> {
     },
     async loop(bytes) {
       const l = await createLoopDevice(bytes, root);
+      loops.push(l);
+      return l;
+    },
+    async loopOver(file) {
+      const l = await loopOver(file);
       loops.push(l);
       return l;
     },

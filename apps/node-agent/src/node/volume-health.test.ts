@@ -22,7 +22,10 @@ describe('NodeGetVolumeHealth', () => {
     expect(os.callsOf('readProbe')).toEqual([[`/dev/${dev.name}`, 1000]]);
     expect(await reasons(ctx, req({ volumePublishPath: '', stagingTargetPath: '' }))).toEqual([]);
     // Without paths, the volume's mounts under the kubelet root are the ones checked.
-    expect(os.callsOf('readDir').slice(-2)).toEqual([[stagingOf(VOL)], [targetOf(VOL)]]);
+    expect(os.callsOf('readDir').slice(-2)).toEqual([
+      [stagingOf(VOL), 1000],
+      [targetOf(VOL), 1000],
+    ]);
   });
 
   it('is INVALID_ARGUMENT without a volume id, NOT_FOUND for a volume neither attached nor at a given path', async () => {
@@ -139,5 +142,15 @@ describe('NodeGetStorageHealth', () => {
     expect(some[0]!.message).toContain(`1 of 2`);
     os.setIo(b.name, { kind: 'error', message: 'Input/output error' });
     expect((await nodeGetStorageHealth(ctx)).backendHealth.map((e) => [e.status, e.reason])).toEqual([[StorageHealth.STORAGE_UNREACHABLE, 'EbsUnreachable']]);
+  });
+});
+
+describe('NodeGetVolumeHealth on a hung device', () => {
+  it('does not read the filesystem of a device whose heartbeat did not answer (the read would hang too)', async () => {
+    const { ctx, os, dev } = await stagedVolume({ publish: true });
+    os.setIo(dev.name, { kind: 'timeout', ms: 1000 });
+    const before = os.callsOf('readDir').length;
+    expect(await reasons(ctx)).toEqual([[Health.INACCESSIBLE, 'IoTimeout']]);
+    expect(os.callsOf('readDir').length).toBe(before);
   });
 });

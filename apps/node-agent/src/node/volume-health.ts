@@ -8,6 +8,7 @@ import {
 } from '@plinth/csi';
 import { findDevice, type ProvenDevice } from '../device/find.js';
 import { requireExistingVolumeId, serialOf } from '../device/identity.js';
+import type { MountEntry } from '../mount/mountinfo.js';
 import { blockDeviceByMajMin, mountAt } from '../os/host-os.js';
 import { validatePath } from '../paths.js';
 import type { NodeContext } from './context.js';
@@ -43,15 +44,38 @@ async function mountsOfDevice(ctx: NodeContext, majMin: string): Promise<string[
   return [...new Set((await ctx.os.mounts()).filter((m) => m.majMin === majMin && m.mountPoint.startsWith(root)).map((m) => m.mountPoint))];
 }
 
-/** One staging or publish path: still mounted, from the volume's device, its filesystem readable, writable and without recorded errors. */
-async function checkPath(ctx: NodeContext, f: Findings, volumeId: string, path: string, device: ProvenDevice | undefined): Promise<{ blockFile?: string }> {
-  const st = await ctx.os.pathInfo(path).catch(() => undefined);
-  const mount = st ? await mountAt(ctx.os, path) : undefined;
-  if (!st || !mount) {
-    f.add(Health.INACCESSIBLE, 'MountMissing', `volume ${volumeId} is not mounted at ${path}${st ? '' : ' (the path does not exist)'}`);
+/** A staging or publish path still mounted from the volume's device, with what is mounted there. */
+interface Mounted {
+  path: string;
+  mount: MountEntry;
+  /** The path's lstat failed other than ENOENT (EIO on a shut-down xfs): its code. */
+  statError?: string;
+}
+
+/**
+ * Where one path stands, from the mount table and lstat alone (no read that a
+ * hung device could block): mounted from the volume's device, or not. A block
+ * volume's path (the device node bound onto a file) is returned in
+ * `blockFile`, to heartbeat through when the device node is gone.
+ */
+async function mountState(
+  ctx: NodeContext,
+  f: Findings,
+  volumeId: string,
+  path: string,
+  device: ProvenDevice | undefined,
+): Promise<{ mounted?: Mounted; blockFile?: string }> {
+  let statError: string | undefined;
+  const st = await ctx.os.pathInfo(path).catch((err: NodeJS.ErrnoException) => {
+    statError = err.code ?? 'error';
+    return undefined;
+  });
+  const mount = await mountAt(ctx.os, path);
+  if (!mount || (!st && !statError)) {
+    f.add(Health.INACCESSIBLE, 'MountMissing', `volume ${volumeId} is not mounted at ${path}${mount ? ' (the path does not exist)' : ''}`);
     return {};
   }
-  if (st.kind !== 'directory') {
+  if (st && st.kind !== 'directory') {
     // A block volume: the device node bound onto a file.
     if (device && st.majMin !== device.majMin)
       f.add(Health.INACCESSIBLE, 'MountWrongDevice', `${path} is device ${st.majMin ?? 'none'}, not ${device.path} (${device.majMin}) of volume ${volumeId}`);
@@ -68,15 +92,25 @@ async function checkPath(ctx: NodeContext, f: Findings, volumeId: string, path: 
   if (!device && !(await blockDeviceByMajMin(ctx.os, mount.majMin))) {
     f.add(Health.INACCESSIBLE, 'DeviceGone', `the device of volume ${volumeId} (${mount.majMin}) has vanished from under its mount at ${path}`);
   }
-  try {
-    await ctx.os.readDir(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  return { mounted: statError ? { path, mount, statError } : { path, mount } };
+}
+
+/** The filesystem at a mounted path: it reads, it is still writable, ext4 recorded no errors. Only run once the device answered its heartbeat. */
+async function filesystemState(ctx: NodeContext, f: Findings, volumeId: string, m: Mounted): Promise<void> {
+  const { path, mount } = m;
+  const unreadable = (code: string) =>
     f.add(
       Health.INACCESSIBLE,
       'FilesystemUnreadable',
       `the ${mount.fsType} filesystem of volume ${volumeId} cannot be read at ${path} (${code}; shut down after errors?)`,
     );
+  if (m.statError) unreadable(m.statError);
+  else {
+    try {
+      await ctx.os.readDir(path, ctx.ioTimeoutMs);
+    } catch (err) {
+      unreadable((err as NodeJS.ErrnoException).code ?? 'error');
+    }
   }
   if (mount.superOptions.includes('ro') && !mount.mountOptions.includes('ro'))
     f.add(
@@ -93,12 +127,13 @@ async function checkPath(ctx: NodeContext, f: Findings, volumeId: string, path: 
       `the ${mount.fsType} filesystem of volume ${volumeId} recorded ${errors.count} error${errors.count === 1 ? '' : 's'}${where ? ` (${where})` : ''}; check it with fsck at the next unstage`,
     );
   }
-  return {};
 }
 
 /**
  * NodeGetVolumeHealth (CSI 1.13, GET_VOLUME_HEALTH): the volume as this node
- * sees it. The device (proven by its NVMe serial, as stage does) answers an
+ * sees it, in an order a hung device cannot block: the mount table and lstat
+ * first, then the heartbeat, and the filesystem is read only if the device
+ * answered it (each read bounded by HEALTH_IO_TIMEOUT_MS too). The device (proven by its NVMe serial, as stage does) answers an
  * I/O heartbeat (a 4 KiB O_DIRECT read, bounded by HEALTH_IO_TIMEOUT_MS, in a
  * child process); the staging and publish paths given (or, without any, the
  * volume's mounts under the kubelet root) are still mounted from that
@@ -124,18 +159,20 @@ export async function nodeGetVolumeHealth(ctx: NodeContext, req: NodeGetVolumeHe
 
   const paths = given.length > 0 ? given : device ? await mountsOfDevice(ctx, device.majMin) : [];
   let readThrough = device?.path;
+  const mounted: Mounted[] = [];
   for (const path of paths) {
-    const { blockFile } = await checkPath(ctx, f, volumeId, path, device);
-    readThrough ??= blockFile;
+    const state = await mountState(ctx, f, volumeId, path, device);
+    if (state.mounted) mounted.push(state.mounted);
+    readThrough ??= state.blockFile;
   }
   if (!device && !problem && !f.entries.some((e) => e.reason === 'DeviceGone'))
     f.add(Health.INACCESSIBLE, 'DeviceGone', `no device with NVMe serial ${serialOf(volumeId)} is attached to this node any more`);
 
-  if (readThrough) {
-    const io = await ctx.os.readProbe(readThrough, ctx.ioTimeoutMs);
-    if (io.kind === 'error') f.add(Health.INACCESSIBLE, 'IoError', `reading volume ${volumeId} at ${readThrough} failed: ${io.message}`);
-    if (io.kind === 'timeout') f.add(Health.INACCESSIBLE, 'IoTimeout', `a 4 KiB read of volume ${volumeId} at ${readThrough} has not answered for ${io.ms} ms`);
-  }
+  // The heartbeat first: a filesystem on a device that does not answer is not read (the read would only hang or fail).
+  const io = readThrough ? await ctx.os.readProbe(readThrough, ctx.ioTimeoutMs) : undefined;
+  if (io?.kind === 'error') f.add(Health.INACCESSIBLE, 'IoError', `reading volume ${volumeId} at ${readThrough} failed: ${io.message}`);
+  if (io?.kind === 'timeout') f.add(Health.INACCESSIBLE, 'IoTimeout', `a 4 KiB read of volume ${volumeId} at ${readThrough} has not answered for ${io.ms} ms`);
+  if (io?.kind !== 'timeout') for (const m of mounted) await filesystemState(ctx, f, volumeId, m);
   const volumeHealth = { volumeId, healthStatuses: f.entries };
   ctx.health.report(volumeHealth);
   return { volumeHealth };

@@ -174,8 +174,8 @@ export function hostOsContract(label: string, setup: () => Promise<ContractHost>
       await h.os.mkdir(point);
       await h.os.mount(dev, point, 'ext4', ['defaults']);
       expect(await h.os.filesystemErrors(majMin)).toEqual({ count: 0, first: undefined, last: undefined });
-      await h.os.readDir(point);
-      await expect(h.os.readDir(join(h.scratch, 'missing'))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'opendir' });
+      await h.os.readDir(point, 10_000);
+      await expect(h.os.readDir(join(h.scratch, 'missing'), 10_000)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'opendir' });
       await h.triggerFsError();
       const errors = await h.os.filesystemErrors(majMin);
       expect(errors?.count).toBe(1);

@@ -396,8 +396,8 @@ export class FakeOs implements HostOs {
     return { count: 0, first: undefined, last: undefined, ...dev.fs.errors };
   }
 
-  async readDir(path: string): Promise<void> {
-    await this.enter('readDir', path);
+  async readDir(path: string, timeoutMs: number): Promise<void> {
+    await this.enter('readDir', path, timeoutMs);
     const p = this.tree.existing(path);
     if (p === undefined) throw errno('ENOENT', 'opendir', path);
     if (!this.tree.isDir(p)) throw errno('ENOTDIR', 'opendir', path);

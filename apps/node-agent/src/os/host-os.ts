@@ -96,8 +96,11 @@ export interface HostOs {
   readProbe(device: string, timeoutMs: number): Promise<IoProbe>;
   /** The error counters the kernel keeps for the filesystem on `majMin` (ext4); undefined where it keeps none (xfs, or nothing mounted). */
   filesystemErrors(majMin: string): Promise<FsErrors | undefined>;
-  /** Reads the first entries of a directory: a shut-down filesystem (xfs after a forced shutdown) fails it with EIO. */
-  readDir(path: string): Promise<void>;
+  /**
+   * Reads the first entries of a directory: a shut-down filesystem (xfs after a forced shutdown) fails it with EIO.
+   * Bounded: no answer within `timeoutMs` (or an earlier read of the path still waiting) fails it with ETIMEDOUT.
+   */
+  readDir(path: string, timeoutMs: number): Promise<void>;
 }
 
 /** The top-most mount at exactly this path, if any (later entries shadow earlier ones). */

@@ -19,6 +19,9 @@ export interface DeviceRoots {
   kernelSysRoot?: string;
 }
 
+const errno = (code: string, syscall: string, path: string): NodeJS.ErrnoException =>
+  Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
+
 const readTrim = (path: string): Promise<string | undefined> =>
   readFile(path, 'utf8').then(
     (s) => s.trim(),
@@ -30,6 +33,9 @@ const readTrim = (path: string): Promise<string | undefined> =>
  * through execFile, and `nvmeCli` (nvme-cli's `nvme`, or the emulated Nitro host's stand-in) for NVMe log pages.
  */
 export class LinuxOs implements HostOs {
+  /** Directory reads still waiting on the kernel, by path. */
+  private readonly dirReads = new Set<string>();
+
   constructor(
     private readonly roots: DeviceRoots,
     private readonly nvmeCli = 'nvme',
@@ -157,12 +163,28 @@ export class LinuxOs implements HostOs {
     return { count: Number(count) || 0, first: await where('first'), last: await where('last') };
   }
 
-  async readDir(path: string): Promise<void> {
-    const dir = await opendir(path, { bufferSize: 4 });
+  async readDir(path: string, timeoutMs: number): Promise<void> {
+    // A read of a hung filesystem holds a libuv thread until the kernel answers: never more than one per path.
+    if (this.dirReads.has(path)) throw errno('ETIMEDOUT', 'opendir', path);
+    const read = (async () => {
+      const dir = await opendir(path, { bufferSize: 4 });
+      try {
+        await dir.read();
+      } finally {
+        await dir.close().catch(() => undefined);
+      }
+    })();
+    this.dirReads.add(path);
+    const done = read.finally(() => this.dirReads.delete(path));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(errno('ETIMEDOUT', 'opendir', path)), timeoutMs);
+    });
     try {
-      await dir.read();
+      await Promise.race([done, late]);
     } finally {
-      await dir.close().catch(() => undefined);
+      clearTimeout(timer);
+      done.catch(() => undefined);
     }
   }
 }
