@@ -2,7 +2,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { categoryOf, EC2_BUCKETS, TokenBucket, type BucketConfig, type Category } from './buckets.js';
 import { AWS_LIKE_DELAYS, Transitions, type TransitionDelays } from './transitions.js';
-import { describeVolumeStatusXml, overrideVolumeStates, type VolumeStatusOverride } from './volume-status.js';
+import { describeVolumeStatusXml, overrideVolumeStates, requestedVolumeIds, volumeIdsOf, type VolumeStatusOverride } from './volume-status.js';
 import { StuckAttachments } from './stuck.js';
 import { CopyDelays } from './snapshot-copies.js';
 import { errorXml } from './xml.js';
@@ -75,6 +75,27 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
+/** Which of `ids` upstream knows: one DescribeVolumes (volume-id filter) with the caller's headers (LocalStack reads the region from them). */
+function describeExisting(target: URL, headers: IncomingMessage['headers'], ids: string[]): Promise<Set<string>> {
+  const body = new URLSearchParams({ Action: 'DescribeVolumes', Version: '2016-11-15', 'Filter.1.Name': 'volume-id' });
+  ids.forEach((id, i) => body.set(`Filter.1.Value.${i + 1}`, id));
+  const text = body.toString();
+  return new Promise((resolve, reject) => {
+    const up = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: 'POST',
+        path: '/',
+        headers: { ...headers, host: target.host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(text) },
+      },
+      (upRes) => void readBody(upRes).then((b) => resolve(volumeIdsOf(b.toString('utf8'))), reject),
+    );
+    up.on('error', reject);
+    up.end(text);
+  });
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -96,6 +117,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
  */
 export async function startFaultProxy(upstream: string, initial: Partial<FaultConfig> = {}, port = 0): Promise<FaultProxy> {
   const target = new URL(upstream);
+  const existingVolumes = (headers: IncomingMessage['headers'], ids: string[]) => describeExisting(target, headers, ids);
   const config: FaultConfig = { ...PASS_THROUGH, volumeState: {}, ...initial };
   const calls = new Map<string, number>();
   const outcomes = new Map<string, Map<Outcome, number>>();
@@ -212,8 +234,12 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
     }
 
     if (action === 'DescribeVolumeStatus' && config.volumeStatus) {
+      const overrides = config.volumeStatus;
+      // Only volumes that exist upstream are answered for, as EC2's volume-id filter does.
+      const ids = requestedVolumeIds(params);
+      const existing = ids.length > 0 ? await existingVolumes(req.headers, ids) : undefined;
       count(action, 'ok');
-      return reply(res, 200, describeVolumeStatusXml(params, config.volumeStatus));
+      return reply(res, 200, describeVolumeStatusXml(params, overrides, existing));
     }
 
     if (action === 'DetachVolume') stuck.detaching(params.get('VolumeId') ?? '', params.get('Force') === 'true');

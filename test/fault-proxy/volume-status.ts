@@ -36,10 +36,11 @@ function item(volumeId: string, o: VolumeStatusOverride): string {
 /**
  * EC2's answer to DescribeVolumeStatus for the requested volumes: the
  * override where one is set, `ok` for the others (as EC2 reports a healthy
- * volume).
+ * volume). With `existing` (the ids upstream knows), ids that do not exist
+ * are left out, as EC2's volume-id filter leaves them out.
  */
-export function describeVolumeStatusXml(params: URLSearchParams, overrides: Record<string, VolumeStatusOverride>): string {
-  const ids = requestedVolumeIds(params);
+export function describeVolumeStatusXml(params: URLSearchParams, overrides: Record<string, VolumeStatusOverride>, existing?: ReadonlySet<string>): string {
+  const ids = requestedVolumeIds(params).filter((id) => !existing || existing.has(id));
   const items = (ids.length > 0 ? ids : Object.keys(overrides)).map((id) => item(id, overrides[id] ?? { status: 'ok' })).join('');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeVolumeStatusResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>fault-proxy</requestId><volumeStatusSet>${items}</volumeStatusSet></DescribeVolumeStatusResponse>`;
 }
@@ -53,4 +54,13 @@ export function overrideVolumeStates(xml: string, states: Record<string, string>
     if (state) out = out.slice(0, it.start) + setOwnField(it.text, 'status', state) + out.slice(it.end);
   }
   return out;
+}
+
+/** The volume ids in a DescribeVolumes answer. */
+export function volumeIdsOf(xml: string): Set<string> {
+  return new Set(
+    topLevelItems(xml, 'volumeSet')
+      .map((it) => field(it.text, 'volumeId') ?? '')
+      .filter(Boolean),
+  );
 }

@@ -7,6 +7,7 @@ import {
   type SnapshotInfo,
   type VolumeInfo,
   type VolumeModificationInfo,
+  type VolumeStatusInfo,
   type ZoneInfo,
 } from '@plinth/cloud';
 import { isPlinthError } from '@plinth/errors';
@@ -24,6 +25,7 @@ export class CloudView {
   private readonly instanceCache: TtlCache<InstanceInfo | undefined>;
   private readonly typeCache = new TtlCache<InstanceTypeInfo | undefined>(3_600_000);
   private readonly modsCache: TtlCache<VolumeModificationInfo[] | null>;
+  private readonly statusCache: TtlCache<Map<string, VolumeStatusInfo> | undefined>;
   private readonly instances: Batcher<string, InstanceInfo>;
   private readonly copiesCache: TtlCache<Map<string, SnapshotInfo[]>>;
 
@@ -37,11 +39,20 @@ export class CloudView {
     this.instanceCache = new TtlCache(ttlMs);
     this.modsCache = new TtlCache(ttlMs);
     this.copiesCache = new TtlCache(ttlMs);
+    this.statusCache = new TtlCache(ttlMs);
     this.instances = new Batcher((ids) => cloud.instances.get(ids), { windowMs: 10, maxBatch: 200 });
   }
 
   get cacheStats(): { hits: number; misses: number } {
-    const all = [this.volumesCache, this.zonesCache, this.snapshotsCache, this.instanceCache, this.typeCache, this.modsCache] as TtlCache<unknown>[];
+    const all = [
+      this.volumesCache,
+      this.zonesCache,
+      this.snapshotsCache,
+      this.instanceCache,
+      this.typeCache,
+      this.modsCache,
+      this.statusCache,
+    ] as TtlCache<unknown>[];
     return { hits: all.reduce((n, c) => n + c.hits, 0), misses: all.reduce((n, c) => n + c.misses, 0) };
   }
 
@@ -52,6 +63,15 @@ export class CloudView {
 
   async volume(id: string): Promise<VolumeInfo | undefined> {
     return (await this.volumes()).find((v) => v.id === id);
+  }
+
+  /**
+   * EC2's status checks of this cluster's volumes (DescribeVolumeStatus, one
+   * call per 200 volumes), by id; undefined where the endpoint has none
+   * (LocalStack, moto).
+   */
+  statuses(): Promise<Map<string, VolumeStatusInfo> | undefined> {
+    return this.statusCache.get('all', async () => this.cloud.volumes.status((await this.volumes()).map((v) => v.id)));
   }
 
   /** The region's availability zones. */

@@ -40,3 +40,32 @@ describe('volume summaries and filters', () => {
     expect(page(all, {}, 4, 'vol-fffffffffffffffff').items).toEqual([]);
   });
 });
+
+describe('volume health in the summaries', () => {
+  const base = {
+    zone: 'us-east-1a',
+    type: 'gp3',
+    sizeGiB: 1,
+    state: 'in-use',
+    encrypted: false,
+    multiAttach: false,
+    tags: {},
+    attachments: [],
+  };
+  const impaired = { volumeId: 'vol-00000000000000001', status: 'impaired', details: [{ name: 'io-enabled', status: 'failed' }], events: [], actions: [] };
+
+  it('carries what EC2 says is wrong, and filters healthy or unhealthy volumes', () => {
+    const sick = summary({ ...base, id: 'vol-00000000000000001' }, impaired);
+    const well = summary({ ...base, id: 'vol-00000000000000002' }, { ...impaired, volumeId: 'vol-00000000000000002', status: 'ok', details: [] });
+    const unknown = summary({ ...base, id: 'vol-00000000000000003' });
+    expect(sick.health).toEqual({
+      healthy: false,
+      statusCheck: 'impaired',
+      problems: [{ status: 'inaccessible', reason: 'IoDisabled', message: expect.stringContaining('disabled I/O') as string }],
+    });
+    expect(well.health).toEqual({ healthy: true, statusCheck: 'ok', problems: [] });
+    expect(unknown.health).toEqual({ healthy: true, statusCheck: null, problems: [] });
+    expect(page([sick, well, unknown], { health: 'unhealthy' }, 10).items.map((s) => s.id)).toEqual([sick.id]);
+    expect(page([sick, well, unknown], { health: 'healthy' }, 10).items.map((s) => s.id)).toEqual([well.id, unknown.id]);
+  });
+});

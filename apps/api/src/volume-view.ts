@@ -1,4 +1,4 @@
-import { TAG_CSI_NAME, type VolumeInfo } from '@plinth/cloud';
+import { TAG_CSI_NAME, volumeProblems, type StatusChecks, type VolumeInfo, type VolumeProblem } from '@plinth/cloud';
 
 const PVC_NAME_TAG = 'kubernetes.io/created-for/pvc/name';
 const PVC_NAMESPACE_TAG = 'kubernetes.io/created-for/pvc/namespace';
@@ -18,7 +18,19 @@ export interface VolumeSummary {
   pvc: { namespace: string; name: string } | null;
   pvName: string | null;
   attachments: { instanceId: string; device: string | null; state: string; attachedAt: string | null }[];
+  health: VolumeHealthView;
 }
+
+/** A volume's health as EC2 tells it (the controller's ControllerGetVolumeHealth rules). */
+export interface VolumeHealthView {
+  healthy: boolean;
+  /** EC2's status check (ok, warning, impaired, insufficient-data); null before EC2 has one, or where the endpoint has none. */
+  statusCheck: string | null;
+  problems: VolumeProblem[];
+}
+
+/** An attachment `attaching` this long is reported stuck (the controller's default STUCK_ATTACH_TIMEOUT_MS, aws-ebs-csi-driver's 90 s). */
+const STUCK_ATTACH_MS = 90_000;
 
 export interface VolumeFilter {
   zone?: string | undefined;
@@ -27,11 +39,13 @@ export interface VolumeFilter {
   type?: string | undefined;
   pvcNamespace?: string | undefined;
   pvcName?: string | undefined;
+  health?: 'healthy' | 'unhealthy' | undefined;
 }
 
 const iso = (d: Date | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
-export function summary(v: VolumeInfo): VolumeSummary {
+export function summary(v: VolumeInfo, checks: StatusChecks = 'unavailable', now = Date.now()): VolumeSummary {
+  const problems = volumeProblems(v, checks, { now, stuckAttachMs: STUCK_ATTACH_MS });
   const ns = v.tags[PVC_NAMESPACE_TAG];
   const pvc = v.tags[PVC_NAME_TAG];
   return {
@@ -50,6 +64,7 @@ export function summary(v: VolumeInfo): VolumeSummary {
     attachments: v.attachments
       .filter((a) => a.state !== 'detached')
       .map((a) => ({ instanceId: a.instanceId, device: a.device || null, state: a.state, attachedAt: iso(a.attachedAt) })),
+    health: { healthy: problems.length === 0, statusCheck: checks && checks !== 'unavailable' ? checks.status : null, problems },
   };
 }
 
@@ -60,6 +75,7 @@ export function matches(s: VolumeSummary, f: VolumeFilter): boolean {
   if (f.node !== undefined && !s.attachments.some((a) => a.instanceId === f.node)) return false;
   if (f.pvcNamespace !== undefined && s.pvc?.namespace !== f.pvcNamespace) return false;
   if (f.pvcName !== undefined && s.pvc?.name !== f.pvcName) return false;
+  if (f.health !== undefined && s.health.healthy !== (f.health === 'healthy')) return false;
   return true;
 }
 

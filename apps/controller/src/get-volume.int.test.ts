@@ -1,7 +1,7 @@
 import { CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
 import { status } from '@grpc/grpc-js';
 import { TAG_CLUSTER } from '@plinth/cloud';
-import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, type ControllerGetVolumeResponse } from '@plinth/csi';
+import { callUnary, ControllerServiceCapability_RPC_Type as Rpc, VolumeHealthErrorType, type ControllerGetVolumeResponse } from '@plinth/csi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../../test/fault-proxy/proxy.js';
 import { startController, testControllerEnv, type ControllerProcess } from '../../../test/support/controller.js';
@@ -133,6 +133,66 @@ describe('ControllerGetVolume', () => {
     );
     created.push(other.VolumeId!);
     expect((await get(ctl, other.VolumeId!)).volume?.capacityBytes).toBe(3 * GiB);
+  });
+});
+
+describe('ControllerGetVolumeHealth and ControllerListVolumeHealth (CSI 1.13)', () => {
+  const health = (volumeId: string) => callUnary(ctl.controller, 'controllerGetVolumeHealth', { volumeId, secrets: {} });
+  const list = (maxEntries = 0, startingToken = '') => callUnary(ctl.controller, 'controllerListVolumeHealth', { maxEntries, startingToken, secrets: {} });
+
+  it('are advertised, beside the VOLUME_CONDITION older sidecars ask for', async () => {
+    const caps = (await callUnary(ctl.controller, 'controllerGetCapabilities', {})).capabilities.map((c) => c.rpc?.type);
+    expect(caps).toEqual(expect.arrayContaining([Rpc.GET_VOLUME_HEALTH, Rpc.LIST_VOLUME_HEALTH, Rpc.VOLUME_CONDITION]));
+  });
+
+  it('report the impaired and degraded volumes EC2 reports (the fault proxy answering DescribeVolumeStatus), and nothing once healed', async () => {
+    const sick = await createVolume(`health-${cluster}-sick`);
+    const slow = await createVolume(`health-${cluster}-slow`);
+    const well = await createVolume(`health-${cluster}-well`);
+    expect(await health(well)).toEqual({ volumeHealth: { volumeId: well, healthStatuses: [] } });
+    try {
+      proxy.configure({
+        volumeStatus: {
+          [sick]: {
+            status: 'impaired',
+            ioEnabled: 'failed',
+            event: { type: 'potential-data-inconsistency', description: 'I/O disabled: the volume may be inconsistent' },
+            action: { code: 'enable-volume-io', description: 'Enable volume I/O' },
+          },
+          [slow]: { status: 'warning', ioPerformance: 'degraded' },
+        },
+      });
+      const h = (await health(sick)).volumeHealth!;
+      expect(h.healthStatuses).toEqual([
+        { status: VolumeHealthErrorType.INACCESSIBLE, reason: 'IoDisabled', message: expect.stringContaining('enable-volume-io') as string },
+      ]);
+      expect((await health(slow)).volumeHealth!.healthStatuses.map((e) => [e.status, e.reason])).toEqual([
+        [VolumeHealthErrorType.DEGRADED, 'IoPerformanceDegraded'],
+      ]);
+
+      const all = await list();
+      expect(all.entries.map((e) => e.volumeId)).toEqual([sick, slow].sort());
+      const first = await list(1);
+      expect(first.entries).toHaveLength(1);
+      const second = await list(1, first.nextToken);
+      expect([...first.entries, ...second.entries].map((e) => e.volumeId)).toEqual([sick, slow].sort());
+      expect(second.nextToken).toBe('');
+      expect((await codeOf(list(0, 'not-a-token'))).code).toBe(status.ABORTED);
+
+      proxy.configure({ volumeStatus: {}, volumeState: { [well]: 'error' } });
+      expect((await health(well)).volumeHealth!.healthStatuses.map((e) => [e.status, e.reason])).toEqual([[VolumeHealthErrorType.DATA_LOSS, 'VolumeError']]);
+    } finally {
+      proxy.configure({ volumeStatus: {}, volumeState: {} });
+    }
+    expect((await list()).entries).toEqual([]);
+  });
+
+  it('answer NOT_FOUND for an unknown volume and INVALID_ARGUMENT without a volume id', async () => {
+    expect(await codeOf(health('vol-0123456789abcdef0'))).toMatchObject({
+      code: status.NOT_FOUND,
+      details: expect.stringContaining('vol-0123456789abcdef0') as unknown,
+    });
+    expect(await codeOf(health(''))).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'volume_id is required' });
   });
 });
 

@@ -1,10 +1,7 @@
-import type { VolumeInfo, VolumeStatusInfo } from '@plinth/cloud';
+import type { StatusChecks, VolumeInfo, VolumeStatusInfo } from '@plinth/cloud';
 import type { Volume as CsiVolume, VolumeCondition } from '@plinth/csi';
 import { GiB } from './capacity.js';
 import { topologyFor } from './topology.js';
-
-/** What is known of a volume's EC2 status checks: the item, or that the endpoint has none (`unavailable`). */
-export type StatusChecks = VolumeStatusInfo | undefined | 'unavailable';
 
 /** "io-enabled failed, io-performance stalled": the details that are not fine. */
 function badDetails(s: VolumeStatusInfo): string[] {

@@ -18,3 +18,4 @@ export * from './timing.js';
 export * from './attach-limits.js';
 export * from './snapshot-blocks.js';
 export { createAwsSnapshotBlocks, type EbsSettings } from './aws/ebs.js';
+export { volumeProblems, type HealthOptions, type StatusChecks, type VolumeProblem } from './health.js';

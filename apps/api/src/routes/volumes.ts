@@ -30,6 +30,23 @@ const VolumeSchema = Type.Object({
       attachedAt: Nullable(Type.String({ format: 'date-time' })),
     }),
   ),
+  health: Type.Object(
+    {
+      healthy: Type.Boolean(),
+      statusCheck: Nullable(Type.String({ description: "EC2's status check: ok, warning, impaired, insufficient-data; null where EC2 has none for it" })),
+      problems: Type.Array(
+        Type.Object({
+          status: StringEnum(['degraded', 'inaccessible', 'data_loss'], { description: "CSI 1.13's VolumeHealthErrorType" }),
+          reason: Type.String({ description: 'CamelCase, e.g. IoDisabled, IoStalled, IoPerformanceDegraded, VolumeError, AttachmentStuck' }),
+          message: Type.String(),
+        }),
+      ),
+    },
+    {
+      description:
+        "The volume's health as EC2 tells it (state, status checks, attachments): what ControllerGetVolumeHealth reports. The node's view (I/O heartbeat, mounts, filesystem errors) is NodeGetVolumeHealth's.",
+    },
+  ),
 });
 
 const Modification = Type.Object({
@@ -65,6 +82,7 @@ const ListQuery = Type.Object(
     type: Type.Optional(StringEnum(VOLUME_TYPES)),
     pvcNamespace: Type.Optional(Type.String({ pattern: k8sName })),
     pvcName: Type.Optional(Type.String({ pattern: k8sName })),
+    health: Type.Optional(StringEnum(['healthy', 'unhealthy'], { description: 'Only volumes with (unhealthy) or without (healthy) problems' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(Type.String({ pattern: VOLUME_ID, description: 'nextCursor of the previous page' })),
   },
@@ -93,7 +111,9 @@ export function volumesRoutes(app: App, deps: Deps): void {
     },
     async (req) => {
       const { limit = 100, cursor, ...filter } = req.query;
-      const all = (await deps.cloud.volumes()).map(summary);
+      const [volumes, statuses] = await Promise.all([deps.cloud.volumes(), deps.cloud.statuses()]);
+      const now = Date.now();
+      const all = volumes.map((v) => summary(v, statuses ? statuses.get(v.id) : 'unavailable', now));
       return page(all, filter, limit, cursor);
     },
   );
@@ -103,7 +123,7 @@ export function volumesRoutes(app: App, deps: Deps): void {
     {
       schema: {
         tags: ['volumes'],
-        summary: 'One volume with attachments, tags, modifications and recent jobs',
+        summary: 'One volume with attachments, health, tags, modifications and recent jobs',
         params: VolumeIdParam,
         security: bearerSecurity,
         response: responses(VolumeDetail),
@@ -113,7 +133,8 @@ export function volumesRoutes(app: App, deps: Deps): void {
       const id = req.params.id;
       const v = await deps.cloud.volume(id);
       if (!v) throw notFound(`volume ${id} is not a volume of cluster ${deps.config.PLINTH_CLUSTER_ID}`);
-      const s = summary(v);
+      const statuses = await deps.cloud.statuses();
+      const s = summary(v, statuses ? statuses.get(id) : 'unavailable');
       const ofVolume = (job: JobRecord): boolean => {
         const d = (job.data ?? {}) as { volumeId?: string; name?: string };
         return job.key.includes(id) || d.volumeId === id || (s.name !== null && (job.key === s.name || d.name === s.name));
