@@ -86,6 +86,7 @@ describe('EC2 snapshot → CSI Snapshot', () => {
       creationTime: new Date('2026-01-02T03:04:05Z'),
       readyToUse: false,
       groupSnapshotId: '',
+      accessibleTopology: [],
     });
     expect(toCsiSnapshot({ ...snap, state: 'completed' }).readyToUse).toBe(true);
     expect(toCsiSnapshot({ ...snap, state: 'error' }).readyToUse).toBe(false);
