@@ -142,7 +142,15 @@ describe('the controller on LocalStack, node-local volumes on', () => {
     expect(expand).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('node-local volumes cannot be expanded') as string });
     const modify = await codeOf(callUnary(ctl.controller, 'controllerModifyVolume', { volumeId: HANDLE, mutableParameters: { iops: '4000' }, secrets: {} }));
     expect(modify).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('node-local volumes cannot be modified') as string });
-    const snap = await codeOf(callUnary(ctl.controller, 'createSnapshot', { name: `snap-${nodeId}`, sourceVolumeId: HANDLE, parameters: {}, secrets: {}, accessibilityRequirements: undefined }));
+    const snap = await codeOf(
+      callUnary(ctl.controller, 'createSnapshot', {
+        name: `snap-${nodeId}`,
+        sourceVolumeId: HANDLE,
+        parameters: {},
+        secrets: {},
+        accessibilityRequirements: undefined,
+      }),
+    );
     expect(snap).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('node-local volumes cannot be snapshotted') as string });
     expect((await volumeById(ec2, mapped))?.Size).toBe(2);
   });

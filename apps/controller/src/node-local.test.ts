@@ -203,7 +203,9 @@ describe('the other controller RPCs on a node-local handle', () => {
     await expect(controllerModifyVolume(deps, { volumeId: HANDLE, mutableParameters: { iops: '4000' }, secrets: {} }, ctx)).rejects.toMatchObject(
       why('modified'),
     );
-    await expect(createSnapshot(deps, { name: 'snap-1', sourceVolumeId: HANDLE, parameters: {}, secrets: {}, accessibilityRequirements: undefined }, ctx)).rejects.toMatchObject(why('snapshotted'));
+    await expect(
+      createSnapshot(deps, { name: 'snap-1', sourceVolumeId: HANDLE, parameters: {}, secrets: {}, accessibilityRequirements: undefined }, ctx),
+    ).rejects.toMatchObject(why('snapshotted'));
     await expect(createVolumeGroupSnapshot(deps, { name: 'g-1', sourceVolumeIds: [HANDLE], parameters: {}, secrets: {} }, ctx)).rejects.toMatchObject(
       why('snapshotted'),
     );

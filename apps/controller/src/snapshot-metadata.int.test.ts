@@ -58,7 +58,13 @@ describe('SnapshotMetadata through the controller socket (volume on the emulated
   let b: string;
 
   const snapshot = async (name: string): Promise<string> => {
-    const res = await callUnary(ctl.controller, 'createSnapshot', { name: `${name}-${cluster}`, sourceVolumeId: volumeId, parameters: {}, secrets: {}, accessibilityRequirements: undefined });
+    const res = await callUnary(ctl.controller, 'createSnapshot', {
+      name: `${name}-${cluster}`,
+      sourceVolumeId: volumeId,
+      parameters: {},
+      secrets: {},
+      accessibilityRequirements: undefined,
+    });
     const id = res.snapshot!.snapshotId;
     await bed.captured(id);
     return id;
