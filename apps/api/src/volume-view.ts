@@ -22,7 +22,7 @@ export interface VolumeSummary {
 }
 
 /** A volume's health as EC2 tells it (the controller's ControllerGetVolumeHealth rules). */
-export interface VolumeHealthView {
+interface VolumeHealthView {
   healthy: boolean;
   /** EC2's status check (ok, warning, impaired, insufficient-data); null before EC2 has one, or where the endpoint has none. */
   statusCheck: string | null;

@@ -22,9 +22,10 @@ async function volume(): Promise<string> {
   return v.id;
 }
 const gauge = async () =>
-  (await registry.getSingleMetric('plinth_volume_health')!.get()).values.map(
-    (v) => ({ ...(v.labels as Record<string, string>), value: v.value }) as Record<string, string | number>,
-  );
+  (await registry.getSingleMetric('plinth_volume_health')!.get()).values.map((v): Record<string, string | number> => ({
+    ...(v.labels as Record<string, string>),
+    value: v.value,
+  }));
 
 beforeEach(() => {
   ec2 = new MemoryCloud();

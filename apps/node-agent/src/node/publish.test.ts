@@ -1,3 +1,4 @@
+import { VolumeCapability_AccessMode_Mode as Mode } from '@plinth/csi';
 import { describe, expect, it } from 'vitest';
 import { mountAt } from '../os/host-os.js';
 import { blockCap, blockTargetOf, fakeContext, KUBELET_ROOT, mountCap, OTHER, publishReq, stagedVolume, stagingOf, targetOf, VOL } from './fake-context.js';
@@ -47,6 +48,32 @@ describe('NodePublishVolume', () => {
       kind: 'AlreadyExists',
       message: expect.stringContaining(`target_path ${busy} already has another device mounted`) as string,
     });
+  });
+
+  it('SINGLE_NODE_SINGLE_WRITER: a second target is FAILED_PRECONDITION naming the first; the same target again is fine', async () => {
+    const single = mountCap('ext4', [], Mode.SINGLE_NODE_SINGLE_WRITER);
+    const { ctx, os } = await stagedVolume({ cap: single });
+    await nodePublishVolume(ctx, req({ volumeCapability: single }));
+    await nodePublishVolume(ctx, req({ volumeCapability: single }));
+    const other = `${KUBELET_ROOT}/pods/pod-2/volumes/kubernetes.io~csi/${VOL}/mount`;
+    await expect(nodePublishVolume(ctx, req({ volumeCapability: single, targetPath: other }))).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringContaining(targetOf(VOL)) as string,
+    });
+    expect(await mountAt(os, other)).toBeUndefined();
+    // SINGLE_NODE_MULTI_WRITER may be published at several targets.
+    const multi = mountCap('ext4', [], Mode.SINGLE_NODE_MULTI_WRITER);
+    await nodePublishVolume(ctx, req({ volumeCapability: multi, targetPath: other }));
+    expect(await mountAt(os, other)).toBeDefined();
+  });
+
+  it('SINGLE_NODE_SINGLE_WRITER block volume: a second target is FAILED_PRECONDITION', async () => {
+    const single = blockCap(Mode.SINGLE_NODE_SINGLE_WRITER);
+    const { ctx } = await stagedVolume({ cap: single });
+    await nodePublishVolume(ctx, req({ volumeCapability: single, targetPath: blockTargetOf(VOL), stagingTargetPath: '' }));
+    await expect(nodePublishVolume(ctx, req({ volumeCapability: single, targetPath: `${blockTargetOf(VOL)}-2`, stagingTargetPath: '' }))).rejects.toMatchObject(
+      { kind: 'FailedPrecondition' },
+    );
   });
 
   it('publish before stage is FAILED_PRECONDITION and mounts nothing', async () => {

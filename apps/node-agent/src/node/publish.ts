@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { isNodeLocalHandle } from '@plinth/cloud';
 import { alreadyExists, failedPrecondition, invalidArgument } from '@plinth/errors';
-import type { NodePublishVolumeRequest, NodePublishVolumeResponse } from '@plinth/csi';
+import { VolumeCapability_AccessMode_Mode as Mode, type NodePublishVolumeRequest, type NodePublishVolumeResponse } from '@plinth/csi';
 import { findDevice } from '../device/find.js';
 import { ebsVolumeOf } from '../device/node-local.js';
 import type { MountEntry } from '../mount/mountinfo.js';
@@ -18,6 +18,22 @@ function checkExisting(existing: MountEntry, majMin: string, readOnly: boolean, 
     throw alreadyExists(
       `volume ${req.volumeId} is already published at ${req.targetPath} ${readOnly ? 'read-write' : 'read-only'}, incompatible with readonly=${readOnly}`,
     );
+  }
+}
+
+/**
+ * SINGLE_NODE_SINGLE_WRITER: published at one target path at a time. Another
+ * publish of the device (its filesystem, or its node bound onto a file) under
+ * the kubelet root, besides `staging` and `target`, is FAILED_PRECONDITION.
+ */
+async function assertSingleWriter(ctx: NodeContext, volumeId: string, majMin: string, target: string, staging: string | undefined): Promise<void> {
+  const root = `${ctx.kubeletRoot}/`;
+  for (const m of await ctx.os.mounts()) {
+    const p = m.mountPoint;
+    if (p === target || p === staging || !p.startsWith(root)) continue;
+    const same = m.majMin === majMin || (staging === undefined && (await ctx.os.pathInfo(p).catch(() => undefined))?.majMin === majMin);
+    if (same)
+      throw failedPrecondition(`volume ${volumeId} has access mode SINGLE_NODE_SINGLE_WRITER and is already published at ${p}; unpublish it there first`);
   }
 }
 
@@ -45,6 +61,7 @@ export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolume
         checkExisting({ ...existing, majMin: st?.kind === 'block' && st.majMin !== undefined ? st.majMin : 'none' }, dev.majMin, readOnly, req);
         return {};
       }
+      if (access.mode === Mode.SINGLE_NODE_SINGLE_WRITER) await assertSingleWriter(ctx, req.volumeId, dev.majMin, target, undefined);
       await os.mkdir(dirname(target));
       await os.createFile(target);
       await os.bindMount(dev.path, target, readOnly, []);
@@ -59,6 +76,7 @@ export async function nodePublishVolume(ctx: NodeContext, req: NodePublishVolume
       checkExisting(existing, staged.majMin, readOnly, req);
       return {};
     }
+    if (access.mode === Mode.SINGLE_NODE_SINGLE_WRITER) await assertSingleWriter(ctx, req.volumeId, staged.majMin, target, staging);
     await os.mkdir(target);
     const extra = access.mountFlags.filter((f) => f !== 'ro' && f !== 'rw' && f !== 'defaults');
     await os.bindMount(staging!, target, readOnly || access.mountFlags.includes('ro'), extra);
