@@ -49,6 +49,7 @@ const snapReq = (name: string, sourceVolumeId: string, parameters: Record<string
   name,
   sourceVolumeId,
   parameters,
+  accessibilityRequirements: undefined,
   secrets: {},
 });
 
