@@ -186,8 +186,16 @@ export async function startNitro(opts: NitroOptions): Promise<NitroHost> {
       if (!s.SnapshotId || !s.VolumeId) continue;
       liveSnaps.add(s.SnapshotId);
       if (!snapshots.includes(s.SnapshotId) && (await exists(fileOf(s.VolumeId)))) {
-        await copyFile(fileOf(s.VolumeId), fileOf(s.SnapshotId), constants.COPYFILE_FICLONE);
-        log(`captured ${s.SnapshotId} of ${s.VolumeId}`);
+        // Never over a copy the EC2 proxy filed meanwhile (taken at the CreateSnapshot call, so earlier and right):
+        // EXCL fails if it is there; a copy made here first is replaced by the proxy's when it lands.
+        const copied = await copyFile(fileOf(s.VolumeId), fileOf(s.SnapshotId), constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL).then(
+          () => true,
+          (e: NodeJS.ErrnoException) => {
+            if (e.code === 'EEXIST') return false;
+            throw e;
+          },
+        );
+        if (copied) log(`captured ${s.SnapshotId} of ${s.VolumeId}`);
       }
     }
     // A snapshot whose volume is gone is not in the filtered answer: ask for those by id.

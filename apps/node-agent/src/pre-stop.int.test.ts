@@ -8,7 +8,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binDir, ensureK8sBinaries } from '../../../test/k8s/build.js';
+import { binPath, ensureK8sBinaries } from '../../../test/k8s/build.js';
 import { startControlPlane, type ControlPlane } from '../../../test/k8s/cluster.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -19,7 +19,7 @@ beforeAll(async () => {
   await ensureK8sBinaries({ only: ['etcd', 'kube-apiserver', 'kube-controller-manager'] });
   const dir = await mkdtemp(join(tmpdir(), 'plinth-prestop-'));
   await mkdir(join(dir, 'logs'));
-  cp = await startControlPlane({ dir, logDir: join(dir, 'logs'), bin: (n) => join(binDir(), n), log: () => undefined });
+  cp = await startControlPlane({ dir, logDir: join(dir, 'logs'), bin: (n) => binPath(n), log: () => undefined });
 }, 30 * 60_000);
 afterAll(() => cp?.stop(), 60_000);
 

@@ -78,6 +78,9 @@ describe('Redis Sentinel: one primary, one replica, three sentinels', () => {
       await topo.primary.kill9();
       // This command waits (offline queue) through the failover instead of failing.
       await r.set('plinth:sentinel-check', 'after');
+      // The sentinels agree on the new primary asynchronously (the first one to answer may lag the one that led the
+      // failover); the write above already went to whichever primary ioredis was told of, so ask until they agree.
+      await topo.waitForPromotion(30_000);
       expect((await topo.primaryAddress()).port).toBe(topo.replica.port);
       expect(await r.get('plinth:sentinel-check')).toBe('after');
       expect(((await r.call('ROLE')) as [string])[0]).toBe('master');
