@@ -2,6 +2,7 @@ import { nodeLocalDevice } from '@plinth/cloud';
 import { invalidArgument } from '@plinth/errors';
 import type { ValidateVolumeCapabilitiesRequest, ValidateVolumeCapabilitiesResponse } from '@plinth/csi';
 import { nodeLocalCapabilityProblem } from '../node-local.js';
+import { confirmEach } from './validate.js';
 
 /**
  * ValidateVolumeCapabilities of a node-local handle, as aws-ebs-csi-driver:
@@ -18,17 +19,5 @@ export function validateNodeLocal(enabled: boolean, req: ValidateVolumeCapabilit
       confirmed: undefined,
       message: 'node-local volumes are not enabled; set ENABLE_NODE_LOCAL_VOLUMES=true on the controller (chart value controller.enableNodeLocalVolumes)',
     };
-  for (const cap of req.volumeCapabilities) {
-    const problem = nodeLocalCapabilityProblem(cap);
-    if (problem) return { confirmed: undefined, message: problem };
-  }
-  return {
-    confirmed: {
-      volumeContext: req.volumeContext,
-      volumeCapabilities: req.volumeCapabilities,
-      parameters: req.parameters,
-      mutableParameters: req.mutableParameters,
-    },
-    message: '',
-  };
+  return confirmEach(req, nodeLocalCapabilityProblem);
 }

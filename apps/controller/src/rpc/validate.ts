@@ -14,8 +14,16 @@ export async function validateVolumeCapabilities(deps: Deps, req: ValidateVolume
   const vol = await deps.cloud.volumes.get(volumeId);
   if (!vol) throw notFound(`volume ${volumeId} not found`);
   const type = isVolumeType(vol.type) ? vol.type : undefined;
+  return confirmEach(req, (cap) => capabilityProblem(cap, type));
+}
+
+/** Confirms the request's capabilities if `problemOf` finds nothing wrong with any; else names the first problem. */
+export function confirmEach(
+  req: ValidateVolumeCapabilitiesRequest,
+  problemOf: (cap: ValidateVolumeCapabilitiesRequest['volumeCapabilities'][number]) => string | undefined,
+): ValidateVolumeCapabilitiesResponse {
   for (const cap of req.volumeCapabilities) {
-    const problem = capabilityProblem(cap, type);
+    const problem = problemOf(cap);
     if (problem) return { confirmed: undefined, message: problem };
   }
   return {
