@@ -55,6 +55,51 @@ describe('the Helm chart', () => {
     ]);
   }, 60_000);
 
+  it('serves changed-block tracking with sidecars.snapshotMetadata: the sidecar over TLS, its Service, RBAC and SnapshotMetadataService', async () => {
+    const off = await render({});
+    expect(podSpec(find(off, 'Deployment', 'plinth-controller')).containers.map((x) => x.name)).not.toContain('csi-snapshot-metadata');
+    expect(off.filter((d) => d.kind === 'SnapshotMetadataService' || d.metadata.name === 'plinth-snapshot-metadata')).toEqual([]);
+    await expect(renderChart(helm, { 'sidecars.snapshotMetadata.enabled': true })).rejects.toThrow(/sidecars.snapshotMetadata.caCert/);
+
+    const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+    const docs = await render({ 'sidecars.snapshotMetadata.enabled': true, 'sidecars.snapshotMetadata.caCert': ca });
+    const spec = podSpec(find(docs, 'Deployment', 'plinth-controller'));
+    const c = container(spec, 'csi-snapshot-metadata');
+    expect(c.image).toBe('registry.k8s.io/sig-storage/csi-snapshot-metadata:v0.2.0');
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        '--csi-address=$(ADDRESS)',
+        '--port=50051',
+        '--tls-cert=/tmp/certificates/tls.crt',
+        '--tls-key=/tmp/certificates/tls.key',
+        '--audience=ebs.csi.plinth.dev',
+      ]),
+    );
+    const tlsMount = c.volumeMounts?.find((m) => m.name === 'snapshot-metadata-tls');
+    expect(tlsMount?.mountPath).toBe('/tmp/certificates');
+    expect(spec.volumes?.find((v) => v.name === 'snapshot-metadata-tls')).toEqual({
+      name: 'snapshot-metadata-tls',
+      secret: { secretName: 'plinth-snapshot-metadata-tls' },
+    });
+    const svc = find(docs, 'Service', 'plinth-snapshot-metadata').spec as { ports: { port: number; targetPort: string }[] };
+    expect(svc.ports).toEqual([expect.objectContaining({ port: 6443, targetPort: 'snapshot-meta' })]);
+    expect(find(docs, 'SnapshotMetadataService', 'ebs.csi.plinth.dev')).toMatchObject({
+      apiVersion: 'cbt.storage.k8s.io/v1alpha1',
+      spec: { address: 'plinth-snapshot-metadata.kube-system:6443', caCert: ca, audience: 'ebs.csi.plinth.dev' },
+    });
+    expect(find(docs, 'ClusterRoleBinding', 'plinth-snapshot-metadata').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'plinth-controller', namespace: 'kube-system' },
+    ]);
+    const rules = find(docs, 'ClusterRole', 'plinth-snapshot-metadata').rules!;
+    expect(rules.flatMap((r) => r.resources).sort()).toEqual([
+      'snapshotmetadataservices',
+      'subjectaccessreviews',
+      'tokenreviews',
+      'volumesnapshotcontents',
+      'volumesnapshots',
+    ]);
+  }, 60_000);
+
   it('gates VolumeAttributesClass on the provisioner and the resizer, with read access to the classes, by volumeAttributesClass', async () => {
     const readsVac = (docs: Manifest[], role: string) => find(docs, 'ClusterRole', role).rules!.some((r) => r.resources?.includes('volumeattributesclasses'));
     const on = await render({});

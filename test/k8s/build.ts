@@ -74,6 +74,7 @@ export const BINARIES: Binary[] = [
   sidecar('csi-resizer'),
   sidecar('csi-snapshotter'),
   sidecar('snapshot-controller'),
+  sidecar('csi-snapshot-metadata'),
 ];
 
 /** Bumped when the way binaries are built changes, so cached ones are rebuilt. */
@@ -319,6 +320,30 @@ export async function snapshotCrdFiles(): Promise<string[]> {
     'snapshot.storage.k8s.io_volumesnapshots.yaml',
   ];
   return names.map((n) => join(Dir, 'config', 'crd', n));
+}
+
+/** What the changed-block flow reads from external-snapshot-metadata's release: its API, its CRD, the client role. */
+export interface SnapshotMetadataFiles {
+  /** The sidecar's gRPC API (proto/schema.proto), loaded at run time by the e2e's backup client. */
+  proto: string;
+  /** The SnapshotMetadataService CRD, from the client module the sidecar's go.mod requires. */
+  crd: string;
+  /** deploy/snapshot-metadata-client-cluster-role.yaml: what a backup client needs. */
+  clientRole: string;
+}
+
+export async function snapshotMetadataFiles(): Promise<SnapshotMetadataFiles> {
+  const pin = PINS.sidecars['csi-snapshot-metadata'];
+  const { Dir, GoMod } = await downloadModule(pin.module, pin.version);
+  const client = `${pin.module}/client`;
+  const version = new RegExp(`^\\s*${client.replace(/[./]/g, '\\$&')}\\s+(v\\S+)`, 'm').exec(await readFile(GoMod, 'utf8'))?.[1];
+  if (!version) throw new Error(`${pin.module}@${pin.version}'s go.mod requires no ${client}`);
+  const crdDir = join((await downloadModule(client, version)).Dir, 'config', 'crd');
+  return {
+    proto: join(Dir, 'proto', 'schema.proto'),
+    crd: join(crdDir, 'cbt.storage.k8s.io_snapshotmetadataservices.yaml'),
+    clientRole: join(Dir, 'deploy', 'snapshot-metadata-client-cluster-role.yaml'),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

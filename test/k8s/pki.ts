@@ -1,6 +1,6 @@
 /**
  * The throwaway control plane's keys and certificates, made with the openssl CLI in `dir`: a CA, the API
- * server's serving certificate (127.0.0.1 / localhost), one client certificate in system:masters that every
+ * server's serving certificate (127.0.0.1 / localhost), the snapshot-metadata sidecar's, one client certificate in system:masters that every
  * component uses, and the service-account signing key pair.
  */
 import { execFile } from 'node:child_process';
@@ -19,6 +19,9 @@ export interface Pki {
   adminKey: string;
   saKey: string;
   saPub: string;
+  /** The external-snapshot-metadata sidecar's serving certificate (127.0.0.1 and the chart's Service name). */
+  snapshotMetadataCert: string;
+  snapshotMetadataKey: string;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -95,6 +98,12 @@ export async function makePki(dir: string): Promise<Pki> {
     '/O=system:masters/CN=plinth-e2e-admin',
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
   );
+  await issue(
+    dir,
+    'snapshot-metadata',
+    '/CN=plinth-snapshot-metadata',
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:plinth-snapshot-metadata.kube-system\n',
+  );
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
   await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   const p = (f: string): string => join(dir, f);
@@ -107,6 +116,8 @@ export async function makePki(dir: string): Promise<Pki> {
     adminKey: p('admin.key'),
     saKey: p('sa.key'),
     saPub: p('sa.pub'),
+    snapshotMetadataCert: p('snapshot-metadata.crt'),
+    snapshotMetadataKey: p('snapshot-metadata.key'),
   };
 }
 

@@ -30,6 +30,7 @@ import {
   DetachVolumeCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { status } from '@grpc/grpc-js';
 import { callUnary, ControllerServiceCapability_RPC_Type as Rpc } from '@plinth/csi';
 import { TAG_CLUSTER } from '@plinth/cloud';
 import { ensureHelm, renderChart, BASE_FILE } from '../infra/helm.js';
@@ -39,10 +40,21 @@ import { ec2Of, flushRedis, freshRedis, volumeById } from '../support/ec2.js';
 import { createFakeHost, mountsUnder, type FakeHost } from '../support/nvme.js';
 import { startNitro, type NitroHost } from '../nitro/emulator.js';
 import { startEc2Proxy, type Ec2Proxy } from '../nitro/ec2-proxy.js';
+import { startEbsDirect, type EbsDirect } from '../nitro/ebs-direct.js';
 import { requireStack, type Stack } from '../support/stack.js';
 import { startNodeAgent, type NodeAgentProcess } from '../sanity/node-agent.js';
 import { deleteClusterSnapshots, deleteClusterVolumes } from '../sanity/volumes.js';
-import { binDir, binPath, ensureK8sBinaries, ensureNodePackages, snapshotCrdFiles, type BuildReport } from './build.js';
+import { backupClient, type BackupClient, type BlockMap } from './backup-client.js';
+import {
+  binDir,
+  binPath,
+  ensureK8sBinaries,
+  ensureNodePackages,
+  snapshotCrdFiles,
+  snapshotMetadataFiles,
+  type BuildReport,
+  type SnapshotMetadataFiles,
+} from './build.js';
 import { startControlPlane, type ControlPlane } from './cluster.js';
 import { processesOf, shimPids, startNode, type RealNode } from './node.js';
 import { BLOCK, DATA, deletePod, podOf, podPath, podResult, podRunning, unschedulable, type PodObj } from './pods.js';
@@ -81,7 +93,7 @@ const secs = (t0: number): number => (Date.now() - t0) / 1000;
 // ── what the chart is rendered with ─────────────────────────────────────────────────────────────────────
 
 /** Values that switch on every optional object of the chart, pointed at this run's cluster id and stack. */
-function e2eValues(clusterId: string, stack: Stack): Record<string, unknown> {
+function e2eValues(clusterId: string, stack: Stack, caCert: string): Record<string, unknown> {
   return {
     clusterId,
     region: stack.region,
@@ -89,6 +101,9 @@ function e2eValues(clusterId: string, stack: Stack): Record<string, unknown> {
     'redis.url': 'redis://:e2e-password@plinth-redis.kube-system.svc:6379/0',
     'redis.password': 'e2e-password',
     'sidecars.snapshotter.enabled': true,
+    // Changed-block tracking: external-snapshot-metadata, serving with a certificate of the run's CA.
+    'sidecars.snapshotMetadata.enabled': true,
+    'sidecars.snapshotMetadata.caCert': caCert,
     'serviceMonitor.enabled': true,
     // The node agent registers with the kubelet and serves /healthz itself: node-driver-registrar and livenessprobe
     // cannot be built here (the module proxy refuses both modules at every version) and their sources stay out of
@@ -187,6 +202,8 @@ interface Ctx {
   /** The rendered CSIDriver's spec.storageCapacity. */
   storageCapacity: boolean;
   kubeletRoot: string;
+  /** external-snapshot-metadata's API, CRD and client role (the changed-blocks flow). */
+  cbt: SnapshotMetadataFiles;
   /** CreateSnapshot calls the emulated host saw (and when EC2's answer went back). */
   snapshotCalls: Ec2Proxy['snapshots'];
   /** The node agent: SIGKILL it, start it again (same socket, same env). */
@@ -406,6 +423,115 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
         if (msg !== text) throw new Error(`block reader saw ${JSON.stringify(msg)}, want ${text}`);
         await deletePod(c.kube, c.ns, 'block-reader');
       });
+    },
+
+    // Changed-block tracking as a backup tool sees it: the SnapshotMetadata service through external-snapshot-metadata.
+    'changed-blocks': async () => {
+      const MiB = 1024 * 1024;
+      const EBS_BLOCK = 512 * 1024;
+      type Writes = [offset: number, text: string][];
+      const first: Writes = [
+        [0, 'cbt-first-0'],
+        [3 * MiB + 100, 'cbt-first-3m'],
+        [7 * MiB, 'cbt-first-7m'],
+      ];
+      // One block written over with other bytes, two written for the first time (one of them the volume's last).
+      const second: Writes = [
+        [3 * MiB + 100, 'cbt-second-3m'],
+        [10 * MiB + 4096, 'cbt-second-10m'],
+        [1024 * MiB - 16, 'cbt-last'],
+      ];
+      const blocksOf = (w: Writes): string =>
+        [...new Set(w.map(([o]) => Math.floor(o / EBS_BLOCK) * EBS_BLOCK))]
+          .sort((a, b) => a - b)
+          .map((o) => `${o}+${EBS_BLOCK}`)
+          .join(' ');
+      const shown = (m: BlockMap): string => m.blocks.map((b) => `${b.offset}+${b.size}`).join(' ');
+      const write = async (pod: string, w: Writes): Promise<void> => {
+        const dd = w.map(([o, text]) => `printf ${text} | dd of=${BLOCK} bs=1 seek=${o} conv=notrunc 2>/dev/null`).join(' && ');
+        await c.kube.create(podOf(c.ns, pod, `${dd} && sync && echo ok > /dev/termination-log`, { claim: 'data-cbt', block: true }));
+        const msg = await podResult(c.kube, c.ns, pod, { check: c.check, timeoutMs: 180_000 });
+        if (msg !== 'ok') throw new Error(`${pod} said ${msg}`);
+        await deletePod(c.kube, c.ns, pod);
+      };
+      const snapshot = async (name: string): Promise<string> => {
+        await c.kube.create({
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: { name, namespace: c.ns },
+          spec: { volumeSnapshotClassName: SNAP_CLASS, source: { persistentVolumeClaimName: 'data-cbt' } },
+        });
+        const snap = await waitFor(`VolumeSnapshot ${name} readyToUse`, async () => {
+          const s = await c.kube.get<Snap>(snapPath(c, name));
+          return s.status?.readyToUse ? s : undefined;
+        });
+        const content = await c.kube.get<Content>(`/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${snap.status?.boundVolumeSnapshotContentName}`);
+        return content.status?.snapshotHandle ?? '';
+      };
+      let baseId = '';
+      let client: BackupClient | undefined;
+      try {
+        await step('a Pod writes 3 blocks of a raw volume → VolumeSnapshot cbt-a; another writes 1 of them again and 2 more → cbt-b', async () => {
+          if (!c.capabilities.includes('CREATE_DELETE_SNAPSHOT')) throw new Error('the controller does not advertise CREATE_DELETE_SNAPSHOT');
+          const claim = pvc(c, 'data-cbt', SC.wffc, '1Gi');
+          (claim.spec as Record<string, unknown>).volumeMode = 'Block';
+          await c.kube.create(claim);
+          await write('cbt-writer-1', first);
+          baseId = await snapshot('cbt-a');
+          await write('cbt-writer-2', second);
+          await snapshot('cbt-b');
+        });
+        await step(
+          "a backup client (a ServiceAccount token for the service's audience, TLS with its CA) reads cbt-a's allocated blocks: exactly the 3 written",
+          async () => {
+            assertRunning(c.procs['csi-snapshot-metadata']!);
+            await c.kube.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'backup-client', namespace: c.ns } });
+            for (const role of parseManifests(await readFile(c.cbt.clientRole, 'utf8'), c.cbt.clientRole) as KubeObject[]) {
+              await c.kube.apply(role);
+              await c.kube.apply({
+                apiVersion: 'rbac.authorization.k8s.io/v1',
+                kind: 'ClusterRoleBinding',
+                metadata: { name: `plinth-e2e-${role.metadata.name}` },
+                subjects: [{ kind: 'ServiceAccount', name: 'backup-client', namespace: c.ns }],
+                roleRef: { kind: 'ClusterRole', name: role.metadata.name, apiGroup: 'rbac.authorization.k8s.io' },
+              });
+            }
+            client = await backupClient({ kube: c.kube, proto: c.cbt.proto, driver: c.driver, namespace: c.ns, serviceAccount: 'backup-client' });
+            const a = await client.allocated('cbt-a');
+            log(`changed-blocks: cbt-a allocated ${shown(a)} of ${a.capacity} bytes`);
+            if (a.capacity !== 1024 * MiB) throw new Error(`cbt-a's capacity is ${a.capacity} bytes, want 1 GiB`);
+            if (shown(a) !== blocksOf(first)) throw new Error(`cbt-a's allocated blocks are [${shown(a)}], want [${blocksOf(first)}]`);
+          },
+        );
+        await step('GetMetadataDelta from cbt-a (its snapshot id) to cbt-b names exactly the 3 blocks the second Pod changed', async () => {
+          const d = await client!.delta(baseId, 'cbt-b');
+          log(`changed-blocks: ${baseId} → cbt-b changed ${shown(d)}`);
+          if (shown(d) !== blocksOf(second)) throw new Error(`the delta is [${shown(d)}], want [${blocksOf(second)}]`);
+        });
+        await step('a token for another audience is refused (UNAUTHENTICATED) and nothing is read', async () => {
+          const other = await backupClient({
+            kube: c.kube,
+            proto: c.cbt.proto,
+            driver: c.driver,
+            namespace: c.ns,
+            serviceAccount: 'backup-client',
+            audience: 'not-this-service',
+          });
+          try {
+            const got = await other.allocated('cbt-a').then(
+              (m) => `${m.blocks.length} blocks`,
+              (e: { code?: number; details?: string }) => e,
+            );
+            if (typeof got === 'string' || got.code !== status.UNAUTHENTICATED)
+              throw new Error(`want UNAUTHENTICATED, got ${typeof got === 'string' ? got : `${got.code} ${got.details}`}`);
+          } finally {
+            other.close();
+          }
+        });
+      } finally {
+        client?.close();
+        for (const n of ['cbt-a', 'cbt-b']) await c.kube.delete(snapPath(c, n)).catch(() => undefined);
+      }
     },
 
     // xfs: growing a mounted ext4 takes CAP_SYS_RESOURCE (EXT4_IOC_RESIZE_FS), which root on this machine lacks; the
@@ -909,6 +1035,7 @@ async function main(): Promise<number> {
   let host: FakeHost | undefined;
   let nitro: NitroHost | undefined;
   let ec2Proxy: Ec2Proxy | undefined;
+  let ebsDirect: EbsDirect | undefined;
   let realNode: RealNode | undefined;
   let livenessUrl = '';
   /** Output of node agents that were killed (kill-agent flow), kept for the log. */
@@ -947,12 +1074,24 @@ async function main(): Promise<number> {
         return crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
       });
     }
+    // The SnapshotMetadataService CRD of external-snapshot-metadata's release (its client module).
+    const cbt = await snapshotMetadataFiles();
+    for (const crd of parseManifests(await readFile(cbt.crd, 'utf8'), cbt.crd) as KubeObject[]) await kube.apply(crd);
+    await waitFor('CRD snapshotmetadataservices Established', async () => {
+      const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/snapshotmetadataservices.cbt.storage.k8s.io',
+      );
+      return crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
+    });
     await waitFor('snapshot.storage.k8s.io/v1 served', async () => ((await kube.serves('snapshot.storage.k8s.io/v1', 'VolumeSnapshot')) ? true : undefined));
     log(`snapshot CRDs installed in ${secs(t).toFixed(1)} s`);
 
     // The chart: render, dry-run everything, apply the storage objects.
     t = Date.now();
-    const rendered = parseManifests(await renderChart(helm, e2eValues(clusterId, stack)), 'helm template (e2e values)') as KubeObject[];
+    const rendered = parseManifests(
+      await renderChart(helm, e2eValues(clusterId, stack, (await readFile(cp.pki.caCert)).toString('base64'))),
+      'helm template (e2e values)',
+    ) as KubeObject[];
     const base = parseManifests(await readFile(BASE_FILE, 'utf8'), BASE_FILE) as KubeObject[];
     const examplesDir = join(ROOT, 'infra', 'kubernetes', 'examples');
     const examples = [join(examplesDir, 'volumesnapshotclass.yaml'), join(examplesDir, 'volumeattributesclass.yaml')];
@@ -1023,9 +1162,13 @@ async function main(): Promise<number> {
     const controllerCtr = (deployment?.spec as PodTemplate | undefined)?.template.spec.containers.find((x) => x.name === 'controller');
     const nodeLocal = controllerCtr?.env?.find((e) => e.name === 'ENABLE_NODE_LOCAL_VOLUMES')?.value;
     if (nodeLocal !== 'true') throw new Error(`the chart with controller.enableNodeLocalVolumes renders ENABLE_NODE_LOCAL_VOLUMES=${nodeLocal}`);
+    // The EBS direct APIs (changed-block tracking) answered from the host's snapshot copies.
+    const nitroHost = nitro;
+    ebsDirect = await startEbsDirect({ ec2, fileOf: (id) => nitroHost.backingFile(id), sync: () => nitroHost.sync(), log: (m) => log(`ebs direct: ${m}`) });
     const controllerEnv = {
       ...testControllerEnv({ redisUrl, region: stack.region, zone: stack.zone, ec2Endpoint: ec2Proxy.url, cluster: clusterId }),
       ENABLE_NODE_LOCAL_VOLUMES: nodeLocal,
+      EBS_ENDPOINT: ebsDirect.endpoint,
     };
     controller = await startController(controllerEnv, {
       endpoint: `unix://${join(runDir, 'controller.sock')}`,
@@ -1177,6 +1320,33 @@ async function main(): Promise<number> {
         startProc(name, binPath(name), [...sidecarArgs, `--kubeconfig=${controllerKubeconfig}`], { logDir: LOG_DIR, env: { ...sidecarEnv, ...env } }),
       );
     }
+    // external-snapshot-metadata as the chart runs it, serving TLS on a free loopback port with the run CA's
+    // certificate; the chart's SnapshotMetadataService gives clients that address instead of the Service's.
+    const metaCtr = containers.find((x) => x.name === 'csi-snapshot-metadata');
+    if (!metaCtr?.args) throw new Error("the chart's controller Deployment has no csi-snapshot-metadata container with sidecars.snapshotMetadata.enabled");
+    const metaPort = await freePort();
+    const local = asLocalProcess(metaCtr, socket, deployment?.metadata.namespace ?? 'kube-system');
+    const { pki } = cp;
+    const metaArgs = local.args.map((a) =>
+      a.startsWith('--port=')
+        ? `--port=${metaPort}`
+        : a.startsWith('--tls-cert=')
+          ? `--tls-cert=${pki.snapshotMetadataCert}`
+          : a.startsWith('--tls-key=')
+            ? `--tls-key=${pki.snapshotMetadataKey}`
+            : a,
+    );
+    sidecars.push(
+      startProc('csi-snapshot-metadata', binPath('csi-snapshot-metadata'), [...metaArgs, `--kubeconfig=${controllerKubeconfig}`], {
+        logDir: LOG_DIR,
+        env: { ...sidecarEnv, ...local.env },
+      }),
+    );
+    const metaService = rendered.find((o) => o.kind === 'SnapshotMetadataService');
+    if (!metaService) throw new Error('the chart rendered no SnapshotMetadataService with sidecars.snapshotMetadata.enabled');
+    const chartAddress = (metaService.spec as { address: string }).address;
+    await kube.apply({ ...metaService, spec: { ...(metaService.spec as object), address: `127.0.0.1:${metaPort}` } });
+    notes.push(`csi-snapshot-metadata: --port=${metaPort}, the run CA's certificate; SnapshotMetadataService address ${chartAddress} → 127.0.0.1:${metaPort}`);
     // Not part of the chart (a cluster add-on): runs as the admin.
     sidecars.push(
       startProc('snapshot-controller', binPath('snapshot-controller'), [`--kubeconfig=${cp.kubeconfig}`, '--leader-election=false', '--v=2'], {
@@ -1219,6 +1389,7 @@ async function main(): Promise<number> {
       storageCapacity,
       fastVac,
       kubeletRoot: host.kubeletRoot,
+      cbt,
       snapshotCalls: ec2Proxy.snapshots,
       agent: {
         kill: async () => {
@@ -1301,6 +1472,7 @@ async function main(): Promise<number> {
     await teardown('EC2 snapshots', async () => {
       await deleteClusterSnapshots(ec2, clusterId);
     });
+    await teardown('ebs direct', async () => ebsDirect?.close());
     await teardown('nitro', async () => nitro?.stop());
     await teardown('ec2 proxy', async () => ec2Proxy?.close());
     // What a run may leave on a host, checked before the fake host's own clean-up sweeps it away.

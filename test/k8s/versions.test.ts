@@ -14,6 +14,7 @@ const IMAGE_NAME: Record<string, string> = {
   'csi-attacher': 'csi-attacher',
   'csi-resizer': 'csi-resizer',
   'csi-snapshotter': 'csi-snapshotter',
+  'csi-snapshot-metadata': 'csi-snapshot-metadata',
   'csi-node-driver-registrar': 'csi-node-driver-registrar',
   livenessprobe: 'livenessprobe',
 };

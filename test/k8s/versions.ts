@@ -17,7 +17,14 @@ export interface Pins {
   etcd: string;
   containerd: string;
   sidecars: Record<
-    'csi-provisioner' | 'csi-attacher' | 'csi-resizer' | 'csi-snapshotter' | 'snapshot-controller' | 'csi-node-driver-registrar' | 'livenessprobe',
+    | 'csi-provisioner'
+    | 'csi-attacher'
+    | 'csi-resizer'
+    | 'csi-snapshotter'
+    | 'snapshot-controller'
+    | 'csi-snapshot-metadata'
+    | 'csi-node-driver-registrar'
+    | 'livenessprobe',
     SidecarPin
   >;
 }
