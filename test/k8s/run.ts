@@ -1061,28 +1061,21 @@ async function main(): Promise<number> {
     const kube = cp.kube;
     log(`control plane ready in ${secs(t).toFixed(1)} s`);
 
-    // Snapshot CRDs from the external-snapshotter client module.
+    // Snapshot CRDs from the external-snapshotter client module, and the SnapshotMetadataService CRD of
+    // external-snapshot-metadata's release (its client module).
     t = Date.now();
-    for (const file of await snapshotCrdFiles()) {
-      for (const crd of parseManifests(await readFile(file, 'utf8'), file) as KubeObject[]) await kube.apply(crd);
-    }
-    for (const n of ['volumesnapshotclasses', 'volumesnapshotcontents', 'volumesnapshots']) {
-      await waitFor(`CRD ${n} Established`, async () => {
-        const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
-          `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}.snapshot.storage.k8s.io`,
-        );
-        return crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
-      });
-    }
-    // The SnapshotMetadataService CRD of external-snapshot-metadata's release (its client module).
     const cbt = await snapshotMetadataFiles();
-    for (const crd of parseManifests(await readFile(cbt.crd, 'utf8'), cbt.crd) as KubeObject[]) await kube.apply(crd);
-    await waitFor('CRD snapshotmetadataservices Established', async () => {
-      const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
-        '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/snapshotmetadataservices.cbt.storage.k8s.io',
-      );
-      return crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
-    });
+    for (const file of [...(await snapshotCrdFiles()), cbt.crd]) {
+      for (const crd of parseManifests(await readFile(file, 'utf8'), file) as KubeObject[]) {
+        await kube.apply(crd);
+        await waitFor(`CRD ${crd.metadata.name} Established`, async () => {
+          const got = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+            `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+          );
+          return got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : undefined;
+        });
+      }
+    }
     await waitFor('snapshot.storage.k8s.io/v1 served', async () => ((await kube.serves('snapshot.storage.k8s.io/v1', 'VolumeSnapshot')) ? true : undefined));
     log(`snapshot CRDs installed in ${secs(t).toFixed(1)} s`);
 
