@@ -5,6 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { imageArgs } from '../support/app.js';
 import { loadYaml, path, readText } from './manifests.js';
 
 const APPS = ['controller', 'node-agent', 'api'] as const;
@@ -39,12 +40,14 @@ describe.each(APPS)('infra/docker/%s.Dockerfile', (app) => {
     expect(text).not.toContain('npx esbuild');
   });
 
-  it('runs `node dist/<app>.mjs` with the app’s package.json where the app reads its version', () => {
+  it('runs `node --max-semi-space-size=4 dist/<app>.mjs` with the app’s package.json where the app reads its version, as the tests do', () => {
     const runtime = lines.slice(lines.indexOf(froms[1]!));
     expect(runtime).toContain(`COPY --from=build /out/${app}/dist/${app}.mjs dist/${app}.mjs`);
     expect(runtime).toContain(`COPY --from=build /out/${app}/package.json package.json`);
     expect(runtime).toContain('WORKDIR /app');
-    expect(runtime.at(-1)).toBe(`ENTRYPOINT ["node", "dist/${app}.mjs"]`);
+    expect(runtime.at(-1)).toBe(`ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/${app}.mjs"]`);
+    // What the tests and benchmarks run for "the bundle as the image runs it".
+    expect(imageArgs(app)).toEqual(['--max-semi-space-size=4', `dist/${app}.mjs`]);
     expect(text).not.toMatch(/^\s*(ADD|COPY) .*node_modules\s*$/m);
   });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { callUnary, IdentityClient } from '@plinth/csi';
@@ -22,15 +23,25 @@ export interface AppProcess {
   kill(): Promise<void>;
 }
 
+/** What the app's image runs after `node`: its Dockerfile's ENTRYPOINT (V8 flags, then dist/<app>.mjs). */
+export function imageArgs(app: string): string[] {
+  const file = join(ROOT, 'infra', 'docker', `${app}.Dockerfile`);
+  const json = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(file, 'utf8'))?.[1];
+  const argv = json ? (JSON.parse(json) as string[]) : [];
+  if (argv[0] !== 'node') throw new Error(`${file}: no ENTRYPOINT ["node", …]`);
+  return argv.slice(1);
+}
+
 /**
  * How an app runs: with PLINTH_BUNDLES set (by scripts/run.mjs for sanity, bench, chaos, soak and the Kubernetes
- * e2e), the bundle scripts/bundle.mjs made there, as the image runs it (`node dist/<app>.mjs` beside its
- * package.json); otherwise the TypeScript source under tsx, so a test sees an edit without a rebuild.
+ * e2e), the bundle scripts/bundle.mjs made there, as the image runs it (its ENTRYPOINT's arguments, from the
+ * bundle's directory as WORKDIR, beside its package.json); otherwise the TypeScript source under tsx, so a test
+ * sees an edit without a rebuild.
  */
 function appCommand(entry: string): { args: string[]; cwd: string } {
   const bundles = process.env.PLINTH_BUNDLES;
   const app = /^apps\/([^/]+)\//.exec(entry)?.[1];
-  if (bundles && app) return { args: [join('dist', `${app}.mjs`)], cwd: join(bundles, app) };
+  if (bundles && app) return { args: imageArgs(app), cwd: join(bundles, app) };
   return { args: ['--conditions=plinth-src', '--import', 'tsx', join(ROOT, entry)], cwd: ROOT };
 }
 
