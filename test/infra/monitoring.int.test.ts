@@ -87,6 +87,11 @@ describe('the series infra/monitoring selects, on a live controller and node age
       { timeoutMs: 60_000 },
     );
     await callUnary(c, 'controllerUnpublishVolume', { volumeId, nodeId: stack.nodeId, secrets: {} }, { timeoutMs: 60_000 });
+    // EC2 reports the volume impaired: its health answer puts it in plinth_volume_health.
+    proxy.configure({ volumeStatus: { [volumeId]: { status: 'impaired', ioEnabled: 'failed' } } });
+    const health = await callUnary(c, 'controllerGetVolumeHealth', { volumeId, secrets: {} });
+    expect(health.volumeHealth?.healthStatuses.length).toBeGreaterThan(0);
+    proxy.configure({ volumeStatus: false });
     await callUnary(c, 'deleteVolume', { volumeId, secrets: {} }, { timeoutMs: 60_000 });
     expect((await codeOf(callUnary(c, 'createVolume', createReq(`pvc-${cluster}-bad`, { parameters: { fancy: '1' } })))).code).toBe(status.INVALID_ARGUMENT);
 

@@ -51,6 +51,7 @@ describe('infra/monitoring', () => {
         'PlinthNodeNearAttachLimit',
         'PlinthQueueBacklog',
         'PlinthSnapshotCopiesFailing',
+        'PlinthVolumeUnhealthy',
       ].sort(),
     );
     for (const r of rules) {
