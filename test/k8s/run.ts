@@ -508,25 +508,26 @@ function flows(c: Ctx, step: (label: string, fn: () => Promise<void>, since?: nu
           log(`changed-blocks: ${baseId} → cbt-b changed ${shown(d)}`);
           if (shown(d) !== blocksOf(second)) throw new Error(`the delta is [${shown(d)}], want [${blocksOf(second)}]`);
         });
-        await step('a token for another audience is refused (UNAUTHENTICATED) and nothing is read', async () => {
-          const other = await backupClient({
-            kube: c.kube,
-            proto: c.cbt.proto,
-            driver: c.driver,
-            namespace: c.ns,
-            serviceAccount: 'backup-client',
-            audience: 'not-this-service',
-          });
+        // A refused client: the sidecar answers `code` and no block is read.
+        const refused = async (code: status, o: { serviceAccount: string; audience?: string }): Promise<void> => {
+          const other = await backupClient({ kube: c.kube, proto: c.cbt.proto, driver: c.driver, namespace: c.ns, ...o });
           try {
             const got = await other.allocated('cbt-a').then(
               (m) => `${m.blocks.length} blocks`,
               (e: { code?: number; details?: string }) => e,
             );
-            if (typeof got === 'string' || got.code !== status.UNAUTHENTICATED)
-              throw new Error(`want UNAUTHENTICATED, got ${typeof got === 'string' ? got : `${got.code} ${got.details}`}`);
+            if (typeof got === 'string' || got.code !== code)
+              throw new Error(`want ${status[code]}, got ${typeof got === 'string' ? got : `${got.code} ${got.details}`}`);
           } finally {
             other.close();
           }
+        };
+        await step('a token for another audience is refused (UNAUTHENTICATED) and nothing is read', () =>
+          refused(status.UNAUTHENTICATED, { serviceAccount: 'backup-client', audience: 'not-this-service' }),
+        );
+        await step('a ServiceAccount without the client role is refused (PERMISSION_DENIED) and nothing is read', async () => {
+          await c.kube.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'not-a-backup-client', namespace: c.ns } });
+          await refused(status.PERMISSION_DENIED, { serviceAccount: 'not-a-backup-client' });
         });
       } finally {
         client?.close();
