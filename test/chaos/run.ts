@@ -7,7 +7,7 @@
  * Needs the stack's env (test/support/stack.ts); starts its own Redis for the Redis-restart scenario.
  */
 import { parseArgs } from 'node:util';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
@@ -130,12 +130,24 @@ async function scenario(
     seconds: (performance.now() - t0) / 1000,
   };
   client.close();
+  if (!clean(result.audit) || stats.lost.length > 0) keepLog(name, ctl.output());
   await ctl.stop();
   await replica?.stop();
   await proxy.close();
   await own?.stop();
   await sentinel?.stop();
   return result;
+}
+
+/** A failed scenario's controller output goes to test-results/chaos/, and its last warnings to the console, so a red CI run says what the controller saw. */
+function keepLog(scenario: string, output: string): void {
+  const dir = join(process.cwd(), 'test-results', 'chaos');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${scenario}-controller.log`);
+  writeFileSync(file, output);
+  const warnings = output.split('\n').filter((l) => /"level":(40|50|60)/.test(l) || l.startsWith('['));
+  console.log(`${scenario}: the controller's output is in ${file}; its last warnings:`);
+  for (const l of warnings.slice(-15)) console.log(`  ${l.slice(0, 400)}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
