@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { envBool, splitHostPort, z } from '@plinth/config';
 import { Redis, type RedisOptions } from 'ioredis';
+import { ReconnectingRedis } from './reconnecting.js';
 
 /**
  * Where Plinth's Redis is and how to reach it: one URL (a single Redis, a
@@ -210,9 +211,10 @@ export function redisOptions(conn: RedisConnection, extra: RedisOptions = {}, re
   return { ...o, ...extra };
 }
 
-/** A new ioredis client for `conn`: the one way Plinth opens a Redis connection. */
+/** A new ioredis client for `conn`: the one way Plinth opens a Redis connection. It connects again after ioredis gave up on it (ReconnectingRedis). */
 export function connectRedis(conn: RedisConnection, extra: RedisOptions = {}): Redis {
-  return new Redis(redisOptions(conn, extra));
+  // A caller with its own retryStrategy decides when to give up (e.g. one try at start-up): plain ioredis then.
+  return extra.retryStrategy === undefined ? new ReconnectingRedis(redisOptions(conn, extra)) : new Redis(redisOptions(conn, extra));
 }
 
 /** Where `conn` points, for logs: never a password. */

@@ -3,9 +3,12 @@
  * a primary + replica + three sentinels, through a kill -9 of the primary. Needs redis-server, redis-sentinel and
  * openssl (Debian packages; a missing one fails the test).
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentinelTopology, startTlsAclRedis, type RedisProcess } from '../../../test/support/redis-servers.js';
+import { requireStack } from '../../../test/support/stack.js';
 import { connectRedis, describeRedis, type RedisSettings } from './index.js';
+import { RECONNECT_AFTER_END_MS } from './reconnecting.js';
 
 describe('a managed Redis: TLS with a private CA and an ACL user', () => {
   let server: RedisProcess;
@@ -88,4 +91,60 @@ describe('Redis Sentinel: one primary, one replica, three sentinels', () => {
       r.disconnect();
     }
   }, 90_000);
+});
+
+describe('a connection ioredis gave up on', () => {
+  const url = requireStack().redisUrl;
+  const { hostname, port } = new URL(url);
+
+  // The call shape that ends an ioredis client for good: a disconnect asking for a reconnect lands while a connect
+  // is still under way (in Sentinel mode, the +switch-master detector firing during the master look-up).
+  const endMidConnect = async (r: Redis) => {
+    r.on('error', () => undefined);
+    const connecting = r.connect().then(
+      () => 'connected',
+      (e: Error) => e.message,
+    );
+    r.disconnect(true);
+    expect(await connecting).toMatch(/Connection is closed/);
+    expect(r.status).toBe('end');
+  };
+
+  it('stays ended in plain ioredis, so every later command fails', async () => {
+    const plain = new Redis({ host: hostname, port: Number(port), lazyConnect: true, maxRetriesPerRequest: null });
+    await endMidConnect(plain);
+    await new Promise((r) => setTimeout(r, RECONNECT_AFTER_END_MS + 500));
+    expect(plain.status).toBe('end');
+    await expect(plain.ping()).rejects.toThrow(/Connection is closed/);
+  });
+
+  it('connects again by itself when opened with connectRedis, and answers', async () => {
+    const r = connectRedis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+    try {
+      await endMidConnect(r);
+      const started = Date.now();
+      while (r.status !== 'ready' && Date.now() - started < 5000) await new Promise((res) => setTimeout(res, 50));
+      expect(r.status).toBe('ready');
+      await expect(r.ping()).resolves.toBe('PONG');
+      // Its duplicates (BullMQ's blocking connections) do the same.
+      const dup = r.duplicate({ lazyConnect: true });
+      await endMidConnect(dup);
+      await expect(dup.ping()).rejects.toThrow(/Connection is closed/);
+      while (dup.status !== 'ready' && Date.now() - started < 10_000) await new Promise((res) => setTimeout(res, 50));
+      await expect(dup.ping()).resolves.toBe('PONG');
+      dup.disconnect();
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('stays closed when closed on purpose, with disconnect or quit', async () => {
+    const a = connectRedis(url, { maxRetriesPerRequest: null });
+    const b = connectRedis(url, { maxRetriesPerRequest: null });
+    await Promise.all([a.ping(), b.ping()]);
+    a.disconnect();
+    await b.quit();
+    await new Promise((r) => setTimeout(r, RECONNECT_AFTER_END_MS + 500));
+    expect([a.status, b.status]).toEqual(['end', 'end']);
+  });
 });
