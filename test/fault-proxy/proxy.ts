@@ -2,6 +2,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { categoryOf, EC2_BUCKETS, TokenBucket, type BucketConfig, type Category } from './buckets.js';
 import { AWS_LIKE_DELAYS, Transitions, type TransitionDelays } from './transitions.js';
+import { AttachGuard } from './attach-guard.js';
 import { describeVolumeStatusXml, overrideVolumeStates, requestedVolumeIds, volumeIdsOf, type VolumeStatusOverride } from './volume-status.js';
 import { StuckAttachments } from './stuck.js';
 import { CopyDelays } from './snapshot-copies.js';
@@ -76,7 +77,8 @@ export interface FaultProxy {
 }
 
 /** Which of `ids` upstream knows: one DescribeVolumes (volume-id filter) with the caller's headers (LocalStack reads the region from them). */
-function describeExisting(target: URL, headers: IncomingMessage['headers'], ids: string[]): Promise<Set<string>> {
+/** DescribeVolumes of `ids` asked of the upstream directly (not counted, not faulted): its XML answer. */
+function describeUpstream(target: URL, headers: IncomingMessage['headers'], ids: string[]): Promise<string> {
   const body = new URLSearchParams({ Action: 'DescribeVolumes', Version: '2016-11-15', 'Filter.1.Name': 'volume-id' });
   ids.forEach((id, i) => body.set(`Filter.1.Value.${i + 1}`, id));
   const text = body.toString();
@@ -89,7 +91,7 @@ function describeExisting(target: URL, headers: IncomingMessage['headers'], ids:
         path: '/',
         headers: { ...headers, host: target.host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(text) },
       },
-      (upRes) => void readBody(upRes).then((b) => resolve(volumeIdsOf(b.toString('utf8'))), reject),
+      (upRes) => void readBody(upRes).then((b) => resolve(b.toString('utf8')), reject),
     );
     up.on('error', reject);
     up.end(text);
@@ -117,7 +119,8 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
  */
 export async function startFaultProxy(upstream: string, initial: Partial<FaultConfig> = {}, port = 0): Promise<FaultProxy> {
   const target = new URL(upstream);
-  const existingVolumes = (headers: IncomingMessage['headers'], ids: string[]) => describeExisting(target, headers, ids);
+  const existingVolumes = async (headers: IncomingMessage['headers'], ids: string[]) => volumeIdsOf(await describeUpstream(target, headers, ids));
+  const attachGuard = new AttachGuard();
   const config: FaultConfig = { ...PASS_THROUGH, volumeState: {}, ...initial };
   const calls = new Map<string, number>();
   const outcomes = new Map<string, Map<Outcome, number>>();
@@ -242,12 +245,25 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       return reply(res, 200, describeVolumeStatusXml(params, overrides, existing));
     }
 
+    // moto moves an attached volume to whichever instance asks next; EC2 refuses (VolumeInUse).
+    const attaching = action === 'AttachVolume' ? (params.get('VolumeId') ?? '') : undefined;
+    if (attaching !== undefined) {
+      const no = attachGuard.check(attaching, params.get('InstanceId') ?? '', await describeUpstream(target, req.headers, [attaching]));
+      if (no) {
+        count(action, 'refused');
+        return reply(res, 400, errorXml(no.code, no.message));
+      }
+    }
+    const settled = () => {
+      if (attaching !== undefined) attachGuard.settled(attaching);
+    };
     if (action === 'DetachVolume') stuck.detaching(params.get('VolumeId') ?? '', params.get('Force') === 'true');
     const up = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
       (upRes) => {
         void readBody(upRes).then(async (upBody) => {
           const statusCode = upRes.statusCode ?? 502;
+          settled();
           let text = upBody.toString('utf8');
           if (config.transitions && statusCode < 300) {
             if (action === 'DescribeVolumes') text = transitions.rewriteDescribeVolumes(text);
@@ -272,6 +288,7 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
       },
     );
     up.on('error', () => {
+      settled();
       count(action, 'error');
       if (!res.headersSent) reply(res, 502, errorXml('ServiceUnavailable', 'upstream unreachable'));
     });
