@@ -170,7 +170,10 @@ describe('operations on the in-memory cloud', () => {
     const { volumeId: second } = await createVolumeOp(cloud, seen)(job({ name: 'pvc-raced' }), ctx());
     // Attached behind this controller's back after it last saw the volume: AttachVolume refuses, the error names the node.
     await api.attachments.attach(second, other.id, '/dev/xvdbz');
-    await expect(publish(pub(second, node.id), ctx())).rejects.toMatchObject({ kind: 'FailedPrecondition' });
+    await expect(publish(pub(second, node.id), ctx())).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: `volume ${second} is attached to node ${other.id}; it must be unpublished there first`,
+    });
     expect(describes.mock.calls.length).toBeGreaterThan(before);
   });
 

@@ -48,6 +48,12 @@ async function volumeToAttach(cloud: Cloud, volumeId: string, firstTry: boolean)
   return cloud.volumes.get(volumeId);
 }
 
+function refuseIfAttachedElsewhere(volume: VolumeInfo, volumeId: string, nodeId: string): void {
+  const others = volume.attachments.filter((a) => a.instanceId !== nodeId && a.state !== 'detached');
+  if (others.length > 0)
+    throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.instanceId).join(', ')}; it must be unpublished there first`);
+}
+
 export interface StuckAttachOptions {
   /** An attachment still `attaching` this long is force-detached and attached again (STUCK_ATTACH_TIMEOUT_MS). */
   afterMs: number;
@@ -78,9 +84,7 @@ export function publishOp(
 
       const mine = attachmentTo(volume, nodeId);
       if (mine?.state === 'attached' && mine.device) return { devicePath: mine.device };
-      const others = volume.attachments.filter((a) => a.instanceId !== nodeId && a.state !== 'detached');
-      if (others.length > 0 && !volume.multiAttach)
-        throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.instanceId).join(', ')}; it must be unpublished there first`);
+      if (!volume.multiAttach) refuseIfAttachedElsewhere(volume, volumeId, nodeId);
       const volZone = volume.zone;
       const nodeZone = instance.zone;
       if (volZone && nodeZone && volZone !== nodeZone)
@@ -99,9 +103,11 @@ export function publishOp(
         } catch (err) {
           const code = causeCode(err);
           // Attached already (a retry after a crash): carry on and wait for it.
-          const alreadyOurs = code === 'VolumeInUse' && attachmentTo(await cloud.volumes.get(volumeId), nodeId);
-          if (!alreadyOurs) {
+          const now = code === 'VolumeInUse' ? await cloud.volumes.get(volumeId) : undefined;
+          if (!attachmentTo(now, nodeId)) {
             await devices.release(nodeId, volumeId);
+            // Attached elsewhere since the volume was last read (another replica won the race): say where.
+            if (now && !now.multiAttach) refuseIfAttachedElsewhere(now, volumeId, nodeId);
             if (isPlinthError(err) && err.kind === 'InvalidArgument' && code === 'InvalidParameterValue')
               throw unavailable(`device name ${device} was refused on node ${nodeId}; retrying with another`);
             throw err;
