@@ -193,8 +193,9 @@ export function redisOptions(conn: RedisConnection, extra: RedisOptions = {}, re
   } else if (s.sentinels !== undefined) {
     o.sentinels = s.sentinels.map((x) => ({ ...x }));
     o.name = s.sentinelName;
-    // Fast promotion pick-up: listen for +switch-master instead of waiting for a connection to drop.
-    o.failoverDetector = true;
+    // No failoverDetector: its +switch-master disconnect can land while a reconnect is resolving the new primary and
+    // end the client with its queued commands failed (seen in redis.int.test.ts). A kill -9 or a demotion closes the
+    // socket anyway, and ioredis then asks the sentinels again.
     if (s.sentinelUsername !== undefined) o.sentinelUsername = s.sentinelUsername;
     if (s.sentinelPassword !== undefined) o.sentinelPassword = s.sentinelPassword;
     if (s.sentinelTls) o.sentinelTLS = tlsOptions(s, readFile);

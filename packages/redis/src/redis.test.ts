@@ -116,7 +116,6 @@ describe('redisOptions', () => {
     expect(o).toEqual({
       sentinels: [{ host: 's0', port: 26379 }],
       name: 'plinth',
-      failoverDetector: true,
       sentinelPassword: 'sp',
       sentinelTLS: { ca: Buffer.from('PEM of /ca.pem') },
       enableTLSForSentinelMode: true,
