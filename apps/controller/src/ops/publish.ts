@@ -48,7 +48,9 @@ async function volumeToAttach(cloud: Cloud, volumeId: string, firstTry: boolean)
   return cloud.volumes.get(volumeId);
 }
 
+/** FAILED_PRECONDITION naming the node(s) a single-attach volume is attached to, other than `nodeId`. */
 function refuseIfAttachedElsewhere(volume: VolumeInfo, volumeId: string, nodeId: string): void {
+  if (volume.multiAttach) return;
   const others = volume.attachments.filter((a) => a.instanceId !== nodeId && a.state !== 'detached');
   if (others.length > 0)
     throw failedPrecondition(`volume ${volumeId} is attached to node ${others.map((a) => a.instanceId).join(', ')}; it must be unpublished there first`);
@@ -84,7 +86,7 @@ export function publishOp(
 
       const mine = attachmentTo(volume, nodeId);
       if (mine?.state === 'attached' && mine.device) return { devicePath: mine.device };
-      if (!volume.multiAttach) refuseIfAttachedElsewhere(volume, volumeId, nodeId);
+      refuseIfAttachedElsewhere(volume, volumeId, nodeId);
       const volZone = volume.zone;
       const nodeZone = instance.zone;
       if (volZone && nodeZone && volZone !== nodeZone)
@@ -107,7 +109,7 @@ export function publishOp(
           if (!attachmentTo(now, nodeId)) {
             await devices.release(nodeId, volumeId);
             // Attached elsewhere since the volume was last read (another replica won the race): say where.
-            if (now && !now.multiAttach) refuseIfAttachedElsewhere(now, volumeId, nodeId);
+            if (now) refuseIfAttachedElsewhere(now, volumeId, nodeId);
             if (isPlinthError(err) && err.kind === 'InvalidArgument' && code === 'InvalidParameterValue')
               throw unavailable(`device name ${device} was refused on node ${nodeId}; retrying with another`);
             throw err;
