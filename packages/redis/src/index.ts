@@ -215,7 +215,8 @@ export function redisOptions(conn: RedisConnection, extra: RedisOptions = {}, re
 /** A new ioredis client for `conn`: the one way Plinth opens a Redis connection. It connects again after ioredis gave up on it (ReconnectingRedis). */
 export function connectRedis(conn: RedisConnection, extra: RedisOptions = {}): Redis {
   // A caller with its own retryStrategy decides when to give up (e.g. one try at start-up): plain ioredis then.
-  return extra.retryStrategy === undefined ? new ReconnectingRedis(redisOptions(conn, extra)) : new Redis(redisOptions(conn, extra));
+  const options = redisOptions(conn, extra);
+  return extra.retryStrategy === undefined ? new ReconnectingRedis(options) : new Redis(options);
 }
 
 /** Where `conn` points, for logs: never a password. */
