@@ -4,7 +4,7 @@
  * openssl (Debian packages; a missing one fails the test).
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SentinelTopology, startTlsAclRedis, type RedisProcess } from '../../../test/support/redis-servers.js';
 import { requireStack } from '../../../test/support/stack.js';
 import { connectRedis, describeRedis, type RedisSettings } from './index.js';
@@ -122,15 +122,13 @@ describe('a connection ioredis gave up on', () => {
     const r = connectRedis(url, { lazyConnect: true, maxRetriesPerRequest: null });
     try {
       await endMidConnect(r);
-      const started = Date.now();
-      while (r.status !== 'ready' && Date.now() - started < 5000) await new Promise((res) => setTimeout(res, 50));
-      expect(r.status).toBe('ready');
+      await vi.waitFor(() => expect(r.status).toBe('ready'), { timeout: 5000, interval: 50 });
       await expect(r.ping()).resolves.toBe('PONG');
       // Its duplicates (BullMQ's blocking connections) do the same.
       const dup = r.duplicate({ lazyConnect: true });
       await endMidConnect(dup);
       await expect(dup.ping()).rejects.toThrow(/Connection is closed/);
-      while (dup.status !== 'ready' && Date.now() - started < 10_000) await new Promise((res) => setTimeout(res, 50));
+      await vi.waitFor(() => expect(dup.status).toBe('ready'), { timeout: 5000, interval: 50 });
       await expect(dup.ping()).resolves.toBe('PONG');
       dup.disconnect();
     } finally {
