@@ -12,7 +12,7 @@ describe('AttachGuard: AttachVolume refused as EC2 refuses it', () => {
     const g = new AttachGuard();
     expect(g.check('vol-1', 'i-a', describe1('vol-1', []))).toBeUndefined();
     expect(g.check('vol-1', 'i-b', describe1('vol-1', []))).toEqual({ code: 'VolumeInUse', message: 'vol-1 is already attached to an instance' });
-    g.settled('vol-1');
+    g.settled('vol-1', 'i-a');
     expect(g.check('vol-1', 'i-b', describe1('vol-1', []))).toBeUndefined();
   });
 
@@ -26,7 +26,17 @@ describe('AttachGuard: AttachVolume refused as EC2 refuses it', () => {
   it('lets a Multi-Attach volume attach to another instance, not twice to one', () => {
     const g = new AttachGuard();
     expect(g.check('vol-1', 'i-b', describe1('vol-1', [{ instanceId: 'i-a', status: 'attached' }], true))).toBeUndefined();
-    g.settled('vol-1');
+    g.settled('vol-1', 'i-b');
     expect(g.check('vol-1', 'i-a', describe1('vol-1', [{ instanceId: 'i-a', status: 'attached' }], true))?.code).toBe('VolumeInUse');
+  });
+
+  it('lets two attaches of a Multi-Attach volume to different instances be in flight at once, not two to one instance', () => {
+    const g = new AttachGuard();
+    const none = describe1('vol-1', [], true);
+    expect(g.check('vol-1', 'i-a', none)).toBeUndefined();
+    expect(g.check('vol-1', 'i-b', none)).toBeUndefined();
+    expect(g.check('vol-1', 'i-a', none)?.code).toBe('VolumeInUse');
+    g.settled('vol-1', 'i-a');
+    expect(g.check('vol-1', 'i-a', none)).toBeUndefined();
   });
 });

@@ -8,7 +8,8 @@ import { field, topLevelItems } from './xml.js';
  * (EC2 decides them one at a time), by refusing the second.
  */
 export class AttachGuard {
-  private readonly inFlight = new Set<string>();
+  /** Attaches sent upstream and not yet answered: volume id → instance ids. */
+  private readonly inFlight = new Map<string, Set<string>>();
 
   /**
    * The refusal EC2 would give an AttachVolume of `volumeId` to `instanceId`, given DescribeVolumes' answer for it
@@ -16,20 +17,24 @@ export class AttachGuard {
    */
   check(volumeId: string, instanceId: string, describeXml: string): { code: string; message: string } | undefined {
     const refused = { code: 'VolumeInUse', message: `${volumeId} is already attached to an instance` };
-    if (this.inFlight.has(volumeId)) return refused;
     const volume = topLevelItems(describeXml, 'volumeSet').find((v) => field(v.text, 'volumeId') === volumeId)?.text;
-    if (volume) {
-      const multiAttach = field(volume, 'multiAttachEnabled') === 'true';
-      const attachments = topLevelItems(volume, 'attachmentSet')
-        .map((a) => ({ instanceId: field(a.text, 'instanceId'), status: field(a.text, 'status') }))
-        .filter((a) => a.status === 'attached' || a.status === 'attaching');
-      if (attachments.some((a) => !multiAttach || a.instanceId === instanceId)) return refused;
-    }
-    this.inFlight.add(volumeId);
+    const multiAttach = volume !== undefined && field(volume, 'multiAttachEnabled') === 'true';
+    const attachments = volume
+      ? topLevelItems(volume, 'attachmentSet')
+          .map((a) => ({ instanceId: field(a.text, 'instanceId'), status: field(a.text, 'status') }))
+          .filter((a) => a.status === 'attached' || a.status === 'attaching')
+      : [];
+    const pending = this.inFlight.get(volumeId) ?? new Set<string>();
+    const holders = [...attachments.map((a) => a.instanceId), ...pending];
+    // Multi-Attach: refused only to an instance that holds the volume already (or is getting it now).
+    if (holders.some((holder) => !multiAttach || holder === instanceId)) return refused;
+    this.inFlight.set(volumeId, pending.add(instanceId));
     return undefined;
   }
 
-  settled(volumeId: string): void {
-    this.inFlight.delete(volumeId);
+  settled(volumeId: string, instanceId: string): void {
+    const pending = this.inFlight.get(volumeId);
+    pending?.delete(instanceId);
+    if (pending?.size === 0) this.inFlight.delete(volumeId);
   }
 }

@@ -247,15 +247,16 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
 
     // moto moves an attached volume to whichever instance asks next; EC2 refuses (VolumeInUse).
     const attaching = action === 'AttachVolume' ? (params.get('VolumeId') ?? '') : undefined;
+    const attachTo = params.get('InstanceId') ?? '';
     if (attaching !== undefined) {
-      const no = attachGuard.check(attaching, params.get('InstanceId') ?? '', await describeUpstream(target, req.headers, [attaching]));
+      const no = attachGuard.check(attaching, attachTo, await describeUpstream(target, req.headers, [attaching]));
       if (no) {
         count(action, 'refused');
         return reply(res, 400, errorXml(no.code, no.message));
       }
     }
     const settled = () => {
-      if (attaching !== undefined) attachGuard.settled(attaching);
+      if (attaching !== undefined) attachGuard.settled(attaching, attachTo);
     };
     if (action === 'DetachVolume') stuck.detaching(params.get('VolumeId') ?? '', params.get('Force') === 'true');
     const up = request(
