@@ -2,9 +2,9 @@
  * The fault proxy answers a second AttachVolume of an attached volume as EC2 does (VolumeInUse), where LocalStack's
  * moto moves the attachment to the new instance. Needs the stack (LocalStack).
  */
-import { AttachVolumeCommand, CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AttachVolumeCommand, CreateVolumeCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ec2Of, runInstance } from '../support/ec2.js';
+import { ec2Of, runInstance, volumeById } from '../support/ec2.js';
 import { requireStack } from '../support/stack.js';
 import { startFaultProxy, type FaultProxy } from './proxy.js';
 
@@ -14,13 +14,12 @@ let proxy: FaultProxy;
 let viaProxy: EC2Client;
 beforeAll(async () => {
   proxy = await startFaultProxy(stack.ec2Endpoint);
-  viaProxy = new EC2Client({ region: stack.region, endpoint: proxy.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  viaProxy = ec2Of({ ...stack, ec2Endpoint: proxy.endpoint });
 });
 afterAll(() => proxy.close());
 
 const newVolume = async () => (await direct.send(new CreateVolumeCommand({ AvailabilityZone: stack.zone, Size: 1 }))).VolumeId!;
-const attachedTo = async (volumeId: string) =>
-  ((await direct.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes?.[0]?.Attachments ?? []).map((a) => a.InstanceId);
+const attachedTo = async (volumeId: string) => ((await volumeById(direct, volumeId))?.Attachments ?? []).map((a) => a.InstanceId);
 
 describe('AttachVolume of a volume attached elsewhere', () => {
   it('is accepted by LocalStack itself, which moves the attachment (why the proxy guards it)', async () => {

@@ -76,8 +76,10 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** Which of `ids` upstream knows: one DescribeVolumes (volume-id filter) with the caller's headers (LocalStack reads the region from them). */
-/** DescribeVolumes of `ids` asked of the upstream directly (not counted, not faulted): its XML answer. */
+/**
+ * DescribeVolumes of `ids` (volume-id filter) asked of the upstream directly, with the caller's headers (LocalStack reads
+ * the region from them); not counted, not faulted. Its XML answer.
+ */
 function describeUpstream(target: URL, headers: IncomingMessage['headers'], ids: string[]): Promise<string> {
   const body = new URLSearchParams({ Action: 'DescribeVolumes', Version: '2016-11-15', 'Filter.1.Name': 'volume-id' });
   ids.forEach((id, i) => body.set(`Filter.1.Value.${i + 1}`, id));
@@ -246,17 +248,16 @@ export async function startFaultProxy(upstream: string, initial: Partial<FaultCo
     }
 
     // moto moves an attached volume to whichever instance asks next; EC2 refuses (VolumeInUse).
-    const attaching = action === 'AttachVolume' ? (params.get('VolumeId') ?? '') : undefined;
-    const attachTo = params.get('InstanceId') ?? '';
-    if (attaching !== undefined) {
-      const no = attachGuard.check(attaching, attachTo, await describeUpstream(target, req.headers, [attaching]));
+    const attach = action === 'AttachVolume' ? { volumeId: params.get('VolumeId') ?? '', instanceId: params.get('InstanceId') ?? '' } : undefined;
+    if (attach) {
+      const no = attachGuard.check(attach.volumeId, attach.instanceId, await describeUpstream(target, req.headers, [attach.volumeId]));
       if (no) {
         count(action, 'refused');
         return reply(res, 400, errorXml(no.code, no.message));
       }
     }
     const settled = () => {
-      if (attaching !== undefined) attachGuard.settled(attaching, attachTo);
+      if (attach) attachGuard.settled(attach.volumeId, attach.instanceId);
     };
     if (action === 'DetachVolume') stuck.detaching(params.get('VolumeId') ?? '', params.get('Force') === 'true');
     const up = request(
